@@ -46,6 +46,7 @@ from ashare_exec.model.identifiers import (
     is_valid_client_order_id,
 )
 from ashare_exec.model.instruments import Instrument
+from ashare_exec.model.market import Quote
 from ashare_exec.model.reports import (
     AccountStatusChanged,
     CashReport,
@@ -91,6 +92,7 @@ __all__ = [
     "PositionReport",
     "PriceType",
     "ProductType",
+    "Quote",
     "Side",
     "StrategyId",
     "SubmitOrder",

@@ -1,0 +1,1 @@
+"""The ``ashare-exec`` command line."""
