@@ -1,0 +1,356 @@
+"""Service configuration: TOML files under ``config/``, validated once at start.
+
+Every problem is reported as a :class:`~ashare_exec.errors.ConfigError` naming the file, the
+key and what is wrong. Secrets (API tokens, webhook secrets, broker passwords) never live in
+the config file: a key ending in ``_env`` names the environment variable that holds the value.
+With no file at all, :func:`default_config` gives the zero-config simulator setup.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ashare_exec.errors import ConfigError
+from ashare_exec.model import AccountId
+
+__all__ = [
+    "AccountConfig",
+    "ApiConfig",
+    "ClockConfig",
+    "GatewayConfig",
+    "JournalConfig",
+    "SessionConfig",
+    "TokenConfig",
+    "default_config",
+    "load_config",
+]
+
+SCOPES = frozenset({"read", "trade", "admin"})
+
+
+@dataclass(frozen=True, slots=True)
+class TokenConfig:
+    """One API bearer token: its value comes from the environment variable ``env``."""
+
+    name: str
+    value: str = field(repr=False)
+    scopes: frozenset[str]
+    accounts: frozenset[str] | None = None
+    """``None`` = every account."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApiConfig:
+    """HTTP/WebSocket server."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_body_bytes: int = 1_048_576
+    tokens: tuple[TokenConfig, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ClockConfig:
+    """``auto``: wall clock in trading hours, else a simulated clock from the next open
+    (simulator only). ``wall``: always the real time. ``sim``: start at ``start``, run at
+    ``speed`` times real time."""
+
+    mode: str = "auto"
+    start: datetime | None = None
+    speed: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class SessionConfig:
+    """Scheduler times (Asia/Shanghai)."""
+
+    pre_close_cancel: time | None = time(14, 56)
+    """Cancel working orders at this time; never inside 14:57–15:00. ``None`` disables."""
+    end_of_day: time = time(15, 35)
+    """Reconcile, archive and roll the day at this time."""
+    reconcile_interval_s: float = 60.0
+    inflight_timeout_s: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class JournalConfig:
+    """Durability of the SQLite journal."""
+
+    durability: str = "durable"  # or "fast"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountConfig:
+    """One broker account and the venue it trades on."""
+
+    account_id: AccountId
+    venue: str = "sim"
+    cash: Decimal = Decimal("1000000")
+    """Simulator only: starting cash."""
+    positions: Mapping[str, int] = field(default_factory=dict)
+    """Simulator only: starting (sellable) positions by symbol."""
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayConfig:
+    """The whole service configuration."""
+
+    data_dir: Path = Path("data")
+    log_dir: Path = Path("logs")
+    instruments: Path | None = None
+    holidays: Path | None = None
+    accounts: tuple[AccountConfig, ...] = (AccountConfig(AccountId("paper")),)
+    api: ApiConfig = ApiConfig()
+    clock: ClockConfig = ClockConfig()
+    sessions: SessionConfig = SessionConfig()
+    journal: JournalConfig = JournalConfig()
+    risk: Mapping[str, Any] = field(default_factory=dict)
+    venues: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    alerts: Mapping[str, Any] = field(default_factory=dict)
+    source: str = "<defaults>"
+
+
+def default_config() -> GatewayConfig:
+    """The zero-config setup: one paper account on the simulator."""
+    return GatewayConfig()
+
+
+class _Reader:
+    def __init__(self, source: str, data: Mapping[str, Any], prefix: str = "") -> None:
+        self.source = source
+        self.data = data
+        self.prefix = prefix
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        where = f"{self.prefix}{key}" if key else self.prefix.rstrip(".")
+        return ConfigError(f"{self.source}: {where}: {problem}", context={"key": where})
+
+    def section(self, key: str) -> _Reader:
+        value = self.data.get(key, {})
+        if not isinstance(value, Mapping):
+            raise self.fail(key, "must be a table")
+        return _Reader(self.source, value, f"{self.prefix}{key}.")
+
+    def check_keys(self, allowed: set[str]) -> None:
+        for key in self.data:
+            if key not in allowed:
+                raise self.fail(key, f"unknown key (allowed: {', '.join(sorted(allowed))})")
+
+    def get_str(self, key: str, default: str) -> str:
+        value = self.data.get(key, default)
+        if not isinstance(value, str):
+            raise self.fail(key, f"must be a string, was {value!r}")
+        return value
+
+    def get_int(
+        self, key: str, default: int, *, lo: int | None = None, hi: int | None = None
+    ) -> int:
+        value = self.data.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self.fail(key, f"must be an integer, was {value!r}")
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            raise self.fail(key, f"must be between {lo} and {hi}, was {value}")
+        return value
+
+    def get_float(self, key: str, default: float, *, lo: float = 0.0) -> float:
+        value = self.data.get(key, default)
+        if not isinstance(value, int | float) or isinstance(value, bool) or value <= lo:
+            raise self.fail(key, f"must be a number > {lo}, was {value!r}")
+        return float(value)
+
+    def get_path(self, key: str, default: Path | None, base: Path) -> Path | None:
+        value = self.data.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, str) or not value:
+            raise self.fail(key, f"must be a path string, was {value!r}")
+        p = Path(value)
+        return p if p.is_absolute() else base / p
+
+    def get_time(self, key: str, default: time | None) -> time | None:
+        value = self.data.get(key)
+        if value is None:
+            return default
+        if value is False or value == "":
+            return None
+        if isinstance(value, time):
+            return value
+        if isinstance(value, str):
+            try:
+                return time.fromisoformat(value)
+            except ValueError:
+                pass
+        raise self.fail(key, f"must be a time like 14:56, was {value!r}")
+
+    def secret(self, key: str) -> str:
+        env = self.get_str(key, "")
+        if not env:
+            raise self.fail(key, "must name an environment variable")
+        value = os.environ.get(env)
+        if not value:
+            raise self.fail(key, f"environment variable {env} is not set")
+        return value
+
+
+def load_config(path: Path | None) -> GatewayConfig:
+    """Load and validate a TOML config; ``None`` gives :func:`default_config`.
+
+    Relative paths in the file are resolved against the file's folder's parent when the file
+    lives in ``config/``, else against the file's folder.
+
+    Raises:
+        ConfigError: the file is missing, not TOML, or a key is invalid.
+    """
+    if path is None:
+        return default_config()
+    source = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise ConfigError(f"{source}: file not found") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{source}: not valid TOML: {e}") from e
+    base = path.parent.parent if path.parent.name == "config" else path.parent
+    r = _Reader(source, data)
+    r.check_keys(
+        {"service", "api", "clock", "sessions", "journal", "accounts", "risk", "venues", "alerts"}
+    )
+    svc = r.section("service")
+    svc.check_keys({"data_dir", "log_dir", "instruments", "holidays"})
+    return GatewayConfig(
+        data_dir=svc.get_path("data_dir", base / "data", base) or base / "data",
+        log_dir=svc.get_path("log_dir", base / "logs", base) or base / "logs",
+        instruments=svc.get_path("instruments", None, base),
+        holidays=svc.get_path("holidays", None, base),
+        accounts=_accounts(r),
+        api=_api(r.section("api")),
+        clock=_clock(r.section("clock")),
+        sessions=_sessions(r.section("sessions")),
+        journal=_journal(r.section("journal")),
+        risk=dict(r.section("risk").data),
+        venues={k: dict(v) for k, v in r.section("venues").data.items() if isinstance(v, Mapping)},
+        alerts=dict(r.section("alerts").data),
+        source=source,
+    )
+
+
+def _accounts(r: _Reader) -> tuple[AccountConfig, ...]:
+    raw = r.data.get("accounts")
+    if raw is None:
+        return default_config().accounts
+    if not isinstance(raw, list) or not raw:
+        raise r.fail("accounts", "must be a non-empty array of tables ([[accounts]])")
+    seen: set[str] = set()
+    out = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, Mapping):
+            raise r.fail(f"accounts[{i}]", "must be a table")
+        a = _Reader(r.source, item, f"accounts[{i}].")
+        a.check_keys({"id", "venue", "cash", "positions"})
+        account_id = a.get_str("id", "")
+        if not account_id or len(account_id) > 32:
+            raise a.fail("id", "must be a non-empty string of at most 32 characters")
+        if account_id in seen:
+            raise a.fail("id", f"duplicate account {account_id!r}")
+        seen.add(account_id)
+        venue = a.get_str("venue", "sim")
+        if venue not in ("sim", "qmt", "vnpy"):
+            raise a.fail("venue", f"must be sim, qmt or vnpy, was {venue!r}")
+        cash_raw = item.get("cash", "1000000")
+        try:
+            cash = Decimal(str(cash_raw))
+        except ArithmeticError as e:
+            raise a.fail("cash", f"must be a decimal amount, was {cash_raw!r}") from e
+        positions = item.get("positions", {})
+        if not isinstance(positions, Mapping) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in positions.values()
+        ):
+            raise a.fail("positions", "must map symbols to non-negative share counts")
+        out.append(AccountConfig(AccountId(account_id), venue, cash, dict(positions)))
+    return tuple(out)
+
+
+def _api(r: _Reader) -> ApiConfig:
+    r.check_keys({"host", "port", "max_body_bytes", "tokens"})
+    tokens = []
+    raw = r.data.get("tokens", [])
+    if not isinstance(raw, list):
+        raise r.fail("tokens", "must be an array of tables ([[api.tokens]])")
+    for i, item in enumerate(raw):
+        if not isinstance(item, Mapping):
+            raise r.fail(f"tokens[{i}]", "must be a table")
+        t = _Reader(r.source, item, f"{r.prefix}tokens[{i}].")
+        t.check_keys({"name", "env", "scopes", "accounts"})
+        scopes = item.get("scopes", ["read"])
+        if not isinstance(scopes, list) or not set(scopes) <= SCOPES or not scopes:
+            raise t.fail("scopes", f"must be a list drawn from {sorted(SCOPES)}, was {scopes!r}")
+        accounts = item.get("accounts")
+        if accounts is not None and not (
+            isinstance(accounts, list) and all(isinstance(x, str) for x in accounts)
+        ):
+            raise t.fail("accounts", "must be a list of account ids")
+        tokens.append(
+            TokenConfig(
+                name=t.get_str("name", f"token{i}"),
+                value=t.secret("env"),
+                scopes=frozenset(scopes),
+                accounts=frozenset(accounts) if accounts is not None else None,
+            )
+        )
+    return ApiConfig(
+        host=r.get_str("host", "127.0.0.1"),
+        port=r.get_int("port", 8000, lo=0, hi=65535),
+        max_body_bytes=r.get_int("max_body_bytes", 1_048_576, lo=1024),
+        tokens=tuple(tokens),
+    )
+
+
+def _clock(r: _Reader) -> ClockConfig:
+    r.check_keys({"mode", "start", "speed"})
+    mode = r.get_str("mode", "auto")
+    if mode not in ("auto", "wall", "sim"):
+        raise r.fail("mode", f"must be auto, wall or sim, was {mode!r}")
+    start_raw = r.data.get("start")
+    start: datetime | None = None
+    if start_raw is not None:
+        if isinstance(start_raw, datetime):
+            start = start_raw
+        elif isinstance(start_raw, str):
+            try:
+                start = datetime.fromisoformat(start_raw)
+            except ValueError as e:
+                raise r.fail("start", f"must be an ISO timestamp, was {start_raw!r}") from e
+        else:
+            raise r.fail("start", f"must be an ISO timestamp, was {start_raw!r}")
+        if start.tzinfo is None:
+            raise r.fail("start", "must include a UTC offset, e.g. +08:00")
+    return ClockConfig(mode=mode, start=start, speed=r.get_float("speed", 1.0))
+
+
+def _sessions(r: _Reader) -> SessionConfig:
+    r.check_keys({"pre_close_cancel", "end_of_day", "reconcile_interval_s", "inflight_timeout_s"})
+    pre_close = r.get_time("pre_close_cancel", time(14, 56))
+    if pre_close is not None and time(14, 57) <= pre_close < time(15, 0):
+        raise r.fail("pre_close_cancel", "must not fall in 14:57–15:00, when cancels are refused")
+    eod = r.get_time("end_of_day", time(15, 35)) or time(15, 35)
+    return SessionConfig(
+        pre_close_cancel=pre_close,
+        end_of_day=eod,
+        reconcile_interval_s=r.get_float("reconcile_interval_s", 60.0),
+        inflight_timeout_s=r.get_float("inflight_timeout_s", 10.0),
+    )
+
+
+def _journal(r: _Reader) -> JournalConfig:
+    r.check_keys({"durability"})
+    durability = r.get_str("durability", "durable")
+    if durability not in ("durable", "fast"):
+        raise r.fail("durability", f"must be durable or fast, was {durability!r}")
+    return JournalConfig(durability=durability)
