@@ -1,0 +1,306 @@
+"""The ASGI application: ``create_app(engine, authenticator)``. No globals.
+
+Every route authenticates the bearer token, checks the scope and account, calls the engine
+on its loop, and answers JSON. Errors are ``{"error": {"code", "message", "reasons"}}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ashare_exec import __version__
+from ashare_exec.api.auth import Authenticator, AuthError, Principal
+from ashare_exec.api.schemas import BatchIn, CancelAllIn, LimitsIn, OrderIn, TradingStateIn
+from ashare_exec.errors import (
+    BrokerError,
+    BrokerUnavailable,
+    DuplicateClientOrderId,
+    GatewayError,
+    InvalidRequest,
+    OrderNotFound,
+    OrderRefused,
+    ServiceUnavailable,
+)
+
+if TYPE_CHECKING:
+    from ashare_exec.engine.service import ExecutionService
+
+__all__ = ["create_app", "error_status"]
+
+
+def error_status(e: GatewayError) -> int:
+    """The HTTP status for a gateway error."""
+    if isinstance(e, DuplicateClientOrderId):
+        return 409
+    if isinstance(e, OrderNotFound):
+        return 404
+    if isinstance(e, ServiceUnavailable | BrokerUnavailable):
+        return 503
+    if isinstance(e, OrderRefused):
+        return 409 if e.code == "ORDER_ALREADY_DONE" else 422
+    if isinstance(e, InvalidRequest):
+        return 400
+    if isinstance(e, BrokerError):
+        return 502
+    return 500
+
+
+def _error(status: int, code: str, message: str, reasons: tuple[str, ...] = ()) -> JSONResponse:
+    body = {"error": {"code": code, "message": message, "reasons": list(reasons or (code,))}}
+    return JSONResponse(body, status_code=status)
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes with 413 (also without Content-Length)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                await _error(413, "INVALID_REQUEST", "request body too large")(scope, receive, send)
+                return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            msg = await receive()
+            if msg["type"] == "http.request":
+                seen += len(msg.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge
+            return msg
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await _error(413, "INVALID_REQUEST", "request body too large")(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_app(service: ExecutionService, auth: Authenticator, *, max_body: int = 1 << 20) -> Any:
+    """Build the FastAPI app bound to a running :class:`ExecutionService`."""
+    app = FastAPI(
+        title="ashare-exec",
+        version=__version__,
+        description="Order-execution gateway for China A-shares. Authenticate with "
+        "`Authorization: Bearer <token>`. Prices are decimal strings.",
+    )
+    engine = service
+
+    @app.exception_handler(GatewayError)
+    async def _gateway_error(_: Request, e: GatewayError) -> JSONResponse:
+        reasons = getattr(e, "reasons", (e.code,))
+        return _error(error_status(e), e.code, e.message, tuple(reasons))
+
+    @app.exception_handler(AuthError)
+    async def _auth_error(_: Request, e: AuthError) -> JSONResponse:
+        return _error(e.status, e.code, e.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, e: RequestValidationError) -> JSONResponse:
+        parts = []
+        for err in e.errors()[:5]:
+            loc = ".".join(str(x) for x in err.get("loc", ()) if x != "body")
+            parts.append(f"{loc}: {err.get('msg', 'invalid')}")
+        return _error(422, "INVALID_REQUEST", "; ".join(parts) or "invalid request")
+
+    def principal(request: Request) -> Principal:
+        return auth.authenticate(request.headers.get("authorization"))
+
+    # ---- orders -------------------------------------------------------------------------
+    @app.post("/v1/orders", status_code=201, tags=["orders"])
+    async def submit_order(body: OrderIn, request: Request) -> Any:
+        """Submit one order. A risk denial answers 201 with ``status: DENIED`` and its reasons;
+        resubmitting the same ``client_order_id`` with the same content returns the order."""
+        principal(request).require("trade", body.account_id)
+        t0 = time.perf_counter()
+        view = await engine.submit(body)
+        engine.observe_api("submit", time.perf_counter() - t0)
+        return view
+
+    @app.post("/v1/orders/batch", tags=["orders"])
+    async def submit_batch(body: BatchIn, request: Request) -> Any:
+        """Submit several orders; each result is an order or an error object."""
+        p = principal(request)
+        for o in body.orders:
+            p.require("trade", o.account_id)
+        return {"results": await engine.submit_batch(body.orders)}
+
+    @app.post("/v1/orders/validate", tags=["orders"])
+    async def validate_order(body: OrderIn, request: Request) -> Any:
+        """Dry run: the normalised order and every reason that applies; nothing is sent."""
+        principal(request).require("read", body.account_id)
+        return engine.validate(body)
+
+    @app.post("/v1/orders/cancel-all", tags=["orders"])
+    async def cancel_all(body: CancelAllIn, request: Request) -> Any:
+        """Cancel every working order of an account (optionally by symbol / side / strategy)."""
+        principal(request).require("trade", body.account_id)
+        return {"canceled": await engine.cancel_all(body, actor=principal(request).name)}
+
+    @app.post("/v1/orders/{account_id}/{client_order_id}/cancel", tags=["orders"])
+    async def cancel_order(account_id: str, client_order_id: str, request: Request) -> Any:
+        """Cancel one order by its client order id."""
+        principal(request).require("trade", account_id)
+        return await engine.cancel(account_id, client_order_id)
+
+    @app.get("/v1/orders", tags=["orders"])
+    async def list_orders(
+        request: Request,
+        account_id: str | None = None,
+        status: str | None = None,
+        symbol: str | None = None,
+        strategy: str | None = None,
+        open_only: bool = False,
+        limit: int = Query(1000, ge=1, le=100_000),
+    ) -> Any:
+        """Orders of the day, newest last."""
+        p = principal(request)
+        p.require("read", account_id)
+        orders = engine.list_orders(account_id, status, symbol, strategy, open_only)
+        orders = [o for o in orders if p.may_see(o["account_id"])]
+        return {"orders": orders[-limit:]}
+
+    @app.get("/v1/orders/{account_id}/{client_order_id}", tags=["orders"])
+    async def get_order(account_id: str, client_order_id: str, request: Request) -> Any:
+        """One order with its fills and its event log."""
+        principal(request).require("read", account_id)
+        return engine.get_order(account_id, client_order_id, with_events=True)
+
+    # ---- portfolio ----------------------------------------------------------------------
+    @app.get("/v1/trades", tags=["portfolio"])
+    async def list_trades(request: Request, account_id: str) -> Any:
+        """Today's fills of an account."""
+        principal(request).require("read", account_id)
+        return {"trades": engine.list_trades(account_id)}
+
+    @app.get("/v1/positions", tags=["portfolio"])
+    async def list_positions(request: Request, account_id: str) -> Any:
+        """Positions of an account (total, sellable, frozen, average cost)."""
+        principal(request).require("read", account_id)
+        return {"positions": engine.list_positions(account_id)}
+
+    @app.get("/v1/accounts/{account_id}", tags=["portfolio"])
+    async def get_account(account_id: str, request: Request) -> Any:
+        """Cash (available, frozen), account status and trading state."""
+        principal(request).require("read", account_id)
+        return engine.account_view(account_id)
+
+    # ---- risk and control ---------------------------------------------------------------
+    @app.get("/v1/risk", tags=["risk"])
+    async def risk_state(request: Request) -> Any:
+        """Trading states, limits and in-trade counters."""
+        principal(request).require("read")
+        return engine.risk_view()
+
+    @app.post("/v1/risk/trading-state", tags=["risk"])
+    async def set_trading_state(body: TradingStateIn, request: Request) -> Any:
+        """Halt, switch to reduce-only or resume an account or the whole service (audited)."""
+        p = principal(request)
+        p.require("admin", body.account_id)
+        return await engine.set_trading_state(
+            body.account_id,
+            body.state,
+            actor=p.name,
+            cancel_working=body.cancel_working,
+            reason=body.reason,
+        )
+
+    @app.post("/v1/risk/limits", tags=["risk"])
+    async def update_limits(body: LimitsIn, request: Request) -> Any:
+        """Change risk limits at run time (audited)."""
+        p = principal(request)
+        p.require("admin", body.account_id)
+        return engine.update_limits(body.account_id, body.changes, actor=p.name)
+
+    # ---- service ------------------------------------------------------------------------
+    @app.get("/v1/status", tags=["service"])
+    async def status(request: Request) -> Any:
+        """Readiness, venues, clock, phase and trading states."""
+        principal(request).require("read")
+        return engine.status()
+
+    @app.get("/healthz", tags=["service"])
+    async def healthz() -> Any:
+        """The process is alive (no token needed)."""
+        return {"ok": True}
+
+    @app.get("/readyz", tags=["service"])
+    async def readyz() -> Any:
+        """Ready to trade: venue connected, account OK, journal writable, reconciled."""
+        ready, reasons = engine.readiness()
+        return JSONResponse({"ready": ready, "reasons": reasons}, status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["service"])
+    async def metrics() -> Response:
+        """Prometheus metrics (text exposition format)."""
+        body, content_type = engine.metrics_exposition()
+        return Response(body, media_type=content_type)
+
+    @app.websocket("/v1/stream")
+    async def stream(ws: WebSocket) -> None:
+        """Order events, fills, account updates and alerts; ``?from_seq=N`` replays after N."""
+        header = ws.headers.get("authorization") or ws.query_params.get("token")
+        try:
+            p = auth.authenticate(header)
+            p.require("read")
+        except AuthError as e:
+            await ws.close(code=4401 if e.status == 401 else 4403, reason=e.code)
+            return
+        from_seq_raw = ws.query_params.get("from_seq")
+        kinds_raw = ws.query_params.get("kinds")
+        try:
+            from_seq = int(from_seq_raw) if from_seq_raw else None
+        except ValueError:
+            await ws.close(code=4400, reason="INVALID_REQUEST")
+            return
+        kinds = frozenset(kinds_raw.split(",")) if kinds_raw else None
+        await ws.accept()
+        sub = engine.bus.subscribe(from_seq=from_seq, accounts=p.accounts, kinds=kinds)
+
+        async def wait_disconnect() -> None:
+            while True:
+                msg = await ws.receive()
+                if msg["type"] == "websocket.disconnect":
+                    return
+
+        reader = asyncio.create_task(wait_disconnect())
+        try:
+            while not reader.done():
+                get = asyncio.create_task(sub.queue.get())
+                done, _ = await asyncio.wait({get, reader}, return_when=asyncio.FIRST_COMPLETED)
+                if get not in done:
+                    get.cancel()
+                    break
+                await ws.send_json(get.result().to_json())
+                while not sub.queue.empty():
+                    await ws.send_json(sub.queue.get_nowait().to_json())
+                if sub.overflowed:
+                    await ws.close(code=4008, reason="SUBSCRIBER_OVERFLOW")
+                    break
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            engine.bus.unsubscribe(sub)
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await reader
+
+    return BodyLimit(app, max_body)
