@@ -1,0 +1,350 @@
+"""Append-only, hash-chained audit trail (original design §8 "操作留痕").
+
+Every command, risk decision, config/limit change and operator action (halt, resume,
+cancel-all) is one JSON line::
+
+    {"seq": 0, "ts": "...", "kind": "command", "actor": "token:alice",
+     "payload": {...}, "prev_hash": "000...0", "hash": "9f2c..."}
+
+``hash = sha256(prev_hash + canonical_json(record without "hash"))``; the first record's
+``prev_hash`` is :data:`GENESIS_HASH` unless another anchor is given (e.g. the previous
+day's final hash). Editing, inserting, deleting or reordering a line breaks the chain at that
+line, which :func:`verify` reports. Truncation at the end is caught by comparing with the
+final hash stored in the day's seal (:meth:`AuditLog.seal_day`).
+
+The engine keeps one file per trading day (:func:`day_path`) and seals it into the archive
+at the end of the day. Timestamps are passed in; this module reads no clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+from typing import IO
+
+from ashare_exec.errors import GatewayError
+
+__all__ = [
+    "GENESIS_HASH",
+    "AuditChainBroken",
+    "AuditLog",
+    "AuditRecord",
+    "SealResult",
+    "VerifyResult",
+    "canonical_json",
+    "day_path",
+    "seal_path_for",
+    "verify",
+    "verify_with_seal",
+]
+
+GENESIS_HASH = "0" * 64
+"""``prev_hash`` of the first record of a chain with no other anchor."""
+
+_FIELDS = ("seq", "ts", "kind", "actor", "payload", "prev_hash", "hash")
+
+
+class AuditChainBroken(GatewayError):
+    """The audit log on disk does not verify; nothing more is appended to it."""
+
+    default_code = "AUDIT_CHAIN_BROKEN"
+
+
+def _default(obj: object) -> object:
+    if isinstance(obj, Decimal):
+        return str(obj)
+    if isinstance(obj, datetime | date):
+        return obj.isoformat()
+    if isinstance(obj, Enum):
+        return obj.value
+    raise TypeError(f"audit payload value of type {type(obj).__name__} is not serialisable")
+
+
+def canonical_json(obj: object) -> str:
+    """Serialise ``obj`` deterministically (sorted keys, no spaces, UTF-8 text)."""
+    return json.dumps(
+        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default
+    )
+
+
+def _hash(prev_hash: str, body: Mapping[str, object]) -> str:
+    return hashlib.sha256((prev_hash + canonical_json(body)).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One audit line as written."""
+
+    seq: int
+    ts: str
+    kind: str
+    actor: str
+    payload: Mapping[str, object]
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    """Outcome of :func:`verify`.
+
+    ``records`` counts the lines that verified; ``first_bad_index`` is the 0-based line of
+    the first problem (``None`` when ``ok``); ``final_hash`` is the last good hash.
+    """
+
+    ok: bool
+    records: int
+    first_bad_index: int | None
+    reason: str
+    final_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class SealResult:
+    """Where a day's audit log was sealed, and its anchor values."""
+
+    archive_path: Path
+    seal_path: Path
+    records: int
+    final_hash: str
+    file_sha256: str
+
+
+def day_path(directory: Path, day: date) -> Path:
+    """Return the audit file of ``day`` in ``directory`` (``audit-2026-11-25.jsonl``)."""
+    return directory / f"audit-{day.isoformat()}.jsonl"
+
+
+def seal_path_for(log_path: Path) -> Path:
+    """Return the seal file that belongs next to an audit file (``.seal.json``)."""
+    return log_path.with_name(log_path.name.removesuffix(".jsonl") + ".seal.json")
+
+
+def _check_line(
+    index: int, line: str, prev_hash: str
+) -> tuple[str | None, dict[str, object] | None]:
+    try:
+        rec = json.loads(line)
+    except json.JSONDecodeError as e:
+        return f"line is not valid JSON ({e.msg})", None
+    if not isinstance(rec, dict) or set(rec) != set(_FIELDS):
+        return "record does not have exactly the audit fields", None
+    if rec["seq"] != index:
+        return f"seq is {rec['seq']!r}, expected {index}", None
+    if rec["prev_hash"] != prev_hash:
+        return "prev_hash does not match the previous record's hash", None
+    body = {k: v for k, v in rec.items() if k != "hash"}
+    if _hash(prev_hash, body) != rec["hash"]:
+        return "hash does not match the record's content", None
+    return None, rec
+
+
+def verify(
+    path: Path,
+    *,
+    genesis_hash: str = GENESIS_HASH,
+    expected_final_hash: str | None = None,
+    expected_records: int | None = None,
+) -> VerifyResult:
+    """Check the hash chain of the audit file at ``path``.
+
+    Args:
+        path: the JSON-lines audit file.
+        genesis_hash: the ``prev_hash`` the first record must carry.
+        expected_final_hash: if given (from a seal), the chain must end on this hash;
+            this catches records deleted from the end.
+        expected_records: if given (from a seal), the number of records there must be.
+
+    Returns:
+        The result; ``first_bad_index`` names the first record that does not verify.
+    """
+    prev = genesis_hash
+    count = 0
+    try:
+        with path.open("r", encoding="utf-8", newline="\n") as f:
+            for index, raw in enumerate(f):
+                if not raw.endswith("\n"):
+                    return VerifyResult(False, count, index, "last line is incomplete", prev)
+                problem, rec = _check_line(index, raw[:-1], prev)
+                if problem is not None or rec is None:
+                    return VerifyResult(False, count, index, problem or "bad record", prev)
+                prev = str(rec["hash"])
+                count += 1
+    except OSError as e:
+        return VerifyResult(False, 0, 0, f"cannot read the file: {e.strerror or e}", prev)
+    except UnicodeDecodeError:
+        return VerifyResult(False, count, count, "file is not UTF-8 text", prev)
+    if expected_records is not None and count != expected_records:
+        return VerifyResult(
+            False, count, count, f"{count} records, the seal says {expected_records}", prev
+        )
+    if expected_final_hash is not None and prev != expected_final_hash:
+        return VerifyResult(False, count, count, "final hash differs from the seal", prev)
+    return VerifyResult(True, count, None, "chain intact", prev)
+
+
+class AuditLog:
+    """An append-only, hash-chained audit file.
+
+    Opening an existing file verifies it and continues its chain; a file that does not
+    verify raises :class:`AuditChainBroken` (it must be inspected, not extended).
+
+    Args:
+        path: the JSON-lines file (its directory is created if missing).
+        genesis_hash: anchor of the first record (e.g. the previous day's final hash).
+        fsync: force every record to disk before :meth:`append` returns.
+    """
+
+    def __init__(self, path: Path, *, genesis_hash: str = GENESIS_HASH, fsync: bool = True) -> None:
+        self.path = path
+        self._fsync = fsync
+        self._genesis = genesis_hash
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            result = verify(path, genesis_hash=genesis_hash)
+            if not result.ok:
+                raise AuditChainBroken(
+                    f"audit log {path} does not verify at record {result.first_bad_index}: "
+                    f"{result.reason}",
+                    context={"path": str(path), "index": result.first_bad_index},
+                )
+            self._seq, self._last_hash = result.records, result.final_hash
+        else:
+            self._seq, self._last_hash = 0, genesis_hash
+        self._file: IO[str] | None = None
+
+    @property
+    def last_hash(self) -> str:
+        """Hash of the last record (the genesis hash when empty)."""
+        return self._last_hash
+
+    @property
+    def records(self) -> int:
+        """Number of records in the file."""
+        return self._seq
+
+    def append(
+        self, kind: str, actor: str, payload: Mapping[str, object], ts: datetime
+    ) -> AuditRecord:
+        """Append one record and return it.
+
+        Args:
+            kind: what is recorded (``command``, ``risk_decision``, ``config_change``,
+                ``operator_action`` ...).
+            actor: who did it (token name, ``operator:cli``, ``engine``).
+            payload: the details; values must be JSON-serialisable (Decimal, datetime and
+                enums are written as strings).
+            ts: when it happened (aware datetime, from the engine's clock).
+        """
+        if ts.tzinfo is None:
+            raise ValueError("audit timestamps must be timezone-aware")
+        body: dict[str, object] = {
+            "seq": self._seq,
+            "ts": ts.isoformat(),
+            "kind": kind,
+            "actor": actor,
+            # Round-trip so the stored payload is exactly what was hashed.
+            "payload": json.loads(canonical_json(dict(payload))),
+            "prev_hash": self._last_hash,
+        }
+        digest = _hash(self._last_hash, body)
+        line = canonical_json({**body, "hash": digest}) + "\n"
+        if self._file is None:
+            self._file = self.path.open("a", encoding="utf-8", newline="\n")
+        self._file.write(line)
+        self._file.flush()
+        if self._fsync:
+            os.fsync(self._file.fileno())
+        record = AuditRecord(
+            seq=self._seq,
+            ts=str(body["ts"]),
+            kind=kind,
+            actor=actor,
+            payload=body["payload"],  # type: ignore[arg-type]
+            prev_hash=self._last_hash,
+            hash=digest,
+        )
+        self._seq += 1
+        self._last_hash = digest
+        return record
+
+    def close(self) -> None:
+        """Close the file (appending again reopens it)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def seal_day(self, day: date, archive_dir: Path) -> SealResult:
+        """Copy this log into ``archive_dir`` as the sealed, read-only record of ``day``.
+
+        Writes ``audit-<day>.jsonl`` (a copy of the chain) and ``audit-<day>.seal.json``
+        (genesis hash, record count, final hash, SHA-256 of the file); both are made
+        read-only. The log must verify first.
+
+        Raises:
+            AuditChainBroken: the log does not verify, or the day is already sealed with
+                different content.
+        """
+        self.close()
+        result = verify(self.path, genesis_hash=self._genesis)
+        if not result.ok:
+            raise AuditChainBroken(
+                f"refusing to seal {self.path}: record {result.first_bad_index}: {result.reason}"
+            )
+        archive_dir.mkdir(parents=True, exist_ok=True)
+        target = day_path(archive_dir, day)
+        seal = seal_path_for(target)
+        file_sha = _file_sha256(self.path) if self.path.exists() else hashlib.sha256().hexdigest()
+        if target.exists() or seal.exists():
+            if target.exists() and _file_sha256(target) == file_sha and seal.exists():
+                return SealResult(target, seal, result.records, result.final_hash, file_sha)
+            raise AuditChainBroken(f"{day} is already sealed in {archive_dir} with other content")
+        if self.path.exists():
+            shutil.copyfile(self.path, target)
+        else:
+            target.write_text("", encoding="utf-8")
+        seal_doc = {
+            "day": day.isoformat(),
+            "file": target.name,
+            "records": result.records,
+            "genesis_hash": self._genesis,
+            "final_hash": result.final_hash,
+            "file_sha256": file_sha,
+        }
+        seal.write_text(json.dumps(seal_doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        for p in (target, seal):
+            os.chmod(p, stat.S_IREAD | stat.S_IRGRP | stat.S_IROTH)
+        return SealResult(target, seal, result.records, result.final_hash, file_sha)
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 16), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def verify_with_seal(path: Path, seal: Path) -> VerifyResult:
+    """Verify ``path`` against its seal file (genesis, record count, final hash, file hash)."""
+    try:
+        doc = json.loads(seal.read_text(encoding="utf-8"))
+        genesis = str(doc["genesis_hash"])
+        final = str(doc["final_hash"])
+        records = int(doc["records"])
+        file_sha = str(doc["file_sha256"])
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        return VerifyResult(False, 0, 0, f"unreadable seal {seal.name}: {e}", GENESIS_HASH)
+    result = verify(path, genesis_hash=genesis, expected_final_hash=final, expected_records=records)
+    if result.ok and _file_sha256(path) != file_sha:
+        return VerifyResult(False, result.records, None, "file hash differs from the seal", final)
+    return result

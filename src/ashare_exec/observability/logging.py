@@ -1,0 +1,328 @@
+"""Structured logs: JSON lines to a rotating file and the console, with secrets redacted.
+
+Call :func:`configure_logging` once at start-up (the composition root does it). Order actions
+are logged with :func:`order_log` so every line carries the same fixed fields
+(:data:`ORDER_LOG_FIELDS`); bind the order's identity once with :func:`bind_order` and the
+bound logger carries it into every later line.
+
+Redaction runs last, on every record (ours and third-party libraries'): values of keys that
+look secret (``token``, ``secret``, ``password``, ``webhook_key`` ...) are replaced by
+``"***"``, and any configured secret value is masked wherever it appears in a string.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import re
+import sys
+from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+from ashare_exec.clock import Clock, WallClock
+
+__all__ = [
+    "LOG_FILE_NAME",
+    "ORDER_LOG_FIELDS",
+    "REDACTED",
+    "LoggingHandle",
+    "Redactor",
+    "bind_order",
+    "configure_logging",
+    "order_log",
+]
+
+LOG_FILE_NAME = "ashare-exec.jsonl"
+"""Name of the active log file inside the log directory (rotated as ``.1``, ``.2`` ...)."""
+
+REDACTED = "***"
+"""What a secret is replaced with."""
+
+ORDER_LOG_FIELDS: tuple[str, ...] = (
+    "timestamp",
+    "account",
+    "client_order_id",
+    "broker_order_id",
+    "symbol",
+    "side",
+    "price",
+    "qty",
+    "action",
+    "result",
+    "reason_code",
+    "latency_ms",
+)
+"""The fixed fields of every order-action line (original design §7)."""
+
+_SECRET_KEY_RE = re.compile(
+    r"(token|secret|passw(or)?d|pwd|webhook_?key|api_?key|access_?key|authorization|"
+    r"credential|private_?key|signature|^sign$|^key$)",
+    re.IGNORECASE,
+)
+_MIN_SECRET_LEN = 4  # masking very short values would shred ordinary text
+_MAX_DEPTH = 6
+_OK_RESULTS = frozenset({"ok", "accepted", "filled", "sent", "done", "success"})
+
+
+class Redactor:
+    """A structlog processor that masks secrets in an event dict.
+
+    Args:
+        secrets: secret values (tokens, passwords, webhook keys) to mask wherever they appear.
+        key_pattern: keys whose values are always masked; the default matches ``token``,
+            ``secret``, ``password``, ``webhook_key``, ``api_key``, ``authorization`` ...
+    """
+
+    def __init__(
+        self, secrets: Iterable[str] = (), *, key_pattern: re.Pattern[str] = _SECRET_KEY_RE
+    ) -> None:
+        self._key_re = key_pattern
+        self._secrets: list[str] = []
+        self.add_secrets(secrets)
+
+    def add_secrets(self, secrets: Iterable[str]) -> None:
+        """Mask these values too from now on (e.g. secrets loaded after start-up)."""
+        for s in secrets:
+            if s and len(s) >= _MIN_SECRET_LEN and s not in self._secrets:
+                self._secrets.append(s)
+        # Longest first so a secret containing another is masked whole.
+        self._secrets.sort(key=len, reverse=True)
+
+    def redact_text(self, text: str) -> str:
+        """Return ``text`` with every configured secret value masked."""
+        for s in self._secrets:
+            if s in text:
+                text = text.replace(s, REDACTED)
+        return text
+
+    def _value(self, value: object, depth: int) -> object:
+        if isinstance(value, str):
+            return self.redact_text(value)
+        if depth >= _MAX_DEPTH:
+            return value
+        if isinstance(value, Mapping):
+            return {k: self._item(k, v, depth + 1) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self._value(v, depth + 1) for v in value]
+        return value
+
+    def _item(self, key: object, value: object, depth: int) -> object:
+        if isinstance(key, str) and self._key_re.search(key) and value not in (None, ""):
+            return REDACTED
+        return self._value(value, depth)
+
+    def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+        """Mask secrets in ``event_dict`` (structlog processor signature)."""
+        for key in list(event_dict):
+            event_dict[key] = self._item(key, event_dict[key], 0)
+        return event_dict
+
+
+def _json_default(obj: object) -> object:
+    if isinstance(obj, Decimal):
+        return str(obj)
+    if isinstance(obj, datetime | date):
+        return obj.isoformat()
+    if isinstance(obj, Enum):
+        return obj.value
+    if isinstance(obj, Path):
+        return str(obj)
+    if isinstance(obj, set | frozenset):
+        return sorted(obj, key=str)
+    return repr(obj)
+
+
+def _clock_timestamper(clock: Clock) -> Processor:
+    def add_timestamp(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+        event_dict.setdefault("timestamp", clock.now().isoformat(timespec="microseconds"))
+        return event_dict
+
+    return add_timestamp
+
+
+@dataclass
+class LoggingHandle:
+    """What :func:`configure_logging` installed; ``close()`` removes it again."""
+
+    log_file: Path
+    redactor: Redactor
+    handlers: list[logging.Handler] = field(default_factory=list)
+    previous_level: int = logging.WARNING
+
+    def close(self) -> None:
+        """Flush and detach the handlers and restore structlog's defaults (shutdown, tests)."""
+        if not self.handlers:
+            return
+        root = logging.getLogger()
+        for h in self.handlers:
+            root.removeHandler(h)
+            h.close()
+        self.handlers.clear()
+        root.setLevel(self.previous_level)
+        structlog.reset_defaults()
+
+
+_installed: list[LoggingHandle] = []
+
+
+def configure_logging(
+    log_dir: Path,
+    *,
+    console: bool = True,
+    level: int | str = logging.INFO,
+    secrets: Iterable[str] = (),
+    clock: Clock | None = None,
+    max_bytes: int = 50 * 1024 * 1024,
+    backup_count: int = 20,
+    console_json: bool | None = None,
+) -> LoggingHandle:
+    """Send structlog and stdlib logging to ``log_dir`` (JSON lines) and the console.
+
+    Calling it again replaces the previous configuration.
+
+    Args:
+        log_dir: directory of the rotating file ``ashare-exec.jsonl`` (created if missing).
+        console: also log to stderr.
+        level: minimum level (``logging.INFO`` or ``"INFO"``).
+        secrets: secret values that must never appear in a log line.
+        clock: source of the ``timestamp`` field (the wall clock by default).
+        max_bytes: size at which the file rotates.
+        backup_count: rotated files kept.
+        console_json: force JSON (``True``) or human-readable (``False``) console lines;
+            by default human-readable only when stderr is a terminal.
+
+    Returns:
+        A handle with the file path and the redactor (to add secrets loaded later).
+    """
+    for old in _installed:
+        old.close()
+    _installed.clear()
+    previous_level = logging.getLogger().level
+
+    log_dir.mkdir(parents=True, exist_ok=True)
+    redactor = Redactor(secrets)
+    handle = LoggingHandle(
+        log_file=log_dir / LOG_FILE_NAME, redactor=redactor, previous_level=previous_level
+    )
+    shared: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        _clock_timestamper(clock or WallClock()),
+    ]
+    json_renderer = structlog.processors.JSONRenderer(default=_json_default, ensure_ascii=False)
+
+    def formatter(renderer: Processor) -> logging.Formatter:
+        return structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                redactor,
+                renderer,
+            ],
+        )
+
+    # delay=True: the file is opened on first write, which keeps Windows rotation simple.
+    file_handler = logging.handlers.RotatingFileHandler(
+        handle.log_file, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8", delay=True
+    )
+    file_handler.setFormatter(formatter(json_renderer))
+    handle.handlers.append(file_handler)
+    if console:
+        as_json = not sys.stderr.isatty() if console_json is None else console_json
+        renderer: Processor = (
+            json_renderer if as_json else structlog.dev.ConsoleRenderer(colors=False)
+        )
+        console_handler = logging.StreamHandler(sys.stderr)
+        console_handler.setFormatter(formatter(renderer))
+        handle.handlers.append(console_handler)
+
+    root = logging.getLogger()
+    for h in handle.handlers:
+        root.addHandler(h)
+    root.setLevel(level)
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *shared,
+            structlog.processors.StackInfoRenderer(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    _installed.append(handle)
+    return handle
+
+
+def bind_order(
+    logger: Any,
+    *,
+    account: object = None,
+    client_order_id: object = None,
+    broker_order_id: object = None,
+    symbol: object = None,
+    side: object = None,
+    price: object = None,
+    qty: object = None,
+) -> Any:
+    """Return ``logger`` bound to one order's identity (for :func:`order_log` later).
+
+    Fields left ``None`` are not bound, so a later bind (e.g. the broker order id once the
+    venue acknowledges) adds to the context instead of erasing it.
+    """
+    values = {
+        "account": account,
+        "client_order_id": client_order_id,
+        "broker_order_id": broker_order_id,
+        "symbol": symbol,
+        "side": side,
+        "price": price,
+        "qty": qty,
+    }
+    return logger.bind(**{k: v for k, v in values.items() if v is not None})
+
+
+def order_log(
+    logger: Any,
+    *,
+    action: str,
+    result: str,
+    reason_code: str | None = None,
+    latency_ms: float | None = None,
+    **fields: object,
+) -> None:
+    """Log one order action with every field of :data:`ORDER_LOG_FIELDS`.
+
+    Identity fields come from ``fields`` or from the logger's bound context
+    (:func:`bind_order`); fields known to neither are written as ``null`` so every line has
+    the same shape. The level is ``info`` for ordinary results and ``warning`` otherwise.
+
+    Args:
+        logger: a structlog logger (possibly bound).
+        action: what was done (``submit``, ``cancel``, ``ack``, ``fill``, ``reject`` ...).
+        result: the outcome (``ok``, ``accepted``, ``denied``, ``rejected``, ``error`` ...).
+        reason_code: stable reason code when refused or failed.
+        latency_ms: time the action took, in milliseconds.
+        **fields: more fields (``account``, ``client_order_id``, ``price``, ``qty`` ...).
+    """
+    bound: MutableMapping[str, object] = getattr(logger, "_context", {}) or {}
+    line: dict[str, object] = {}
+    for name in ORDER_LOG_FIELDS[1:]:
+        if name not in bound:
+            line[name] = None
+    line.update(fields)
+    line.update(action=action, result=result, reason_code=reason_code)
+    line["latency_ms"] = None if latency_ms is None else round(latency_ms, 3)
+    level = "info" if result.lower() in _OK_RESULTS and reason_code is None else "warning"
+    getattr(logger, level)("order_action", **line)
