@@ -35,6 +35,7 @@ from ashare_exec.model.events import (
     OrderSubmitted,
     OrderUnknown,
 )
+from ashare_exec.model.fsm import TRANSITIONS, Trigger
 from ashare_exec.model.identifiers import (
     AccountId,
     BrokerOrderId,
@@ -47,6 +48,8 @@ from ashare_exec.model.identifiers import (
 )
 from ashare_exec.model.instruments import Instrument
 from ashare_exec.model.market import Quote
+from ashare_exec.model.order import ApplyOutcome, ApplyResult, Fill, Order, OrderLogEntry
+from ashare_exec.model.portfolio import Cash, DayRolled, LedgerCorrected, LedgerEvent, Position
 from ashare_exec.model.reports import (
     AccountStatusChanged,
     CashReport,
@@ -60,20 +63,29 @@ __all__ = [
     "OPEN_STATUSES",
     "ORDER_EVENT_TYPES",
     "TERMINAL_STATUSES",
+    "TRANSITIONS",
     "AccountId",
     "AccountStatus",
     "AccountStatusChanged",
+    "ApplyOutcome",
+    "ApplyResult",
     "Board",
     "BrokerOrderId",
     "CancelAllOrders",
     "CancelOrder",
+    "Cash",
     "CashReport",
     "ClientOrderId",
+    "DayRolled",
     "Exchange",
     "ExchangeOrderId",
     "ExecType",
+    "Fill",
     "Instrument",
     "InstrumentId",
+    "LedgerCorrected",
+    "LedgerEvent",
+    "Order",
     "OrderAccepted",
     "OrderCancelRejected",
     "OrderCanceled",
@@ -81,6 +93,7 @@ __all__ = [
     "OrderEvent",
     "OrderExpired",
     "OrderFilled",
+    "OrderLogEntry",
     "OrderPendingCancel",
     "OrderRejected",
     "OrderRestated",
@@ -89,6 +102,7 @@ __all__ = [
     "OrderStatusReport",
     "OrderSubmitted",
     "OrderUnknown",
+    "Position",
     "PositionReport",
     "PriceType",
     "ProductType",
@@ -100,6 +114,7 @@ __all__ = [
     "TradeId",
     "TradingPhase",
     "TradingState",
+    "Trigger",
     "VenueConnected",
     "VenueDisconnected",
     "is_valid_client_order_id",

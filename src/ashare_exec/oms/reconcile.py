@@ -1,0 +1,205 @@
+"""Reconciliation: a pure diff of our orders, fills and balances against the venue's.
+
+:func:`reconcile` changes nothing. The engine applies :attr:`ReconcileReport.events` in
+the given order (creations of adopted orders, then missing fills, then status changes),
+journals them, then calls :meth:`Ledger.apply_broker_snapshot` with the same position and
+cash reports so that the broker's figures win; the report is logged and kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from ashare_exec.model.events import OrderEvent, OrderFilled, OrderRestated, OrderSubmitted
+from ashare_exec.model.identifiers import AccountId, BrokerOrderId, ClientOrderId, InstrumentId
+from ashare_exec.model.reports import CashReport, OrderStatusReport, PositionReport
+from ashare_exec.oms.book import OrderBook
+from ashare_exec.oms.ledger import Ledger
+from ashare_exec.oms.reports import plan_status_report
+
+__all__ = ["BalanceMismatch", "ReconcileReport", "reconcile"]
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceMismatch:
+    """One figure where we and the broker disagree (``instrument_id`` ``None``: cash)."""
+
+    account_id: AccountId
+    instrument_id: InstrumentId | None
+    field: str
+    ours: Decimal
+    theirs: Decimal
+    exceeds_tolerance: bool
+
+
+@dataclass(slots=True)
+class ReconcileReport:
+    """The diff between our state and the venue's for one account."""
+
+    account_id: AccountId
+    ts_event: datetime
+    adopted_events: list[OrderEvent] = field(default_factory=list)
+    missing_fills: list[OrderFilled] = field(default_factory=list)
+    status_events: list[OrderEvent] = field(default_factory=list)
+    fills_gaps: dict[ClientOrderId, int] = field(default_factory=dict)
+    """Shares the venue reports filled that even its trade list does not explain."""
+    unmatched_fills: list[OrderFilled] = field(default_factory=list)
+    quarantined: list[tuple[object, str]] = field(default_factory=list)
+    missing_at_venue: list[ClientOrderId] = field(default_factory=list)
+    """Our open orders the venue did not report: query them by client id."""
+    position_mismatches: list[BalanceMismatch] = field(default_factory=list)
+    cash_mismatches: list[BalanceMismatch] = field(default_factory=list)
+
+    @property
+    def events(self) -> list[OrderEvent]:
+        """Every event to apply, in a safe order."""
+        return [*self.adopted_events, *self.missing_fills, *self.status_events]
+
+    @property
+    def alerts(self) -> bool:
+        """Anything a human should look at (corrections over tolerance, unexplained data)."""
+        return bool(
+            self.fills_gaps
+            or self.unmatched_fills
+            or self.quarantined
+            or any(m.exceeds_tolerance for m in self.position_mismatches)
+            or any(m.exceeds_tolerance for m in self.cash_mismatches)
+        )
+
+    @property
+    def clean(self) -> bool:
+        """Nothing differs."""
+        return not (
+            self.events
+            or self.alerts
+            or self.missing_at_venue
+            or self.position_mismatches
+            or self.cash_mismatches
+        )
+
+
+def reconcile(
+    book: OrderBook,
+    ledger: Ledger,
+    account_id: AccountId,
+    ts_event: datetime,
+    *,
+    orders: Iterable[OrderStatusReport] = (),
+    trades: Iterable[OrderFilled] = (),
+    positions: Iterable[PositionReport] | None = None,
+    cash: CashReport | None = None,
+    orders_complete: bool = True,
+    cash_tolerance: Decimal = Decimal("0.01"),
+    qty_tolerance: int = 0,
+) -> ReconcileReport:
+    """Diff the venue's orders, trades, positions and cash against our state.
+
+    Args:
+        orders_complete: ``orders`` is the venue's full list for the day, so our open
+            orders missing from it are listed in ``missing_at_venue``.
+
+    Balances are compared with the ledger as it is now (before the missing fills).
+    """
+    rep = ReconcileReport(account_id, ts_event)
+    adopted_by_broker_id: dict[BrokerOrderId, ClientOrderId] = {}
+    venue_filled: dict[ClientOrderId, int] = {}
+    seen: set[ClientOrderId] = set()
+    for report in orders:
+        if report.account_id != account_id:
+            continue
+        plan = plan_status_report(book, report)
+        if plan.quarantine_reason is not None:
+            rep.quarantined.append((report, plan.quarantine_reason))
+            continue
+        if plan.client_order_id is None:
+            continue
+        seen.add(plan.client_order_id)
+        venue_filled[plan.client_order_id] = report.filled_qty
+        if plan.adopted and report.broker_order_id is not None:
+            adopted_by_broker_id[report.broker_order_id] = plan.client_order_id
+        for event in plan.events:
+            if isinstance(event, OrderRestated):
+                rep.status_events.append(event)
+            elif plan.adopted:
+                rep.adopted_events.append(event)
+    adopted = {e.client_order_id for e in rep.adopted_events if isinstance(e, OrderSubmitted)}
+    new_fill_qty: dict[ClientOrderId, int] = {}
+    new_trade_ids: set[tuple[ClientOrderId, str]] = set()
+    for fill in trades:
+        if fill.account_id != account_id:
+            continue
+        order = book.find(account_id, fill.client_order_id or None, fill.broker_order_id)
+        if order is not None:
+            coid = order.spec.client_order_id
+            if fill.trade_id in order.fills:
+                continue
+        elif fill.broker_order_id in adopted_by_broker_id:
+            coid = adopted_by_broker_id[fill.broker_order_id]
+        elif fill.client_order_id in adopted:
+            coid = fill.client_order_id
+        else:
+            rep.unmatched_fills.append(fill)
+            continue
+        if (coid, fill.trade_id) in new_trade_ids:
+            continue
+        new_trade_ids.add((coid, fill.trade_id))
+        if fill.client_order_id != coid:
+            fill = _with_client_id(fill, coid)
+        rep.missing_fills.append(fill)
+        new_fill_qty[coid] = new_fill_qty.get(coid, 0) + fill.last_qty
+    for coid, venue_qty in venue_filled.items():
+        order = book.get(account_id, coid)
+        known = (order.filled_qty if order is not None else 0) + new_fill_qty.get(coid, 0)
+        if venue_qty > known:
+            rep.fills_gaps[coid] = venue_qty - known
+    if orders_complete:
+        rep.missing_at_venue = [
+            o.spec.client_order_id
+            for o in book.open_orders(account_id)
+            if o.spec.client_order_id not in seen
+        ]
+    if positions is not None:
+        _diff_positions(rep, ledger, positions, qty_tolerance)
+    if cash is not None:
+        ours_cash = ledger.cash(account_id)
+        for name, ours, theirs in (
+            ("available", ours_cash.available, cash.available),
+            ("frozen", ours_cash.frozen, cash.frozen),
+        ):
+            if ours != theirs:
+                rep.cash_mismatches.append(
+                    BalanceMismatch(
+                        account_id, None, name, ours, theirs, abs(theirs - ours) > cash_tolerance
+                    )
+                )
+    return rep
+
+
+def _diff_positions(
+    rep: ReconcileReport, ledger: Ledger, positions: Iterable[PositionReport], tolerance: int
+) -> None:
+    account_id = rep.account_id
+    theirs = {p.instrument_id: p for p in positions if p.account_id == account_id}
+    ours = {p.instrument_id: p for p in ledger.positions(account_id)}
+    for inst in sorted(set(theirs) | set(ours)):
+        mine = ours.get(inst)
+        venue = theirs.get(inst)
+        pairs = (
+            ("total", mine.total if mine else 0, venue.total_qty if venue else 0),
+            ("sellable", mine.sellable if mine else 0, venue.sellable_qty if venue else 0),
+        )
+        for name, a, b in pairs:
+            if a != b:
+                rep.position_mismatches.append(
+                    BalanceMismatch(
+                        account_id, inst, name, Decimal(a), Decimal(b), abs(b - a) > tolerance
+                    )
+                )
+
+
+def _with_client_id(fill: OrderFilled, coid: ClientOrderId) -> OrderFilled:
+    return dataclasses.replace(fill, client_order_id=coid)

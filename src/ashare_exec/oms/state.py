@@ -1,0 +1,61 @@
+"""The OMS state: the order book and the ledger moved together by one event at a time.
+
+The engine applies an event here, then journals it (with the returned change, for the
+projections); recovery replays the journal through the same :meth:`OmsState.apply`, so
+the live and the replayed state cannot diverge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ashare_exec.model.events import OrderEvent
+from ashare_exec.model.order import ApplyResult, Order
+from ashare_exec.model.portfolio import LedgerEvent
+from ashare_exec.oms.book import OrderBook
+from ashare_exec.oms.ledger import FeeFunction, Ledger, LedgerUpdate
+
+__all__ = ["OmsState", "StateChange"]
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    """What one event did: the order and its apply result, and the ledger update."""
+
+    event: OrderEvent | LedgerEvent
+    order: Order | None
+    result: ApplyResult | None
+    ledger: LedgerUpdate
+
+    @property
+    def journal_worthy(self) -> bool:
+        """Whether to journal the event (everything but an ignored duplicate fill)."""
+        return self.result is None or not self.result.duplicate
+
+
+class OmsState:
+    """An :class:`OrderBook` and a :class:`Ledger` kept consistent."""
+
+    __slots__ = ("book", "ledger")
+
+    def __init__(self, book: OrderBook, ledger: Ledger) -> None:
+        self.book = book
+        self.ledger = ledger
+
+    @classmethod
+    def new(cls, fee_fn: FeeFunction, **ledger_options: object) -> OmsState:
+        """An empty state with a fresh book and ledger."""
+        return cls(OrderBook(), Ledger(fee_fn, **ledger_options))  # type: ignore[arg-type]
+
+    def apply(self, event: OrderEvent | LedgerEvent) -> StateChange:
+        """Apply an order or ledger event.
+
+        Raises:
+            OrderNotFound: an order event for an order the book does not have.
+            InvalidTransition: the order refuses the event (nothing changed).
+        """
+        if isinstance(event, LedgerEvent):
+            return StateChange(event, None, None, self.ledger.apply_ledger_event(event))
+        order, result = self.book.apply(event)
+        update = self.ledger.on_order_event(order, event, result)
+        return StateChange(event, order, result, update)
