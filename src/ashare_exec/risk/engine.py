@@ -1,0 +1,631 @@
+"""The risk engine: runs the pre-trade checks, drives the in-trade controls and protections.
+
+Time is always passed in (``now``, aware); the engine never reads a clock. Denials never
+raise: :meth:`RiskEngine.check_order` returns a :class:`RiskDecision` with every reason.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from ashare_exec.clock import CST
+from ashare_exec.model import Instrument, PriceType, Quote, Side, SubmitOrder, TradingState
+from ashare_exec.risk import codes
+from ashare_exec.risk.actions import (
+    AuditRecord,
+    CancelAllAction,
+    RiskAction,
+    RiskAlert,
+    RiskDecision,
+    RiskOutcome,
+)
+from ashare_exec.risk.checks import CHECKS, CheckContext
+from ashare_exec.risk.config import RiskConfig, RiskLimits
+from ashare_exec.risk.controls import AccountControls, DayStats
+from ashare_exec.risk.evidence import EvidencePack
+from ashare_exec.risk.protections import OrderWatch, StopBook, WatchedOrder
+from ashare_exec.risk.view import FLAT, AccountView, WorkingOrderView
+from ashare_exec.rules import (
+    DEFAULT_RULES,
+    WEEKDAYS_ONLY,
+    FeeSchedule,
+    PriceLimits,
+    RulesConfig,
+    TradingCalendar,
+    estimate_fees,
+    price_limits,
+    validate_order,
+)
+
+__all__ = ["GLOBAL", "RiskEngine"]
+
+GLOBAL = "*"
+"""Scope name of the gateway-wide trading state and limits."""
+
+_SEVERITY = {TradingState.ACTIVE: 0, TradingState.REDUCE_ONLY: 1, TradingState.HALTED: 2}
+_PRICED = (PriceType.LIMIT, PriceType.AFTER_HOURS_FIXED)
+
+
+class RiskEngine:
+    """Pre-trade checks, in-trade controls, kill switch, protections and evidence.
+
+    Args:
+        config: limits (global defaults + per-account overrides).
+        calendar: trading calendar for the exchange-rule validator.
+        fee_schedule: fee terms for the cash check's fee estimate.
+        rules_config: choices for unconfirmed exchange rules.
+    """
+
+    def __init__(
+        self,
+        config: RiskConfig | None = None,
+        *,
+        calendar: TradingCalendar = WEEKDAYS_ONLY,
+        fee_schedule: FeeSchedule | None = None,
+        rules_config: RulesConfig = DEFAULT_RULES,
+    ) -> None:
+        self._config = config or RiskConfig()
+        self.calendar = calendar
+        self.fee_schedule = fee_schedule or FeeSchedule()
+        self.rules_config = rules_config
+        self._states: dict[str, tuple[TradingState, str | None]] = {}
+        self._controls: dict[str, AccountControls] = {}
+        self.watch = OrderWatch()
+        self.stops = StopBook()
+        self._day_key: tuple[float, float, str] = (0.0, 0.0, "")
+        self._date = date.min
+
+    # ---------------------------------------------------------------- config & state
+    @property
+    def config(self) -> RiskConfig:
+        """The limits in force."""
+        return self._config
+
+    def limits_for(self, account_id: str) -> RiskLimits:
+        """The effective limits of an account."""
+        return self._config.limits_for(account_id)
+
+    def trading_state(self, account_id: str | None = None) -> TradingState:
+        """The effective state: the stricter of the global and the account state."""
+        g = self._states.get(GLOBAL, (TradingState.ACTIVE, None))[0]
+        if account_id is None:
+            return g
+        a = self._states.get(account_id, (TradingState.ACTIVE, None))[0]
+        return a if _SEVERITY[a] > _SEVERITY[g] else g
+
+    def set_trading_state(
+        self,
+        scope: str,
+        state: TradingState,
+        *,
+        actor: str,
+        now: datetime,
+        reason: str = "",
+        cancel_all: bool | None = None,
+    ) -> tuple[AuditRecord, RiskOutcome]:
+        """Set the kill switch of an account or of :data:`GLOBAL` (audited).
+
+        Halting requests a cancel-all when ``cancel_all`` is true, or when it is ``None``
+        and the scope's ``halt_cancels_all`` limit is on.
+        """
+        old = self._states.get(scope, (TradingState.ACTIVE, None))[0]
+        self._states[scope] = (state, reason or None)
+        record = AuditRecord(
+            ts=now,
+            actor=actor,
+            scope=scope,
+            action="set_trading_state",
+            changes={"trading_state": (old.value, state.value)},
+            reason=reason,
+        )
+        alert = self._alert(
+            scope,
+            now,
+            codes.CONTROL_KILL_SWITCH,
+            "CRITICAL" if state is TradingState.HALTED else "WARNING",
+            state.value,
+            f"{scope} {old.value} -> {state.value} by {actor}: {reason}",
+        )
+        actions: tuple[RiskAction, ...] = ()
+        if state is TradingState.HALTED:
+            limits = self._config.defaults if scope == GLOBAL else self.limits_for(scope)
+            if cancel_all or (cancel_all is None and limits.halt_cancels_all):
+                actions = (CancelAllAction(None if scope == GLOBAL else scope, state.value),)
+        return record, RiskOutcome((alert,), actions)
+
+    def update_limits(
+        self, scope: str | None, changes: Mapping[str, Any], actor: str, *, now: datetime
+    ) -> AuditRecord:
+        """Change limits at run time for an account or globally (``None`` / ``"*"``).
+
+        Returns the audit record for the engine to journal.
+
+        Raises:
+            ConfigError: an unknown key or an invalid value (nothing is changed).
+        """
+        account = None if scope in (None, GLOBAL) else scope
+        self._config, diff = self._config.with_changes(account, changes)
+        return AuditRecord(
+            ts=now, actor=actor, scope=account or GLOBAL, action="update_limits", changes=diff
+        )
+
+    # ---------------------------------------------------------------- pre-trade
+    def check_order(
+        self,
+        cmd: SubmitOrder,
+        instrument: Instrument,
+        quote: Quote | None,
+        view: AccountView,
+        now: datetime,
+        *,
+        record: bool = True,
+    ) -> RiskDecision:
+        """Run every enabled check; never raises for business input.
+
+        When the order is allowed and ``record`` is true it is counted (rate, daily,
+        duplicate and cancel-ratio windows): call it once per order that will be sent.
+        """
+        try:
+            return self._check_order(cmd, instrument, quote, view, now, record)
+        except Exception as e:  # a broken view must deny, never crash the command path
+            return RiskDecision(False, (codes.RISK_CHECK_ERROR,), (f"risk check failed: {e!r}",))
+
+    def _check_order(
+        self,
+        cmd: SubmitOrder,
+        inst: Instrument,
+        quote: Quote | None,
+        view: AccountView,
+        now: datetime,
+        record: bool,
+    ) -> RiskDecision:
+        account = cmd.account_id
+        ts = now.timestamp()
+        day = self._day(ts, now)
+        limits = self._config.limits_for(account)
+        ctl = self._ctl(account)
+        stats = ctl.day(day)
+        gctl = self._ctl(GLOBAL)
+        gctl.day(day)
+        alerts = self._daily_loss(account, view, limits, now)
+        state, state_reason = self._effective(account)
+        position = view.position(cmd.instrument_id) or FLAT
+        ex_reasons: tuple[str, ...] = ()
+        ex_message = ""
+        if "exchange_rules" not in limits.disabled_checks:
+            res = validate_order(
+                cmd,
+                inst,
+                quote,
+                now,
+                self.calendar,
+                sellable_qty=position.free_to_sell,
+                position_qty=position.total_qty,
+                config=self.rules_config,
+            )
+            band = res.limits
+            ex_reasons, ex_message = res.reasons, "; ".join(res.messages[: len(res.reasons)])
+        else:
+            band = price_limits(inst, self._date, self.calendar, config=self.rules_config)
+        price = self._price(cmd, quote, band)
+        notional = None if price is None else price * cmd.qty
+        fees = Decimal(0)
+        if price is not None and cmd.side is Side.BUY and cmd.qty > 0:
+            fees = estimate_fees(
+                inst, cmd.side, cmd.qty, price, self._date, self.fee_schedule
+            ).total
+        dup_key = (cmd.instrument_id, cmd.side, cmd.price_type, cmd.price, cmd.qty)
+        chase_key = (cmd.instrument_id, cmd.side)
+        ctx = CheckContext(
+            cmd=cmd,
+            instrument=inst,
+            symbol=str(cmd.instrument_id),
+            quote=quote,
+            view=view,
+            now=now,
+            now_ts=ts,
+            limits=limits,
+            position=position,
+            price=price,
+            notional=notional,
+            fees=fees,
+            limit_up=band.up,
+            limit_down=band.down,
+            exchange_reasons=ex_reasons,
+            exchange_message=ex_message,
+            state=state,
+            state_reason=state_reason,
+            msgs_last_second=ctl.msgs.count(ts),
+            global_msgs_last_second=gctl.msgs.count(ts),
+            global_max_msgs_per_second=self._config.global_max_msgs_per_second,
+            orders_today=stats.orders,
+            cancels_today=stats.cancels,
+            cooldown_until=ctl.cooldown_until,
+            duplicate_times=ctl.window_times(
+                ctl.duplicates, dup_key, ts, limits.duplicate_window_s
+            ),
+            chase_times=ctl.window_times(ctl.chase, chase_key, ts, limits.chase_window_s),
+        )
+        reasons: list[str] = []
+        messages: list[str] = []
+        disabled = limits.disabled_checks
+        for name, check in CHECKS:
+            if name in disabled:
+                continue
+            try:
+                r = check(ctx)
+            except Exception as e:
+                reasons.append(codes.RISK_CHECK_ERROR)
+                messages.append(f"{name}: {e!r}")
+                continue
+            if not r.ok:
+                for c in r.codes:
+                    if c not in reasons:
+                        reasons.append(c)
+                messages.append(f"{name}: {r.message}")
+        if reasons:
+            for c in reasons:
+                stats.denials[c] = stats.denials.get(c, 0) + 1
+            return RiskDecision(False, tuple(reasons), tuple(messages), tuple(alerts))
+        if record:
+            alerts.extend(self._record_order(account, ctl, gctl, stats, limits, ts, now))
+            ctl.duplicates.setdefault(dup_key, deque()).append(ts)
+        return RiskDecision(True, (), (), tuple(alerts))
+
+    @staticmethod
+    def _price(cmd: SubmitOrder, quote: Quote | None, band: PriceLimits) -> Decimal | None:
+        if cmd.price_type in _PRICED:
+            return cmd.price
+        if cmd.protection_price is not None:
+            return cmd.protection_price
+        if cmd.side is Side.BUY:
+            return band.up if band.up is not None else (quote.best_ask if quote else None)
+        return band.down if band.down is not None else (quote.best_bid if quote else None)
+
+    # ---------------------------------------------------------------- in-trade
+    def check_cancel(
+        self, account_id: str, now: datetime, *, order: WorkingOrderView | None = None
+    ) -> RiskDecision:
+        """Count a cancel (never refused by risk). Feeds rate, daily, ratio and chase state."""
+        ts = now.timestamp()
+        day = self._day(ts, now)
+        limits = self._config.limits_for(account_id)
+        ctl, gctl = self._ctl(account_id), self._ctl(GLOBAL)
+        stats = ctl.day(day)
+        gstats = gctl.day(day)
+        stats.cancels += 1
+        gstats.cancels += 1
+        ctl.record_msg(ts, stats)
+        gctl.record_msg(ts, gstats)
+        if order is not None:
+            ctl.chase.setdefault((order.instrument_id, order.side), deque()).append(ts)
+        alerts = self._daily_warnings(account_id, ctl, stats, limits, now)
+        ctl.ratio_cancels.window = ctl.ratio_orders.window = limits.cancel_ratio_window_s
+        ctl.ratio_cancels.add(ts)
+        alerts.extend(self._cancel_ratio(account_id, ctl, limits, ts, now))
+        return RiskDecision(True, (), (), tuple(alerts))
+
+    def on_order_accepted(self, account_id: str) -> None:
+        """The venue accepted an order: the consecutive-rejection streak restarts."""
+        self._ctl(account_id).rejection_streak = 0
+
+    def on_order_rejected(self, account_id: str, now: datetime, reason: str = "") -> RiskOutcome:
+        """The venue rejected an order; enough in a row halts the account and alerts."""
+        ctl = self._ctl(account_id)
+        stats = ctl.day(self._day(now.timestamp(), now))
+        stats.rejections += 1
+        ctl.rejection_streak += 1
+        cap = self._config.limits_for(account_id).max_consecutive_rejections
+        if cap is None or ctl.rejection_streak < cap:
+            return RiskOutcome()
+        n = ctl.rejection_streak
+        ctl.rejection_streak = 0
+        _, out = self.set_trading_state(
+            account_id,
+            TradingState.HALTED,
+            actor="risk",
+            now=now,
+            reason=f"{n} consecutive rejections (last: {reason})",
+        )
+        alert = self._alert(
+            account_id,
+            now,
+            codes.CONTROL_REJECTION_BREAKER,
+            "CRITICAL",
+            codes.TRADING_HALTED,
+            f"{n} consecutive rejections; account halted",
+            {"last_reason": reason},
+        )
+        return RiskOutcome((alert, *out.alerts), out.actions)
+
+    def evaluate_account(self, account_id: str, view: AccountView, now: datetime) -> RiskOutcome:
+        """Periodic evaluation (e.g. on every fill / quote): the daily loss limit."""
+        limits = self._config.limits_for(account_id)
+        return RiskOutcome(tuple(self._daily_loss(account_id, view, limits, now)))
+
+    # ---------------------------------------------------------------- protections
+    def watch_order(self, cmd: SubmitOrder, client_order_id: str, now: datetime) -> None:
+        """Put a just-sent order under TTL / drift protection per the account's limits."""
+        limits = self._config.limits_for(cmd.account_id)
+        self.watch.watch(
+            WatchedOrder(
+                cmd.account_id,
+                client_order_id,
+                str(cmd.instrument_id),
+                cmd.side,
+                cmd.price,
+                now.timestamp(),
+                limits.order_ttl_s,
+                limits.max_order_drift,
+            )
+        )
+
+    def order_done(self, client_order_id: str) -> None:
+        """The order is terminal: stop protecting it."""
+        self.watch.forget(client_order_id)
+
+    def on_time(self, now: datetime) -> RiskOutcome:
+        """Time-driven protections (order TTL)."""
+        return RiskOutcome((), tuple(self.watch.on_time(now.timestamp())))
+
+    def on_quote(
+        self,
+        quote: Quote,
+        instrument: Instrument,
+        views: Mapping[str, AccountView],
+        now: datetime,
+    ) -> RiskOutcome:
+        """Quote-driven protections: order drift, stop-loss / take-profit per account."""
+        actions: list[RiskAction] = list(self.watch.on_quote(quote))
+        alerts: list[RiskAlert] = []
+        day = now.astimezone(CST).date()
+        band: PriceLimits | None = None
+        for account_id, view in views.items():
+            pos = view.position(quote.instrument_id)
+            limits = self._config.limits_for(account_id)
+            symbol = str(quote.instrument_id)
+            if pos is not None:
+                self.stops.ensure_fallback(
+                    account_id, symbol, pos, limits.stop_loss_pct, limits.take_profit_pct
+                )
+            if (account_id, symbol) not in self.stops.stops:
+                continue
+            if band is None:
+                band = price_limits(instrument, day, self.calendar, config=self.rules_config)
+            for act in self.stops.on_quote(
+                account_id, quote, instrument, pos, band, day, limits.stop_slippage_pct
+            ):
+                actions.append(act)
+                alerts.append(
+                    self._alert(
+                        account_id,
+                        now,
+                        codes.CONTROL_STOP,
+                        "WARNING",
+                        act.reason,
+                        f"{act.reason} on {symbol}: sell {act.cmd.qty} @ {act.cmd.price}",
+                    )
+                )
+        return RiskOutcome(tuple(alerts), tuple(actions))
+
+    # ---------------------------------------------------------------- evidence & persistence
+    def evidence(self, account_id: str, day: str) -> EvidencePack:
+        """The programmatic-trading evidence of ``account_id`` on ``day`` (ISO date)."""
+        stats = self._ctl(account_id).stats.get(day) or DayStats(day)
+        lim = self._config.limits_for(account_id)
+        thresholds = {
+            "max_msgs_per_second": lim.max_msgs_per_second,
+            "global_max_msgs_per_second": self._config.global_max_msgs_per_second,
+            "max_daily_orders": lim.max_daily_orders,
+            "max_daily_cancels": lim.max_daily_cancels,
+            "max_daily_messages": lim.max_daily_messages,
+            "daily_warn_fraction": str(lim.daily_warn_fraction),
+            "cancel_ratio_limit": None
+            if lim.cancel_ratio_limit is None
+            else str(lim.cancel_ratio_limit),
+            "cancel_ratio_window_s": lim.cancel_ratio_window_s,
+            "cancel_ratio_cooldown_s": lim.cancel_ratio_cooldown_s,
+            "max_consecutive_rejections": lim.max_consecutive_rejections,
+        }
+        return EvidencePack(
+            account_id=account_id,
+            day=day,
+            max_msgs_per_second=stats.max_msgs_per_second,
+            max_msgs_at=stats.max_msgs_at,
+            orders=stats.orders,
+            cancels=stats.cancels,
+            cancel_ratio=stats.cancel_ratio,
+            rejections=stats.rejections,
+            denials=dict(stats.denials),
+            thresholds=thresholds,
+            alerts=list(stats.alerts),
+        )
+
+    def to_state(self) -> dict[str, Any]:
+        """Everything that must survive a restart, as a JSON-ready dict (for the journal)."""
+        return {
+            "version": 1,
+            "states": {k: {"state": s.value, "reason": r} for k, (s, r) in self._states.items()},
+            "controls": {k: c.to_state() for k, c in self._controls.items()},
+            "watch": self.watch.to_state(),
+            "stops": self.stops.to_state(),
+        }
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        """Load :meth:`to_state` output (replaces trading states, counters and protections)."""
+        self._states = {
+            k: (TradingState(v["state"]), v.get("reason")) for k, v in state["states"].items()
+        }
+        self._controls = {
+            k: AccountControls.from_state(v) for k, v in state.get("controls", {}).items()
+        }
+        self.watch = OrderWatch.from_state(list(state.get("watch", [])))
+        self.stops = StopBook.from_state(list(state.get("stops", [])))
+
+    # ---------------------------------------------------------------- internals
+    def _ctl(self, scope: str) -> AccountControls:
+        got = self._controls.get(scope)
+        if got is None:
+            got = self._controls[scope] = AccountControls()
+        return got
+
+    def _day(self, ts: float, now: datetime) -> str:
+        lo, hi, day = self._day_key
+        if lo <= ts < hi:
+            return day
+        local = now.astimezone(CST)
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+        self._date = local.date()
+        self._day_key = (midnight, midnight + 86_400.0, self._date.isoformat())
+        return self._day_key[2]
+
+    def _effective(self, account_id: str) -> tuple[TradingState, str | None]:
+        g = self._states.get(GLOBAL, (TradingState.ACTIVE, None))
+        a = self._states.get(account_id, (TradingState.ACTIVE, None))
+        return a if _SEVERITY[a[0]] > _SEVERITY[g[0]] else g
+
+    def _alert(
+        self,
+        scope: str,
+        now: datetime,
+        control: str,
+        severity: str,
+        code: str,
+        message: str,
+        data: dict[str, Any] | None = None,
+    ) -> RiskAlert:
+        alert = RiskAlert(
+            ts=now,
+            account_id=None if scope == GLOBAL else scope,
+            control=control,
+            severity=severity,
+            code=code,
+            message=message,
+            data=data or {},
+        )
+        self._ctl(scope).day(self._day(now.timestamp(), now)).alerts.append(alert.to_dict())
+        return alert
+
+    def _record_order(
+        self,
+        account: str,
+        ctl: AccountControls,
+        gctl: AccountControls,
+        stats: DayStats,
+        limits: RiskLimits,
+        ts: float,
+        now: datetime,
+    ) -> list[RiskAlert]:
+        stats.orders += 1
+        gstats = gctl.day(stats.day)
+        gstats.orders += 1
+        ctl.record_msg(ts, stats)
+        gctl.record_msg(ts, gstats)
+        ctl.ratio_orders.window = ctl.ratio_cancels.window = limits.cancel_ratio_window_s
+        ctl.ratio_orders.add(ts)
+        return self._daily_warnings(account, ctl, stats, limits, now)
+
+    def _daily_warnings(
+        self,
+        account: str,
+        ctl: AccountControls,
+        stats: DayStats,
+        limits: RiskLimits,
+        now: datetime,
+    ) -> list[RiskAlert]:
+        out: list[RiskAlert] = []
+        frac = limits.daily_warn_fraction
+        for name, value, cap in (
+            ("orders", stats.orders, limits.max_daily_orders),
+            ("cancels", stats.cancels, limits.max_daily_cancels),
+            ("messages", stats.orders + stats.cancels, limits.max_daily_messages),
+        ):
+            for level, threshold in (("limit", cap), ("warn", cap * frac)):
+                key = f"{name}:{level}"
+                if value >= threshold and key not in ctl.warned:
+                    ctl.warned.add(key)
+                    sev = "CRITICAL" if level == "limit" else "WARNING"
+                    out.append(
+                        self._alert(
+                            account,
+                            now,
+                            codes.CONTROL_DAILY_COUNT,
+                            sev,
+                            codes.DAILY_COUNT_LIMIT,
+                            f"daily {name} {value} reached {level} {threshold}",
+                        )
+                    )
+                    break
+        return out
+
+    def _cancel_ratio(
+        self, account: str, ctl: AccountControls, limits: RiskLimits, ts: float, now: datetime
+    ) -> list[RiskAlert]:
+        cap = limits.cancel_ratio_limit
+        orders = ctl.ratio_orders.count(ts)
+        cancels = ctl.ratio_cancels.count(ts)
+        if cap is None or orders < limits.cancel_ratio_min_orders:
+            return []
+        ratio = Decimal(cancels) / orders
+        if ratio > cap:
+            ctl.cooldown_until = ts + limits.cancel_ratio_cooldown_s
+            ctl.ratio_orders.clear()
+            ctl.ratio_cancels.clear()
+            ctl.ratio_warned = False
+            return [
+                self._alert(
+                    account,
+                    now,
+                    codes.CONTROL_CANCEL_RATIO,
+                    "CRITICAL",
+                    codes.CANCEL_RATIO_LIMIT,
+                    f"cancel ratio {ratio:.2f} > {cap}; new orders paused "
+                    f"{limits.cancel_ratio_cooldown_s}s",
+                )
+            ]
+        if ratio >= limits.cancel_ratio_warn and not ctl.ratio_warned:
+            ctl.ratio_warned = True
+            return [
+                self._alert(
+                    account,
+                    now,
+                    codes.CONTROL_CANCEL_RATIO,
+                    "WARNING",
+                    codes.CANCEL_RATIO_LIMIT,
+                    f"cancel ratio {ratio:.2f} >= warning {limits.cancel_ratio_warn}",
+                )
+            ]
+        return []
+
+    def _daily_loss(
+        self, account: str, view: AccountView, limits: RiskLimits, now: datetime
+    ) -> list[RiskAlert]:
+        if limits.daily_loss_limit is None and limits.daily_loss_limit_pct is None:
+            return []
+        if self._states.get(account, (TradingState.ACTIVE, None))[0] is not TradingState.ACTIVE:
+            return []
+        pnl = view.pnl_today()
+        if pnl >= 0:
+            return []
+        loss = -pnl
+        hit = limits.daily_loss_limit is not None and loss >= limits.daily_loss_limit
+        if not hit and limits.daily_loss_limit_pct is not None:
+            start = view.equity() - pnl
+            hit = start > 0 and loss >= start * limits.daily_loss_limit_pct
+        if not hit:
+            return []
+        self._states[account] = (TradingState.REDUCE_ONLY, codes.DAILY_LOSS_LIMIT)
+        return [
+            self._alert(
+                account,
+                now,
+                codes.CONTROL_DAILY_LOSS,
+                "CRITICAL",
+                codes.DAILY_LOSS_LIMIT,
+                f"loss today {loss} hit the daily limit; account is reduce-only",
+            )
+        ]
