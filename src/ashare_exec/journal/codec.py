@@ -1,0 +1,142 @@
+"""The explicit event codec: events to JSON and back, losslessly.
+
+Decimals are strings, datetimes and dates ISO 8601 (with their offset), enums their value,
+instruments ``600000.SH``, tuples lists, ``None`` null. Each registered class has a fixed
+field list derived once from its annotations; unknown types or fields fail loudly with
+:class:`~ashare_exec.errors.JournalError`, never silently.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from typing import Any, Final, Union
+
+from ashare_exec.errors import JournalError
+from ashare_exec.model.events import ORDER_EVENT_TYPES, OrderEvent
+from ashare_exec.model.identifiers import InstrumentId
+from ashare_exec.model.portfolio import DayRolled, LedgerCorrected, LedgerEvent
+
+__all__ = ["EVENT_CLASSES", "JournalEvent", "decode_event", "encode_event", "encode_payload"]
+
+JournalEvent = OrderEvent | LedgerEvent
+"""Anything the journal stores."""
+
+_Conv = Callable[[Any], Any] | None
+_Fields = tuple[tuple[str, _Conv, _Conv], ...]
+
+EVENT_CLASSES: Final[dict[str, type[Any]]] = {
+    cls.__name__: cls for cls in (*ORDER_EVENT_TYPES, LedgerCorrected, DayRolled)
+}
+"""Stored type name -> class. Names are part of the journal format: never rename."""
+
+
+def _dec_decimal(value: str) -> Decimal:
+    return Decimal(value)
+
+
+def _converters(tp: Any) -> tuple[_Conv, _Conv]:
+    origin = typing.get_origin(tp)
+    if origin in (Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) != 1:
+            raise TypeError(f"unsupported union {tp!r}")
+        enc, dec = _converters(args[0])
+        if enc is None and dec is None:
+            return None, None
+        enc_f = enc or (lambda v: v)
+        dec_f = dec or (lambda v: v)
+        return (
+            lambda v: None if v is None else enc_f(v),
+            lambda v: None if v is None else dec_f(v),
+        )
+    if origin is tuple:
+        return list, tuple
+    if origin is dict:
+        return dict, dict
+    if isinstance(tp, typing.NewType):
+        return _converters(tp.__supertype__)
+    if tp in (str, int, bool):
+        return None, None
+    if tp is Decimal:
+        return str, _dec_decimal
+    if tp is datetime:
+        return datetime.isoformat, datetime.fromisoformat
+    if tp is date:
+        return date.isoformat, date.fromisoformat
+    if tp is InstrumentId:
+        return str, InstrumentId.parse
+    if isinstance(tp, type) and issubclass(tp, Enum):
+        enum_cls = tp
+        return (lambda v: v.value), enum_cls
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        fields = _fields_of(tp)
+        cls = tp
+        return (lambda v: _encode_fields(v, fields)), (lambda d: _decode_fields(cls, d, fields))
+    raise TypeError(f"no codec for {tp!r}")
+
+
+def _fields_of(cls: type[Any]) -> _Fields:
+    hints = typing.get_type_hints(cls)
+    return tuple(
+        (f.name, *_converters(hints[f.name]))
+        for f in dataclasses.fields(cls)  # ClassVar fields are not dataclass fields
+    )
+
+
+def _encode_fields(obj: Any, fields: _Fields) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, enc, _dec in fields:
+        value = getattr(obj, name)
+        out[name] = value if enc is None else enc(value)
+    return out
+
+
+def _decode_fields(cls: type[Any], data: dict[str, Any], fields: _Fields) -> Any:
+    kwargs: dict[str, Any] = {}
+    for name, _enc, dec in fields:
+        if name not in data:
+            continue  # a field added later with a default; the constructor decides
+        value = data[name]
+        kwargs[name] = value if dec is None else dec(value)
+    return cls(**kwargs)
+
+
+_FIELDS: Final[dict[type[Any], _Fields]] = {cls: _fields_of(cls) for cls in EVENT_CLASSES.values()}
+
+
+def encode_payload(event: JournalEvent) -> str:
+    """Return the JSON payload of an event (compact, keys in field order)."""
+    try:
+        fields = _FIELDS[type(event)]
+    except KeyError:
+        raise JournalError(f"no codec for event type {type(event).__name__}") from None
+    return json.dumps(_encode_fields(event, fields), separators=(",", ":"), ensure_ascii=False)
+
+
+def encode_event(event: JournalEvent) -> tuple[str, str]:
+    """Return ``(type name, JSON payload)`` for storage."""
+    return type(event).__name__, encode_payload(event)
+
+
+def decode_event(type_name: str, payload: str) -> JournalEvent:
+    """Rebuild an event from its stored type name and payload.
+
+    Raises:
+        JournalError: unknown type, or a payload that does not decode.
+    """
+    cls = EVENT_CLASSES.get(type_name)
+    if cls is None:
+        raise JournalError(f"unknown event type {type_name!r} in the journal")
+    try:
+        data = json.loads(payload)
+        event: JournalEvent = _decode_fields(cls, data, _FIELDS[cls])
+    except (ValueError, TypeError, KeyError, InvalidOperation) as e:
+        raise JournalError(f"cannot decode a {type_name} event: {e}") from e
+    return event

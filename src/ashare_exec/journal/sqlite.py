@@ -1,0 +1,406 @@
+"""The SQLite (WAL) journal: an append-only event table plus projections, one transaction.
+
+Durability modes:
+
+* ``durable`` (default): ``synchronous=FULL``, every commit reaches the disk. Concurrent
+  :meth:`Journal.append_async` calls share one commit (group commit): while one batch is
+  being written in the journal's writer thread, new appends queue up and go together in
+  the next transaction.
+* ``fast``: ``synchronous=OFF``; a crash of the machine (not of the process) may lose the
+  last commits.
+
+Any SQLite failure becomes a :class:`~ashare_exec.errors.JournalError` and the journal
+refuses every later write: the engine must halt trading rather than trade blind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from ashare_exec.errors import JournalError
+from ashare_exec.journal.codec import JournalEvent, decode_event
+from ashare_exec.journal.rows import Batch, JournalItem, prepare
+from ashare_exec.journal.schema import MIGRATIONS, Migration, migrate
+
+__all__ = ["Durability", "Journal"]
+
+
+class Durability(StrEnum):
+    """How hard a commit tries to reach the disk."""
+
+    DURABLE = "durable"
+    FAST = "fast"
+
+
+_SQL_EVENT = (
+    "INSERT INTO events(seq, ts, day, account, client_order_id, type, payload) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_SQL_ORDER = (
+    "INSERT OR REPLACE INTO orders(account, client_order_id, day, instrument, side, qty, "
+    "price_type, price, status, filled_qty, avg_px, broker_order_id, exchange_order_id, "
+    "strategy_id, external, reasons, ts_created, ts_updated, last_seq) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_SQL_FILL = (
+    "INSERT OR IGNORE INTO fills(account, client_order_id, trade_id, day, instrument, side, "
+    "qty, px, fee, ts, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_SQL_POSITION = (
+    "INSERT OR REPLACE INTO positions(account, instrument, total, sellable, frozen, "
+    "bought_today, avg_cost, realised_pnl, fees, last_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_SQL_CASH = (
+    "INSERT OR REPLACE INTO cash(account, available, frozen, fees_paid, last_seq) "
+    "VALUES (?, ?, ?, ?, ?)"
+)
+_SQL_IDMAP = (
+    "INSERT INTO id_map(account, client_order_id, broker_order_id, exchange_order_id) "
+    "VALUES (?, ?, ?, ?) ON CONFLICT(account, client_order_id) DO UPDATE SET "
+    "broker_order_id = COALESCE(excluded.broker_order_id, broker_order_id), "
+    "exchange_order_id = COALESCE(excluded.exchange_order_id, exchange_order_id)"
+)
+
+
+class Journal:
+    """An open journal file. Create it with :meth:`open`.
+
+    Writes happen on one connection guarded by a lock; async appends are written by a
+    single writer thread so the event loop never waits for the disk.
+    """
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        path: Path,
+        durability: Durability,
+        group_window: float,
+        backup: Path | None,
+    ) -> None:
+        self._conn = conn
+        self.path = path
+        self.durability = durability
+        self.backup_path = backup
+        """The copy made before the last migration, if one was made on open."""
+        self._group_window = group_window
+        self._lock = threading.Lock()
+        self._failed: JournalError | None = None
+        row = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
+        self._seq = int(row[0])
+        self._pending: list[tuple[Batch, asyncio.Future[list[int]], int, int]] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self._executor: ThreadPoolExecutor | None = None
+
+    @classmethod
+    def open(
+        cls,
+        path: str | Path,
+        *,
+        durability: Durability | str = Durability.DURABLE,
+        group_window: float = 0.0,
+        migrations: tuple[Migration, ...] = MIGRATIONS,
+    ) -> Journal:
+        """Open (creating or migrating) the journal at ``path``.
+
+        Args:
+            durability: ``durable`` or ``fast``.
+            group_window: seconds an async batch waits for more appends before its
+                commit (0: only what queued during the previous commit).
+
+        Raises:
+            JournalError: the file is not a journal, is corrupt, unwritable, or newer.
+        """
+        path = Path(path)
+        mode = Durability(durability)
+        conn: sqlite3.Connection | None = None
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(
+                "PRAGMA synchronous=FULL"
+                if mode is Durability.DURABLE
+                else "PRAGMA synchronous=OFF"
+            )
+            status = conn.execute("PRAGMA quick_check").fetchone()
+            if status is None or status[0] != "ok":
+                raise JournalError(f"journal {path} failed its integrity check: {status}")
+            _version, backup = migrate(conn, path, migrations)
+            return cls(conn, path, mode, group_window, backup)
+        except sqlite3.Error as e:
+            if conn is not None:
+                conn.close()
+            raise JournalError(
+                f"journal {path} cannot be opened: {e}", context={"path": str(path)}
+            ) from e
+        except JournalError:
+            if conn is not None:
+                conn.close()
+            raise
+
+    # --- lifecycle ------------------------------------------------------------------
+
+    @property
+    def failed(self) -> JournalError | None:
+        """The error that stopped the journal, if any (trading must halt)."""
+        return self._failed
+
+    @property
+    def last_seq(self) -> int:
+        """The sequence number of the last event handed to the journal."""
+        return self._seq
+
+    def close(self) -> None:
+        """Close the file (call :meth:`flush` first if async appends may be pending)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+        with self._lock:
+            self._conn.close()
+
+    async def flush(self) -> None:
+        """Wait until every async append so far is committed."""
+        while self._flusher is not None and not self._flusher.done():
+            await asyncio.shield(self._flusher)
+
+    async def aclose(self) -> None:
+        """Flush, then close."""
+        await self.flush()
+        self.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- appending ------------------------------------------------------------------
+
+    def _prepare(self, items: Iterable[JournalItem]) -> tuple[Batch, int, int]:
+        if self._failed is not None:
+            raise self._failed
+        first = self._seq + 1
+        batch = Batch()
+        for item in items:
+            self._seq += 1
+            prepare(batch, item, self._seq)
+        return batch, first, self._seq
+
+    def _write(self, batch: Batch) -> None:
+        with self._lock:
+            if self._failed is not None:
+                raise self._failed
+            conn = self._conn
+            try:
+                conn.execute("BEGIN")
+                conn.executemany(_SQL_EVENT, batch.events)
+                if batch.orders:
+                    conn.executemany(_SQL_ORDER, batch.orders.values())
+                if batch.fills:
+                    conn.executemany(_SQL_FILL, batch.fills)
+                if batch.positions:
+                    conn.executemany(_SQL_POSITION, batch.positions.values())
+                if batch.cash:
+                    conn.executemany(_SQL_CASH, batch.cash.values())
+                if batch.ids:
+                    conn.executemany(_SQL_IDMAP, batch.ids.values())
+                conn.execute("COMMIT")
+            except sqlite3.Error as e:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                self._failed = JournalError(
+                    f"journal {self.path} write failed: {e}", context={"path": str(self.path)}
+                )
+                raise self._failed from e
+
+    def append(self, item: JournalItem) -> int:
+        """Journal one event (or a state change with its projections); return its seq.
+
+        Raises:
+            JournalError: the write failed; the journal is now stopped.
+        """
+        batch, first, _last = self._prepare((item,))
+        self._write(batch)
+        return first
+
+    def append_many(self, items: Sequence[JournalItem]) -> list[int]:
+        """Journal several items in one transaction; return their seqs."""
+        if not items:
+            return []
+        batch, first, last = self._prepare(items)
+        self._write(batch)
+        return list(range(first, last + 1))
+
+    async def append_async(self, item: JournalItem) -> int:
+        """Journal one item with group commit; return once it is committed."""
+        seqs = await self.append_many_async((item,))
+        return seqs[0]
+
+    async def append_many_async(self, items: Sequence[JournalItem]) -> list[int]:
+        """Journal items with group commit; return their seqs once committed.
+
+        The rows are built at call time (orders are mutable), so the state journaled is
+        the state at the call, whatever happens while the commit is pending.
+        """
+        batch, first, last = self._prepare(items)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[list[int]] = loop.create_future()
+        self._pending.append((batch, future, first, last))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = loop.create_task(self._flush_loop(), name="journal-group-commit")
+        return await future
+
+    async def _flush_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
+        while self._pending:
+            await asyncio.sleep(self._group_window)
+            pending, self._pending = self._pending, []
+            merged = Batch.merge([p[0] for p in pending])
+            try:
+                await loop.run_in_executor(self._executor, self._write, merged)
+            except Exception as e:
+                error = e if isinstance(e, JournalError) else JournalError(str(e))
+                for _b, fut, _f, _l in pending:
+                    if not fut.done():
+                        fut.set_exception(error)
+                continue
+            for _b, fut, first, last in pending:
+                if not fut.done():
+                    fut.set_result(list(range(first, last + 1)))
+
+    # --- reading --------------------------------------------------------------------
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self._lock:
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.Error as e:
+                raise JournalError(f"journal {self.path} read failed: {e}") from e
+
+    def iter_events(
+        self, from_seq: int = 0, *, day: str | None = None
+    ) -> Iterator[tuple[int, JournalEvent]]:
+        """Yield ``(seq, event)`` in sequence order, from ``from_seq`` (exclusive).
+
+        Raises:
+            JournalError: a stored event does not decode (corrupt journal).
+        """
+        sql = "SELECT seq, type, payload FROM events WHERE seq > ?"
+        params: list[Any] = [from_seq]
+        if day is not None:
+            sql += " AND day = ?"
+            params.append(day)
+        for seq, type_name, payload in self._query(sql + " ORDER BY seq", params):
+            yield seq, decode_event(type_name, payload)
+
+    def raw_events(self, day: str | None = None) -> list[tuple[Any, ...]]:
+        """Stored event rows ``(seq, ts, day, account, client_order_id, type, payload)``."""
+        sql = "SELECT seq, ts, day, account, client_order_id, type, payload FROM events"
+        if day is None:
+            return self._query(sql + " ORDER BY seq")
+        return self._query(sql + " WHERE day = ? ORDER BY seq", (day,))
+
+    def rows(self, table: str, day: str | None = None) -> list[dict[str, Any]]:
+        """Projection rows of ``orders``, ``fills``, ``positions`` or ``cash`` as dicts."""
+        if table not in ("orders", "fills", "positions", "cash"):
+            raise ValueError(f"not a projection table: {table!r}")
+        with self._lock:
+            try:
+                cur = self._conn.execute(
+                    f"SELECT * FROM {table}" + (" WHERE day = ?" if day else "") + " ORDER BY 1, 2",
+                    (day,) if day else (),
+                )
+                names = [d[0] for d in cur.description]
+                return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+            except sqlite3.Error as e:
+                raise JournalError(f"journal {self.path} read failed: {e}") from e
+
+    # --- key-value state (kill switch, protections, minter sequences, ...) ------------
+
+    def _exec(self, sql: str, params: Sequence[Any]) -> None:
+        with self._lock:
+            if self._failed is not None:
+                raise self._failed
+            try:
+                self._conn.execute(sql, params)
+            except sqlite3.Error as e:
+                self._failed = JournalError(f"journal {self.path} write failed: {e}")
+                raise self._failed from e
+
+    def set_state(self, key: str, value: str) -> None:
+        """Store ``value`` under ``key`` (committed at once)."""
+        self._exec("INSERT OR REPLACE INTO state(key, value) VALUES (?, ?)", (key, value))
+
+    def get_state(self, key: str, default: str | None = None) -> str | None:
+        """Return the value stored under ``key``."""
+        rows = self._query("SELECT value FROM state WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows else default
+
+    def delete_state(self, key: str) -> None:
+        """Remove ``key``."""
+        self._exec("DELETE FROM state WHERE key = ?", (key,))
+
+    def state_items(self, prefix: str = "") -> dict[str, str]:
+        """Every ``key -> value`` whose key starts with ``prefix``."""
+        rows = self._query("SELECT key, value FROM state ORDER BY key")
+        return {k: v for k, v in rows if k.startswith(prefix)}
+
+    # --- id map ---------------------------------------------------------------------
+
+    def surrogate_for(self, account: str, client_order_id: str) -> int:
+        """A persistent integer for a client id (for venues with numeric client ids)."""
+        with self._lock:
+            if self._failed is not None:
+                raise self._failed
+            try:
+                row = self._conn.execute(
+                    "SELECT surrogate FROM id_map WHERE account = ? AND client_order_id = ?",
+                    (account, client_order_id),
+                ).fetchone()
+                if row is not None and row[0] is not None:
+                    return int(row[0])
+                nxt = self._conn.execute(
+                    "SELECT COALESCE(MAX(surrogate), 0) + 1 FROM id_map"
+                ).fetchone()[0]
+                self._conn.execute(
+                    "INSERT INTO id_map(account, client_order_id, surrogate) VALUES (?, ?, ?) "
+                    "ON CONFLICT(account, client_order_id) DO UPDATE SET surrogate = ?",
+                    (account, client_order_id, nxt, nxt),
+                )
+                return int(nxt)
+            except sqlite3.Error as e:
+                self._failed = JournalError(f"journal {self.path} write failed: {e}")
+                raise self._failed from e
+
+    def client_order_id_for(
+        self,
+        account: str,
+        *,
+        surrogate: int | None = None,
+        broker_order_id: str | None = None,
+        exchange_order_id: str | None = None,
+    ) -> str | None:
+        """Find the client id by surrogate, broker id or exchange id."""
+        for column, value in (
+            ("surrogate", surrogate),
+            ("broker_order_id", broker_order_id),
+            ("exchange_order_id", exchange_order_id),
+        ):
+            if value is None:
+                continue
+            rows = self._query(
+                f"SELECT client_order_id FROM id_map WHERE account = ? AND {column} = ?",
+                (account, value),
+            )
+            if rows:
+                return str(rows[0][0])
+        return None

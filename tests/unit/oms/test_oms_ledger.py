@@ -1,0 +1,208 @@
+"""Ledger arithmetic: freezes, fills, fees, T+1, day roll, broker corrections."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import oms_stubs as st
+import pytest
+
+from ashare_exec.model import CashReport, InstrumentId, OrderEvent, PositionReport, Side
+from ashare_exec.oms import Ledger, OmsState, OrderBook
+
+D = Decimal
+
+
+def fee(_inst: InstrumentId, _side: Side, qty: int, px: Decimal) -> Decimal:
+    """0.1% of the notional, to the cent."""
+    return (qty * px * D("0.001")).quantize(D("0.01"))
+
+
+def make_state(cash: str = "100000", t0: bool = False) -> OmsState:
+    state = OmsState(OrderBook(), Ledger(fee, is_t0=lambda _i: t0))
+    state.ledger.apply_broker_snapshot(
+        st.ACC, [], CashReport(account_id=st.ACC, available=D(cash), frozen=D(0)), st.T0
+    )
+    return state
+
+
+def run(state: OmsState, *events: OrderEvent) -> None:
+    for e in events:
+        state.apply(e)
+
+
+def test_buy_when_submitted_freezes_notional_plus_estimated_fee() -> None:
+    state = make_state()
+
+    run(state, st.submitted(qty=1000, price="10.00"))
+
+    cash = state.ledger.cash(st.ACC)
+    assert cash.frozen == D("10010.00")  # 10000 + 0.1% fee estimate
+    assert cash.available == D("89990.00")
+
+
+@pytest.mark.parametrize("end", [st.canceled, st.expired, st.rejected], ids=lambda f: f.__name__)
+def test_buy_when_order_ends_without_fills_releases_all_cash(end: object) -> None:
+    state = make_state()
+
+    run(state, st.submitted(), st.accepted(), end(at=9))  # type: ignore[operator]
+
+    cash = state.ledger.cash(st.ACC)
+    assert cash.frozen == 0
+    assert cash.available == D("100000")
+
+
+def test_buy_when_partially_filled_then_canceled_books_fill_and_releases_rest() -> None:
+    state = make_state()
+
+    run(
+        state,
+        st.submitted(qty=1000, price="10.00"),
+        st.accepted(),
+        st.filled(trade="T1", qty=400, px="9.90", fee="3.96"),
+    )
+    mid = state.ledger.cash(st.ACC)
+    run(state, st.canceled(at=9))
+    cash = state.ledger.cash(st.ACC)
+    pos = state.ledger.position(st.ACC, st.INST)
+
+    assert mid.frozen == D("6006.00")  # 600 left at 10.00 + 6.00 fee estimate
+    assert cash.frozen == 0
+    assert cash.available == D("100000") - D("3960") - D("3.96")
+    assert cash.fees_paid == D("3.96")
+    assert (pos.total, pos.bought_today, pos.sellable) == (400, 400, 0)
+    assert pos.avg_cost == (D("3960") + D("3.96")) / 400
+
+
+def test_fill_when_venue_gives_no_fee_uses_fee_function_estimate() -> None:
+    state = make_state()
+
+    run(state, st.submitted(), st.filled(qty=1000, px="10.00"))
+
+    assert state.ledger.cash(st.ACC).fees_paid == D("10.00")
+    assert state.ledger.position(st.ACC, st.INST).fees == D("10.00")
+
+
+def test_fill_when_duplicated_is_booked_once() -> None:
+    state = make_state()
+
+    run(state, st.submitted(), st.filled(qty=500), st.filled(qty=500))
+
+    assert state.ledger.position(st.ACC, st.INST).total == 500
+
+
+@pytest.mark.parametrize(("t0", "sellable"), [(False, 0), (True, 1000)])
+def test_buy_fill_when_t1_or_t0_sets_sellable_accordingly(t0: bool, sellable: int) -> None:
+    state = make_state(t0=t0)
+
+    run(state, st.submitted(), st.filled(qty=1000))
+
+    pos = state.ledger.position(st.ACC, st.INST)
+    assert pos.total == 1000
+    assert pos.sellable == sellable
+
+
+def test_roll_day_when_bought_yesterday_makes_shares_sellable_once() -> None:
+    state = make_state()
+    run(state, st.submitted(), st.filled(qty=1000))
+
+    first = state.ledger.roll_day(st.ACC, date(2026, 11, 26), st.ts(86400))
+    again = state.ledger.roll_day(st.ACC, date(2026, 11, 26), st.ts(86401))
+
+    pos = state.ledger.position(st.ACC, st.INST)
+    assert first is not None
+    assert again is None
+    assert (pos.sellable, pos.bought_today, pos.total) == (1000, 0, 1000)
+
+
+def _holding(state: OmsState, qty: int = 1000, px: str = "10.00") -> None:
+    run(
+        state,
+        st.submitted("B0", qty=qty, price=px),
+        st.filled("B0", "TB0", qty=qty, px=px, fee="0"),
+    )
+    state.ledger.roll_day(st.ACC, date(2026, 11, 26), st.ts(86400))
+
+
+def test_sell_when_working_freezes_sellable_and_fill_realises_pnl() -> None:
+    state = make_state()
+    _holding(state)  # 1000 @ 10.00, no fees
+
+    run(state, st.submitted("S1", side=Side.SELL, qty=600, price="11.00"))
+    pos = state.ledger.position(st.ACC, st.INST)
+    assert (pos.sellable, pos.frozen) == (400, 600)
+
+    run(state, st.filled("S1", "TS1", qty=600, px="11.00", fee="6.60", side=Side.SELL))
+    pos = state.ledger.position(st.ACC, st.INST)
+    cash = state.ledger.cash(st.ACC)
+
+    assert (pos.total, pos.sellable, pos.frozen) == (400, 400, 0)
+    assert pos.realised_pnl == D("600") - D("6.60")  # 600 * (11 - 10) - fee
+    assert cash.available == D("100000") - D("10000") + D("6600") - D("6.60")
+
+
+def test_sell_when_canceled_unfreezes_shares() -> None:
+    state = make_state()
+    _holding(state)
+
+    run(state, st.submitted("S1", side=Side.SELL, qty=600), st.accepted("S1"), st.canceled("S1"))
+
+    pos = state.ledger.position(st.ACC, st.INST)
+    assert (pos.sellable, pos.frozen) == (1000, 0)
+
+
+def test_late_fill_when_order_already_canceled_still_moves_cash_and_shares() -> None:
+    state = make_state()
+    run(state, st.submitted(), st.accepted(), st.canceled())
+
+    run(state, st.filled(qty=100, px="10.00", fee="1.00", at=9))
+
+    cash = state.ledger.cash(st.ACC)
+    assert cash.frozen == 0
+    assert cash.available == D("100000") - D("1000") - D("1.00")
+    assert state.ledger.position(st.ACC, st.INST).total == 100
+
+
+def test_snapshot_when_broker_differs_corrects_and_flags_over_tolerance() -> None:
+    state = make_state()
+    run(state, st.submitted(), st.filled(qty=1000, fee="0"))
+    positions = [
+        PositionReport(account_id=st.ACC, instrument_id=st.INST, total_qty=900, sellable_qty=0),
+        PositionReport(account_id=st.ACC, instrument_id=st.INST2, total_qty=50, sellable_qty=50),
+    ]
+    cash = CashReport(account_id=st.ACC, available=D("90000.005"), frozen=D(0))
+
+    corrections = state.ledger.apply_broker_snapshot(st.ACC, positions, cash, st.ts(100))
+
+    by_field = {(c.instrument_id, c.field): c for c in corrections}
+    assert by_field[(st.INST, "total")].after == 900
+    assert by_field[(st.INST, "total")].exceeds_tolerance
+    assert by_field[(st.INST2, "sellable")].after == 50
+    assert not by_field[(None, "available")].exceeds_tolerance  # 0.005 within 0.01
+    assert state.ledger.position(st.ACC, st.INST).total == 900
+    assert state.ledger.cash(st.ACC).available == D("90000.005")
+
+
+def test_snapshot_when_complete_and_broker_lacks_position_zeroes_it() -> None:
+    state = make_state()
+    run(state, st.submitted(), st.filled(qty=1000, fee="0"))
+
+    corrections = state.ledger.apply_broker_snapshot(st.ACC, [], None, st.ts(100))
+
+    assert [(c.field, c.after) for c in corrections] == [("total", 0)]
+    assert state.ledger.position(st.ACC, st.INST).total == 0
+
+
+def test_snapshot_when_replayed_as_events_gives_same_ledger() -> None:
+    live = make_state()
+    run(live, st.submitted(), st.filled(qty=1000, fee="0"))
+    report = PositionReport(account_id=st.ACC, instrument_id=st.INST, total_qty=800, sellable_qty=0)
+    corrections = live.ledger.apply_broker_snapshot(st.ACC, [report], None, st.ts(100))
+    replayed = make_state()
+    run(replayed, st.submitted(), st.filled(qty=1000, fee="0"))
+
+    for c in corrections:
+        replayed.apply(c)
+
+    assert replayed.ledger.positions() == live.ledger.positions()
