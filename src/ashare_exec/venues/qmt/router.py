@@ -1,0 +1,302 @@
+"""Turns copied xtquant data into venue reports, once each, on the engine loop.
+
+The rules (``qmt-xtp.md`` §3.1): terminal states absorb; fills come from trades only,
+de-duplicated by ``traded_id`` per account (a counter may replay the whole day); ``OrderAccepted``
+is sent once, before the first fill or cancel; 57 and ``on_order_error`` make one
+``OrderRejected`` together; 255 is *not* a rejection (the adapter queries to settle it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ashare_exec.clock import Clock
+from ashare_exec.model import (
+    AccountId,
+    ClientOrderId,
+    ExchangeOrderId,
+    InstrumentId,
+    OrderAccepted,
+    OrderCanceled,
+    OrderCancelRejected,
+    OrderFilled,
+    OrderRejected,
+    OrderStatus,
+    OrderStatusReport,
+    TradeId,
+)
+from ashare_exec.model.identifiers import BrokerOrderId
+from ashare_exec.venues.base import VenueReport
+from ashare_exec.venues.qmt import constants as c
+from ashare_exec.venues.qmt import parsing as p
+from ashare_exec.venues.qmt.book import AccountBook, OrderRecord, QmtAlert
+from ashare_exec.venues.qmt.store import QmtIdStore
+
+__all__ = ["ReportRouter"]
+
+
+class ReportRouter:
+    """Applies vendor rows to the per-account books and emits reports."""
+
+    def __init__(
+        self,
+        books: dict[AccountId, AccountBook],
+        clock: Clock,
+        emit: Callable[[VenueReport], None],
+        alert: Callable[[QmtAlert], None],
+        store: QmtIdStore,
+        session: Callable[[], tuple[int, int | None]],
+        settle: Callable[[OrderRecord], None],
+    ) -> None:
+        self.books = books
+        self.clock = clock
+        self.emit = emit
+        self.alert = alert
+        self.store = store
+        self.session = session
+        """Returns (generation, session id) of the live connection."""
+        self.settle = settle
+        """Schedules a query that settles an order in doubt (status 255)."""
+
+    # ------------------------------------------------------------------ identity
+    def resolve(
+        self, account_id: str, order_id: int, sysid: str, remark: str, stock_code: str = ""
+    ) -> OrderRecord | None:
+        """Find (or adopt, by checked remark) our record and learn ids it lacks."""
+        book = self.books.get(AccountId(account_id))
+        if book is None:
+            return None
+        rec, truncated = book.find(order_id, sysid, remark)
+        if rec is None:
+            cid = p.decode_remark(remark)
+            if cid is None:
+                return None  # not ours (manual order or another program)
+            rec = OrderRecord(
+                book.account_id, ClientOrderId(cid), remark, _instrument(stock_code), None
+            )
+            book.add(rec)
+        self._check_remark(rec, remark, truncated)
+        self._learn(book, rec, order_id, sysid, stock_code)
+        return rec
+
+    def _check_remark(self, rec: OrderRecord, echo: str, truncated: bool) -> None:
+        if rec.remark_checked or not echo:
+            return
+        rec.remark_checked = True
+        if echo == rec.remark:
+            return
+        kind = (
+            "REMARK_TRUNCATED"
+            if truncated or p.is_truncation(echo, rec.remark)
+            else ("REMARK_MISMATCH")
+        )
+        self.alert(
+            QmtAlert(kind, rec.account_id, rec.client_order_id,
+                     f"sent remark {rec.remark!r}, broker echoed {echo!r}")
+        )  # fmt: skip
+
+    def _learn(
+        self, book: AccountBook, rec: OrderRecord, order_id: int, sysid: str, code: str
+    ) -> None:
+        generation, session_id = self.session()
+        changed = False
+        if order_id > 0 and (rec.order_id != order_id or rec.order_id_generation != generation):
+            if rec.order_id is not None:
+                book.by_order_id.pop(rec.order_id, None)
+            rec.order_id, rec.order_id_generation = order_id, generation
+            book.by_order_id[order_id] = rec
+            changed = True
+        if sysid and rec.order_sysid != sysid:
+            rec.order_sysid = sysid
+            book.by_sysid[sysid] = rec
+            changed = True
+        if rec.instrument_id is None and code:
+            rec.instrument_id = _instrument(code)
+        if changed:
+            self.store.save(rec.ids(rec.stock_code, session_id))
+
+    # ------------------------------------------------------------------ order answer
+    def on_order_answer(self, account_id: str, rec: OrderRecord, ans: p.XtOrderAnswer) -> None:
+        """Apply the response of ``order_stock_async`` to a known record."""
+        if ans.order_id > 0:
+            self.resolve(account_id, ans.order_id, "", ans.order_remark)
+        else:
+            self._check_remark(rec, ans.order_remark, False)
+            self.reject(rec, ans.error_msg or "order refused by MiniQMT", None)
+        if rec.answer is not None and not rec.answer.done():
+            rec.answer.set_result(ans)
+
+    def on_order_failure(self, err: p.XtOrderFailure) -> None:
+        """``on_order_error``: correlate by order id, seq (this session) or remark."""
+        book = self.books.get(AccountId(err.account_id))
+        if book is None:
+            return
+        rec = self.resolve(err.account_id, err.order_id, "", err.order_remark)
+        if rec is None and err.seq in book.by_seq:
+            rec = book.by_seq[err.seq]
+        if rec is not None:
+            self.reject(rec, err.error_msg, err.order_id if err.order_id > 0 else None)
+
+    def reject(self, rec: OrderRecord, message: str, order_id: int | None) -> None:
+        """Emit the one ``OrderRejected`` of an order."""
+        if rec.final_sent:
+            return
+        rec.final_sent = True
+        rec.in_doubt = False
+        self.emit(
+            OrderRejected(
+                account_id=rec.account_id,
+                client_order_id=rec.client_order_id,
+                ts_event=self.clock.now(),
+                reason_code="BROKER_REJECTED",
+                message=message,
+                broker_order_id=BrokerOrderId(str(order_id)) if order_id else None,
+            )
+        )
+
+    # ------------------------------------------------------------------ order rows
+    def on_order_row(self, row: p.XtOrderRow, *, from_query: bool = False) -> OrderRecord | None:
+        """Apply an order push (or a query row during reconciliation)."""
+        rec = self.resolve(
+            row.account_id, row.order_id, row.order_sysid, row.order_remark, row.stock_code
+        )
+        if rec is None:
+            return None
+        if rec.side is None:
+            rec.side = p.MAP_SIDE_XT2GW.get(row.order_type)
+        status = row.order_status
+        if status == c.ORDER_UNKNOWN:
+            if not from_query:
+                self.settle(rec)
+            return rec
+        if rec.final_sent:
+            return rec  # terminal states absorb late and replayed pushes
+        rec.xt_status = status
+        if status in (c.ORDER_UNREPORTED, c.ORDER_WAIT_REPORTING):
+            return rec
+        if status == c.ORDER_JUNK:
+            self.reject(rec, row.status_msg or "order rejected (57)", row.order_id or None)
+            return rec
+        self.accept(rec)
+        rec.in_doubt = False
+        if status in (c.ORDER_PART_CANCEL, c.ORDER_CANCELED):
+            rec.final_sent = True
+            rec.cancel_pending = False
+            self.emit(
+                OrderCanceled(
+                    account_id=rec.account_id,
+                    client_order_id=rec.client_order_id,
+                    ts_event=self.clock.now(),
+                    message=row.status_msg,
+                )
+            )
+        elif status == c.ORDER_SUCCEEDED:
+            rec.final_sent = True
+            if rec.cancel_pending and not rec.cancel_waiting:
+                self.cancel_rejected(rec, "order filled before the cancel")
+        return rec
+
+    def accept(self, rec: OrderRecord) -> None:
+        """Emit ``OrderAccepted`` once (before any fill or cancel of the order)."""
+        if rec.accepted_sent or rec.final_sent:
+            return
+        rec.accepted_sent = True
+        self.emit(
+            OrderAccepted(
+                account_id=rec.account_id,
+                client_order_id=rec.client_order_id,
+                ts_event=self.clock.now(),
+                broker_order_id=BrokerOrderId(str(rec.order_id)) if rec.order_id else None,
+                exchange_order_id=ExchangeOrderId(rec.order_sysid) if rec.order_sysid else None,
+            )
+        )
+
+    def cancel_rejected(self, rec: OrderRecord, message: str) -> None:
+        """Emit one ``OrderCancelRejected`` for the outstanding cancel."""
+        if not rec.cancel_pending:
+            return
+        rec.cancel_pending = False
+        rec.cancel_failures.clear()
+        done = rec.final_sent or rec.xt_status in p.XT_TERMINAL_STATUSES
+        self.emit(
+            OrderCancelRejected(
+                account_id=rec.account_id,
+                client_order_id=rec.client_order_id,
+                ts_event=self.clock.now(),
+                reason_code="ORDER_ALREADY_DONE" if done else "BROKER_REJECTED",
+                message=message,
+            )
+        )
+
+    def on_cancel_failure(self, err: p.XtCancelFailure) -> None:
+        """``on_cancel_error``: the order state from pushes stays the truth."""
+        rec = self.resolve(err.account_id, err.order_id, err.order_sysid, "")
+        if rec is None or not rec.cancel_pending:
+            return
+        if rec.cancel_waiting:  # the cancel coroutine decides once its answer is in
+            rec.cancel_failures.append(err.error_msg)
+        else:
+            self.cancel_rejected(rec, err.error_msg or "cancel failed")
+
+    # ------------------------------------------------------------------ trades
+    def on_trade_row(self, row: p.XtTradeRow) -> OrderFilled | None:
+        """Apply a trade (push or query row); returns the fill if it is new."""
+        book = self.books.get(AccountId(row.account_id))
+        if book is None or not row.traded_id or row.traded_id in book.seen_trades:
+            return None
+        rec = self.resolve(
+            row.account_id, row.order_id, row.order_sysid, row.order_remark, row.stock_code
+        )
+        side = p.MAP_SIDE_XT2GW.get(row.order_type)
+        if rec is None or side is None or rec.instrument_id is None:
+            return None  # external order; reconciliation adopts it from the queries
+        book.seen_trades.add(row.traded_id)
+        self.accept(rec)
+        fill = OrderFilled(
+            account_id=rec.account_id,
+            client_order_id=rec.client_order_id,
+            ts_event=self.clock.now(),
+            trade_id=TradeId(row.traded_id),
+            instrument_id=rec.instrument_id,
+            side=side,
+            last_qty=row.traded_volume,
+            last_px=p.px(row.traded_price),
+            fee=p.px(row.commission) if row.commission else None,
+            broker_order_id=BrokerOrderId(str(row.order_id)) if row.order_id > 0 else None,
+        )
+        self.emit(fill)
+        return fill
+
+    # ------------------------------------------------------------------ snapshots
+    def status_report(self, row: p.XtOrderRow) -> OrderStatusReport | None:
+        """The venue's view of one order row (``client_order_id`` ``None`` if not ours)."""
+        inst = _instrument(row.stock_code)
+        side = p.MAP_SIDE_XT2GW.get(row.order_type)
+        if inst is None or side is None:
+            return None
+        rec = self.resolve(
+            row.account_id, row.order_id, row.order_sysid, row.order_remark, row.stock_code
+        )
+        return OrderStatusReport(
+            account_id=AccountId(row.account_id),
+            client_order_id=rec.client_order_id if rec else None,
+            broker_order_id=BrokerOrderId(str(row.order_id)) if row.order_id > 0 else None,
+            exchange_order_id=ExchangeOrderId(row.order_sysid) if row.order_sysid else None,
+            instrument_id=inst,
+            side=side,
+            price_type=p.price_type_gw(inst.exchange, row.price_type),
+            price=p.px(row.price) if row.price else None,
+            qty=row.order_volume,
+            filled_qty=row.traded_volume,
+            avg_px=p.px(row.traded_price) if row.traded_volume else None,
+            status=p.MAP_STATUS_XT2GW.get(row.order_status, OrderStatus.UNKNOWN),
+            ts_event=self.clock.now(),
+            message=row.status_msg,
+        )
+
+
+def _instrument(code: str) -> InstrumentId | None:
+    try:
+        return InstrumentId.parse(code)
+    except ValueError:
+        return None

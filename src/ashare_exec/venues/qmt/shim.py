@@ -1,0 +1,194 @@
+"""The only module that imports ``xtquant`` (lazily, on first use).
+
+:class:`XtSession` owns one ``XtQuantTrader`` and the thread it lives on. The trader is built
+on that thread because its constructor calls ``asyncio.set_event_loop`` on the constructing
+thread (``qmt-xtp.md`` §3.9). Every method here is blocking-free on the native side but is
+still meant to run on the session thread (``XtSession.run``); the adapter awaits the result
+with a timeout. Only the ``_async`` request APIs are used; ``subscribe`` has no async twin
+in xttrader, so it goes through xttrader's own ``common_op_async_with_seq``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import importlib
+import importlib.util
+import sys
+import threading
+import types
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+from ashare_exec.errors import BrokerError, BrokerRejected, BrokerUnavailable
+
+__all__ = ["XtSession", "load_xttrader", "map_vendor_errors", "xtquant_installed"]
+
+T = TypeVar("T")
+
+_RETIRED: list[Any] = []
+# xttrader's __del__ reads ``self.oldloop``, which exists only for traders built on the main
+# thread; ours are built on a session thread, so a garbage collection on the main thread
+# would raise inside __del__. Retired traders are therefore kept (one small object per
+# reconnect) and given ``oldloop = None`` so the interpreter's final teardown is harmless.
+
+
+def xtquant_installed() -> bool:
+    """Return whether ``xtquant`` can be imported (without importing it)."""
+    return "xtquant" in sys.modules or importlib.util.find_spec("xtquant") is not None
+
+
+def load_xttrader() -> types.ModuleType:
+    """Import ``xtquant.xttrader`` without running ``xtquant/__init__.py``.
+
+    The package ``__init__`` makes an update-check network call at import time; creating the
+    package object from its spec skips it while submodules still resolve.
+
+    Raises:
+        BrokerUnavailable: xtquant is not installed or its native module cannot load.
+    """
+    try:
+        if "xtquant" not in sys.modules:
+            spec = importlib.util.find_spec("xtquant")
+            if spec is None:
+                raise ImportError("xtquant is not installed")
+            sys.modules["xtquant"] = importlib.util.module_from_spec(spec)
+        return importlib.import_module("xtquant.xttrader")
+    except ImportError as e:
+        raise BrokerUnavailable(f"cannot load xtquant: {e}", code="VENUE_DISCONNECTED") from e
+
+
+@contextlib.contextmanager
+def map_vendor_errors(what: str) -> Iterator[None]:
+    """Translate any exception raised by xtquant into a :class:`BrokerError` (at the seam)."""
+    try:
+        yield
+    except BrokerError:
+        raise
+    except TypeError as e:  # pybind11 refused an argument: the request never left
+        raise BrokerRejected(
+            f"{what}: xtquant refused the arguments: {e}", code="INVALID_REQUEST"
+        ) from e
+    except Exception as e:
+        raise BrokerError(f"{what}: xtquant failed: {e}") from e
+
+
+class XtSession:
+    """One ``XtQuantTrader`` (one MiniQMT session id) on its own thread."""
+
+    def __init__(self, userdata_path: str, session_id: int, callback: object) -> None:
+        self.userdata_path = userdata_path
+        self.session_id = session_id
+        self.callback = callback
+        self.trader: Any = None
+        self._accounts: dict[str, Any] = {}
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix=f"qmt-session-{session_id}"
+        )
+
+    def run(self, fn: Callable[..., T], *args: Any) -> concurrent.futures.Future[T]:
+        """Run ``fn(*args)`` on the session thread."""
+        return self._executor.submit(fn, *args)
+
+    def build_and_connect(self) -> int:
+        """Create, start and connect the trader; return ``connect()`` (0 = connected)."""
+        xttrader = load_xttrader()
+        with map_vendor_errors("connect"):
+            self.trader = xttrader.XtQuantTrader(self.userdata_path, self.session_id, self.callback)
+            self.trader.oldloop = None  # see _RETIRED
+            _RETIRED.append(self.trader)
+            self.trader.start()
+            return int(self.trader.connect())
+
+    def _account(self, account_id: str) -> Any:
+        acc = self._accounts.get(account_id)
+        if acc is None:
+            xttype = importlib.import_module("xtquant.xttype")
+            acc = self._accounts[account_id] = xttype.StockAccount(account_id)
+        return acc
+
+    def subscribe_async(self, account_id: str, callback: Callable[[Any], None]) -> int:
+        """Subscribe an account's pushes; ``callback(int)`` gets the result (0 = ok)."""
+        xtpc = importlib.import_module("xtquant.xtpythonclient")
+        acc = self._account(account_id)
+        with map_vendor_errors("subscribe"):
+            req = xtpc.SubscribeReq()
+            req.m_nAccountType = acc.account_type
+            req.m_strAccountID = acc.account_id
+            client = self.trader.async_client
+            seq = client.nextSeq()
+            return int(
+                self.trader.common_op_async_with_seq(
+                    seq, (client.subscribeWithSeq, seq, req), callback
+                )
+            )
+
+    def order_async(
+        self,
+        account_id: str,
+        stock_code: str,
+        order_type: int,
+        volume: int,
+        price_type: int,
+        price: float,
+        strategy_name: str,
+        remark: str,
+    ) -> int:
+        """``order_stock_async``; returns the request seq."""
+        with map_vendor_errors("order_stock_async"):
+            return int(
+                self.trader.order_stock_async(
+                    self._account(account_id),
+                    stock_code,
+                    order_type,
+                    volume,
+                    price_type,
+                    price,
+                    strategy_name,
+                    remark,
+                )
+            )
+
+    def cancel_async(self, account_id: str, order_id: int) -> int:
+        """``cancel_order_stock_async`` by ``order_id``; returns the request seq."""
+        with map_vendor_errors("cancel_order_stock_async"):
+            return int(self.trader.cancel_order_stock_async(self._account(account_id), order_id))
+
+    def cancel_sysid_async(self, account_id: str, market: str, sysid: str) -> int:
+        """``cancel_order_stock_sysid_async`` by market + contract number; returns the seq."""
+        with map_vendor_errors("cancel_order_stock_sysid_async"):
+            return int(
+                self.trader.cancel_order_stock_sysid_async(self._account(account_id), market, sysid)
+            )
+
+    def query_async(self, what: str, account_id: str, callback: Callable[[Any], None]) -> None:
+        """Run ``query_<what>_async`` (orders, trades, positions, asset, account_status)."""
+        with map_vendor_errors(f"query_{what}"):
+            if what == "account_status":
+                self.trader.query_account_status_async(callback)
+            else:
+                method = getattr(self.trader, f"query_stock_{what}_async")
+                method(self._account(account_id), callback)
+
+    def stop(self) -> None:
+        """Stop the trader (never from an xtquant callback: it joins the callback thread)."""
+        trader = self.trader
+        if trader is not None:
+            with contextlib.suppress(Exception):
+                trader.stop()
+            with contextlib.suppress(Exception):
+                trader.loop.close()  # xttrader never closes the loop it creates
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def stop_in_thread(self) -> concurrent.futures.Future[None]:
+        """Call :meth:`stop` on a fresh thread (the session thread may be stuck)."""
+        done: concurrent.futures.Future[None] = concurrent.futures.Future()
+
+        def work() -> None:
+            try:
+                self.stop()
+            finally:
+                done.set_result(None)
+
+        threading.Thread(target=work, name=f"qmt-stop-{self.session_id}", daemon=True).start()
+        return done
