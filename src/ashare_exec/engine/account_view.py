@@ -1,0 +1,109 @@
+"""Adapts the OMS (order book + ledger) to the risk layer's read-only ``AccountView``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+
+from ashare_exec.model import AccountId, Instrument, InstrumentId, Quote, Side
+from ashare_exec.oms.state import OmsState
+from ashare_exec.risk.view import PositionView, WorkingOrderView
+
+__all__ = ["OmsAccountView"]
+
+_ZERO = Decimal(0)
+
+
+class OmsAccountView:
+    """The risk checks' view of one account, read live from the OMS state."""
+
+    def __init__(
+        self,
+        state: OmsState,
+        account_id: AccountId,
+        instruments: dict[InstrumentId, Instrument],
+        quotes: Callable[[InstrumentId], Quote | None],
+        start_equity: Callable[[], Decimal | None] = lambda: None,
+    ) -> None:
+        self._state = state
+        self._account = account_id
+        self._instruments = instruments
+        self._quotes = quotes
+        self._start_equity = start_equity
+
+    def available_cash(self) -> Decimal:
+        """Cash free for new buys."""
+        return self._state.ledger.cash(self._account).available
+
+    def frozen_cash(self) -> Decimal:
+        """Cash frozen by working buys."""
+        return self._state.ledger.cash(self._account).frozen
+
+    def position(self, instrument_id: InstrumentId) -> PositionView | None:
+        """Holding and working quantities of one symbol."""
+        pos = self._state.ledger.position(self._account, instrument_id)
+        working = self.working_orders(instrument_id)
+        wsell = sum(o.leaves_qty for o in working if o.side is Side.SELL)
+        wbuy = sum(o.leaves_qty for o in working if o.side is Side.BUY)
+        if pos.total == 0 and not working and pos.bought_today == 0:
+            return None
+        return PositionView(
+            total_qty=pos.total,
+            # The ledger's sellable already excludes shares frozen by working sells.
+            sellable_qty=pos.sellable + pos.frozen,
+            working_sell_qty=wsell,
+            working_buy_qty=wbuy,
+            bought_today=pos.bought_today,
+            avg_cost=pos.avg_cost if pos.total else None,
+        )
+
+    def working_orders(
+        self, instrument_id: InstrumentId | None = None
+    ) -> Sequence[WorkingOrderView]:
+        """Our working orders (all, or of one symbol)."""
+        out = []
+        for o in self._state.book.open_orders(self._account):
+            spec = o.spec
+            if instrument_id is not None and spec.instrument_id != instrument_id:
+                continue
+            out.append(
+                WorkingOrderView(
+                    client_order_id=spec.client_order_id,
+                    instrument_id=spec.instrument_id,
+                    side=spec.side,
+                    price=spec.price,
+                    leaves_qty=o.leaves_qty,
+                    price_type=spec.price_type,
+                )
+            )
+        return out
+
+    def open_order_count(self) -> int:
+        """How many orders are working."""
+        return len(self._state.book.open_orders(self._account))
+
+    def _mark(self, instrument_id: InstrumentId) -> Decimal:
+        q = self._quotes(instrument_id)
+        if q is not None and q.last is not None:
+            return q.last
+        inst = self._instruments.get(instrument_id)
+        return inst.prev_close if inst is not None else _ZERO
+
+    def market_value(self) -> Decimal:
+        """Market value of all long positions at the last price (else previous close)."""
+        return sum(
+            (
+                p.total * self._mark(p.instrument_id)
+                for p in self._state.ledger.positions(self._account)
+            ),
+            _ZERO,
+        )
+
+    def equity(self) -> Decimal:
+        """Cash (available + frozen) + market value."""
+        return self._state.ledger.cash(self._account).total + self.market_value()
+
+    def pnl_today(self) -> Decimal:
+        """Equity now minus equity at the start of the day (0 when unknown)."""
+        start = self._start_equity()
+        return _ZERO if start is None else self.equity() - start

@@ -1,0 +1,590 @@
+"""The execution core: the command path and the report path, on one asyncio loop.
+
+Command path (``submit``): account and symbol checks → idempotency by client order id →
+venue readiness → exchange rules + risk (a denial is recorded as ``DENIED``, never raised)
+→ ``OrderSubmitted`` applied and **journaled before** the venue sees the order → venue
+submit → an in-flight timer that settles a silent order by query (never by resending).
+
+Report path: adapters push reports through :meth:`ExecutionCore.on_report` (loop thread);
+one consumer task drains them in arrival order, applies each through the OMS state (the
+order state machine de-duplicates and absorbs), journals the batch with one commit, then
+publishes to subscribers. Reports that cannot be applied are quarantined, alerted and
+trigger a reconcile of their account — never dropped silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Protocol
+
+from ashare_exec.clock import Clock
+from ashare_exec.errors import (
+    BrokerRejected,
+    BrokerTimeout,
+    BrokerUnavailable,
+    GatewayError,
+    InvalidRequest,
+    InvalidTransition,
+    JournalError,
+    OrderNotFound,
+    OrderRefused,
+    ServiceUnavailable,
+)
+from ashare_exec.model import (
+    AccountId,
+    AccountStatus,
+    AccountStatusChanged,
+    ClientOrderId,
+    Instrument,
+    InstrumentId,
+    OrderCancelRejected,
+    OrderDenied,
+    OrderEvent,
+    OrderPendingCancel,
+    OrderRejected,
+    OrderSpec,
+    OrderStatus,
+    OrderStatusReport,
+    OrderSubmitted,
+    OrderUnknown,
+    Quote,
+    SubmitOrder,
+    VenueConnected,
+    VenueDisconnected,
+    is_valid_client_order_id,
+)
+from ashare_exec.model.order import Order
+from ashare_exec.model.portfolio import LedgerEvent
+from ashare_exec.oms.idempotency import ClientOrderIdMinter, check_submit
+from ashare_exec.oms.reports import plan_status_report
+from ashare_exec.oms.state import OmsState, StateChange
+from ashare_exec.venues.base import VenueAdapter, VenueReport
+
+__all__ = ["AccountRuntime", "ExecutionCore", "Journal", "PreTrade", "PreTradeDecision"]
+
+log = logging.getLogger(__name__)
+
+
+class Journal(Protocol):
+    """What the core needs from the journal: durable append of applied changes."""
+
+    async def append_many_async(self, items: Sequence[Any]) -> list[int]:
+        """Persist the changes (group commit); raise JournalError on failure.
+
+        The rows are built when called, so the order of calls is the journal order.
+        """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class PreTradeDecision:
+    """The outcome of exchange rules + risk for one order."""
+
+    allowed: bool
+    reasons: tuple[str, ...]
+    messages: tuple[str, ...]
+    order: SubmitOrder | None
+    """The normalised command (price on the tick grid), when the rules could normalise it."""
+
+
+class PreTrade(Protocol):
+    """Exchange rules + risk checks (see :mod:`ashare_exec.engine.pretrade`)."""
+
+    def check(
+        self, cmd: SubmitOrder, inst: Instrument, quote: Quote | None, now: datetime
+    ) -> PreTradeDecision:
+        """Decide on one order; never raises for business input."""
+        ...
+
+    def on_cancel(self, account_id: AccountId, now: datetime) -> None:
+        """Count a cancel request (cancels are never blocked by risk)."""
+        ...
+
+    def on_change(self, change: StateChange, now: datetime) -> None:
+        """Observe an applied change (rejection streaks, fills, P&L)."""
+        ...
+
+
+@dataclass
+class AccountRuntime:
+    """Per-account live state owned by the loop."""
+
+    account_id: AccountId
+    venue: VenueAdapter
+    minter: ClientOrderIdMinter
+    status: AccountStatus = AccountStatus.OK
+    reconciled: bool = False
+    inflight: dict[ClientOrderId, asyncio.TimerHandle] = field(default_factory=dict)
+
+
+class ExecutionCore:
+    """Owns the OMS state for every account; the only writer of orders and ledger.
+
+    Args:
+        clock: injected time.
+        state: the OMS state (book + ledger), rebuilt from the journal before start.
+        journal: durable append.
+        accounts: per-account runtime (venue, id minter).
+        instruments: the instrument master.
+        pretrade: exchange rules + risk.
+        quotes: latest quote for an instrument, if any.
+        publish: called after each journaled change (stream, metrics, logs).
+        alert: called with (severity, code, message, context).
+        inflight_timeout_s: how long an order may wait for its first answer.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        state: OmsState,
+        journal: Journal,
+        accounts: dict[AccountId, AccountRuntime],
+        instruments: dict[InstrumentId, Instrument],
+        pretrade: PreTrade,
+        quotes: Callable[[InstrumentId], Quote | None],
+        publish: Callable[[StateChange], None],
+        alert: Callable[[str, str, str, dict[str, Any]], None],
+        request_reconcile: Callable[[AccountId, str], None],
+        inflight_timeout_s: float = 10.0,
+    ) -> None:
+        self.clock = clock
+        self.state = state
+        self.journal = journal
+        self.accounts = accounts
+        self.instruments = instruments
+        self.pretrade = pretrade
+        self.quotes = quotes
+        self._publish = publish
+        self._alert = alert
+        self._request_reconcile = request_reconcile
+        self.inflight_timeout_s = inflight_timeout_s
+        self.accepting = False
+        self.refusal_code = "SHUTTING_DOWN"
+        self.quarantine: list[tuple[datetime, str, object]] = []
+        self._reports: asyncio.Queue[VenueReport] = asyncio.Queue()
+        self._consumer: asyncio.Task[None] | None = None
+        self._venue_up: dict[str, bool] = {}
+        self.on_venue_connected: Callable[[str], None] = lambda _: None
+
+    # ---- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the report consumer."""
+        if self._consumer is None:
+            self._consumer = asyncio.create_task(self._consume(), name="reports")
+
+    async def stop(self) -> None:
+        """Drain queued reports and stop the consumer."""
+        for rt in self.accounts.values():
+            for handle in rt.inflight.values():
+                handle.cancel()
+            rt.inflight.clear()
+        await self.drain()
+        if self._consumer is not None:
+            self._consumer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._consumer
+            self._consumer = None
+
+    async def drain(self) -> None:
+        """Wait until every queued report has been applied and journaled."""
+        await self._reports.join()
+
+    def venue_up(self, venue: str) -> bool:
+        """Whether the venue link is up."""
+        return self._venue_up.get(venue, False)
+
+    # ---- command path -------------------------------------------------------------------
+
+    def runtime(self, account_id: str) -> AccountRuntime:
+        """The account's runtime, or ``UNKNOWN_ACCOUNT``."""
+        rt = self.accounts.get(AccountId(account_id))
+        if rt is None:
+            raise InvalidRequest(f"unknown account {account_id!r}", code="UNKNOWN_ACCOUNT")
+        return rt
+
+    def instrument(self, instrument_id: InstrumentId) -> Instrument:
+        """The instrument, or ``UNKNOWN_SYMBOL``."""
+        inst = self.instruments.get(instrument_id)
+        if inst is None:
+            raise InvalidRequest(
+                f"{instrument_id} is not in the instrument master", code="UNKNOWN_SYMBOL"
+            )
+        return inst
+
+    def ready_for_orders(self, rt: AccountRuntime) -> None:
+        """Raise unless the account can take new orders right now."""
+        if not self.accepting:
+            raise ServiceUnavailable("the service takes no new orders now", code=self.refusal_code)
+        if not rt.venue.is_connected or not self.venue_up(rt.venue.name):
+            raise BrokerUnavailable(f"venue {rt.venue.name} is disconnected")
+        if not rt.reconciled:
+            raise BrokerUnavailable(
+                f"account {rt.account_id} is not reconciled yet", code="VENUE_DISCONNECTED"
+            )
+        if rt.status is not AccountStatus.OK:
+            raise ServiceUnavailable(
+                f"account {rt.account_id} is {rt.status.value}", code="ACCOUNT_NOT_READY"
+            )
+
+    def resolve_client_id(self, cmd: SubmitOrder, rt: AccountRuntime) -> ClientOrderId:
+        """The command's client order id (checked), or a freshly minted one."""
+        if cmd.client_order_id is None:
+            return rt.minter.next(lambda c: self.state.book.get(rt.account_id, c) is not None)
+        if not is_valid_client_order_id(cmd.client_order_id):
+            raise InvalidRequest(
+                "client_order_id must be 1-20 characters of A-Za-z0-9_-",
+                context={"client_order_id": cmd.client_order_id},
+            )
+        return cmd.client_order_id
+
+    async def submit(self, cmd: SubmitOrder) -> tuple[Order, bool]:
+        """Process one submit; return the order and whether it was created now.
+
+        Raises:
+            InvalidRequest: unknown account or symbol, malformed client id.
+            DuplicateClientOrderId: the id exists with different content.
+            ServiceUnavailable / BrokerUnavailable: not taking orders now.
+        """
+        rt = self.runtime(cmd.account_id)
+        coid = self.resolve_client_id(cmd, rt)
+        cmd = replace(cmd, client_order_id=coid)
+        existing = check_submit(self.state.book, cmd, coid)
+        if existing is not None:
+            return existing, False
+        inst = self.instrument(cmd.instrument_id)
+        self.ready_for_orders(rt)
+        now = self.clock.now()
+        decision = self.pretrade.check(cmd, inst, self.quotes(cmd.instrument_id), now)
+        spec = _spec(decision.order or cmd, coid)
+        if not decision.allowed:
+            denied = OrderDenied(
+                account_id=rt.account_id,
+                client_order_id=coid,
+                ts_event=now,
+                spec=spec,
+                reasons=decision.reasons,
+                message="; ".join(decision.messages),
+            )
+            change = await self._commit(denied)
+            assert change.order is not None
+            return change.order, True
+        submitted = OrderSubmitted(
+            account_id=rt.account_id, client_order_id=coid, ts_event=now, spec=spec
+        )
+        change = await self._commit(submitted)
+        order = change.order
+        assert order is not None
+        await self._send(rt, order)
+        return order, True
+
+    async def _send(self, rt: AccountRuntime, order: Order) -> None:
+        spec = order.spec
+        try:
+            await rt.venue.submit(spec)
+        except BrokerUnavailable as e:
+            await self._commit(
+                OrderRejected(
+                    account_id=spec.account_id,
+                    client_order_id=spec.client_order_id,
+                    ts_event=self.clock.now(),
+                    reason_code="VENUE_DISCONNECTED",
+                    message=e.message,
+                )
+            )
+            return
+        except BrokerRejected as e:
+            await self._commit(
+                OrderRejected(
+                    account_id=spec.account_id,
+                    client_order_id=spec.client_order_id,
+                    ts_event=self.clock.now(),
+                    reason_code=e.code if e.code != "BROKER_ERROR" else "BROKER_REJECTED",
+                    message=e.message,
+                )
+            )
+            return
+        except BrokerTimeout as e:
+            await self._mark_unknown(order, f"submit timed out: {e.message}")
+            return
+        self._arm_inflight(rt, order.spec.client_order_id)
+
+    def _arm_inflight(self, rt: AccountRuntime, coid: ClientOrderId) -> None:
+        loop = asyncio.get_running_loop()
+        old = rt.inflight.pop(coid, None)
+        if old is not None:
+            old.cancel()
+        rt.inflight[coid] = loop.call_later(
+            self.inflight_timeout_s,
+            lambda: asyncio.ensure_future(self.resolve_inflight(rt, coid)),
+        )
+
+    async def resolve_inflight(self, rt: AccountRuntime, coid: ClientOrderId) -> None:
+        """Settle an order that got no answer: query it by client id; never resend."""
+        rt.inflight.pop(coid, None)
+        order = self.state.book.get(rt.account_id, coid)
+        if order is None or order.status not in (
+            OrderStatus.PENDING_NEW,
+            OrderStatus.PENDING_CANCEL,
+            OrderStatus.UNKNOWN,
+        ):
+            return
+        delay = 0.2
+        report: OrderStatusReport | None = None
+        for _attempt in range(5):
+            try:
+                report = await rt.venue.query_order(rt.account_id, coid)
+                break
+            except (BrokerUnavailable, BrokerTimeout):
+                await asyncio.sleep(delay)
+                delay *= 2
+        else:
+            await self._mark_unknown(order, "no answer and the venue cannot be queried")
+            return
+        if report is None:
+            if order.status is OrderStatus.PENDING_NEW:
+                await self._mark_unknown(order, "no answer and the venue does not know the order")
+            return
+        self.on_report(report)
+
+    async def _mark_unknown(self, order: Order, why: str) -> None:
+        if order.status is OrderStatus.UNKNOWN or order.is_terminal:
+            return
+        await self._commit(
+            OrderUnknown(
+                account_id=order.spec.account_id,
+                client_order_id=order.spec.client_order_id,
+                ts_event=self.clock.now(),
+                message=why,
+            )
+        )
+        self._alert(
+            "critical",
+            "ORDER_IN_DOUBT",
+            f"order {order.spec.client_order_id} is UNKNOWN: {why}",
+            {"account_id": order.spec.account_id, "client_order_id": order.spec.client_order_id},
+        )
+
+    async def cancel(self, account_id: str, client_order_id: str) -> Order:
+        """Request a cancel (never blocked by risk limits; only by exchange windows)."""
+        rt = self.runtime(account_id)
+        order = self.state.book.get(rt.account_id, ClientOrderId(client_order_id))
+        if order is None:
+            raise OrderNotFound(f"no order {client_order_id!r} in account {account_id!r}")
+        if order.is_terminal:
+            raise OrderRefused(
+                f"order {client_order_id} is already {order.status.value}",
+                reasons=("ORDER_ALREADY_DONE",),
+            )
+        if order.status is OrderStatus.PENDING_CANCEL:
+            return order
+        if not rt.venue.is_connected:
+            raise BrokerUnavailable(f"venue {rt.venue.name} is disconnected")
+        now = self.clock.now()
+        self.pretrade.on_cancel(rt.account_id, now)
+        await self._commit(
+            OrderPendingCancel(
+                account_id=rt.account_id, client_order_id=order.spec.client_order_id, ts_event=now
+            )
+        )
+        try:
+            await rt.venue.cancel(rt.account_id, order.spec.client_order_id, order.broker_order_id)
+        except (BrokerUnavailable, BrokerRejected, BrokerTimeout) as e:
+            await self._commit(
+                OrderCancelRejected(
+                    account_id=rt.account_id,
+                    client_order_id=order.spec.client_order_id,
+                    ts_event=self.clock.now(),
+                    reason_code=e.code,
+                    message=e.message,
+                )
+            )
+            raise
+        self._arm_inflight(rt, order.spec.client_order_id)
+        return order
+
+    # ---- report path --------------------------------------------------------------------
+
+    def on_report(self, report: VenueReport) -> None:
+        """The venue sink: enqueue (runs on the loop thread; never blocks)."""
+        self._reports.put_nowait(report)
+
+    async def _consume(self) -> None:
+        while True:
+            first = await self._reports.get()
+            batch = [first]
+            while not self._reports.empty() and len(batch) < 512:
+                batch.append(self._reports.get_nowait())
+            try:
+                changes: list[StateChange] = []
+                for report in batch:
+                    changes.extend(self._handle(report))
+                if changes:
+                    await self.journal.append_many_async(changes)
+                    for change in changes:
+                        self._after(change)
+            except JournalError as e:
+                self.journal_failed(e)
+            except GatewayError as e:
+                self._alert("critical", e.code, f"report processing failed: {e}", {})
+                log.exception("report processing failed")
+            except Exception:
+                log.exception("report processing crashed")
+                self._alert("critical", "INTERNAL_ERROR", "report processing crashed", {})
+            finally:
+                for _ in batch:
+                    self._reports.task_done()
+
+    def _handle(self, report: VenueReport) -> list[StateChange]:
+        if isinstance(report, VenueConnected):
+            self._venue_up[report.venue] = True
+            self.on_venue_connected(report.venue)
+            return []
+        if isinstance(report, VenueDisconnected):
+            self._venue_up[report.venue] = False
+            for rt in self.accounts.values():
+                if rt.venue.name == report.venue:
+                    rt.reconciled = False
+            self._alert("error", "VENUE_DISCONNECTED", f"{report.venue}: {report.reason}", {})
+            return []
+        if isinstance(report, AccountStatusChanged):
+            acct = self.accounts.get(report.account_id)
+            if acct is not None:
+                acct.status = report.status
+                if report.status is not AccountStatus.OK:
+                    self._alert(
+                        "error",
+                        "ACCOUNT_NOT_READY",
+                        f"account {report.account_id} is {report.status.value}: {report.message}",
+                        {"account_id": report.account_id},
+                    )
+            return []
+        if isinstance(report, OrderStatusReport):
+            return self._apply_status_report(report)
+        return self._apply_order_event(report)
+
+    def _apply_order_event(self, event: OrderEvent) -> list[StateChange]:
+        book = self.state.book
+        if book.get(event.account_id, event.client_order_id) is None:
+            broker_id = getattr(event, "broker_order_id", None)
+            found = book.by_broker_id(event.account_id, broker_id) if broker_id else None
+            if found is None:
+                self._quarantine(event, "report for an order we do not know")
+                return []
+            event = replace(event, client_order_id=found.spec.client_order_id)
+        try:
+            change = self.state.apply(event)
+        except (InvalidTransition, OrderNotFound) as e:
+            self._quarantine(event, str(e))
+            return []
+        owner = self.accounts.get(event.account_id)
+        if (
+            owner is not None
+            and change.order is not None
+            and change.order.status
+            not in (
+                OrderStatus.PENDING_NEW,
+                OrderStatus.PENDING_CANCEL,
+            )
+        ):
+            handle = owner.inflight.pop(event.client_order_id, None)
+            if handle is not None:
+                handle.cancel()
+        if change.result is not None and change.result.overfill:
+            self._alert(
+                "critical",
+                "OVERFILL",
+                f"order {event.client_order_id} over-filled: {change.result.note}",
+                {"account_id": event.account_id, "client_order_id": event.client_order_id},
+            )
+        return [change]
+
+    def _apply_status_report(self, report: OrderStatusReport) -> list[StateChange]:
+        plan = plan_status_report(self.state.book, report)
+        if plan.quarantine_reason is not None:
+            self._quarantine(report, plan.quarantine_reason)
+            return []
+        changes = []
+        for event in plan.events:
+            changes.extend(self._apply_order_event(event))
+        if plan.fills_gap > 0:
+            # A status report cannot invent fills: fetch the venue's trades.
+            self._request_reconcile(report.account_id, f"fills gap of {plan.fills_gap}")
+        return changes
+
+    def apply_internal(self, events: Sequence[OrderEvent | LedgerEvent]) -> list[StateChange]:
+        """Apply engine-made events (reconciliation, expiry); journal with :meth:`commit_many`."""
+        out = []
+        for event in events:
+            if isinstance(event, OrderEvent):
+                out.extend(self._apply_order_event(event))
+            else:
+                out.append(self.state.apply(event))
+        return out
+
+    async def commit_many(self, changes: Sequence[StateChange]) -> None:
+        """Journal already-applied changes, then publish them."""
+        if changes:
+            await self.journal.append_many_async(changes)
+            for change in changes:
+                self._after(change)
+
+    async def commit_ledger_events(self, events: Sequence[LedgerEvent]) -> None:
+        """Journal ledger events that were already applied (broker corrections)."""
+        if events:
+            await self.journal.append_many_async(list(events))
+
+    def _quarantine(self, report: object, why: str) -> None:
+        self.quarantine.append((self.clock.now(), why, report))
+        account = str(getattr(report, "account_id", ""))
+        self._alert(
+            "warning",
+            "REPORT_QUARANTINED",
+            f"{type(report).__name__} kept aside: {why}",
+            {"account_id": account, "client_order_id": getattr(report, "client_order_id", None)},
+        )
+        if account:
+            self._request_reconcile(AccountId(account), why)
+
+    async def _commit(self, event: OrderEvent) -> StateChange:
+        change = self.state.apply(event)
+        try:
+            await self.journal.append_many_async([change])
+        except JournalError as e:
+            self.journal_failed(e)
+            raise ServiceUnavailable(
+                f"journal failure, trading halted: {e.message}", code="TRADING_HALTED"
+            ) from e
+        self._after(change)
+        return change
+
+    def journal_failed(self, e: JournalError) -> None:
+        """Stop taking orders: never trade blind when the journal cannot record."""
+        self.accepting = False
+        self.refusal_code = "TRADING_HALTED"
+        self._alert("critical", "JOURNAL_ERROR", f"journal failed; trading halted: {e}", {})
+
+    def _after(self, change: StateChange) -> None:
+        self.pretrade.on_change(change, self.clock.now())
+        self._publish(change)
+
+
+def _spec(cmd: SubmitOrder, coid: ClientOrderId) -> OrderSpec:
+    return OrderSpec(
+        account_id=cmd.account_id,
+        client_order_id=coid,
+        instrument_id=cmd.instrument_id,
+        side=cmd.side,
+        qty=cmd.qty,
+        price_type=cmd.price_type,
+        price=cmd.price,
+        protection_price=cmd.protection_price,
+        time_in_force=cmd.time_in_force,
+        strategy_id=cmd.strategy_id,
+    )

@@ -1,0 +1,231 @@
+"""Reconciliation with the venue (the broker is the source of truth).
+
+Runs at start, after every reconnect, on a timer, at end of day, and whenever the report
+path asks (a quarantined report, a fills gap). For one account it queries the venue's
+orders, trades, positions and cash; applies the missing fills and status changes; adopts
+orders placed outside the gateway; settles our in-flight orders the venue does not know;
+sets the ledger to the broker's figures (each correction journaled, alerted above the
+tolerance); and keeps the diff as a JSON report under ``<data_dir>/reconcile/``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ashare_exec.engine.core import ExecutionCore
+from ashare_exec.errors import BrokerTimeout, BrokerUnavailable
+from ashare_exec.model import (
+    AccountId,
+    ClientOrderId,
+    OrderEvent,
+    OrderRestated,
+    OrderStatus,
+)
+from ashare_exec.oms.reconcile import ReconcileReport, reconcile
+from ashare_exec.oms.state import StateChange
+
+__all__ = ["Reconciler"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class Reconciler:
+    """Reconciles accounts through the core's venues; one at a time per account."""
+
+    def __init__(
+        self,
+        core: ExecutionCore,
+        *,
+        report_dir: Path | None,
+        grace_s: float = 10.0,
+    ) -> None:
+        self.core = core
+        self.report_dir = report_dir
+        self.grace_s = grace_s
+        self._locks: dict[AccountId, asyncio.Lock] = {}
+        self._pending: set[AccountId] = set()
+        self.last_reports: dict[AccountId, ReconcileReport] = {}
+        self.runs = 0
+
+    def request(self, account_id: AccountId, why: str) -> None:
+        """Ask for a reconcile of ``account_id`` soon (coalesced)."""
+        if account_id in self._pending:
+            return
+        self._pending.add(account_id)
+        log.info("reconcile of %s requested: %s", account_id, why)
+
+        async def later() -> None:
+            await asyncio.sleep(0)
+            self._pending.discard(account_id)
+            try:
+                await self.reconcile(account_id, why)
+            except Exception:
+                log.exception("reconcile of %s failed", account_id)
+
+        asyncio.get_running_loop().create_task(later(), name=f"reconcile-{account_id}")
+
+    async def run_timer(self, interval_s: float) -> None:
+        """Reconcile every account every ``interval_s`` seconds (real time)."""
+        while True:
+            await asyncio.sleep(interval_s)
+            for account_id in list(self.core.accounts):
+                try:
+                    await self.reconcile(account_id, "timer")
+                except Exception:
+                    log.exception("timed reconcile of %s failed", account_id)
+
+    async def _query(self, fn: Callable[[], Awaitable[T]]) -> T:
+        delay = 0.1
+        for attempt in range(6):
+            try:
+                return await fn()
+            except (BrokerUnavailable, BrokerTimeout):
+                if attempt == 5:
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+        raise AssertionError("unreachable")
+
+    async def reconcile(self, account_id: AccountId, why: str) -> ReconcileReport | None:
+        """Reconcile one account now; return the diff (``None`` if the venue is down)."""
+        lock = self._locks.setdefault(account_id, asyncio.Lock())
+        async with lock:
+            return await self._reconcile(account_id, why)
+
+    async def _reconcile(self, account_id: AccountId, why: str) -> ReconcileReport | None:
+        core = self.core
+        rt = core.accounts[account_id]
+        venue = rt.venue
+        if not venue.is_connected:
+            return None
+        await core.drain()
+        try:
+            orders = await self._query(lambda: venue.query_orders(account_id))
+            trades = await self._query(lambda: venue.query_trades(account_id))
+            positions = await self._query(lambda: venue.query_positions(account_id))
+            cash = await self._query(lambda: venue.query_cash(account_id))
+            status = await self._query(lambda: venue.query_account_status(account_id))
+        except (BrokerUnavailable, BrokerTimeout) as e:
+            log.warning("reconcile of %s skipped: %s", account_id, e)
+            return None
+        # Reports that arrived while we queried are applied first; the diff then only
+        # contains what the pushes did not tell us.
+        await core.drain()
+        now = core.clock.now()
+        state = core.state
+        rep = reconcile(state.book, state.ledger, account_id, now, orders=orders, trades=trades)
+        changes = core.apply_internal(rep.events)
+        changes += await self._settle_missing(account_id, rep.missing_at_venue, why)
+        corrections = state.ledger.apply_broker_snapshot(account_id, positions, cash, now)
+        rep.position_mismatches.extend(
+            _mismatch(c) for c in corrections if c.instrument_id is not None
+        )
+        rep.cash_mismatches.extend(_mismatch(c) for c in corrections if c.instrument_id is None)
+        await core.commit_many(changes)
+        await core.commit_ledger_events(corrections)
+        rt.status = status
+        rt.reconciled = True
+        self.runs += 1
+        self.last_reports[account_id] = rep
+        self._keep(rep, why, len(changes), corrections)
+        if rep.alerts or any(c.exceeds_tolerance for c in corrections):
+            core._alert(
+                "error",
+                "RECONCILE_MISMATCH",
+                f"{account_id}: reconciliation ({why}) corrected differences",
+                {"account_id": account_id},
+            )
+        return rep
+
+    async def _settle_missing(
+        self, account_id: AccountId, missing: list[ClientOrderId], why: str
+    ) -> list[StateChange]:
+        """Our open orders the venue does not list: in-flight ones wait; older ones end."""
+        core = self.core
+        now = core.clock.now()
+        events: list[OrderEvent] = []
+        for coid in missing:
+            order = core.state.book.get(account_id, coid)
+            if order is None or order.is_terminal:
+                continue
+            young = now - order.ts_updated < timedelta(seconds=self.grace_s)
+            if young and why != "end_of_day":
+                continue
+            try:
+                found = await core.accounts[account_id].venue.query_order(account_id, coid)
+            except (BrokerUnavailable, BrokerTimeout):
+                continue
+            if found is not None:
+                core.on_report(found)
+                continue
+            if order.status in (OrderStatus.PENDING_NEW, OrderStatus.UNKNOWN):
+                status = OrderStatus.REJECTED
+                text = "the venue has no such order: it never arrived (never resent)"
+            else:
+                status = OrderStatus.CANCELED
+                text = "the venue no longer lists this order"
+            events.append(
+                OrderRestated(
+                    account_id=account_id,
+                    client_order_id=coid,
+                    ts_event=now,
+                    status=status,
+                    message=text,
+                )
+            )
+            core._alert(
+                "warning",
+                "ORDER_NOT_AT_VENUE",
+                f"{coid}: {text}",
+                {"account_id": account_id, "client_order_id": coid},
+            )
+        return core.apply_internal(events)
+
+    def _keep(self, rep: ReconcileReport, why: str, applied: int, corrections: list[Any]) -> None:
+        if self.report_dir is None or (rep.clean and not corrections and why == "timer"):
+            return
+        self.report_dir.mkdir(parents=True, exist_ok=True)
+        stamp = rep.ts_event.strftime("%Y%m%dT%H%M%S%f")
+        body = {
+            "account_id": rep.account_id,
+            "ts": rep.ts_event.isoformat(),
+            "why": why,
+            "applied_events": applied,
+            "adopted": [e.client_order_id for e in rep.adopted_events],
+            "missing_fills": [f.trade_id for f in rep.missing_fills],
+            "status_changes": [
+                {"client_order_id": e.client_order_id, "event": type(e).__name__}
+                for e in rep.status_events
+            ],
+            "fills_gaps": dict(rep.fills_gaps),
+            "unmatched_fills": [f.trade_id for f in rep.unmatched_fills],
+            "quarantined": [reason for _, reason in rep.quarantined],
+            "missing_at_venue": list(rep.missing_at_venue),
+            "corrections": [
+                {
+                    "symbol": str(c.instrument_id) if c.instrument_id else None,
+                    "field": c.field,
+                    "before": str(c.before),
+                    "after": str(c.after),
+                    "exceeds_tolerance": c.exceeds_tolerance,
+                }
+                for c in corrections
+            ],
+        }
+        path = self.report_dir / f"{rep.account_id}-{stamp}-{why}.json"
+        path.write_text(json.dumps(body, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def _mismatch(c: Any) -> Any:
+    from ashare_exec.oms.reconcile import BalanceMismatch
+
+    return BalanceMismatch(
+        c.account_id, c.instrument_id, c.field, c.before, c.after, c.exceeds_tolerance
+    )

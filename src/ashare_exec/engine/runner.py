@@ -1,0 +1,179 @@
+"""Run the service: pick the clock, set up tokens, serve HTTP with uvicorn, shut down cleanly.
+
+The zero-config path (no config file) trades one paper account on the built-in simulator.
+On the simulator with ``clock.mode = "auto"``, the wall clock is used during trading hours;
+at any other time a simulated clock starts at the next session's open, and the banner says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from ashare_exec.clock import CST, Clock, SimClock, WallClock
+from ashare_exec.config import GatewayConfig, TokenConfig
+from ashare_exec.rules import TradingCalendar
+
+__all__ = ["choose_clock", "resolve_tokens", "run_service"]
+
+TOKEN_ENV = "ASHARE_EXEC_TOKEN"
+_OPEN = time(9, 15)
+_CLOSE = time(15, 0)
+
+
+def choose_clock(
+    config: GatewayConfig, calendar: TradingCalendar, wall: Clock | None = None
+) -> tuple[Clock, str]:
+    """Return the clock to run on and a sentence for the banner."""
+    wall = wall or WallClock()
+    mode = config.clock.mode
+    now = wall.now()
+    if mode == "wall":
+        return wall, "wall clock"
+    if mode == "sim":
+        start = config.clock.start or now
+        speed = config.clock.speed
+        text = f"simulated clock from {start.isoformat()} at x{speed:g}"
+        return SimClock(start, speed=speed), text
+    sim_only = all(a.venue == "sim" for a in config.accounts)
+    day = now.date()
+    in_hours = calendar.is_trading_day(day) and _OPEN <= now.time() < _CLOSE
+    if in_hours or not sim_only:
+        return wall, "wall clock (trading hours)" if in_hours else "wall clock"
+    nxt = day if calendar.is_trading_day(day) and now.time() < _OPEN else None
+    nxt = nxt or calendar.next_trading_day(day)
+    start = datetime.combine(nxt, time(9, 30), tzinfo=CST)
+    text = (
+        f"outside trading hours: SIMULATED clock starting at the next session's open, "
+        f"{start.isoformat()} (x{config.clock.speed:g})"
+    )
+    return SimClock(start, speed=config.clock.speed), text
+
+
+def resolve_tokens(config: GatewayConfig) -> tuple[list[TokenConfig], str]:
+    """The API tokens, plus where the admin token can be found (for the banner).
+
+    ``ASHARE_EXEC_TOKEN`` is accepted as an admin token. With no token configured at all,
+    one is generated and written to ``<data_dir>/api-token.txt`` (readable by this user only).
+    """
+    tokens = list(config.api.tokens)
+    where = "configured tokens (config [[api.tokens]])"
+    env = os.environ.get(TOKEN_ENV)
+    if env:
+        tokens.append(TokenConfig("env", env, frozenset({"admin"})))
+        where = f"${TOKEN_ENV}"
+    if not tokens:
+        path = Path(config.data_dir) / "api-token.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_file() and path.read_text(encoding="utf-8").strip():
+            value = path.read_text(encoding="utf-8").strip()
+        else:
+            value = secrets.token_urlsafe(24)
+            path.write_text(value + "\n", encoding="utf-8")
+            with contextlib.suppress(OSError):
+                path.chmod(0o600)
+        tokens.append(TokenConfig("local-admin", value, frozenset({"admin"})))
+        where = str(path)
+    return tokens, where
+
+
+def _install_signals(loop: asyncio.AbstractEventLoop, stop: Callable[[], None]) -> None:
+    names = ["SIGINT", "SIGTERM", "SIGBREAK"]  # SIGBREAK = Ctrl-Break on Windows
+    for name in names:
+        sig = getattr(signal, name, None)
+        if sig is None:
+            continue
+        try:
+            loop.add_signal_handler(sig, stop)
+        except (NotImplementedError, RuntimeError, ValueError):
+            # Windows' default loop has no add_signal_handler.
+            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop))
+
+
+async def run_service(
+    config: GatewayConfig,
+    *,
+    clock: Clock,
+    clock_text: str,
+    host: str | None = None,
+    port: int | None = None,
+    print_fn: Callable[[str], Any] = print,
+) -> int:
+    """Build, start and serve until a signal arrives; return the exit code."""
+    import uvicorn
+    from ashare_exec.engine.node import build_service
+
+    from ashare_exec.api import create_app
+    from ashare_exec.api.auth import Authenticator
+
+    tokens, token_where = resolve_tokens(config)
+    service = build_service(config, clock)
+    await service.start()
+    app = create_app(service, Authenticator(tokens), max_body=config.api.max_body_bytes)
+    host = host or config.api.host
+    port = config.api.port if port is None else port
+    class _Server(uvicorn.Server):
+        # Signals belong to us: shutdown must first settle orders, then stop HTTP.
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    server = _Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off"))
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    _install_signals(loop, stopping.set)
+
+    async def serve() -> None:
+        await server.serve()
+
+    task = asyncio.create_task(serve(), name="http")
+    while not server.started and not task.done():
+        await asyncio.sleep(0.01)
+    if task.done():
+        await service.stop(cancel_working=False)
+        task.result()
+        return 1
+    bound = port
+    for s in server.servers:
+        for sock in s.sockets:
+            bound = sock.getsockname()[1]
+    url = f"http://{host}:{bound}"
+    accounts = ", ".join(f"{a.account_id} on {a.venue}" for a in config.accounts)
+    print_fn(
+        "\n".join(
+            [
+                "ashare-exec is running",
+                f"  API:      {url}/v1   (docs: {url}/docs)",
+                f"  token:    {token_where}",
+                f"  accounts: {accounts}",
+                f"  clock:    {clock_text}",
+                f"  journal:  {Path(config.data_dir).resolve()}",
+                f"  logs:     {Path(config.log_dir).resolve()}",
+                "  stop:     Ctrl-C (graceful)",
+            ]
+        )
+    )
+    sys.stdout.flush()
+    waiter = asyncio.create_task(stopping.wait())
+    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    print_fn("shutting down: refusing new orders, settling in-flight orders ...")
+    await service.stop(cancel_working=service.cancel_on_shutdown)
+    server.should_exit = True
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    waiter.cancel()
+    print_fn("stopped cleanly")
+    return 0
+
+
+def now_plus(clock: Clock, seconds: float) -> datetime:
+    """``clock.now()`` plus ``seconds``."""
+    return clock.now() + timedelta(seconds=seconds)

@@ -1,0 +1,487 @@
+"""The execution service: the facade the API, the CLI and tests drive.
+
+It owns the :class:`~ashare_exec.engine.core.ExecutionCore` and everything around it:
+start-up (replay the journal → connect → reconcile → open for commands), the event stream,
+reconciliation on a timer and after reconnects, the session scheduler (pre-close cleanup,
+end of day), trading-state changes, and graceful shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ashare_exec.clock import Clock
+from ashare_exec.config import GatewayConfig
+from ashare_exec.engine.bus import EventBus
+from ashare_exec.engine.core import AccountRuntime, ExecutionCore
+from ashare_exec.engine.views import (
+    cash_view,
+    event_view,
+    fill_view,
+    order_view,
+    position_view,
+)
+from ashare_exec.errors import GatewayError, InvalidRequest, OrderRefused
+from ashare_exec.model import (
+    AccountId,
+    CancelAllOrders,
+    ClientOrderId,
+    InstrumentId,
+    OrderEvent,
+    OrderExpired,
+    OrderFilled,
+    OrderStatus,
+    PriceType,
+    Side,
+    StrategyId,
+    SubmitOrder,
+    TimeInForce,
+    TradingPhase,
+)
+from ashare_exec.oms.state import StateChange
+
+if TYPE_CHECKING:
+    from ashare_exec.api.schemas import CancelAllIn, OrderIn
+    from ashare_exec.engine.pretrade import RulesAndRisk
+    from ashare_exec.engine.reconciler import Reconciler
+    from ashare_exec.engine.scheduler import SessionScheduler
+
+__all__ = ["ExecutionService", "ServiceHooks"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceHooks:
+    """Optional observers (metrics, alerts, audit, order log); all default to no-ops."""
+
+    on_change: Callable[[StateChange], None] = lambda _: None
+    on_alert: Callable[[str, str, str, dict[str, Any]], None] = lambda *_: None
+    on_audit: Callable[[str, str, dict[str, Any]], None] = lambda *_: None
+    on_api_latency: Callable[[str, float], None] = lambda *_: None
+    metrics_exposition: Callable[[], tuple[bytes, str]] = lambda: (b"", "text/plain")
+    extra_status: dict[str, Callable[[], Any]] = field(default_factory=dict)
+
+
+class ExecutionService:
+    """Everything a running gateway does, behind one object (one asyncio loop)."""
+
+    def __init__(
+        self,
+        *,
+        config: GatewayConfig,
+        clock: Clock,
+        core: ExecutionCore,
+        pretrade: RulesAndRisk,
+        reconciler: Reconciler,
+        scheduler: SessionScheduler | None,
+        bus: EventBus,
+        hooks: ServiceHooks,
+        close_resources: Callable[[], None],
+        archive_day: Callable[[date], Path | None],
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.core = core
+        self.pretrade = pretrade
+        self.reconciler = reconciler
+        self.scheduler = scheduler
+        self.bus = bus
+        self.hooks = hooks
+        self._close_resources = close_resources
+        self._archive_day = archive_day
+        self._tasks: list[asyncio.Task[Any]] = []
+        self.started = False
+        self.cancel_on_shutdown = False
+        self.shutdown_timeout_s = 10.0
+        self.last_archive: Path | None = None
+        core._publish = self._publish
+        core._alert = self._alert
+        core._request_reconcile = reconciler.request
+
+    # ---- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect every venue, reconcile every account, then open for commands."""
+        self.core.start()
+        self.core.on_venue_connected = self._on_venue_connected
+        venues = {id(rt.venue): rt.venue for rt in self.core.accounts.values()}
+        for venue in venues.values():
+            venue.set_report_sink(self.core.on_report)
+            await venue.connect()
+        await self.core.drain()
+        for rt in self.core.accounts.values():
+            await self.reconciler.reconcile(rt.account_id, "start")
+        self.core.accepting = True
+        self._spawn(self.reconciler.run_timer(self.config.sessions.reconcile_interval_s), "recon")
+        if self.scheduler is not None:
+            self._spawn(self.scheduler.run(), "scheduler")
+        self.started = True
+        self._alert("info", "SERVICE_STARTED", "service started and reconciled", {})
+
+    def _spawn(self, coro: Any, name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        task.add_done_callback(self._task_done)
+        self._tasks.append(task)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task %s failed", task.get_name(), exc_info=task.exception())
+            self._alert("critical", "TASK_FAILED", f"background task {task.get_name()} failed", {})
+
+    def _on_venue_connected(self, venue: str) -> None:
+        if not self.started:
+            return
+        for rt in self.core.accounts.values():
+            if rt.venue.name == venue:
+                self.reconciler.request(rt.account_id, "reconnect")
+
+    async def stop(self, *, cancel_working: bool = False) -> None:
+        """Graceful shutdown: refuse new orders, settle in-flight orders, flush, close."""
+        self.core.accepting = False
+        self.core.refusal_code = "SHUTTING_DOWN"
+        if cancel_working:
+            for rt in self.core.accounts.values():
+                with contextlib.suppress(GatewayError):
+                    await self.cancel_all_orders(CancelAllOrders(rt.account_id), actor="shutdown")
+        deadline = asyncio.get_running_loop().time() + self.shutdown_timeout_s
+        while asyncio.get_running_loop().time() < deadline and any(
+            o.status in (OrderStatus.PENDING_NEW, OrderStatus.PENDING_CANCEL)
+            for o in self.core.state.book.open_orders()
+        ):
+            await asyncio.sleep(0.02)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        await self.core.stop()
+        venues = {id(rt.venue): rt.venue for rt in self.core.accounts.values()}
+        for venue in venues.values():
+            with contextlib.suppress(Exception):
+                await venue.close()
+        self._close_resources()
+        self.started = False
+
+    # ---- commands -----------------------------------------------------------------------
+
+    def to_command(self, body: OrderIn) -> SubmitOrder:
+        """Turn a request body into a command (symbol, enums); raise InvalidRequest."""
+        try:
+            iid = InstrumentId.parse(body.symbol)
+        except ValueError as e:
+            raise InvalidRequest(str(e), code="UNKNOWN_SYMBOL") from e
+        try:
+            price_type = PriceType(body.price_type.upper())
+        except ValueError as e:
+            raise InvalidRequest(
+                f"unknown price_type {body.price_type!r}", code="PRICE_TYPE_NOT_SUPPORTED"
+            ) from e
+        return SubmitOrder(
+            account_id=AccountId(body.account_id),
+            instrument_id=iid,
+            side=Side(body.side),
+            qty=body.qty,
+            price_type=price_type,
+            price=body.price,
+            protection_price=body.protection_price,
+            time_in_force=TimeInForce(body.time_in_force),
+            client_order_id=ClientOrderId(body.client_order_id) if body.client_order_id else None,
+            strategy_id=StrategyId(body.strategy_id) if body.strategy_id else None,
+        )
+
+    async def submit(self, body: OrderIn) -> dict[str, Any]:
+        """Submit one order; returns its view (``DENIED`` with reasons when refused by risk)."""
+        order, created = await self.core.submit(self.to_command(body))
+        view = order_view(order)
+        view["created"] = created
+        return view
+
+    async def submit_batch(self, bodies: Sequence[OrderIn]) -> list[dict[str, Any]]:
+        """Submit several orders concurrently (they share journal commits)."""
+
+        async def one(body: OrderIn) -> dict[str, Any]:
+            try:
+                return await self.submit(body)
+            except GatewayError as e:
+                reasons = list(getattr(e, "reasons", (e.code,)))
+                return {"error": {"code": e.code, "message": e.message, "reasons": reasons}}
+
+        return list(await asyncio.gather(*(one(b) for b in bodies)))
+
+    def validate(self, body: OrderIn) -> dict[str, Any]:
+        """Dry run: normalise and check an order without recording or sending it."""
+        cmd = self.to_command(body)
+        self.core.runtime(cmd.account_id)
+        inst = self.core.instrument(cmd.instrument_id)
+        quote = self.core.quotes(cmd.instrument_id)
+        return self.pretrade.dry_run(cmd, inst, quote, self.clock.now())
+
+    async def cancel(self, account_id: str, client_order_id: str) -> dict[str, Any]:
+        """Cancel one order."""
+        order = await self.core.cancel(account_id, client_order_id)
+        return order_view(order)
+
+    async def cancel_all(self, body: CancelAllIn, *, actor: str) -> list[str]:
+        """Cancel every working order of an account matching the filters."""
+        try:
+            iid = InstrumentId.parse(body.symbol) if body.symbol else None
+        except ValueError as e:
+            raise InvalidRequest(str(e), code="UNKNOWN_SYMBOL") from e
+        cmd = CancelAllOrders(
+            account_id=AccountId(body.account_id),
+            instrument_id=iid,
+            side=Side(body.side) if body.side else None,
+            strategy_id=StrategyId(body.strategy_id) if body.strategy_id else None,
+        )
+        return await self.cancel_all_orders(cmd, actor=actor)
+
+    async def cancel_all_orders(self, cmd: CancelAllOrders, *, actor: str) -> list[str]:
+        """Request a cancel for each matching working order; return their client ids."""
+        self.core.runtime(cmd.account_id)
+        self.hooks.on_audit("cancel_all", actor, {"account_id": cmd.account_id})
+        targets = self.core.state.book.orders(
+            cmd.account_id,
+            instrument_id=cmd.instrument_id,
+            side=cmd.side,
+            strategy_id=cmd.strategy_id,
+            open_only=True,
+        )
+        done: list[str] = []
+        for order in targets:
+            if order.status is OrderStatus.PENDING_CANCEL:
+                done.append(order.spec.client_order_id)
+                continue
+            try:
+                await self.core.cancel(cmd.account_id, order.spec.client_order_id)
+            except (OrderRefused, GatewayError) as e:
+                log.info("cancel of %s refused: %s", order.spec.client_order_id, e)
+                continue
+            done.append(order.spec.client_order_id)
+        return done
+
+    # ---- queries ------------------------------------------------------------------------
+
+    def list_orders(
+        self,
+        account_id: str | None,
+        status: str | None,
+        symbol: str | None,
+        strategy: str | None,
+        open_only: bool,
+    ) -> list[dict[str, Any]]:
+        """Orders matching the filters, oldest first."""
+        try:
+            st = OrderStatus(status.upper()) if status else None
+            iid = InstrumentId.parse(symbol) if symbol else None
+        except ValueError as e:
+            raise InvalidRequest(str(e)) from e
+        orders = self.core.state.book.orders(
+            AccountId(account_id) if account_id else None,
+            status=st,
+            instrument_id=iid,
+            strategy_id=StrategyId(strategy) if strategy else None,
+            open_only=open_only,
+        )
+        return [order_view(o) for o in orders]
+
+    def get_order(
+        self, account_id: str, client_order_id: str, *, with_events: bool = False
+    ) -> dict[str, Any]:
+        """One order (raises OrderNotFound)."""
+        self.core.runtime(account_id)
+        order = self.core.state.book.require(AccountId(account_id), ClientOrderId(client_order_id))
+        return order_view(order, with_events=with_events)
+
+    def list_trades(self, account_id: str) -> list[dict[str, Any]]:
+        """Every fill of the account's orders today."""
+        self.core.runtime(account_id)
+        out = []
+        for order in self.core.state.book.orders(AccountId(account_id)):
+            for entry in order.log:
+                if isinstance(entry.event, OrderFilled) and entry.note != "duplicate trade id":
+                    out.append(fill_view(entry.event))
+        out.sort(key=lambda f: f["ts"])
+        return out
+
+    def list_positions(self, account_id: str) -> list[dict[str, Any]]:
+        """The account's positions (non-flat)."""
+        self.core.runtime(account_id)
+        ledger = self.core.state.ledger
+        return [position_view(p) for p in ledger.positions(AccountId(account_id)) if not p.is_flat]
+
+    def account_view(self, account_id: str) -> dict[str, Any]:
+        """Cash, status, trading state and counters of an account."""
+        rt = self.core.runtime(account_id)
+        return {
+            "account_id": rt.account_id,
+            "venue": rt.venue.name,
+            "venue_connected": rt.venue.is_connected,
+            "account_status": rt.status.value,
+            "reconciled": rt.reconciled,
+            "trading_state": self.pretrade.trading_state(rt.account_id),
+            "cash": cash_view(self.core.state.ledger.cash(rt.account_id)),
+            "open_orders": len(self.core.state.book.open_orders(rt.account_id)),
+        }
+
+    def risk_view(self) -> dict[str, Any]:
+        """Trading states, limits and counters."""
+        return self.pretrade.view(self.clock.now())
+
+    async def set_trading_state(
+        self,
+        account_id: str | None,
+        state: str,
+        *,
+        actor: str,
+        cancel_working: bool = False,
+        reason: str = "",
+    ) -> dict[str, Any]:
+        """Set the kill-switch state (persisted, audited); optionally cancel working orders."""
+        if account_id is not None:
+            self.core.runtime(account_id)
+        record = self.pretrade.set_state(account_id, state, actor, reason, self.clock.now())
+        await self.pretrade.persist()
+        self.hooks.on_audit("trading_state", actor, record)
+        self._publish_plain("risk", record, account_id)
+        canceled: list[str] = []
+        if cancel_working:
+            targets = [account_id] if account_id else list(self.core.accounts)
+            for acct in targets:
+                canceled += await self.cancel_all_orders(
+                    CancelAllOrders(AccountId(acct)), actor=actor
+                )
+        return {**record, "canceled": canceled}
+
+    def update_limits(
+        self, account_id: str | None, changes: dict[str, object], *, actor: str
+    ) -> dict[str, Any]:
+        """Change risk limits at run time (audited)."""
+        if account_id is not None:
+            self.core.runtime(account_id)
+        record = self.pretrade.update_limits(account_id, changes, actor, self.clock.now())
+        self.hooks.on_audit("limits", actor, record)
+        return record
+
+    def status(self) -> dict[str, Any]:
+        """A summary for ``/v1/status`` and ``ashare-exec status``."""
+        ready, reasons = self.readiness()
+        now = self.clock.now()
+        out: dict[str, Any] = {
+            "ready": ready,
+            "reasons": reasons,
+            "now": now.isoformat(),
+            "phase": self.scheduler.phase.value
+            if self.scheduler and self.scheduler.phase
+            else None,
+            "accepting_orders": self.core.accepting,
+            "accounts": [self.account_view(a) for a in self.core.accounts],
+            "last_seq": self.bus.last_seq,
+            "quarantined_reports": len(self.core.quarantine),
+            "last_archive": str(self.last_archive) if self.last_archive else None,
+        }
+        for key, fn in self.hooks.extra_status.items():
+            out[key] = fn()
+        return out
+
+    def readiness(self) -> tuple[bool, list[str]]:
+        """Ready = started, accepting, venues connected, accounts OK and reconciled."""
+        reasons = []
+        if not self.started:
+            reasons.append("not started")
+        if not self.core.accepting:
+            reasons.append(f"not accepting orders ({self.core.refusal_code})")
+        for rt in self.core.accounts.values():
+            if not rt.venue.is_connected or not self.core.venue_up(rt.venue.name):
+                reasons.append(f"{rt.account_id}: venue {rt.venue.name} disconnected")
+            if not rt.reconciled:
+                reasons.append(f"{rt.account_id}: not reconciled")
+            if rt.status.value != "OK":
+                reasons.append(f"{rt.account_id}: account {rt.status.value}")
+        return not reasons, reasons
+
+    def metrics_exposition(self) -> tuple[bytes, str]:
+        """Prometheus text exposition."""
+        return self.hooks.metrics_exposition()
+
+    def observe_api(self, route: str, seconds: float) -> None:
+        """Record one API call's latency."""
+        self.hooks.on_api_latency(route, seconds)
+
+    # ---- scheduled actions --------------------------------------------------------------
+
+    async def pre_open(self, day: date) -> None:
+        """Pre-open checks: venues connected, accounts OK, reconciled."""
+        ready, reasons = self.readiness()
+        if not ready:
+            self._alert("error", "PRE_OPEN_CHECK_FAILED", "; ".join(reasons), {"day": str(day)})
+
+    async def pre_close(self, day: date) -> None:
+        """Cancel every working order (the configured pre-close cleanup)."""
+        for acct in list(self.core.accounts):
+            await self.cancel_all_orders(CancelAllOrders(acct), actor="scheduler:pre_close")
+
+    async def end_of_day(self, day: date) -> None:
+        """Reconcile, expire what is still open, archive the day and roll positions."""
+        for acct in list(self.core.accounts):
+            await self.reconciler.reconcile(acct, "end_of_day")
+        now = self.clock.now()
+        expired: list[OrderEvent] = [
+            OrderExpired(
+                account_id=o.spec.account_id, client_order_id=o.spec.client_order_id, ts_event=now
+            )
+            for o in self.core.state.book.open_orders()
+            if o.status is not OrderStatus.UNKNOWN
+        ]
+        changes = self.core.apply_internal(expired)
+        for acct in list(self.core.accounts):
+            rolled = self.core.state.ledger.roll_day(acct, day, now)
+            if rolled is not None:
+                changes.append(self.core.state.apply(rolled))
+        await self.core.commit_many(changes)
+        self.last_archive = self._archive_day(day)
+        self._publish_plain("day", {"event": "end_of_day", "day": str(day)}, None)
+
+    # ---- publishing ---------------------------------------------------------------------
+
+    def _publish(self, change: StateChange) -> None:
+        self.hooks.on_change(change)
+        order = change.order
+        event = change.event
+        if order is None or not isinstance(event, OrderEvent):
+            self._publish_plain("account", {"event": type(event).__name__}, event.account_id)
+            return
+        ts = event.ts_event.isoformat()
+        kind = "fill" if isinstance(event, OrderFilled) else "order"
+        self.bus.publish(kind, ts, event_view(order, event), order.spec.account_id)
+
+    def _publish_plain(self, kind: str, data: dict[str, Any], account_id: str | None) -> None:
+        self.bus.publish(kind, self.clock.now().isoformat(), data, account_id)
+
+    def _alert(self, severity: str, code: str, message: str, context: dict[str, Any]) -> None:
+        log.log(logging.WARNING if severity != "info" else logging.INFO, "%s: %s", code, message)
+        self.hooks.on_alert(severity, code, message, context)
+        self._publish_plain(
+            "alert",
+            {"severity": severity, "code": code, "message": message, **_jsonable(context)},
+            str(context.get("account_id")) if context.get("account_id") else None,
+        )
+
+
+def _jsonable(context: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in context.items():
+        out[k] = v if isinstance(v, str | int | bool | type(None)) else str(v)
+    return out
+
+
+_unused = (AccountRuntime, Decimal, TradingPhase, datetime)

@@ -1,0 +1,173 @@
+"""The execution core: command path, report path, in-flight resolution, quarantine."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+import pytest
+
+from ashare_exec.errors import BrokerUnavailable, DuplicateClientOrderId, InvalidRequest
+from ashare_exec.model import (
+    ClientOrderId,
+    InstrumentId,
+    OrderFilled,
+    OrderStatus,
+    Side,
+    SubmitOrder,
+    TradeId,
+)
+from tests.engine.conftest import ACC, Rig
+
+PF = InstrumentId.parse("600000.SH")  # prev close 10.02 in the sample master
+
+
+def buy(qty: int = 100, price: str = "10.00", coid: str | None = "c1") -> SubmitOrder:
+    return SubmitOrder(
+        account_id=ACC,
+        instrument_id=PF,
+        side=Side.BUY,
+        qty=qty,
+        price=Decimal(price),
+        client_order_id=ClientOrderId(coid) if coid else None,
+    )
+
+
+async def settle(rig: Rig) -> None:
+    for _ in range(3):
+        await asyncio.sleep(0)
+        await rig.core.drain()
+
+
+async def test_submit_when_allowed_is_journaled_before_the_venue_sees_it(rig: Rig) -> None:
+    seen_in_journal: list[int] = []
+    rig.venue.on_submit = lambda spec: seen_in_journal.append(
+        len(rig.journal.rows("orders"))
+    )
+    order, created = await rig.core.submit(buy())
+    assert created
+    assert seen_in_journal == [1]
+    await settle(rig)
+    assert order.status is OrderStatus.NEW
+    assert order.broker_order_id == "B1"
+
+
+async def test_fill_after_ack_moves_order_to_filled_and_updates_position(rig: Rig) -> None:
+    order, _ = await rig.core.submit(buy())
+    await settle(rig)
+    rig.venue.push(rig.venue.fill(ClientOrderId("c1"), 100, "10.00"))
+    await settle(rig)
+    assert order.status is OrderStatus.FILLED
+    pos = rig.core.state.ledger.position(ACC, PF)
+    assert (pos.total, pos.sellable, pos.bought_today) == (100, 0, 100)  # T+1
+
+
+async def test_duplicate_fill_report_is_applied_once(rig: Rig) -> None:
+    order, _ = await rig.core.submit(buy(qty=200))
+    await settle(rig)
+    fill = rig.venue.fill(ClientOrderId("c1"), 100, "10.00", trade_id="T-dup")
+    rig.venue.push(fill)
+    rig.venue.push(fill)
+    await settle(rig)
+    assert order.filled_qty == 100
+    assert order.status is OrderStatus.PARTIALLY_FILLED
+
+
+async def test_resubmit_same_content_returns_existing_and_sends_nothing(rig: Rig) -> None:
+    first, _ = await rig.core.submit(buy())
+    again, created = await rig.core.submit(buy())
+    assert again is first
+    assert not created
+    assert len(rig.venue.submits) == 1
+
+
+async def test_resubmit_different_content_is_refused(rig: Rig) -> None:
+    await rig.core.submit(buy())
+    with pytest.raises(DuplicateClientOrderId):
+        await rig.core.submit(buy(qty=200))
+    assert len(rig.venue.submits) == 1
+
+
+async def test_denied_order_is_recorded_and_never_sent(rig: Rig) -> None:
+    order, created = await rig.core.submit(buy(price="11.03"))  # limit-up is 11.02
+    assert created
+    assert order.status is OrderStatus.DENIED
+    assert "PRICE_ABOVE_LIMIT_UP" in order.reasons
+    assert rig.venue.submits == []
+    assert rig.journal.rows("orders")[0]["status"] == "DENIED"
+
+
+async def test_minted_client_ids_are_unique(rig: Rig) -> None:
+    a, _ = await rig.core.submit(buy(coid=None))
+    b, _ = await rig.core.submit(buy(coid=None))
+    assert a.spec.client_order_id != b.spec.client_order_id
+    assert len(rig.venue.submits) == 2
+
+
+async def test_unknown_account_or_symbol_is_refused_without_recording(rig: Rig) -> None:
+    with pytest.raises(InvalidRequest) as e:
+        await rig.core.submit(SubmitOrder(account_id=ACC, instrument_id=InstrumentId.parse("600001.SH"),
+                                          side=Side.BUY, qty=100, price=Decimal("1")))
+    assert e.value.code == "UNKNOWN_SYMBOL"
+    assert len(rig.core.state.book) == 0
+
+
+async def test_silent_venue_leaves_order_unknown_with_alert_and_never_resends(rig: Rig) -> None:
+    rig.venue.silent = True
+    rig.venue.orders.clear()
+    order, _ = await rig.core.submit(buy())
+    # The venue never kept it either: query_order answers None.
+    rig.venue.orders.clear()
+    await asyncio.sleep(0.15)
+    await settle(rig)
+    assert order.status is OrderStatus.UNKNOWN
+    assert any(a[1] == "ORDER_IN_DOUBT" for a in rig.alerts)
+    assert len(rig.venue.submits) == 1
+
+
+async def test_silent_order_found_by_query_is_resolved(rig: Rig) -> None:
+    rig.venue.silent = True
+    order, _ = await rig.core.submit(buy())
+    await asyncio.sleep(0.15)
+    await settle(rig)
+    assert order.status is OrderStatus.NEW  # the query showed it working
+    assert len(rig.venue.submits) == 1
+
+
+async def test_venue_down_at_submit_rejects_with_venue_disconnected(rig: Rig) -> None:
+    rig.venue.submit_error = BrokerUnavailable("link down")
+    order, _ = await rig.core.submit(buy())
+    assert order.status is OrderStatus.REJECTED
+    assert order.reasons == ("VENUE_DISCONNECTED",)
+
+
+async def test_report_for_unknown_order_is_quarantined_and_triggers_reconcile(rig: Rig) -> None:
+    stray = OrderFilled(
+        account_id=ACC, client_order_id=ClientOrderId("nope"), ts_event=rig.clock.now(),
+        trade_id=TradeId("T9"), instrument_id=PF, side=Side.BUY, last_qty=100,
+        last_px=Decimal("10"),
+    )
+    rig.venue.push(stray)
+    await settle(rig)
+    assert len(rig.core.quarantine) == 1
+    assert rig.reconciles and rig.reconciles[0][0] == ACC
+    assert any(a[1] == "REPORT_QUARANTINED" for a in rig.alerts)
+
+
+async def test_cancel_moves_to_pending_then_canceled_and_releases_cash(rig: Rig) -> None:
+    order, _ = await rig.core.submit(buy())
+    await settle(rig)
+    frozen = rig.core.state.ledger.cash(ACC).frozen
+    assert frozen > 0
+    await rig.core.cancel(ACC, "c1")
+    assert order.status is OrderStatus.PENDING_CANCEL
+    await settle(rig)
+    assert order.status is OrderStatus.CANCELED
+    assert rig.core.state.ledger.cash(ACC).frozen == 0
+
+
+async def test_not_accepting_refuses_new_orders_with_shutting_down(rig: Rig) -> None:
+    rig.core.accepting = False
+    with pytest.raises(Exception) as e:
+        await rig.core.submit(buy())
+    assert getattr(e.value, "code", None) == "SHUTTING_DOWN"
