@@ -105,14 +105,15 @@ async def run_service(
     clock_text: str,
     host: str | None = None,
     port: int | None = None,
+    cancel_on_shutdown: bool = False,
     print_fn: Callable[[str], Any] = print,
 ) -> int:
     """Build, start and serve until a signal arrives; return the exit code."""
     import uvicorn
-    from ashare_exec.engine.node import build_service
 
     from ashare_exec.api import create_app
     from ashare_exec.api.auth import Authenticator
+    from ashare_exec.engine.node import build_service
 
     tokens, token_where = resolve_tokens(config)
     service = build_service(config, clock)
@@ -120,6 +121,7 @@ async def run_service(
     app = create_app(service, Authenticator(tokens), max_body=config.api.max_body_bytes)
     host = host or config.api.host
     port = config.api.port if port is None else port
+
     class _Server(uvicorn.Server):
         # Signals belong to us: shutdown must first settle orders, then stop HTTP.
         @contextlib.contextmanager
@@ -165,7 +167,7 @@ async def run_service(
     waiter = asyncio.create_task(stopping.wait())
     await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
     print_fn("shutting down: refusing new orders, settling in-flight orders ...")
-    await service.stop(cancel_working=service.cancel_on_shutdown)
+    await service.stop(cancel_working=cancel_on_shutdown)
     server.should_exit = True
     with contextlib.suppress(asyncio.CancelledError):
         await task

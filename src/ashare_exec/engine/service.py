@@ -103,6 +103,7 @@ class ExecutionService:
         self.cancel_on_shutdown = False
         self.shutdown_timeout_s = 10.0
         self.last_archive: Path | None = None
+        self.post_start: list[Callable[[], Any]] = []
         core._publish = self._publish
         core._alert = self._alert
         core._request_reconcile = reconciler.request
@@ -124,6 +125,8 @@ class ExecutionService:
         self._spawn(self.reconciler.run_timer(self.config.sessions.reconcile_interval_s), "recon")
         if self.scheduler is not None:
             self._spawn(self.scheduler.run(), "scheduler")
+        for hook in self.post_start:
+            hook()
         self.started = True
         self._alert("info", "SERVICE_STARTED", "service started and reconciled", {})
 

@@ -1,0 +1,241 @@
+"""The composition root: builds every part of the service from the configuration.
+
+Nothing else in the package wires components together; tests build services through
+:func:`build_service` too (with a simulated clock and a temporary data folder).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ashare_exec.clock import Clock
+from ashare_exec.config import GatewayConfig
+from ashare_exec.engine.account_view import OmsAccountView
+from ashare_exec.engine.bus import EventBus
+from ashare_exec.engine.core import AccountRuntime, ExecutionCore
+from ashare_exec.engine.pretrade import RulesAndRisk
+from ashare_exec.engine.reconciler import Reconciler
+from ashare_exec.engine.scheduler import SessionScheduler
+from ashare_exec.engine.service import ExecutionService, ServiceHooks
+from ashare_exec.errors import ConfigError
+from ashare_exec.journal.archive import archive_day
+from ashare_exec.journal.recovery import replay
+from ashare_exec.journal.sqlite import Journal
+from ashare_exec.model import AccountId, Instrument, InstrumentId, OrderSpec, Quote, Side
+from ashare_exec.oms.idempotency import ClientOrderIdMinter
+from ashare_exec.refdata import load_calendar, load_instruments, sample_instruments_path
+from ashare_exec.rules import FeeSchedule, estimate_fees, price_limits, sellable_same_day
+from ashare_exec.venues.base import VenueAdapter
+
+__all__ = ["build_service"]
+
+log = logging.getLogger(__name__)
+
+
+def _fee_function(
+    instruments: dict[InstrumentId, Instrument], clock: Clock, schedule: FeeSchedule
+) -> Callable[[InstrumentId, Side, int, Decimal], Decimal]:
+    def fee(iid: InstrumentId, side: Side, qty: int, px: Decimal) -> Decimal:
+        inst = instruments.get(iid)
+        if inst is None:
+            return Decimal(0)
+        return estimate_fees(inst, side, qty, px, clock.now().date(), schedule).total
+
+    return fee
+
+
+def _build_sim(
+    config: GatewayConfig,
+    clock: Clock,
+    accounts: list[AccountId],
+    instruments: dict[InstrumentId, Instrument],
+    calendar: Any,
+) -> Any:
+    from ashare_exec.venues.sim.config import SimAccountConfig, SimConfig
+    from ashare_exec.venues.sim.factory import build_sim_venue
+
+    raw = dict(config.venues.get("sim", {}))
+    seed = raw.pop("seed", 0)
+    if not isinstance(seed, int):
+        raise ConfigError(f"{config.source}: venues.sim.seed: must be an integer, was {seed!r}")
+    if raw:
+        raise ConfigError(f"{config.source}: venues.sim: unknown keys {sorted(raw)} (only seed)")
+    sim_accounts = tuple(
+        SimAccountConfig(a.account_id, a.cash, dict(a.positions))
+        for a in config.accounts
+        if a.account_id in accounts
+    )
+    state_dir = Path(config.data_dir) / "sim"
+    state_dir.mkdir(parents=True, exist_ok=True)
+    sim_config = SimConfig(
+        seed=seed,
+        accounts=sim_accounts,
+        instruments=config.instruments,
+        state_path=state_dir / "state.sqlite3",
+    )
+    return build_sim_venue(sim_config, clock, instruments=instruments, calendar=calendar)
+
+
+def build_service(config: GatewayConfig, clock: Clock) -> ExecutionService:
+    """Build a ready-to-start service (journal replayed; venues not yet connected).
+
+    Raises:
+        ConfigError: a file or setting is invalid.
+        JournalError: the journal cannot be opened (trading must not start).
+    """
+    data_dir = Path(config.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    instruments = load_instruments(config.instruments or sample_instruments_path())
+    calendar = load_calendar(config.holidays)
+    warning = calendar.coverage_warning(clock.now().date())
+    if warning:
+        log.warning("%s", warning)
+    schedule = FeeSchedule()
+    fee = _fee_function(instruments, clock, schedule)
+
+    def is_t0(iid: InstrumentId) -> bool:
+        inst = instruments.get(iid)
+        return inst is not None and sellable_same_day(inst)
+
+    def freeze_price(spec: OrderSpec) -> Decimal | None:
+        # Market buys freeze at the protection price, else at limit-up (the broker's way).
+        if spec.protection_price is not None:
+            return spec.protection_price
+        inst = instruments.get(spec.instrument_id)
+        if inst is None:
+            return None
+        return price_limits(inst, clock.now().date(), calendar).up
+
+    journal = Journal.open(data_dir / "journal.sqlite3", durability=config.journal.durability)
+    recovered = replay(journal, fee, is_t0=is_t0, freeze_price=freeze_price)
+    if recovered.errors:
+        log.error("journal replay could not apply %d events", len(recovered.errors))
+    state = recovered.state
+
+    # Venues: one simulator shared by every sim account; QMT / vn.py per their issues.
+    by_venue: dict[str, list[AccountId]] = {}
+    for a in config.accounts:
+        by_venue.setdefault(a.venue, []).append(a.account_id)
+    venues: dict[AccountId, VenueAdapter] = {}
+    quote_sources: list[Callable[[InstrumentId], Quote | None]] = []
+    for kind, accts in by_venue.items():
+        if kind == "sim":
+            sim = _build_sim(config, clock, accts, instruments, calendar)
+            quote_sources.append(_sim_quotes(sim, clock))
+            for acct in accts:
+                venues[acct] = sim
+        else:
+            venue = _build_external(kind, config, clock, accts, instruments)
+            for acct in accts:
+                venues[acct] = venue
+
+    def quotes(iid: InstrumentId) -> Quote | None:
+        for source in quote_sources:
+            q = source(iid)
+            if q is not None:
+                return q
+        return None
+
+    day = clock.now().date()
+    runtimes: dict[AccountId, AccountRuntime] = {}
+    for acct, venue in venues.items():
+        minter = ClientOrderIdMinter(day)
+        minter.resume(o.spec.client_order_id for o in state.book.orders(acct))
+        runtimes[acct] = AccountRuntime(acct, venue, minter)
+
+    views = {acct: OmsAccountView(state, acct, instruments, quotes) for acct in runtimes}
+    risk = _build_risk(config, calendar, instruments)
+    pretrade = RulesAndRisk(
+        calendar,
+        risk,
+        views,
+        load_state=journal.get_state,
+        save_state=journal.set_state,
+    )
+    bus = EventBus()
+    core = ExecutionCore(
+        clock=clock,
+        state=state,
+        journal=journal,
+        accounts=runtimes,
+        instruments=instruments,
+        pretrade=pretrade,
+        quotes=quotes,
+        publish=lambda _c: None,
+        alert=lambda *_: None,
+        request_reconcile=lambda *_: None,
+        inflight_timeout_s=config.sessions.inflight_timeout_s,
+    )
+    reconciler = Reconciler(
+        core, report_dir=data_dir / "reconcile", grace_s=config.sessions.inflight_timeout_s
+    )
+
+    def archive(d: date) -> Path | None:
+        try:
+            return archive_day(journal, d, data_dir / "archive")
+        except Exception:
+            log.exception("archive of %s failed", d)
+            return None
+
+    hooks = ServiceHooks()
+    service = ExecutionService(
+        config=config,
+        clock=clock,
+        core=core,
+        pretrade=pretrade,
+        reconciler=reconciler,
+        scheduler=None,
+        bus=bus,
+        hooks=hooks,
+        close_resources=journal.close,
+        archive_day=archive,
+    )
+    service.scheduler = SessionScheduler.standard(
+        clock,
+        calendar,
+        config.sessions,
+        pre_open=service.pre_open,
+        pre_close=service.pre_close,
+        end_of_day=service.end_of_day,
+        on_phase=lambda p: service._publish_plain("phase", {"phase": p.value}, None),
+    )
+    for venue in {id(v): v for v in venues.values()}.values():
+        ticker = getattr(venue, "start_ticker", None)
+        if ticker is not None:
+            service.post_start.append(ticker)
+    service.hooks.extra_status["calendar_warning"] = lambda: calendar.coverage_warning(
+        clock.now().date()
+    )
+    service.hooks.extra_status["recovered_events"] = lambda: recovered.events
+    _ = json
+    return service
+
+
+def _sim_quotes(sim: Any, clock: Clock) -> Callable[[InstrumentId], Quote | None]:
+    def quote(iid: InstrumentId) -> Quote | None:
+        q: Quote | None = sim.exchange.quote(iid, clock.now())
+        return q
+
+    return quote
+
+
+def _build_risk(config: GatewayConfig, calendar: Any, instruments: Any) -> Any | None:
+    # The risk engine is wired in by issue 5; until then the exchange rules and the
+    # kill switch of RulesAndRisk apply.
+    return None
+
+
+def _build_external(
+    kind: str,
+    config: GatewayConfig,
+    clock: Clock,
+    accounts: list[AccountId],
+    instruments: dict[InstrumentId, Instrument],
+) -> VenueAdapter:
+    raise ConfigError(f"{config.source}: venue {kind!r} is not available in this build")
