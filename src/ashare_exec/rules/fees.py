@@ -119,7 +119,7 @@ def estimate_fees(
     product = inst.product
     c_rate = schedule.commission_rate_by_product.get(product, schedule.commission_rate)
     c_min = schedule.commission_min_by_product.get(product, schedule.commission_min)
-    commission = money(max(turnover * c_rate, c_min)) if qty > 0 else _ZERO
+    commission = money(max(turnover * c_rate, c_min) if qty > 0 else _ZERO)
 
     def pick(override: Decimal | None, statutory: Decimal) -> Decimal:
         # An override changes the rate, never whether the fee applies (e.g. stamp duty
