@@ -7,11 +7,16 @@ the live and the replayed state cannot diverge.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 
 from ashare_exec.model.events import OrderEvent
+from ashare_exec.model.identifiers import AccountId
 from ashare_exec.model.order import ApplyResult, Order
 from ashare_exec.model.portfolio import LedgerEvent
+from ashare_exec.model.reports import CashReport, PositionReport
 from ashare_exec.oms.book import OrderBook
 from ashare_exec.oms.ledger import FeeFunction, Ledger, LedgerUpdate
 
@@ -59,3 +64,26 @@ class OmsState:
         order, result = self.book.apply(event)
         update = self.ledger.on_order_event(order, event, result)
         return StateChange(event, order, result, update)
+
+    def apply_broker_snapshot(
+        self,
+        account_id: AccountId,
+        positions: Iterable[PositionReport],
+        cash: CashReport | None,
+        ts_event: datetime,
+        **options: Any,
+    ) -> list[StateChange]:
+        """Correct the ledger to the broker's figures; one change per correction to journal.
+
+        ``options`` are those of :meth:`Ledger.apply_broker_snapshot`.
+        """
+        corrections = self.ledger.apply_broker_snapshot(
+            account_id, positions, cash, ts_event, **options
+        )
+        # Corrections set absolute values, so applying them again only yields the rows.
+        return [self.apply(c) for c in corrections]
+
+    def roll_day(self, account_id: AccountId, day: date, ts_event: datetime) -> StateChange | None:
+        """Start a new trading day for the account (``None`` if already started)."""
+        event = self.ledger.roll_day(account_id, day, ts_event)
+        return None if event is None else StateChange(event, None, None, LedgerUpdate())

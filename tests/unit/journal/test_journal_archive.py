@@ -1,0 +1,106 @@
+"""Day archives: written read-only with checksums, listed, read back, tamper detected."""
+
+from __future__ import annotations
+
+import os
+import stat
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import oms_stubs as st
+import pytest
+
+from ashare_exec.errors import JournalError
+from ashare_exec.journal import Journal, archive_day, list_archives, read_archive
+from ashare_exec.oms import Ledger, OmsState, OrderBook
+
+DAY = date(2026, 11, 25)
+
+
+def _no_fee(*_a: object) -> Decimal:
+    return Decimal(0)
+
+
+@pytest.fixture
+def day_journal(journal: Journal) -> Journal:
+    state = OmsState(OrderBook(), Ledger(_no_fee))
+    events = [
+        st.submitted("C1"),
+        st.accepted("C1"),
+        st.filled("C1", "T1", qty=1000),
+        st.submitted("C2", at=86400),  # the next day: not in this archive
+    ]
+    journal.append_many([state.apply(e) for e in events])
+    return journal
+
+
+def test_archive_when_written_reads_back_the_day_with_verified_checksums(
+    day_journal: Journal, tmp_path: Path
+) -> None:
+    folder = archive_day(day_journal, DAY, tmp_path / "archive")
+
+    archive = read_archive(folder)
+
+    assert archive.day == DAY
+    assert [seq for seq, _e in archive.events] == [1, 2, 3]
+    assert [e for _s, e in archive.events] == [
+        e for _s, e in day_journal.iter_events(day="2026-11-25")
+    ]
+    assert [o["client_order_id"] for o in archive.orders] == ["C1"]
+    assert [f["trade_id"] for f in archive.fills] == ["T1"]
+    assert archive.positions[0]["total"] == "1000"
+    assert archive.manifest["files"]["events.jsonl"]["rows"] == 3
+
+
+def test_archive_when_written_files_are_read_only(day_journal: Journal, tmp_path: Path) -> None:
+    folder = archive_day(day_journal, DAY, tmp_path)
+
+    for child in folder.iterdir():
+        assert not os.stat(child).st_mode & stat.S_IWUSR
+
+
+def test_archive_when_day_already_archived_refuses_to_overwrite(
+    day_journal: Journal, tmp_path: Path
+) -> None:
+    archive_day(day_journal, DAY, tmp_path)
+
+    with pytest.raises(JournalError, match="never overwritten"):
+        archive_day(day_journal, DAY, tmp_path)
+
+
+def test_list_archives_when_days_written_lists_them_oldest_first(
+    day_journal: Journal, tmp_path: Path
+) -> None:
+    archive_day(day_journal, date(2026, 11, 26), tmp_path)
+    archive_day(day_journal, DAY, tmp_path)
+    (tmp_path / "not-an-archive").mkdir()
+
+    infos = list_archives(tmp_path)
+
+    assert [(i.day, i.events) for i in infos] == [(DAY, 3), (date(2026, 11, 26), 1)]
+    assert list_archives(tmp_path / "missing") == []
+
+
+@pytest.mark.parametrize(
+    "name", ["events.jsonl", "orders.jsonl", "fills.jsonl", "positions.csv", "cash.csv"]
+)
+def test_read_archive_when_a_file_is_tampered_raises(
+    day_journal: Journal, tmp_path: Path, name: str
+) -> None:
+    folder = archive_day(day_journal, DAY, tmp_path)
+    target = folder / name
+    os.chmod(target, stat.S_IREAD | stat.S_IWRITE)
+    target.write_bytes(target.read_bytes().replace(b"1", b"2"))
+
+    with pytest.raises(JournalError, match="checksum"):
+        read_archive(folder)
+
+
+def test_read_archive_when_file_missing_raises(day_journal: Journal, tmp_path: Path) -> None:
+    folder = archive_day(day_journal, DAY, tmp_path)
+    os.chmod(folder / "cash.csv", stat.S_IREAD | stat.S_IWRITE)
+    (folder / "cash.csv").unlink()
+
+    with pytest.raises(JournalError, match=r"cash\.csv"):
+        read_archive(folder)

@@ -1,0 +1,195 @@
+"""Journal appends, projections in the same transaction, group commit, failures."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from pathlib import Path
+
+import oms_stubs as st
+import pytest
+
+from ashare_exec.errors import JournalError
+from ashare_exec.journal import Durability, Journal
+from ashare_exec.model import CashReport, InstrumentId, OrderEvent, Side
+from ashare_exec.oms import Ledger, OmsState, OrderBook
+
+
+def fee(_i: InstrumentId, _s: Side, qty: int, px: Decimal) -> Decimal:
+    return (qty * px * Decimal("0.001")).quantize(Decimal("0.01"))
+
+
+def new_state() -> OmsState:
+    return OmsState(OrderBook(), Ledger(fee))
+
+
+def test_append_when_bare_event_is_read_back_in_order(journal: Journal) -> None:
+    seqs = [journal.append(st.submitted("C1")), journal.append(st.submitted("C2"))]
+
+    events = list(journal.iter_events())
+
+    assert seqs == [1, 2]
+    assert [(seq, e.client_order_id) for seq, e in events] == [(1, "C1"), (2, "C2")]  # type: ignore[union-attr]
+    assert journal.last_seq == 2
+
+
+def test_append_when_state_change_updates_projections_in_same_transaction(journal: Journal) -> None:
+    state = new_state()
+    events: list[OrderEvent] = [
+        st.submitted(),
+        st.accepted(broker="B1", exch="E1"),
+        st.filled(trade="T1", qty=400, px="10.00"),
+    ]
+
+    journal.append_many([state.apply(e) for e in events])
+
+    [order] = journal.rows("orders")
+    [fill] = journal.rows("fills")
+    [position] = journal.rows("positions")
+    [cash] = journal.rows("cash")
+    assert (order["status"], order["filled_qty"], order["broker_order_id"]) == (
+        "PARTIALLY_FILLED",
+        400,
+        "B1",
+    )
+    assert (fill["trade_id"], fill["qty"], fill["fee"]) == ("T1", 400, "4.00")
+    assert (position["total"], position["bought_today"]) == (400, 400)
+    assert Decimal(cash["frozen"]) == Decimal("6006.00")
+    assert journal.client_order_id_for(st.ACC, exchange_order_id="E1") == "C1"
+    assert journal.client_order_id_for(st.ACC, broker_order_id="B1") == "C1"
+
+
+def test_append_when_duplicate_fill_change_writes_no_second_fill_row(journal: Journal) -> None:
+    state = new_state()
+    journal.append(state.apply(st.submitted()))
+    journal.append(state.apply(st.filled(trade="T1", qty=100)))
+
+    journal.append(state.apply(st.filled(trade="T1", qty=100)))
+
+    assert len(journal.rows("fills")) == 1
+
+
+@pytest.mark.parametrize(("mode", "level"), [(Durability.DURABLE, 2), (Durability.FAST, 0)])
+def test_open_when_durability_given_sets_wal_and_synchronous(
+    tmp_path: Path, mode: Durability, level: int
+) -> None:
+    with Journal.open(tmp_path / "j.db", durability=mode) as j:
+        assert j._conn.execute("PRAGMA synchronous").fetchone()[0] == level
+        assert j._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+async def test_append_async_when_concurrent_shares_commits(tmp_path: Path) -> None:
+    journal = Journal.open(tmp_path / "j.db", durability="durable")
+    writes = 0
+    real_write = journal._write
+
+    def counting_write(batch: object) -> None:
+        nonlocal writes
+        writes += 1
+        real_write(batch)  # type: ignore[arg-type]
+
+    journal._write = counting_write  # type: ignore[method-assign]
+
+    seqs = await asyncio.gather(*(journal.append_async(st.submitted(f"C{i}")) for i in range(50)))
+    await journal.aclose()
+
+    assert sorted(seqs) == list(range(1, 51))
+    assert writes < 50
+    with Journal.open(tmp_path / "j.db") as again:
+        assert len(list(again.iter_events())) == 50
+
+
+async def test_append_async_when_order_moves_on_before_commit_journals_state_at_call(
+    tmp_path: Path,
+) -> None:
+    journal = Journal.open(tmp_path / "j.db", durability="fast", group_window=0.01)
+    state = new_state()
+    pending = asyncio.ensure_future(journal.append_async(state.apply(st.submitted())))
+    await asyncio.sleep(0)
+    state.apply(st.accepted())  # mutates the order while its first row waits for the commit
+
+    await pending
+    [order] = journal.rows("orders")
+    await journal.aclose()
+
+    assert order["status"] == "PENDING_NEW"
+
+
+def test_open_when_file_is_not_a_database_raises_journal_error(tmp_path: Path) -> None:
+    path = tmp_path / "j.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+
+    with pytest.raises(JournalError, match="cannot be opened"):
+        Journal.open(path)
+
+
+def test_open_when_path_is_a_directory_raises_journal_error(tmp_path: Path) -> None:
+    with pytest.raises(JournalError):
+        Journal.open(tmp_path)
+
+
+def test_append_when_write_fails_raises_and_refuses_later_writes(journal: Journal) -> None:
+    journal._conn.execute("PRAGMA query_only=ON")
+
+    with pytest.raises(JournalError, match="write failed"):
+        journal.append(st.submitted())
+    journal._conn.execute("PRAGMA query_only=OFF")
+
+    assert journal.failed is not None
+    with pytest.raises(JournalError):
+        journal.append(st.submitted("C2"))
+
+
+async def test_append_async_when_write_fails_raises_journal_error(journal: Journal) -> None:
+    journal._conn.execute("PRAGMA query_only=ON")
+
+    with pytest.raises(JournalError):
+        await journal.append_async(st.submitted())
+    await journal.flush()
+
+
+def test_iter_events_when_payload_corrupt_raises_journal_error(journal: Journal) -> None:
+    journal.append(st.submitted())
+    journal._conn.execute("UPDATE events SET payload = '{broken'")
+
+    with pytest.raises(JournalError, match="cannot decode"):
+        list(journal.iter_events())
+
+
+def test_state_when_set_and_deleted_round_trips(journal: Journal) -> None:
+    journal.set_state("risk.kill_switch", "HALTED")
+    journal.set_state("risk.protect.600000.SH", "{}")
+    journal.set_state("other", "x")
+
+    assert journal.get_state("risk.kill_switch") == "HALTED"
+    assert set(journal.state_items("risk.")) == {"risk.kill_switch", "risk.protect.600000.SH"}
+    journal.delete_state("risk.kill_switch")
+    assert journal.get_state("risk.kill_switch", "ACTIVE") == "ACTIVE"
+
+
+def test_surrogate_when_requested_twice_is_stable_and_unique(tmp_path: Path) -> None:
+    with Journal.open(tmp_path / "j.db", durability="fast") as j:
+        a = j.surrogate_for(st.ACC, "C1")
+        b = j.surrogate_for(st.ACC, "C2")
+        assert j.surrogate_for(st.ACC, "C1") == a
+    with Journal.open(tmp_path / "j.db", durability="fast") as j:
+        assert j.surrogate_for(st.ACC, "C2") == b
+        assert j.client_order_id_for(st.ACC, surrogate=a) == "C1"
+    assert a != b
+
+
+def test_rows_when_table_not_a_projection_raises(journal: Journal) -> None:
+    with pytest.raises(ValueError, match="projection"):
+        journal.rows("events; DROP TABLE events")
+
+
+def test_ledger_snapshot_when_journaled_records_cash_projection(journal: Journal) -> None:
+    state = new_state()
+    report = CashReport(account_id=st.ACC, available=Decimal("5000"), frozen=Decimal(0))
+    changes = state.apply_broker_snapshot(st.ACC, [], report, st.ts())
+
+    journal.append_many(changes)
+
+    [cash] = journal.rows("cash")
+    assert Decimal(cash["available"]) == Decimal("5000")
+    assert state.ledger.cash(st.ACC).available == Decimal("5000")
