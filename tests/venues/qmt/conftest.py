@@ -69,10 +69,10 @@ def spec(
     )
 
 
-async def eventually(check: Callable[[], bool], timeout: float = 3.0) -> None:
+async def eventually(check: Callable[[], bool], within: float = 3.0) -> None:
     """Wait until ``check()`` holds (the emulator delivers on its own threads)."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within
     while not check():
         if loop.time() > deadline:
             raise AssertionError("condition not reached in time")
@@ -93,8 +93,7 @@ class Harness:
         return [
             r
             for r in self.reports
-            if isinstance(r, kind)
-            and (cid is None or getattr(r, "client_order_id", None) == cid)
+            if isinstance(r, kind) and (cid is None or getattr(r, "client_order_id", None) == cid)
         ]
 
     async def settle(self, delay: float = 0.15) -> None:

@@ -4,18 +4,33 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
+from ashare_exec.errors import BrokerRejected, BrokerTimeout
 from ashare_exec.model import (
+    ClientOrderId,
     OrderAccepted,
     OrderCanceled,
     OrderCancelRejected,
     OrderFilled,
     OrderRejected,
+    OrderStatus,
+    PriceType,
+    Side,
     VenueConnected,
 )
 
-from .conftest import A1, Harness, eventually, needs_xtquant, spec
+from .conftest import A1, A2, Harness, eventually, needs_xtquant, spec
 
 pytestmark = needs_xtquant
+
+
+def _kinds(h: Harness, cid: str) -> list[str]:
+    return [type(r).__name__ for r in h.reports if getattr(r, "client_order_id", "") == cid]
+
+
+def _order_calls(h: Harness, method: str = "orderStockWithSeq") -> int:
+    return sum(1 for m, _ in h.terminal.calls if m == method)
 
 
 async def test_submit_when_limit_buy_crosses_accepted_then_filled_once(harness: Harness) -> None:
@@ -23,11 +38,214 @@ async def test_submit_when_limit_buy_crosses_accepted_then_filled_once(harness: 
     await harness.adapter.submit(spec("c1"))
     await eventually(lambda: bool(harness.of(OrderFilled, "c1")))
     await harness.settle()
-    kinds = [type(r).__name__ for r in harness.reports if getattr(r, "client_order_id", "") == "c1"]
-    assert kinds == ["OrderAccepted", "OrderFilled"]
+    assert _kinds(harness, "c1") == ["OrderAccepted", "OrderFilled"]
     fill = harness.of(OrderFilled, "c1")[0]
     assert isinstance(fill, OrderFilled)
-    assert (fill.last_qty, fill.last_px) == (300, Decimal("10"))
-    order = harness.terminal.find_by_remark("A1", harness.adapter._books[A1].by_cid["c1"].remark)
-    assert order is not None and order.remark.startswith("c1.")
+    assert (fill.last_qty, fill.last_px, fill.side) == (300, Decimal("10"), Side.BUY)
+    ids = harness.adapter.id_mapping(A1, ClientOrderId("c1"))
+    assert ids is not None
+    assert ids.remark.startswith("c1.")
+    assert ids.order_sysid
+    assert ids in harness.adapter.store.load(A1)
     assert harness.of(VenueConnected)
+
+
+async def test_submit_when_pushes_come_before_response_correlates_without_alert(
+    harness: Harness,
+) -> None:
+    harness.terminal.behaviour.push_before_response = True
+    harness.terminal.behaviour.push_wait_reporting = True
+    harness.terminal.behaviour.trade_before_order_push = True
+    harness.terminal.set_price("600000.SH", "10.00")
+    await harness.adapter.submit(spec("c2"))
+    await eventually(lambda: bool(harness.of(OrderFilled, "c2")))
+    await harness.settle()
+    assert _kinds(harness, "c2") == ["OrderAccepted", "OrderFilled"]
+    accepted = harness.of(OrderAccepted, "c2")[0]
+    assert isinstance(accepted, OrderAccepted)
+    assert accepted.broker_order_id is not None
+    assert harness.adapter.alerts == []
+
+
+async def test_cancel_when_partially_filled_canceled_with_fill_and_one_request(
+    harness: Harness,
+) -> None:
+    await harness.adapter.submit(spec("c3"))
+    await eventually(lambda: bool(harness.of(OrderAccepted, "c3")))
+    ids = harness.adapter.id_mapping(A1, ClientOrderId("c3"))
+    assert ids is not None
+    assert ids.order_id is not None
+    harness.terminal.fill("A1", ids.order_id, 100)
+    await eventually(lambda: bool(harness.of(OrderFilled, "c3")))
+    await harness.adapter.cancel(A1, ClientOrderId("c3"), None)
+    await eventually(lambda: bool(harness.of(OrderCanceled, "c3")))
+    await harness.settle()
+    assert _kinds(harness, "c3") == ["OrderAccepted", "OrderFilled", "OrderCanceled"]
+    assert _order_calls(harness, "cancelOrderStockWithSeq") == 1
+    assert harness.terminal.accounts["A1"].frozen == 0
+
+
+async def test_cancel_when_fill_wins_race_filled_and_cancel_rejected_once(
+    harness: Harness,
+) -> None:
+    harness.terminal.behaviour.hold_cancels = True
+    await harness.adapter.submit(spec("c4"))
+    await eventually(lambda: bool(harness.of(OrderAccepted, "c4")))
+    await harness.adapter.cancel(A1, ClientOrderId("c4"), None)
+    harness.terminal.set_price("600000.SH", "10.40")
+    await eventually(lambda: bool(harness.of(OrderCancelRejected, "c4")))
+    await harness.settle()
+    assert _kinds(harness, "c4") == ["OrderAccepted", "OrderFilled", "OrderCancelRejected"]
+    rejected = harness.of(OrderCancelRejected, "c4")[0]
+    assert isinstance(rejected, OrderCancelRejected)
+    assert rejected.reason_code == "ORDER_ALREADY_DONE"
+
+
+@pytest.mark.parametrize(
+    ("cid", "expected_code"), [("c5", "ORDER_ALREADY_DONE"), ("nope", "ORDER_NOT_FOUND")]
+)
+async def test_cancel_when_order_terminal_or_unknown_cancel_rejected_state_kept(
+    harness: Harness, cid: str, expected_code: str
+) -> None:
+    harness.terminal.set_price("600000.SH", "10.00")
+    await harness.adapter.submit(spec("c5"))
+    await eventually(lambda: bool(harness.of(OrderFilled, "c5")))
+    before = len(harness.reports)
+    await harness.adapter.cancel(A1, ClientOrderId(cid), None)
+    await eventually(lambda: bool(harness.of(OrderCancelRejected, cid)))
+    await harness.settle()
+    new = harness.reports[before:]
+    assert [type(r).__name__ for r in new] == ["OrderCancelRejected"]
+    assert isinstance(new[0], OrderCancelRejected)
+    assert new[0].reason_code == expected_code
+
+
+@pytest.mark.parametrize("push_first", [False, True])
+async def test_submit_when_counter_rejects_rejected_once_with_reason(
+    harness: Harness, push_first: bool
+) -> None:
+    harness.terminal.behaviour.push_before_response = push_first
+    await harness.adapter.submit(spec("c6", account=A2, qty=10_000))
+    await eventually(lambda: bool(harness.of(OrderRejected, "c6")))
+    await harness.settle()
+    assert _kinds(harness, "c6") == ["OrderRejected"]
+    rejected = harness.of(OrderRejected, "c6")[0]
+    assert isinstance(rejected, OrderRejected)
+    assert "insufficient cash" in rejected.message
+
+
+async def test_submit_when_rejected_without_order_id_no_phantom_order(harness: Harness) -> None:
+    await harness.adapter.submit(spec("c7", qty=150))
+    await eventually(lambda: bool(harness.of(OrderRejected, "c7")))
+    await harness.settle()
+    assert _kinds(harness, "c7") == ["OrderRejected"]
+    book = harness.adapter._books[A1]
+    assert -1 not in book.by_order_id
+    ids = harness.adapter.id_mapping(A1, ClientOrderId("c7"))
+    assert ids is not None
+    assert ids.order_id is None
+
+
+async def test_pushes_when_counter_replays_day_fills_not_doubled_terminal_sticks(
+    harness: Harness,
+) -> None:
+    harness.terminal.set_price("600000.SH", "10.00")
+    await harness.adapter.submit(spec("c8a"))
+    await harness.adapter.submit(spec("c8b", price="9.00"))
+    await eventually(lambda: bool(harness.of(OrderAccepted, "c8b")))
+    ids = harness.adapter.id_mapping(A1, ClientOrderId("c8b"))
+    assert ids is not None
+    assert ids.order_id is not None
+    harness.terminal.fill("A1", ids.order_id, 100)
+    await harness.adapter.cancel(A1, ClientOrderId("c8b"), None)
+    await eventually(lambda: bool(harness.of(OrderCanceled, "c8b")))
+    before = len(harness.reports)
+    harness.terminal.counter_reconnect()
+    harness.terminal.counter_reconnect()
+    await harness.settle(0.3)
+    assert harness.reports[before:] == []
+    assert len(harness.of(OrderFilled)) == 2
+
+
+async def test_submit_when_no_answer_at_all_in_doubt_never_resent(harness: Harness) -> None:
+    harness.terminal.swallow_next_orders(1)
+    with pytest.raises(BrokerTimeout):
+        await harness.adapter.submit(spec("c10"))
+    assert _order_calls(harness) == 1
+    assert [a.kind for a in harness.adapter.alerts] == ["ORDER_IN_DOUBT"]
+    assert await harness.adapter.query_order(A1, ClientOrderId("c10")) is None
+    with pytest.raises(BrokerRejected) as e:
+        await harness.adapter.submit(spec("c10"))
+    assert e.value.code == "DUPLICATE_CLIENT_ORDER_ID"
+    assert _order_calls(harness) == 1
+
+
+async def test_submit_when_response_lost_settled_by_remark_query(harness: Harness) -> None:
+    harness.terminal.behaviour.push_wait_reporting = False
+    harness.terminal.drop_next_order_responses(1)
+    await harness.adapter.submit(spec("c11"))
+    await harness.settle()
+    assert _order_calls(harness) == 1
+    assert _kinds(harness, "c11") == ["OrderAccepted"]
+    report = await harness.adapter.query_order(A1, ClientOrderId("c11"))
+    assert report is not None
+    assert report.status is OrderStatus.NEW
+
+
+@pytest.mark.parametrize(
+    ("symbol", "price_type", "price", "protection", "code"),
+    [
+        ("600000.SH", PriceType.IOC, None, None, "PRICE_TYPE_NOT_SUPPORTED"),
+        ("600000.SH", PriceType.FOK, None, None, "PRICE_TYPE_NOT_SUPPORTED"),
+        ("000001.SZ", PriceType.BEST5_TO_LIMIT, None, None, "PRICE_TYPE_NOT_SUPPORTED"),
+        ("600000.SH", PriceType.AFTER_HOURS_FIXED, "10.5", None, "PRICE_TYPE_NOT_SUPPORTED"),
+        ("688001.SH", PriceType.BEST5_IOC, None, None, "PROTECTION_PRICE_REQUIRED"),
+        ("830799.BJ", PriceType.COUNTERPARTY_BEST, None, None, "PROTECTION_PRICE_REQUIRED"),
+        ("600000.SH", PriceType.LIMIT, None, None, "PRICE_REQUIRED"),
+    ],
+)
+async def test_submit_when_pair_invalid_refused_before_sending(
+    harness: Harness,
+    symbol: str,
+    price_type: PriceType,
+    price: str | None,
+    protection: str | None,
+    code: str,
+) -> None:
+    order = spec("c12", symbol=symbol, price_type=price_type, price=price, protection=protection)
+    with pytest.raises(BrokerRejected) as e:
+        await harness.adapter.submit(order)
+    assert e.value.code == code
+    assert _order_calls(harness) == 0
+    assert harness.adapter.id_mapping(A1, ClientOrderId("c12")) is None
+
+
+async def test_submit_when_star_market_with_protection_sends_protection_as_price(
+    harness: Harness,
+) -> None:
+    order = spec(
+        "c13", symbol="688001.SH", price_type=PriceType.BEST5_IOC, price=None, protection="50.10"
+    )
+    await harness.adapter.submit(order)
+    await eventually(lambda: bool(harness.of(OrderAccepted, "c13") or harness.of(OrderCanceled)))
+    sent = harness.terminal.orders["A1"][-1]
+    assert (sent.price_type, sent.price) == (42, Decimal("50.1"))
+
+
+async def test_submit_when_remark_truncated_by_broker_integrity_alert(harness: Harness) -> None:
+    harness.terminal.behaviour.remark_max_len = 6
+    await harness.adapter.submit(spec("order-14"))
+    await eventually(lambda: bool(harness.of(OrderAccepted, "order-14")))
+    await harness.settle()
+    assert [a.kind for a in harness.adapter.alerts] == ["REMARK_TRUNCATED"]
+    assert harness.adapter.alerts[0].client_order_id == "order-14"
+
+
+async def test_submit_when_accounts_share_terminal_state_isolated(harness: Harness) -> None:
+    harness.terminal.set_price("600000.SH", "10.00")
+    await harness.adapter.submit(spec("same", account=A1))
+    await harness.adapter.submit(spec("same", account=A2))
+    await eventually(lambda: len(harness.of(OrderFilled, "same")) == 2)
+    fills = harness.of(OrderFilled, "same")
+    assert sorted(getattr(f, "account_id", "") for f in fills) == ["A1", "A2"]
+    assert harness.terminal.accounts["A2"].cash == Decimal(47_000)

@@ -37,5 +37,9 @@ class MiniQmtBehaviour:
     """:meth:`MiniQmt.counter_reconnect` re-pushes every order and trade push of the day."""
     auto_match: bool = True
     """Match marketable orders against the last price on arrival and on price changes."""
+    unresponsive: bool = False
+    """Swallow every request (no answer) while the connection stays up (a hung terminal)."""
+    mute_pushes: bool = False
+    """Lose every push and answer (e.g. while a link is about to drop)."""
     hold_cancels: bool = False
     """Leave cancels pending (51/52) until :meth:`MiniQmt.release_cancels` is called."""

@@ -173,12 +173,12 @@ class XtQuantAsyncClient:
             raise TypeError(f"{method}: incompatible function arguments ({type(req).__name__})")
         self.terminal.record_call(method)
         # A dead link swallows requests: the caller never hears back (as on a real drop).
-        return self._alive and self._connected
+        return self._alive and self._connected and not self.terminal.behaviour.unresponsive
 
     # -------------------------------------------------------------- delivery
     def deliver(self, name: str, *args: object) -> None:
         """Queue a callback for the delivery thread (dropped once the client is dead)."""
-        if self._alive:
+        if self._alive and not self.terminal.behaviour.mute_pushes:
             self._queue.put((name, args))
 
     def kill(self) -> None:

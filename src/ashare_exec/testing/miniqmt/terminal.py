@@ -47,12 +47,15 @@ class MiniQmt:
         self.calls: list[tuple[str, str]] = []
         """(native method, calling thread name) for every request, for threading tests."""
         self.timeouts: list[int] = []
+        self.cancel_requests: list[tuple[str, int, str]] = []
+        """(account, order_id, order_sysid) of every cancel request, in arrival order."""
         self._order_ids = itertools.count(1001)
         self._sysids = itertools.count(700001)
         self._trade_ids = itertools.count(1)
         self._clock = itertools.count(93000)
         self._swallow = 0
         self._drop_responses = 0
+        self._deferred: list[Push] = []
         self._cancel_clients: dict[tuple[str, int], XtQuantAsyncClient] = {}
 
     # ---------------------------------------------------------------- test hooks
@@ -76,7 +79,7 @@ class MiniQmt:
             if self.behaviour.auto_match:
                 for orders in self.orders.values():
                     for order in orders:
-                        if order.stock_code == stock_code and order.status in (50, 55):
+                        if order.stock_code == stock_code and order.status in (50, 51, 52, 55):
                             self._match(order)
 
     def fill(self, account_id: str, order_id: int, qty: int, price: Decimal | None = None) -> None:
@@ -203,6 +206,9 @@ class MiniQmt:
             if drop_response:
                 self._drop_responses -= 1
             self._order(client, seq, req, drop_response)
+            deferred, self._deferred = self._deferred, []
+            for name, args in deferred:  # push-first mode: the answer after every push
+                client.deliver(name, *args)
 
     def _order(
         self, client: XtQuantAsyncClient, seq: int, req: s.OrderStockReq, drop_response: bool
@@ -307,7 +313,10 @@ class MiniQmt:
         mine = pushes if account_id in client.subscribed else []
         if not mine:
             mine = [(n, a) for n, a in pushes if n == "OnOrderError"]
-        own = mine + answer if self.behaviour.push_before_response else answer + mine
+        if self.behaviour.push_before_response:
+            self._deferred, own = answer, mine
+        else:
+            own = answer + mine
         for name, args in own:
             client.deliver(name, *args)
         for other in self._subscribers(account_id):
@@ -414,6 +423,7 @@ class MiniQmt:
         """Handle ``cancelOrderStockWithSeq`` (by ``order_id`` or by market + sysid)."""
         with self.lock:
             account_id: str = req.m_strAccountID
+            self.cancel_requests.append((account_id, req.m_nOrderID, req.m_strOrderSysID))
             by_sysid = bool(req.m_strOrderSysID)
             orders = self.orders.get(account_id, [])
             if by_sysid:

@@ -217,8 +217,6 @@ class QmtAdapter(QmtLink):
         if ans.cancel_result != 0 or rec.cancel_failures:
             reason = ans.error_msg or "; ".join(rec.cancel_failures) or "cancel refused"
             self.router.cancel_rejected(rec, reason)
-        elif rec.final_sent and rec.xt_status == 56:
-            self.router.cancel_rejected(rec, "order filled before the cancel")
 
     async def _cancel_once(self, rec: OrderRecord, by_id: bool) -> p.XtCancelAnswer:
         session = self._session

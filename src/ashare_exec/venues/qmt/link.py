@@ -33,7 +33,7 @@ from ashare_exec.venues.qmt.bridge import CallbackBridge, SessionAllocator, Vend
 from ashare_exec.venues.qmt.config import QmtConfig
 from ashare_exec.venues.qmt.router import ReportRouter
 from ashare_exec.venues.qmt.shim import XtSession
-from ashare_exec.venues.qmt.store import InMemoryIdStore, QmtIdStore
+from ashare_exec.venues.qmt.store import InMemoryIdStore, QmtIdStore, QmtOrderIds
 
 __all__ = ["QmtLink"]
 
@@ -104,6 +104,13 @@ class QmtLink(VenueAdapter):
     def session_id(self) -> int | None:
         """The MiniQMT session id of the live trader (for logs and persistence)."""
         return self._session_id
+
+    def id_mapping(
+        self, account_id: AccountId, client_order_id: ClientOrderId
+    ) -> QmtOrderIds | None:
+        """The current id mapping of one of our orders (what :attr:`store` holds)."""
+        rec = self._book(account_id).by_cid.get(client_order_id)
+        return None if rec is None else rec.ids(rec.stock_code, self._session_id)
 
     def session_ids(self) -> tuple[int, int | None]:
         """(generation, session id) of the live connection."""

@@ -191,9 +191,8 @@ class ReportRouter:
                 )
             )
         elif status == c.ORDER_SUCCEEDED:
+            # A cancel still pending is answered by its cancel error (after the last trade).
             rec.final_sent = True
-            if rec.cancel_pending and not rec.cancel_waiting:
-                self.cancel_rejected(rec, "order filled before the cancel")
         return rec
 
     def accept(self, rec: OrderRecord) -> None:

@@ -1,0 +1,187 @@
+"""Link scenarios: disconnects, heartbeat, account gating, sessions, threads, restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from ashare_exec.clock import SimClock
+from ashare_exec.errors import BrokerTimeout, BrokerUnavailable
+from ashare_exec.model import (
+    AccountStatus,
+    AccountStatusChanged,
+    ClientOrderId,
+    OrderAccepted,
+    OrderCanceled,
+    OrderFilled,
+    VenueConnected,
+    VenueDisconnected,
+)
+from ashare_exec.testing.miniqmt import MiniQmt, XtQuantAsyncClient
+from ashare_exec.venues.qmt import InMemoryIdStore, QmtAdapter
+
+from .conftest import A1, A2, Harness, eventually, make_config, needs_xtquant, spec
+
+pytestmark = needs_xtquant
+
+
+async def test_link_when_dropped_in_flight_down_refuses_then_reconciles_missed_fill(
+    harness: Harness,
+) -> None:
+    t = harness.terminal
+    t.behaviour.mute_pushes = True
+    submit = asyncio.create_task(harness.adapter.submit(spec("d1")))
+    await asyncio.sleep(0.05)
+    t.set_online(False)
+    t.behaviour.mute_pushes = False
+    await eventually(lambda: bool(harness.of(VenueDisconnected)))
+    assert not harness.adapter.is_connected
+    with pytest.raises(BrokerUnavailable) as refused:
+        await harness.adapter.submit(spec("d2"))
+    assert refused.value.code == "VENUE_DISCONNECTED"
+    with pytest.raises(BrokerTimeout):
+        await submit
+    t.set_price("600000.SH", "10.00")  # fills while we are away
+    old_session = harness.adapter.session_id
+    t.set_online(True)
+    await eventually(lambda: len(harness.of(VenueConnected)) == 2)
+    await harness.settle()
+    assert harness.adapter.session_id != old_session
+    assert [type(r).__name__ for r in harness.of(OrderAccepted, "d1")] == ["OrderAccepted"]
+    assert len(harness.of(OrderFilled, "d1")) == 1
+    assert sum(1 for m, _ in t.calls if m == "orderStockWithSeq") == 1
+
+
+async def test_link_when_terminal_hangs_heartbeat_declares_dead_and_reconnects(
+    terminal: MiniQmt, clock: SimClock
+) -> None:
+    adapter = QmtAdapter(
+        make_config(heartbeat_interval_s=0.05, request_timeout_s=0.1, max_consecutive_failures=2),
+        clock,
+    )
+    h = Harness(terminal, adapter)
+    await adapter.connect()
+    try:
+        terminal.behaviour.unresponsive = True
+        await eventually(lambda: bool(h.of(VenueDisconnected)))
+        down = h.of(VenueDisconnected)[0]
+        assert isinstance(down, VenueDisconnected)
+        assert "failed calls" in down.reason
+        terminal.behaviour.unresponsive = False
+        await eventually(lambda: len(h.of(VenueConnected)) == 2)
+        assert adapter.is_connected
+    finally:
+        await adapter.close()
+
+
+async def test_submit_when_account_not_ok_refused_other_account_unaffected(
+    harness: Harness,
+) -> None:
+    assert harness.adapter._books[A1].xt_status == 0  # polled after connect (no push)
+    harness.terminal.set_account_status("A1", 3)
+    await eventually(lambda: bool(harness.of(AccountStatusChanged)[2:]))
+    change = harness.of(AccountStatusChanged)[-1]
+    assert isinstance(change, AccountStatusChanged)
+    assert (change.account_id, change.status) == (A1, AccountStatus.DOWN)
+    with pytest.raises(BrokerUnavailable) as e:
+        await harness.adapter.submit(spec("g1"))
+    assert e.value.code == "ACCOUNT_NOT_READY"
+    await harness.adapter.submit(spec("g2", account=A2))
+    harness.terminal.set_account_status("A1", 0)
+    await eventually(lambda: harness.adapter._books[A1].xt_status == 0)
+    await harness.adapter.submit(spec("g3"))
+    assert await harness.adapter.query_account_status(A1) is AccountStatus.OK
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"), [(4, AccountStatus.TRANSIENT), (6, AccountStatus.DOWN)]
+)
+async def test_query_account_status_when_polled_maps_code(
+    harness: Harness, code: int, expected: AccountStatus
+) -> None:
+    harness.terminal.accounts["A2"].status = code  # changed without a push
+    assert await harness.adapter.query_account_status(A2) is expected
+
+
+async def test_connect_when_session_id_taken_fails_then_uses_fresh_id(
+    terminal: MiniQmt, clock: SimClock
+) -> None:
+    first_id = (int(clock.now().timestamp()) % 10**6) * 100 + 1
+    squatter = XtQuantAsyncClient(b"C:/x", "xtquant", first_id)
+    assert squatter.connect() == 0
+    adapter = QmtAdapter(make_config(), clock)
+    with pytest.raises(BrokerUnavailable):
+        await adapter.connect()
+    await adapter.connect()
+    try:
+        assert adapter.is_connected
+        assert adapter.session_id not in (None, first_id)
+    finally:
+        await adapter.close()
+        squatter.stop()
+
+
+async def test_callbacks_when_pushes_flow_only_enqueue_and_requests_leave_session_thread(
+    terminal: MiniQmt, clock: SimClock
+) -> None:
+    callback_threads: set[str] = set()
+    adapter = QmtAdapter(make_config(), clock)
+    adapter.thread_probe = callback_threads.add
+    h = Harness(terminal, adapter)
+    await adapter.connect()
+    terminal.set_price("600000.SH", "10.00")
+    blocked = threading.Event()
+
+    def slow_sink(report: object) -> None:  # a consumer that stalls the engine loop
+        h.reports.append(report)  # type: ignore[arg-type]
+        if isinstance(report, OrderAccepted) and not blocked.is_set():
+            blocked.set()
+            time.sleep(0.3)
+
+    adapter.set_report_sink(slow_sink)
+    await adapter.submit(spec("t1"))
+    await adapter.submit(spec("t2"))
+    await eventually(lambda: len(h.of(OrderFilled)) == 2)
+    request_threads = {name for _, name in terminal.calls}
+    assert request_threads
+    assert all(n.startswith("qmt-session-") for n in request_threads)
+    assert callback_threads
+    assert not callback_threads & request_threads
+    assert threading.main_thread().name not in callback_threads
+    started = time.monotonic()
+    await adapter.close()
+    assert time.monotonic() - started < 2.0
+    assert terminal.clients == []
+
+
+async def test_restart_when_process_restarts_mid_day_rebuilds_and_cancels(
+    terminal: MiniQmt, clock: SimClock
+) -> None:
+    store = InMemoryIdStore()
+    first = QmtAdapter(make_config(), clock, store=store)
+    await first.connect()
+    await first.submit(spec("r1"))
+    await asyncio.sleep(0.1)
+    old = first.id_mapping(A1, ClientOrderId("r1"))
+    await first.close()
+    terminal.restart()  # MiniQMT restarted too: order ids renumbered
+    second = QmtAdapter(make_config(), clock, store=store)
+    h = Harness(terminal, second)
+    await second.connect()
+    try:
+        report = await second.query_order(A1, ClientOrderId("r1"))
+        assert report is not None
+        assert old is not None
+        assert report.exchange_order_id == old.order_sysid
+        assert report.broker_order_id != str(old.order_id)
+        rec = second._books[A1].by_cid["r1"]
+        rec.order_id_generation = None  # the id is from an earlier session: stale
+        await second.cancel(A1, ClientOrderId("r1"), None)
+        await eventually(lambda: bool(h.of(OrderCanceled, "r1")))
+        assert terminal.cancel_requests == [("A1", 0, old.order_sysid)]
+        assert terminal.find_by_remark("A1", rec.remark) is not None
+    finally:
+        await second.close()
