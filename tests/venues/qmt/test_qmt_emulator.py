@@ -1,0 +1,128 @@
+"""The emulator keeps the pybind11 boundary strict, under the real ``xtquant.xttrader``."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from ashare_exec.testing.miniqmt import MiniQmt, XtQuantAsyncClient, install
+from ashare_exec.testing.miniqmt import structs as s
+
+from .conftest import needs_xtquant
+
+pytestmark = needs_xtquant
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("m_strStrategyName", None),
+        ("m_nOrderVolume", 100.0),
+        ("m_nOrderVolume", "100"),
+        ("m_nPriceType", True),
+        ("m_strOrderRemark", 12),
+    ],
+)
+def test_struct_when_wrong_type_assigned_type_error(field: str, value: object) -> None:
+    req = s.OrderStockReq()
+    with pytest.raises(TypeError):
+        setattr(req, field, value)
+
+
+def test_struct_when_unknown_attribute_assigned_attribute_error() -> None:
+    req = s.OrderStockReq()
+    with pytest.raises(AttributeError):
+        req.m_strRemark = "x"
+
+
+def test_struct_when_cpp_name_set_alias_reads_same_slot() -> None:
+    req = s.CancelOrderStockReq()
+    req.m_nOrderID = 7
+    req.order_sysid = "S1"
+    assert (req.order_id, req.m_strOrderSysID) == (7, "S1")
+
+
+def test_struct_when_float_field_given_int_accepts() -> None:
+    req = s.OrderStockReq()
+    req.m_dPrice = 10
+    assert req.price == 10.0
+    assert isinstance(req.price, float)
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        ((b"p", "xtquant", "1"), TypeError),
+        (("p", "xtquant", 1), TypeError),
+        ((b"p", "x", 2**31), TypeError),
+    ],
+)
+def test_client_when_constructor_args_wrong_type_error(args: tuple[Any, ...], error: type) -> None:
+    install(MiniQmt())
+    with pytest.raises(error):
+        XtQuantAsyncClient(*args)
+
+
+_KEEP: list[Any] = []
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, Any]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *a: self.events.append((name, a))
+
+
+def test_xttrader_when_driven_raw_order_flow_matches_native_shape() -> None:
+    terminal = MiniQmt()
+    terminal.add_account("A1", 100_000)
+    terminal.set_price("600000.SH", "9.90")
+    xttrader = install(terminal)
+    assert "xtquant.xtpythonclient" in sys.modules
+    xttype = sys.modules["xtquant.xttype"]
+    rec = _Recorder()
+    built: list[Any] = []
+    # Built off the main thread, as the adapter does (the constructor sets an event loop).
+    maker = threading.Thread(
+        target=lambda: built.append(xttrader.XtQuantTrader("C:/MiniQMT/userdata_mini", 4242, rec))
+    )
+    maker.start()
+    maker.join()
+    trader = built[0]
+    trader.start()
+    try:
+        assert trader.connect() == 0
+        acc = xttype.StockAccount("A1")
+        with pytest.raises(TypeError):
+            trader.order_stock_async(acc, "600000.SH", 23, 100, 11, 10.0, None, "r")
+        with pytest.raises(TypeError):
+            trader.cancel_order_stock_async(acc, "1001")
+        seq = trader.order_stock_async(acc, "600000.SH", 23, 100, 11, 10.0, "s", "rem.XY")
+        time.sleep(0.2)
+        names = [n for n, _ in rec.events]
+        assert names[:1] == ["on_order_stock_async_response"]
+        response = rec.events[0][1][0]
+        assert (response.seq, response.order_remark) == (seq, "rem.XY")
+        assert response.order_id > 0
+    finally:
+        trader.stop()
+        trader.loop.close()
+        trader.oldloop = None  # keep xttrader's __del__ harmless on the main thread
+        _KEEP.append(trader)
+
+
+def test_terminal_when_session_id_connected_twice_second_refused() -> None:
+    terminal = MiniQmt()
+    install(terminal)
+    first = XtQuantAsyncClient(b"p", "xtquant", 77)
+    second = XtQuantAsyncClient(b"p", "xtquant", 77)
+    assert first.connect() == 0
+    assert second.connect() != 0
+    first.stop()
+    assert second.connect() == 0
+    second.stop()
