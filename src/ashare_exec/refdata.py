@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import TypeVar
@@ -265,8 +266,12 @@ def load_holidays_file(path: Path) -> tuple[frozenset[date], frozenset[int]]:
     return frozenset(days), frozenset(years)
 
 
+@lru_cache(maxsize=1)
 def xshg_holidays() -> tuple[frozenset[date], date]:
-    """Weekday closures of ``exchange_calendars``' XSHG and the last date it covers."""
+    """Weekday closures of ``exchange_calendars``' XSHG and the last date it covers.
+
+    Cached: the package's data is fixed for the life of the process.
+    """
     import exchange_calendars as xcals
 
     cal = xcals.get_calendar("XSHG", start="1991-01-01")
