@@ -203,6 +203,12 @@ def create_app(service: ExecutionService, auth: Authenticator, *, max_body: int 
         principal(request).require("read", account_id)
         return engine.account_view(account_id)
 
+    @app.get("/v1/quotes/{symbol}", tags=["portfolio"])
+    async def get_quote(symbol: str, request: Request) -> Any:
+        """The latest quote the gateway knows (five levels) and today's price limits."""
+        principal(request).require("read")
+        return engine.quote(symbol)
+
     # ---- risk and control ---------------------------------------------------------------
     @app.get("/v1/risk", tags=["risk"])
     async def risk_state(request: Request) -> Any:

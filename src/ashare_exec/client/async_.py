@@ -140,6 +140,11 @@ class AsyncClient:
         result: list[dict[str, Any]] = body["positions"]
         return result
 
+    async def quote(self, symbol: str) -> dict[str, Any]:
+        """The latest quote (bids/asks as [price, size]) and today's limits."""
+        result: dict[str, Any] = await self.request("GET", f"/v1/quotes/{symbol}")
+        return result
+
     async def account(self, account: str) -> dict[str, Any]:
         """Cash and status of an account."""
         result: dict[str, Any] = await self.request("GET", f"/v1/accounts/{account}")

@@ -157,6 +157,11 @@ class Client:
         result: dict[str, Any] = self.request("GET", f"/v1/accounts/{account}")
         return result
 
+    def quote(self, symbol: str) -> dict[str, Any]:
+        """The latest quote (bids/asks as [price, size]) and today's limits."""
+        result: dict[str, Any] = self.request("GET", f"/v1/quotes/{symbol}")
+        return result
+
     def status(self) -> dict[str, Any]:
         """Service status: readiness, venues, clock, trading states."""
         result: dict[str, Any] = self.request("GET", "/v1/status")

@@ -6,7 +6,8 @@ Nothing else in the package wires components together; tests build services thro
 
 from __future__ import annotations
 
-import json
+import dataclasses
+import enum
 import logging
 from collections.abc import Callable
 from datetime import date
@@ -57,15 +58,23 @@ def _build_sim(
     instruments: dict[InstrumentId, Instrument],
     calendar: Any,
 ) -> Any:
-    from ashare_exec.venues.sim.config import SimAccountConfig, SimConfig
+    from ashare_exec.venues.sim.config import (
+        FaultConfig,
+        SimAccountConfig,
+        SimConfig,
+        WalkConfig,
+    )
     from ashare_exec.venues.sim.factory import build_sim_venue
 
     raw = dict(config.venues.get("sim", {}))
+    where = f"{config.source}: venues.sim"
     seed = raw.pop("seed", 0)
-    if not isinstance(seed, int):
-        raise ConfigError(f"{config.source}: venues.sim.seed: must be an integer, was {seed!r}")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise ConfigError(f"{where}.seed: must be an integer, was {seed!r}")
+    faults = _dataclass_from(FaultConfig, raw.pop("faults", {}), f"{where}.faults")
+    walk = _dataclass_from(WalkConfig, raw.pop("walk", {}), f"{where}.walk")
     if raw:
-        raise ConfigError(f"{config.source}: venues.sim: unknown keys {sorted(raw)} (only seed)")
+        raise ConfigError(f"{where}: unknown keys {sorted(raw)} (allowed: faults, seed, walk)")
     sim_accounts = tuple(
         SimAccountConfig(a.account_id, a.cash, dict(a.positions))
         for a in config.accounts
@@ -78,6 +87,8 @@ def _build_sim(
         accounts=sim_accounts,
         instruments=config.instruments,
         state_path=state_dir / "state.sqlite3",
+        faults=faults,
+        walk=walk,
     )
     return build_sim_venue(sim_config, clock, instruments=instruments, calendar=calendar)
 
@@ -213,8 +224,42 @@ def build_service(config: GatewayConfig, clock: Clock) -> ExecutionService:
         clock.now().date()
     )
     service.hooks.extra_status["recovered_events"] = lambda: recovered.events
-    _ = json
     return service
+
+
+def _dataclass_from(cls: Any, raw: Any, where: str) -> Any:
+    """Build a frozen config dataclass from a TOML table, checking names and types."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: must be a table")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        f = fields.get(key)
+        if f is None:
+            raise ConfigError(f"{where}.{key}: unknown key (allowed: {', '.join(sorted(fields))})")
+        default = getattr(cls(), key)
+        try:
+            if isinstance(default, bool):
+                if not isinstance(value, bool):
+                    raise TypeError
+                values[key] = value
+            elif isinstance(default, enum.Enum):
+                values[key] = type(default)(value)
+            elif isinstance(default, int):
+                if not isinstance(value, int) or isinstance(value, bool):
+                    raise TypeError
+                values[key] = value
+            elif isinstance(default, float):
+                values[key] = float(value)
+            elif isinstance(default, Decimal):
+                values[key] = Decimal(str(value))
+            else:
+                values[key] = value
+        except (TypeError, ValueError, ArithmeticError):
+            raise ConfigError(
+                f"{where}.{key}: wrong type {value!r} (expected like {default!r})"
+            ) from None
+    return cls(**values)
 
 
 def _sim_quotes(sim: Any, clock: Clock) -> Callable[[InstrumentId], Quote | None]:

@@ -47,6 +47,7 @@ from ashare_exec.model import (
     TradingPhase,
 )
 from ashare_exec.oms.state import StateChange
+from ashare_exec.rules import price_limits, tick_size
 
 if TYPE_CHECKING:
     from ashare_exec.api.schemas import CancelAllIn, OrderIn
@@ -334,6 +335,36 @@ class ExecutionService:
             "trading_state": self.pretrade.trading_state(rt.account_id),
             "cash": cash_view(self.core.state.ledger.cash(rt.account_id)),
             "open_orders": len(self.core.state.book.open_orders(rt.account_id)),
+        }
+
+    def quote(self, symbol: str) -> dict[str, Any]:
+        """The latest quote of ``symbol`` (if the venue provides one) and its limits."""
+        try:
+            iid = InstrumentId.parse(symbol)
+        except ValueError as e:
+            raise InvalidRequest(str(e), code="UNKNOWN_SYMBOL") from e
+        inst = self.core.instrument(iid)
+        q = self.core.quotes(iid)
+        limits = price_limits(inst, self.clock.now().date(), self.pretrade.calendar)
+
+        def s(v: Decimal | None) -> str | None:
+            return None if v is None else str(v)
+
+        return {
+            "symbol": str(iid),
+            "name": inst.name,
+            "prev_close": str(inst.prev_close),
+            "limit_up": s(limits.up),
+            "limit_down": s(limits.down),
+            "tick": str(tick_size(inst)),
+            "ts": q.ts_event.isoformat() if q is not None and q.ts_event else None,
+            "last": s(q.last) if q is not None else None,
+            "bids": [[str(p), n] for p, n in zip(q.bid_prices, q.bid_sizes, strict=False)]
+            if q is not None
+            else [],
+            "asks": [[str(p), n] for p, n in zip(q.ask_prices, q.ask_sizes, strict=False)]
+            if q is not None
+            else [],
         }
 
     def risk_view(self) -> dict[str, Any]:
