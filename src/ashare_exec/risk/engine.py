@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Mapping
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_UP, Decimal
 from typing import Any
 
 from ashare_exec.clock import CST
@@ -36,8 +36,8 @@ from ashare_exec.rules import (
     PriceLimits,
     RulesConfig,
     TradingCalendar,
-    estimate_fees,
     price_limits,
+    statutory_rates,
     validate_order,
 )
 
@@ -48,6 +48,12 @@ GLOBAL = "*"
 
 _SEVERITY = {TradingState.ACTIVE: 0, TradingState.REDUCE_ONLY: 1, TradingState.HALTED: 2}
 _PRICED = (PriceType.LIMIT, PriceType.AFTER_HOURS_FIXED)
+_CENT = Decimal("0.01")
+
+
+def _pick(override: Decimal | None, statutory: Decimal) -> Decimal:
+    # as in rules.estimate_fees: an override changes a rate, never whether the fee applies
+    return statutory if override is None or statutory == 0 else override
 
 
 class RiskEngine:
@@ -78,6 +84,8 @@ class RiskEngine:
         self.stops = StopBook()
         self._day_key: tuple[float, float, str] = (0.0, 0.0, "")
         self._date = date.min
+        self._bands: dict[object, tuple[Instrument, PriceLimits]] = {}
+        self._fee_rates: dict[tuple[object, ...], tuple[Decimal, Decimal, tuple[Decimal, ...]]] = {}
 
     # ---------------------------------------------------------------- config & state
     @property
@@ -210,14 +218,12 @@ class RiskEngine:
             band = res.limits
             ex_reasons, ex_message = res.reasons, "; ".join(res.messages[: len(res.reasons)])
         else:
-            band = price_limits(inst, self._date, self.calendar, config=self.rules_config)
+            band = self._band(inst)
         price = self._price(cmd, quote, band)
         notional = None if price is None else price * cmd.qty
         fees = Decimal(0)
         if price is not None and cmd.side is Side.BUY and cmd.qty > 0:
-            fees = estimate_fees(
-                inst, cmd.side, cmd.qty, price, self._date, self.fee_schedule
-            ).total
+            fees = self._fees(inst, cmd.side, cmd.qty, price)
         dup_key = (cmd.instrument_id, cmd.side, cmd.price_type, cmd.price, cmd.qty)
         chase_key = (cmd.instrument_id, cmd.side)
         ctx = CheckContext(
@@ -467,6 +473,43 @@ class RiskEngine:
         self.stops = StopBook.from_state(list(state.get("stops", [])))
 
     # ---------------------------------------------------------------- internals
+    def _band(self, inst: Instrument) -> PriceLimits:
+        # keyed by id and checked by identity/equality: hashing a whole Instrument is slow
+        got = self._bands.get(inst.instrument_id)
+        if got is not None and (got[0] is inst or got[0] == inst):
+            return got[1]
+        band = price_limits(inst, self._date, self.calendar, config=self.rules_config)
+        self._bands[inst.instrument_id] = (inst, band)
+        return band
+
+    def _fees(self, inst: Instrument, side: Side, qty: int, price: Decimal) -> Decimal:
+        """Fees of the order, never below :func:`rules.estimate_fees` (components rounded up).
+
+        The rates are cached per instrument, side and day: the exact estimate costs several
+        microseconds per order.
+        """
+        key = (inst.instrument_id, side)
+        rates = self._fee_rates.get(key)
+        if rates is None:
+            stat = statutory_rates(inst, side, self._date)
+            sched = self.fee_schedule
+            c_rate = sched.commission_rate_by_product.get(inst.product, sched.commission_rate)
+            c_min = sched.commission_min_by_product.get(inst.product, sched.commission_min)
+            found = [
+                _pick(sched.stamp_duty_rate, stat["stamp_duty"]),
+                _pick(sched.transfer_fee_rate, stat["transfer_fee"]),
+            ]
+            if not sched.commission_includes_exchange_fees:
+                found.append(_pick(sched.handling_fee_rate, stat["handling_fee"]))
+                found.append(_pick(sched.csrc_fee_rate, stat["csrc_fee"]))
+            rates = self._fee_rates[key] = (c_rate, c_min, tuple(found))
+        c_rate, c_min, parts = rates
+        turnover = price * qty
+        total = max(turnover * c_rate, c_min).quantize(_CENT, ROUND_UP)
+        for r in parts:
+            total += (turnover * r).quantize(_CENT, ROUND_UP)
+        return total
+
     def _ctl(self, scope: str) -> AccountControls:
         got = self._controls.get(scope)
         if got is None:
@@ -480,6 +523,8 @@ class RiskEngine:
         local = now.astimezone(CST)
         midnight = local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
         self._date = local.date()
+        self._bands.clear()  # day-dependent caches
+        self._fee_rates.clear()
         self._day_key = (midnight, midnight + 86_400.0, self._date.isoformat())
         return self._day_key[2]
 

@@ -48,6 +48,9 @@ class InMemoryAccount:
     realised: Decimal = _ZERO
     _positions: dict[InstrumentId, _Pos] = field(default_factory=dict)
     _orders: dict[str, _Order] = field(default_factory=dict)
+    _views: dict[InstrumentId, tuple[PositionView | None, list[WorkingOrderView]]] = field(
+        default_factory=dict
+    )
 
     # --- set-up -------------------------------------------------------------------------
     def set_position(
@@ -59,6 +62,7 @@ class InMemoryAccount:
         avg_cost: Decimal | None = None,
     ) -> None:
         """Set a holding (``sellable`` defaults to all of it)."""
+        self._views.clear()
         cost = avg_cost if avg_cost is not None else self.marks.get(instrument_id, _ZERO)
         self._positions[instrument_id] = _Pos(
             qty, qty if sellable is None else sellable, 0, cost * qty
@@ -76,12 +80,14 @@ class InMemoryAccount:
         fees: Decimal = _ZERO,
     ) -> None:
         """Add a working order; a buy freezes its notional + ``fees``."""
+        self._views.clear()
         frozen = price * qty + fees if side is Side.BUY else _ZERO
         self.cash -= frozen
         self._orders[order_id] = _Order(order_id, instrument_id, side, price, qty, frozen)
 
     def fill(self, order_id: str, qty: int, price: Decimal | None = None) -> None:
         """Fill ``qty`` of a working order (at its own price unless given)."""
+        self._views.clear()
         o = self._orders[order_id]
         qty = min(qty, o.leaves)
         px = o.price if price is None else price
@@ -109,12 +115,14 @@ class InMemoryAccount:
 
     def cancel(self, order_id: str) -> None:
         """Cancel a working order, releasing what it froze."""
+        self._views.clear()
         o = self._orders.pop(order_id, None)
         if o is not None:
             self.cash += o.frozen
 
     def roll_day(self) -> None:
         """Start a new day: working orders expire, all holdings become sellable."""
+        self._views.clear()
         for oid in list(self._orders):
             self.cancel(oid)
         for pos in self._positions.values():
@@ -132,8 +140,22 @@ class InMemoryAccount:
         """Cash frozen by working buys."""
         return sum((o.frozen for o in self._orders.values()), _ZERO)
 
+    def _view(
+        self, instrument_id: InstrumentId
+    ) -> tuple[PositionView | None, list[WorkingOrderView]]:
+        got = self._views.get(instrument_id)
+        if got is None:
+            got = self._views[instrument_id] = (
+                self._position(instrument_id),
+                self._working(instrument_id),
+            )
+        return got
+
     def position(self, instrument_id: InstrumentId) -> PositionView | None:
         """The holding and working quantities of one symbol."""
+        return self._view(instrument_id)[0]
+
+    def _position(self, instrument_id: InstrumentId) -> PositionView | None:
         pos = self._positions.get(instrument_id)
         wb = ws = 0
         for o in self._orders.values():
@@ -151,6 +173,11 @@ class InMemoryAccount:
 
     def working_orders(self, instrument_id: InstrumentId | None = None) -> list[WorkingOrderView]:
         """Working orders, all or of one symbol."""
+        if instrument_id is not None:
+            return self._view(instrument_id)[1]
+        return self._working(None)
+
+    def _working(self, instrument_id: InstrumentId | None) -> list[WorkingOrderView]:
         return [
             WorkingOrderView(
                 o.order_id, o.instrument_id, o.side, o.price, o.leaves, PriceType.LIMIT
