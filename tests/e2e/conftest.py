@@ -160,6 +160,7 @@ def start_service(
     if url is None:
         proc.kill()
         raise RuntimeError("service did not start:\n" + "".join(lines))
+
     # Keep draining output so the pipe never fills up.
     def drain() -> None:
         assert proc.stdout is not None

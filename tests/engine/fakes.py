@@ -116,7 +116,9 @@ class ScriptedVenue(VenueAdapter):
             broker_order_id=o.broker_id,
         )
 
-    def fill(self, coid: ClientOrderId, qty: int, px: str, trade_id: str | None = None) -> OrderFilled:
+    def fill(
+        self, coid: ClientOrderId, qty: int, px: str, trade_id: str | None = None
+    ) -> OrderFilled:
         """Record a fill at the venue and return the report (the test pushes it)."""
         o = self.orders[coid]
         o.filled += qty
@@ -138,7 +140,10 @@ class ScriptedVenue(VenueAdapter):
         return report
 
     async def cancel(
-        self, account_id: AccountId, client_order_id: ClientOrderId, broker_order_id: BrokerOrderId | None
+        self,
+        account_id: AccountId,
+        client_order_id: ClientOrderId,
+        broker_order_id: BrokerOrderId | None,
     ) -> None:
         self.cancels.append(client_order_id)
         o = self.orders.get(client_order_id)
@@ -146,7 +151,9 @@ class ScriptedVenue(VenueAdapter):
             return
         o.status = OrderStatus.CANCELED
         self.push(
-            OrderCanceled(account_id=account_id, client_order_id=client_order_id, ts_event=self.clock.now())
+            OrderCanceled(
+                account_id=account_id, client_order_id=client_order_id, ts_event=self.clock.now()
+            )
         )
 
     def _report(self, o: _Order) -> OrderStatusReport:
@@ -166,7 +173,9 @@ class ScriptedVenue(VenueAdapter):
             ts_event=self.clock.now(),
         )
 
-    async def query_order(self, account_id: AccountId, client_order_id: ClientOrderId) -> OrderStatusReport | None:
+    async def query_order(
+        self, account_id: AccountId, client_order_id: ClientOrderId
+    ) -> OrderStatusReport | None:
         o = self.orders.get(client_order_id)
         return None if o is None else self._report(o)
 

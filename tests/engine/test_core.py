@@ -6,6 +6,7 @@ import asyncio
 from decimal import Decimal
 
 import pytest
+from tests.engine.conftest import ACC, Rig
 
 from ashare_exec.errors import BrokerUnavailable, DuplicateClientOrderId, InvalidRequest
 from ashare_exec.model import (
@@ -17,7 +18,6 @@ from ashare_exec.model import (
     SubmitOrder,
     TradeId,
 )
-from tests.engine.conftest import ACC, Rig
 
 PF = InstrumentId.parse("600000.SH")  # prev close 10.02 in the sample master
 
@@ -41,9 +41,7 @@ async def settle(rig: Rig) -> None:
 
 async def test_submit_when_allowed_is_journaled_before_the_venue_sees_it(rig: Rig) -> None:
     seen_in_journal: list[int] = []
-    rig.venue.on_submit = lambda spec: seen_in_journal.append(
-        len(rig.journal.rows("orders"))
-    )
+    rig.venue.on_submit = lambda spec: seen_in_journal.append(len(rig.journal.rows("orders")))
     order, created = await rig.core.submit(buy())
     assert created
     assert seen_in_journal == [1]
@@ -106,8 +104,15 @@ async def test_minted_client_ids_are_unique(rig: Rig) -> None:
 
 async def test_unknown_account_or_symbol_is_refused_without_recording(rig: Rig) -> None:
     with pytest.raises(InvalidRequest) as e:
-        await rig.core.submit(SubmitOrder(account_id=ACC, instrument_id=InstrumentId.parse("600001.SH"),
-                                          side=Side.BUY, qty=100, price=Decimal("1")))
+        await rig.core.submit(
+            SubmitOrder(
+                account_id=ACC,
+                instrument_id=InstrumentId.parse("600001.SH"),
+                side=Side.BUY,
+                qty=100,
+                price=Decimal("1"),
+            )
+        )
     assert e.value.code == "UNKNOWN_SYMBOL"
     assert len(rig.core.state.book) == 0
 
@@ -143,8 +148,13 @@ async def test_venue_down_at_submit_rejects_with_venue_disconnected(rig: Rig) ->
 
 async def test_report_for_unknown_order_is_quarantined_and_triggers_reconcile(rig: Rig) -> None:
     stray = OrderFilled(
-        account_id=ACC, client_order_id=ClientOrderId("nope"), ts_event=rig.clock.now(),
-        trade_id=TradeId("T9"), instrument_id=PF, side=Side.BUY, last_qty=100,
+        account_id=ACC,
+        client_order_id=ClientOrderId("nope"),
+        ts_event=rig.clock.now(),
+        trade_id=TradeId("T9"),
+        instrument_id=PF,
+        side=Side.BUY,
+        last_qty=100,
         last_px=Decimal("10"),
     )
     rig.venue.push(stray)

@@ -1,0 +1,150 @@
+"""End to end: the event stream, restarts, graceful shutdown and the session scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import websockets
+from tests.e2e.conftest import TOKEN, Service, start_service
+
+from ashare_exec.client import AsyncClient
+
+
+def _low_price(svc: Service, symbol: str = "600000.SH") -> Decimal:
+    with svc.client() as c:
+        q = c.quote(symbol)
+        return Decimal(q["bids"][0][0]) - Decimal("0.05")
+
+
+async def _collect(url: str, n: int, from_seq: int | None = None) -> list[dict[str, object]]:
+    ws_url = url.replace("http://", "ws://") + "/v1/stream"
+    if from_seq is not None:
+        ws_url += f"?from_seq={from_seq}"
+    out: list[dict[str, object]] = []
+    async with websockets.connect(
+        ws_url, additional_headers={"Authorization": f"Bearer {TOKEN}"}
+    ) as ws:
+        while len(out) < n:
+            out.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
+    return out
+
+
+def test_stream_delivers_order_events_in_order_and_replays_after_reconnect(
+    service: Service,
+) -> None:
+    low = _low_price(service)
+
+    async def scenario() -> None:
+        async with AsyncClient(service.url, TOKEN) as c:
+            h = await c.submit("paper", "600000.SH", "BUY", 100, low, client_order_id="ws-1")
+            await c.cancel("paper", "ws-1")
+            await h.wait(10)
+        # Everything since the start, replayed from seq 0.
+        msgs = await _collect(service.url, 1, from_seq=0)
+        assert msgs[0]["seq"] == 1
+        all_msgs = []
+        ws_url = service.url.replace("http://", "ws://") + "/v1/stream?from_seq=0&kinds=order"
+        async with websockets.connect(
+            ws_url, additional_headers={"Authorization": f"Bearer {TOKEN}"}
+        ) as ws:
+            while True:
+                m = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                all_msgs.append(m)
+                if m["data"].get("status") == "CANCELED":
+                    break
+        events = [m["data"]["event"] for m in all_msgs if m["data"]["client_order_id"] == "ws-1"]
+        assert events == ["OrderSubmitted", "OrderAccepted", "OrderPendingCancel", "OrderCanceled"]
+        seqs = [m["seq"] for m in all_msgs]
+        assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+        # A client that saw up to the acceptance replays exactly what followed.
+        accepted_seq = next(m["seq"] for m in all_msgs if m["data"]["event"] == "OrderAccepted")
+        rest = await _collect(service.url, 1, from_seq=accepted_seq)
+        assert rest[0]["seq"] == accepted_seq + 1
+
+    asyncio.run(scenario())
+
+
+def test_sdk_event_stream_yields_live_fills(service: Service) -> None:
+    async def scenario() -> None:
+        async with AsyncClient(service.url, TOKEN) as c:
+            q = await c.quote("000001.SZ")
+            px = q["asks"][0][0]
+            stream = c.events(kinds=["fill"])
+            task = asyncio.ensure_future(stream.__anext__())
+            await asyncio.sleep(0.2)
+            await c.submit("paper", "000001.SZ", "BUY", 100, px, client_order_id="ev-1")
+            msg = await asyncio.wait_for(task, 10)
+            assert msg["kind"] == "fill"
+            assert msg["data"]["client_order_id"] == "ev-1"
+            await stream.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_restart_keeps_orders_and_idempotency(tmp_path: Path) -> None:
+    folder = tmp_path / "svc"
+    svc = start_service(folder, durability="durable")
+    low = _low_price(svc)
+    with svc.client() as c:
+        c.submit("paper", "600000.SH", "BUY", 100, low, client_order_id="keep-1")
+        with svc.client() as c2:
+            px = Decimal(c2.quote("000001.SZ")["asks"][0][0])
+        filled = c.submit("paper", "000001.SZ", "BUY", 100, px, client_order_id="keep-2").wait(15)
+        assert filled.status == "FILLED"
+    assert svc.stop() == 0
+    svc2 = start_service(folder)
+    try:
+        with svc2.client() as c:
+            orders = {o.client_order_id: o for o in c.orders("paper")}
+            assert orders["keep-1"].status == "NEW"
+            assert orders["keep-2"].status == "FILLED"
+            again = c.submit("paper", "600000.SH", "BUY", 100, low, client_order_id="keep-1")
+            assert again.info.raw["created"] is False
+            pos = {p["symbol"]: p for p in c.positions("paper")}
+            assert pos["000001.SZ"]["total_qty"] == 100
+    finally:
+        svc2.stop()
+
+
+def test_graceful_shutdown_settles_in_flight_orders_and_exits_zero(tmp_path: Path) -> None:
+    folder = tmp_path / "svc"
+    svc = start_service(folder)
+    low = _low_price(svc)
+    with svc.client() as c:
+        for i in range(5):
+            c.submit("paper", "600000.SH", "BUY", 100, low, client_order_id=f"gs-{i}")
+    assert svc.stop(signal.SIGINT) == 0
+    assert "stopped cleanly" in svc.log()
+    svc2 = start_service(folder)
+    try:
+        with svc2.client() as c:
+            statuses = {o.client_order_id: o.status for o in c.orders("paper")}
+            assert len(statuses) == 5
+            assert set(statuses.values()) <= {"NEW", "CANCELED", "FILLED"}
+    finally:
+        svc2.stop()
+
+
+def test_pre_close_cleanup_cancels_working_orders_on_the_simulated_clock(tmp_path: Path) -> None:
+    svc = start_service(tmp_path / "svc", start="2026-11-25T14:55:40+08:00", speed=5.0)
+    try:
+        low = _low_price(svc)
+        with svc.client() as c:
+            c.submit("paper", "600000.SH", "BUY", 100, low, client_order_id="pc-1")
+            deadline = time.monotonic() + 30
+            status = ""
+            while time.monotonic() < deadline:
+                status = c.get_order("paper", "pc-1").status
+                if status == "CANCELED":
+                    break
+                time.sleep(0.1)
+            assert status == "CANCELED"
+            when = c.get_order("paper", "pc-1").raw["updated_at"]
+            assert "T14:56" in when
+    finally:
+        svc.stop()
