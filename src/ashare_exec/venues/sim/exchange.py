@@ -138,7 +138,10 @@ class SimExchange(SessionEngine):
             config=self.rules,
         )
         if not v.ok or v.order is None:
-            return v.reasons[0], "; ".join(v.messages)
+            details = (
+                m.removeprefix(f"{c}: ") for c, m in zip(v.reasons, v.messages, strict=False)
+            )
+            return v.reasons[0], "; ".join(details)
         o.price, o.protection_price = v.order.price, v.order.protection_price
         rate = self.config.faults.reject_rate
         if rate > 0 and self.fault_rng.random() < rate:
