@@ -60,7 +60,8 @@ def test_stream_delivers_order_events_in_order_and_replays_after_reconnect(
         events = [m["data"]["event"] for m in all_msgs if m["data"]["client_order_id"] == "ws-1"]
         assert events == ["OrderSubmitted", "OrderAccepted", "OrderPendingCancel", "OrderCanceled"]
         seqs = [m["seq"] for m in all_msgs]
-        assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+        assert seqs == sorted(seqs)
+        assert len(set(seqs)) == len(seqs)
         # A client that saw up to the acceptance replays exactly what followed.
         accepted_seq = next(m["seq"] for m in all_msgs if m["data"]["event"] == "OrderAccepted")
         rest = await _collect(service.url, 1, from_seq=accepted_seq)

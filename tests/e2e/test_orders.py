@@ -26,7 +26,8 @@ def test_marketable_buy_fills_and_position_is_not_sellable_today(service: Servic
         info = c.submit("paper", "000001.SZ", "BUY", 100, px).wait(15)
         assert info.status == "FILLED"
         assert info.filled_qty == 100
-        assert info.fills and Decimal(info.fills[0]["px"]) <= px
+        assert info.fills
+        assert Decimal(info.fills[0]["px"]) <= px
         pos = {p["symbol"]: p for p in c.positions("paper")}["000001.SZ"]
         assert (pos["total_qty"], pos["sellable_qty"], pos["bought_today"]) == (100, 0, 100)
 

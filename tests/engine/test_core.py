@@ -8,7 +8,12 @@ from decimal import Decimal
 import pytest
 from tests.engine.conftest import ACC, Rig
 
-from ashare_exec.errors import BrokerUnavailable, DuplicateClientOrderId, InvalidRequest
+from ashare_exec.errors import (
+    BrokerUnavailable,
+    DuplicateClientOrderId,
+    InvalidRequest,
+    ServiceUnavailable,
+)
 from ashare_exec.model import (
     ClientOrderId,
     InstrumentId,
@@ -160,7 +165,8 @@ async def test_report_for_unknown_order_is_quarantined_and_triggers_reconcile(ri
     rig.venue.push(stray)
     await settle(rig)
     assert len(rig.core.quarantine) == 1
-    assert rig.reconciles and rig.reconciles[0][0] == ACC
+    assert rig.reconciles
+    assert rig.reconciles[0][0] == ACC
     assert any(a[1] == "REPORT_QUARANTINED" for a in rig.alerts)
 
 
@@ -178,6 +184,6 @@ async def test_cancel_moves_to_pending_then_canceled_and_releases_cash(rig: Rig)
 
 async def test_not_accepting_refuses_new_orders_with_shutting_down(rig: Rig) -> None:
     rig.core.accepting = False
-    with pytest.raises(Exception) as e:
+    with pytest.raises(ServiceUnavailable) as e:
         await rig.core.submit(buy())
-    assert getattr(e.value, "code", None) == "SHUTTING_DOWN"
+    assert e.value.code == "SHUTTING_DOWN"
