@@ -41,5 +41,7 @@ class MiniQmtBehaviour:
     """Swallow every request (no answer) while the connection stays up (a hung terminal)."""
     mute_pushes: bool = False
     """Lose every push and answer (e.g. while a link is about to drop)."""
+    noisy_link: bool = False
+    """Deliver every push twice and in reverse order within each burst."""
     hold_cancels: bool = False
     """Leave cancels pending (51/52) until :meth:`MiniQmt.release_cancels` is called."""

@@ -125,14 +125,21 @@ def early_reject_reason(req: s.OrderStockReq) -> str | None:
         return f"invalid order type {req.m_nOrderType}"
     if req.m_nPriceType not in VALID_PRICE_TYPES[parts[1]]:
         return f"price type {req.m_nPriceType} not supported on {parts[1]}"
-    vol: int = req.m_nOrderVolume
-    if vol <= 0:
+    if req.m_nOrderVolume <= 0:
         return "order volume must be positive"
-    star = code.startswith(("688", "689"))
-    if req.m_nOrderType == BUY and (vol < 200 if star else vol % 100 != 0):
-        return "buy volume is not a valid lot"
     if req.m_nPriceType in LIMIT_TYPES and req.m_dPrice <= 0:
         return "limit price must be positive"
+    return None
+
+
+def lot_or_tick_problem(order: EmuOrder) -> str | None:
+    """Return the counter's complaint about lots or ticks, if any."""
+    star = order.stock_code.startswith(("688", "689"))
+    vol = order.volume
+    if order.order_type == BUY and (vol < 200 if star else vol % 100 != 0):
+        return "委托数量必须是100的整数倍 buy volume is not a valid lot"
+    if order.price_type in LIMIT_TYPES and order.price % Decimal("0.01") != 0:
+        return "委托价格不符合最小价格变动单位 price off tick"
     return None
 
 

@@ -23,6 +23,7 @@ from ashare_exec.testing.miniqmt.book import (
     EmuOrder,
     early_reject_reason,
     fill_price,
+    lot_or_tick_problem,
 )
 
 if TYPE_CHECKING:
@@ -54,6 +55,9 @@ class MiniQmt:
         self._trade_ids = itertools.count(1)
         self._clock = itertools.count(93000)
         self._swallow = 0
+        self._reject_next: list[str] = []
+        self.depth: dict[str, int] = {}
+        """code -> most shares one order takes from the market per match (none: unlimited)."""
         self._drop_responses = 0
         self._deferred: list[Push] = []
         self._cancel_clients: dict[tuple[str, int], XtQuantAsyncClient] = {}
@@ -72,10 +76,14 @@ class MiniQmt:
             self.trades[account_id] = []
             self.history[account_id] = []
 
-    def set_price(self, stock_code: str, price: Decimal | int | str) -> None:
-        """Set the last price of ``stock_code`` and match resting orders against it."""
+    def set_price(
+        self, stock_code: str, price: Decimal | int | str, depth: int | None = None
+    ) -> None:
+        """Set the last price (and optionally the depth) of ``stock_code``; match resting orders."""
         with self.lock:
             self.prices[stock_code] = Decimal(price)
+            if depth is not None:
+                self.depth[stock_code] = depth
             if self.behaviour.auto_match:
                 for orders in self.orders.values():
                     for order in orders:
@@ -93,6 +101,10 @@ class MiniQmt:
     def swallow_next_orders(self, count: int = 1) -> None:
         """Make the next order requests vanish: no order, no response, no push."""
         self._swallow += count
+
+    def reject_next_orders(self, count: int = 1, message: str = "order refused") -> None:
+        """Refuse the next orders before they exist (``order_id`` -1 and an error push)."""
+        self._reject_next += [message] * count
 
     def drop_next_order_responses(self, count: int = 1) -> None:
         """Process the next order requests but never send their responses."""
@@ -224,6 +236,8 @@ class MiniQmt:
         pushes: list[Push] = []
         acc = self.accounts.get(account_id)
         reason = "account not found" if acc is None else early_reject_reason(req)
+        if reason is None and self._reject_next:
+            reason = self._reject_next.pop(0)
         if reason is None and acc is not None and acc.status != 0:
             reason = f"account status {acc.status}"
         if reason is not None or acc is None:
@@ -257,7 +271,7 @@ class MiniQmt:
         self.orders[account_id].append(order)
         if b.push_unreported:
             pushes.append(self._order_push(order))
-        problem = self._counter_check(acc, order)
+        problem = lot_or_tick_problem(order) or self._counter_check(acc, order)
         if problem is not None:
             order.status, order.status_msg = 57, problem
             err = s.XtOrderError(
@@ -331,6 +345,8 @@ class MiniQmt:
         return push
 
     def _broadcast(self, account_id: str, pushes: list[Push]) -> None:
+        if self.behaviour.noisy_link:
+            pushes = [push for push in reversed(pushes) for _ in range(2)]
         for client in self._subscribers(account_id):
             for name, args in pushes:
                 client.deliver(name, *[_copy(a) for a in args])
@@ -338,7 +354,9 @@ class MiniQmt:
     def _match(self, order: EmuOrder) -> None:
         px = fill_price(order, self.prices.get(order.stock_code))
         if px is not None:
-            self._execute(order, order.leaves, px)
+            self._execute(
+                order, min(order.leaves, self.depth.get(order.stock_code, order.leaves)), px
+            )
         elif order.price_type in IOC_TYPES and order.status in (50, 55):
             order.cancel_requested = True
             self._finish_cancel(order)

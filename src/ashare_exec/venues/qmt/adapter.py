@@ -72,12 +72,16 @@ class QmtAdapter(QmtLink):
 
     # ------------------------------------------------------------------ submit
     async def submit(self, spec: OrderSpec) -> None:
-        """Send one order with ``order_stock_async``; return once MiniQMT answered.
+        """Send one order with ``order_stock_async``; return once the request has left.
+
+        The async response is awaited in the background for ``submit_timeout_s``; without
+        one the order is looked up by its remark (silent-reject detection) and, if still not
+        found, an ``ORDER_IN_DOUBT`` alert is raised. It is never resent.
 
         Raises:
             BrokerUnavailable: link or account not ready; nothing was sent.
             BrokerRejected: refused before sending (invalid pair, id reuse, ...).
-            BrokerTimeout: no answer and the order is not found by its remark: in doubt.
+            BrokerTimeout: the native call itself hung: the order is in doubt.
         """
         book = self._book(spec.account_id)
         self._require_ready(spec.account_id)
@@ -103,22 +107,13 @@ class QmtAdapter(QmtLink):
         assert session is not None
         loop = asyncio.get_running_loop()
         rec.answer = loop.create_future()
-        book.pending_submits += 1
+        rec.holding = True
         try:
             seq = await self._on_session(
                 session.order_async,
                 spec.account_id, str(spec.instrument_id), p.MAP_SIDE_GW2XT[spec.side],
                 spec.qty, price_type, price, self.config.strategy_name, remark,
             )  # fmt: skip
-            book.by_seq[seq] = rec
-            early = self._order_early.pop(seq, None)
-            if early is not None:
-                self.router.on_order_answer(spec.account_id, rec, early)
-            try:
-                await asyncio.wait_for(asyncio.shield(rec.answer), self.config.submit_timeout_s)
-                self._failures = 0
-            except TimeoutError:
-                await self._silent_reject_check(rec)
         except BrokerRejected:
             book.by_cid.pop(rec.client_order_id, None)
             book.by_remark.pop(rec.remark, None)
@@ -127,7 +122,24 @@ class QmtAdapter(QmtLink):
             rec.in_doubt = True
             raise
         finally:
-            book.pending_submits -= 1
+            self._release_held(rec)
+        book.by_seq[seq] = rec
+        early = self._order_early.pop(seq, None)
+        if early is not None:
+            self.router.on_order_answer(spec.account_id, rec, early)
+        book.pending_submits += 1
+        self._spawn(self._watch_answer(rec))
+
+    async def _watch_answer(self, rec: OrderRecord) -> None:
+        answer = rec.answer
+        try:
+            if answer is not None:
+                await asyncio.wait_for(asyncio.shield(answer), self.config.submit_timeout_s)
+                self._failures = 0
+        except TimeoutError:
+            await self._silent_reject_check(rec)
+        finally:
+            self._books[rec.account_id].pending_submits -= 1
             rec.answer = None
 
     def _wire_price(self, spec: OrderSpec) -> tuple[int, float]:
@@ -159,6 +171,8 @@ class QmtAdapter(QmtLink):
 
     async def _silent_reject_check(self, rec: OrderRecord) -> None:
         """No answer in time: look the order up by remark; never resend."""
+        if _settled(rec):
+            return
         self._note_failure("submit timeout")
         try:
             rows = await self._query_rows("orders", rec.account_id, p.copy_order)
@@ -168,12 +182,10 @@ class QmtAdapter(QmtLink):
         if found:
             self.router.on_order_row(found[-1], from_query=True)
             return
+        if _settled(rec):  # a push settled it while we queried
+            return
         rec.in_doubt = True
         self._alert("ORDER_IN_DOUBT", rec, "no answer to order_stock_async and no order found")
-        raise BrokerTimeout(
-            f"no answer for {rec.client_order_id}; order in doubt (query later, never resend)",
-            context={"client_order_id": rec.client_order_id},
-        )
 
     @staticmethod
     def _is_ours(row: p.XtOrderRow, rec: OrderRecord) -> bool:
@@ -331,6 +343,10 @@ class QmtAdapter(QmtLink):
         if book.xt_status is None:
             return AccountStatus.DOWN
         return p.account_status_xt2gw(book.xt_status)
+
+
+def _settled(rec: OrderRecord) -> bool:
+    return rec.accepted_sent or rec.final_sent
 
 
 def _wire(price: Decimal) -> float:

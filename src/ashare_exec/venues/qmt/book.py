@@ -50,6 +50,9 @@ class OrderRecord:
     cancel_pending: bool = False
     cancel_waiting: bool = False
     cancel_failures: list[str] = field(default_factory=list)
+    holding: bool = False
+    """While ``submit`` runs, reports of this order wait in :attr:`held` (never inside submit)."""
+    held: list[object] = field(default_factory=list)
 
     def ids(self, stock_code: str, session_id: int | None) -> QmtOrderIds:
         """The persistable id mapping."""

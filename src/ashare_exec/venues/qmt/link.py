@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from ashare_exec.clock import Clock
@@ -365,9 +365,28 @@ class QmtLink(VenueAdapter):
 
     # ------------------------------------------------------------------ output
     def _emit(self, report: VenueReport) -> None:
+        cid = getattr(report, "client_order_id", None)
+        account_id = getattr(report, "account_id", None)
+        if cid is not None and account_id is not None:
+            book = self._books.get(account_id)
+            rec = book.by_cid.get(cid) if book is not None else None
+            if rec is not None and rec.holding:
+                rec.held.append(report)
+                return
         loop = self._loop
         if loop is not None:
             loop.call_soon(self._deliver, report)
+
+    def _release_held(self, rec: OrderRecord) -> None:
+        rec.holding = False
+        held, rec.held = rec.held, []
+        for report in held:
+            self._emit(report)  # type: ignore[arg-type]
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _deliver(self, report: VenueReport) -> None:
         if self._sink is not None:
@@ -390,9 +409,7 @@ class QmtLink(VenueAdapter):
                                        message=message))  # fmt: skip
 
     def _schedule_settle(self, rec: OrderRecord) -> None:
-        task = asyncio.get_running_loop().create_task(self._settle(rec))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(self._settle(rec))
 
     async def _settle(self, rec: OrderRecord) -> None:
         with contextlib.suppress(BrokerError):

@@ -60,6 +60,35 @@ def account_status_xt2gw(code: int) -> AccountStatus:
     return MAP_ACCOUNT_STATUS_XT2GW.get(code, AccountStatus.DOWN)
 
 
+MAP_REJECT_TEXT2CODE: tuple[tuple[str, str], ...] = (
+    ("资金不足", "INSUFFICIENT_CASH"),
+    ("insufficient cash", "INSUFFICIENT_CASH"),
+    ("可用数量不足", "INSUFFICIENT_POSITION"),
+    ("股份不足", "INSUFFICIENT_POSITION"),
+    ("insufficient position", "INSUFFICIENT_POSITION"),
+    ("整数倍", "QTY_NOT_LOT_MULTIPLE"),
+    ("not a valid lot", "QTY_NOT_LOT_MULTIPLE"),
+    ("价格变动单位", "PRICE_OFF_TICK"),
+    ("price off tick", "PRICE_OFF_TICK"),
+    ("停牌", "SYMBOL_SUSPENDED"),
+    ("非交易时间", "MARKET_CLOSED"),
+)
+"""Counter rejection text -> reason code (``reason-codes.md``); first match wins.
+
+The texts are the common Chinese counter messages (e.g. ``[251005][可用资金不足]``);
+anything else is ``BROKER_REJECTED`` with the broker's text kept in the message.
+"""
+
+
+def reject_reason_code(message: str) -> str:
+    """Return the reason code for a counter's rejection text."""
+    lowered = message.lower()
+    for text, code in MAP_REJECT_TEXT2CODE:
+        if text in lowered:
+            return code
+    return "BROKER_REJECTED"
+
+
 # ------------------------------------------------------------------------- price types
 _SH_TYPES: dict[PriceType, int] = {
     PriceType.LIMIT: c.FIX_PRICE,

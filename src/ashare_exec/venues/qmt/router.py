@@ -148,7 +148,7 @@ class ReportRouter:
                 account_id=rec.account_id,
                 client_order_id=rec.client_order_id,
                 ts_event=self.clock.now(),
-                reason_code="BROKER_REJECTED",
+                reason_code=p.reject_reason_code(message),
                 message=message,
                 broker_order_id=BrokerOrderId(str(order_id)) if order_id else None,
             )
