@@ -124,6 +124,7 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=True)
         self._clock = clock or WallClock()
         self._rates: dict[str, _RateTracker] = {}
+        self._venues_down: set[str] = set()
         r = self.registry
         h = METRIC_HELP
 
@@ -309,14 +310,23 @@ class Metrics:
 
     # -- venue and account ------------------------------------------------------------
 
-    def venue_connected(self, venue: str, *, reconnect: bool = False) -> None:
-        """Mark the venue up; count a reconnect when it was down before."""
+    def venue_connected(self, venue: str, *, reconnect: bool | None = None) -> None:
+        """Mark the venue up and count a reconnect.
+
+        Args:
+            venue: the venue name.
+            reconnect: whether this is a reconnect; by default, when
+                :meth:`venue_disconnected` was called for it before.
+        """
+        was_down = venue in self._venues_down
+        self._venues_down.discard(venue)
         self._venue_up.labels(venue).set(1)
-        if reconnect:
+        if was_down if reconnect is None else reconnect:
             self._reconnects.labels(venue).inc()
 
     def venue_disconnected(self, venue: str) -> None:
         """Mark the venue down."""
+        self._venues_down.add(venue)
         self._venue_up.labels(venue).set(0)
 
     def set_account_status(self, account: str, status: str) -> None:

@@ -272,3 +272,15 @@ def test_metrics_exposed_names_when_listed_cover_help_table(metrics: Metrics) ->
         n for n in METRIC_HELP if n.endswith("_seconds") and f"{n}_bucket" in names
     }
     assert "ashare_exec_order_ack_latency_seconds_bucket" in names
+
+
+def test_metrics_when_venue_comes_back_after_disconnect_counts_one_reconnect(
+    metrics: Metrics,
+) -> None:
+    metrics.venue_connected("qmt")  # first connect: not a reconnect
+    metrics.venue_disconnected("qmt")
+    metrics.venue_connected("qmt")
+    metrics.venue_connected("qmt")  # duplicate report: still one
+
+    assert _value(metrics, "ashare_exec_venue_reconnects_total", venue="qmt") == 1
+    assert _value(metrics, "ashare_exec_venue_up", venue="qmt") == 1
