@@ -1,4 +1,4 @@
-"""Conformance driver: the QMT adapter on the MiniQMT emulator (:mod:`ashare_exec.venues.conformance`).
+"""Conformance driver: the QMT adapter on the MiniQMT emulator (``venues.conformance``).
 
 The market is the emulator's minimal book: a last price with a depth (shares one order can
 take on arrival). ``restart`` builds a new adapter over the same id store, like a restarted
