@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["AccountControls", "DayStats", "SlidingCounter"]
+__all__ = ["KEEP_DAYS", "AccountControls", "DayStats", "SlidingCounter"]
+
+KEEP_DAYS = 30
+"""Days of evidence statistics kept in memory (and in the persisted state)."""
 
 
 class SlidingCounter:
@@ -112,6 +115,8 @@ class AccountControls:
         got = self.stats.get(day)
         if got is None:
             got = self.stats[day] = DayStats(day)
+            for old in sorted(self.stats)[:-KEEP_DAYS]:
+                del self.stats[old]
         return got
 
     def record_msg(self, now: float, stats: DayStats) -> int:

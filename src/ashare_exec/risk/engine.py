@@ -394,10 +394,9 @@ class RiskEngine:
             pos = view.position(quote.instrument_id)
             limits = self._config.limits_for(account_id)
             symbol = str(quote.instrument_id)
-            if pos is not None:
-                self.stops.ensure_fallback(
-                    account_id, symbol, pos, limits.stop_loss_pct, limits.take_profit_pct
-                )
+            self.stops.ensure_fallback(
+                account_id, symbol, pos, limits.stop_loss_pct, limits.take_profit_pct
+            )
             if (account_id, symbol) not in self.stops.stops:
                 continue
             if band is None:

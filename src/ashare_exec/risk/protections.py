@@ -221,17 +221,29 @@ class StopBook:
         self,
         account_id: str,
         symbol: str,
-        position: PositionView,
+        position: PositionView | None,
         stop_loss_pct: Decimal | None,
         take_profit_pct: Decimal | None,
     ) -> Stop | None:
-        """Create a fallback stop from the average cost when none exists and one is configured."""
+        """Keep the fallback stop of a position in line with its average cost.
+
+        Creates one when none exists and a fallback % is configured, moves an armed fallback
+        stop when the average cost changes, and drops an armed fallback stop once the
+        position is flat. Explicit stops are never touched.
+        """
         key = (account_id, symbol)
         got = self.stops.get(key)
-        if got is not None or position.avg_cost is None or position.total_qty <= 0:
+        if got is not None and not got.fallback:
             return got
-        if stop_loss_pct is None and take_profit_pct is None:
-            return None
+        if position is None or position.total_qty <= 0 or position.avg_cost is None:
+            if got is not None and got.status == "ARMED":
+                del self.stops[key]
+                return None
+            return got
+        if (stop_loss_pct is None and take_profit_pct is None) or (
+            got is not None and got.status != "ARMED"
+        ):
+            return got
         cost = position.avg_cost
         stop = Stop(
             account_id,

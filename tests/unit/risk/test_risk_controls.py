@@ -203,3 +203,14 @@ def test_chase_guard_when_cancel_resubmit_loop_near_limit_up_denies(
 
     assert [r.allowed for r in results] == [True, True, True, False]
     assert results[3].reasons == ("CHASE_GUARD",)
+
+
+def test_day_stats_when_many_days_pass_keeps_only_recent_days() -> None:
+    from ashare_exec.risk.controls import KEEP_DAYS, AccountControls
+
+    ctl = AccountControls()
+    for i in range(KEEP_DAYS + 5):
+        ctl.day(f"2026-01-{i + 1:02d}" if i < 31 else f"2026-02-{i - 30:02d}")
+
+    assert len(ctl.stats) == KEEP_DAYS
+    assert "2026-01-01" not in ctl.stats

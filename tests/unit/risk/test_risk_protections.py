@@ -132,3 +132,29 @@ def test_stop_loss_when_nothing_sellable_stays_armed_until_sellable() -> None:
 
     assert blocked.actions == ()
     assert len(sold.actions) == 1
+
+
+def test_fallback_stop_when_avg_cost_changes_moves_and_when_flat_is_dropped() -> None:
+    e = engine(stop_loss_pct="0.1")
+    acc = InMemoryAccount(marks={IID: Decimal("10.00")})
+    acc.set_position(IID, 1000, avg_cost=Decimal("10.00"))
+    e.on_quote(quote(last="10.00"), inst(), {"acc1": acc}, T0)
+    first = e.stops.stops[("acc1", "600000.SH")].stop_loss
+
+    acc.set_position(IID, 1000, avg_cost=Decimal("10.50"))
+    e.on_quote(quote(last="10.00"), inst(), {"acc1": acc}, T0)
+    moved = e.stops.stops[("acc1", "600000.SH")].stop_loss
+    acc.set_position(IID, 0)
+    e.on_quote(quote(last="10.00"), inst(), {"acc1": acc}, T0)
+
+    assert (first, moved) == (Decimal("9.000"), Decimal("9.450"))
+    assert ("acc1", "600000.SH") not in e.stops.stops
+
+
+def test_explicit_stop_when_position_flat_is_kept() -> None:
+    e = engine(stop_loss_pct="0.1")
+    e.stops.set_stop("acc1", "600000.SH", stop_loss=Decimal("9"))
+
+    e.on_quote(quote(last="10.00"), inst(), {"acc1": InMemoryAccount()}, T0)
+
+    assert e.stops.stops[("acc1", "600000.SH")].stop_loss == Decimal("9")
