@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import importlib
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
 from ashare_exec.errors import ConfigError
-from ashare_exec.model import AccountId, AccountStatus, Board, Exchange, OrderStatus, PriceType
+from ashare_exec.model import (
+    AccountId,
+    AccountStatus,
+    Board,
+    ClientOrderId,
+    Exchange,
+    OrderStatus,
+    PriceType,
+)
 from ashare_exec.testing.miniqmt import import_xtquant_quietly, xtquant_available
-from ashare_exec.venues.qmt import QmtConfig
+from ashare_exec.venues.qmt import KeyValueIdStore, QmtConfig, QmtOrderIds
 from ashare_exec.venues.qmt import constants as c
 from ashare_exec.venues.qmt import parsing as p
 from ashare_exec.venues.qmt.bridge import SessionAllocator
@@ -173,3 +182,37 @@ def test_constants_when_compared_with_real_xtconstant_equal() -> None:
     names = [n for n in dir(c) if n.isupper() and hasattr(xtc, n)]
     assert len(names) >= 30
     assert {n: getattr(c, n) for n in names} == {n: getattr(xtc, n) for n in names}
+
+
+@pytest.mark.parametrize(
+    ("message", "code"),
+    [
+        ("[COUNTER] [251005][可用资金不足]", "INSUFFICIENT_CASH"),
+        ("[251005][证券可用数量不足]", "INSUFFICIENT_POSITION"),
+        ("委托数量必须是100的整数倍", "QTY_NOT_LOT_MULTIPLE"),
+        ("委托价格不符合最小价格变动单位", "PRICE_OFF_TICK"),
+        ("Price Off Tick", "PRICE_OFF_TICK"),
+        ("证券停牌", "SYMBOL_SUSPENDED"),
+        ("something else", "BROKER_REJECTED"),
+        ("", "BROKER_REJECTED"),
+    ],
+)
+def test_reject_reason_when_counter_text_given_maps_to_code(message: str, code: str) -> None:
+    assert p.reject_reason_code(message) == code
+
+
+@pytest.mark.parametrize("count", [0, 1, 255, 256, 257, 600])
+def test_key_value_store_when_many_orders_saved_loads_latest_of_each(count: int) -> None:
+    data: dict[str, str] = {}
+    store = KeyValueIdStore(data.get, data.__setitem__, "2026-11-25")
+    account = AccountId("A1")
+    for i in range(count):
+        ids = QmtOrderIds(account_id=account, client_order_id=ClientOrderId(f"c{i}"),
+                          remark=f"c{i}.XX", stock_code="600000.SH")  # fmt: skip
+        store.save(ids)
+        store.save(replace(ids, order_id=i + 1, session_id=7, order_sysid=f"S{i}"))
+    fresh = KeyValueIdStore(data.get, data.__setitem__, "2026-11-25")
+    loaded = fresh.load(account)
+    assert [x.client_order_id for x in loaded] == [f"c{i}" for i in range(count)]
+    assert all(x.order_id == i + 1 and x.order_sysid == f"S{i}" for i, x in enumerate(loaded))
+    assert KeyValueIdStore(data.get, data.__setitem__, "2026-11-26").load(account) == []

@@ -4,10 +4,16 @@ from ashare_exec.venues.qmt.adapter import QmtAdapter
 from ashare_exec.venues.qmt.book import QmtAlert
 from ashare_exec.venues.qmt.config import QmtConfig
 from ashare_exec.venues.qmt.factory import create_qmt_adapter
-from ashare_exec.venues.qmt.store import InMemoryIdStore, QmtIdStore, QmtOrderIds
+from ashare_exec.venues.qmt.store import (
+    InMemoryIdStore,
+    KeyValueIdStore,
+    QmtIdStore,
+    QmtOrderIds,
+)
 
 __all__ = [
     "InMemoryIdStore",
+    "KeyValueIdStore",
     "QmtAdapter",
     "QmtAlert",
     "QmtConfig",

@@ -8,12 +8,14 @@ default for tests and the emulator.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from typing import Protocol
 
 from ashare_exec.model import AccountId, ClientOrderId
 
-__all__ = ["InMemoryIdStore", "QmtIdStore", "QmtOrderIds"]
+__all__ = ["InMemoryIdStore", "KeyValueIdStore", "QmtIdStore", "QmtOrderIds"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -58,3 +60,65 @@ class InMemoryIdStore:
     def load(self, account_id: AccountId) -> list[QmtOrderIds]:
         """Return the mappings of one account."""
         return [v for (acc, _), v in self._rows.items() if acc == account_id]
+
+
+class KeyValueIdStore:
+    """A :class:`QmtIdStore` over string key/value callables, e.g. the journal's
+    ``get_state`` / ``set_state``: ``KeyValueIdStore(j.get_state, j.set_state, "2026-11-25")``.
+
+    One key per order, plus an index of client ids in buckets of :attr:`BUCKET` so each save
+    writes O(1) data. Keys are scoped by trading day: yesterday's mappings are never loaded.
+    """
+
+    BUCKET = 256
+
+    def __init__(
+        self,
+        get: Callable[[str], str | None],
+        put: Callable[[str, str], None],
+        trading_day: str,
+    ) -> None:
+        self._get = get
+        self._put = put
+        self._prefix = f"qmt.ids/{trading_day}"
+        self._known: dict[str, set[str]] = {}
+
+    def _index(self, account_id: str) -> set[str]:
+        known = self._known.get(account_id)
+        if known is None:
+            known = self._known[account_id] = set(self._cids(account_id))
+        return known
+
+    def _cids(self, account_id: str) -> list[str]:
+        count = int(self._get(f"{self._prefix}/{account_id}/#count") or 0)
+        out: list[str] = []
+        for bucket in range((count + self.BUCKET - 1) // self.BUCKET):
+            raw = self._get(f"{self._prefix}/{account_id}/#{bucket}") or ""
+            out += [c for c in raw.split("\n") if c]
+        return out
+
+    def save(self, ids: QmtOrderIds) -> None:
+        """Write the mapping (and index a new client id)."""
+        base = f"{self._prefix}/{ids.account_id}"
+        self._put(f"{base}/{ids.client_order_id}", json.dumps(asdict(ids), sort_keys=True))
+        known = self._index(ids.account_id)
+        if ids.client_order_id in known:
+            return
+        count = len(known)
+        bucket = f"{base}/#{count // self.BUCKET}"
+        head = self._get(bucket) or "" if count % self.BUCKET else ""
+        self._put(bucket, f"{head}{ids.client_order_id}\n")
+        self._put(f"{base}/#count", str(count + 1))
+        known.add(ids.client_order_id)
+
+    def load(self, account_id: AccountId) -> list[QmtOrderIds]:
+        """Read every mapping of the day for ``account_id``."""
+        out = []
+        for cid in self._cids(account_id):
+            raw = self._get(f"{self._prefix}/{account_id}/{cid}")
+            if raw:
+                data = json.loads(raw)
+                data["account_id"] = AccountId(data["account_id"])
+                data["client_order_id"] = ClientOrderId(data["client_order_id"])
+                out.append(QmtOrderIds(**data))
+        return out
