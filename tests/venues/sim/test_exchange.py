@@ -193,18 +193,19 @@ def test_restart_when_state_durable_then_orders_fills_and_cash_reload(
     ex2.store.close()
 
 
-def test_expiry_when_restarted_next_day_then_yesterdays_orders_expired(
+def test_restart_when_next_day_then_yesterdays_orders_done_and_new_day_empty(
     make_exchange: MakeExchange,
 ) -> None:
-    """Orders left working when the process died are expired at the day roll."""
+    """The venue kept trading while the gateway was down: the order ended by the close."""
     ex = make_exchange(durable=True)
     ex.submit(spec("o1", Side.BUY, 100, "9.50"), at(10, 0))
     ex.store.close()
     ex2 = make_exchange(durable=True)
     out = ex2.advance_to(at(9, 0, day=(2026, 11, 26)))
-    assert kinds(out) == ["OrderExpired"]
-    assert isinstance(out[0], OrderExpired)
+    assert [r.client_order_id for r in out] == ["o1"]  # type: ignore[union-attr]
+    assert isinstance(out[-1], OrderExpired | OrderFilled)
     assert ex2.accounts[ACCOUNT].frozen == 0
+    assert ex2.working == {}
     assert ex2.order_reports(ACCOUNT) == []
     ex2.store.close()
 
