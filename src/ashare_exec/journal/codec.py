@@ -15,7 +15,7 @@ import typing
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any, Final, Union
 
 from ashare_exec.errors import JournalError
@@ -23,7 +23,14 @@ from ashare_exec.model.events import ORDER_EVENT_TYPES, OrderEvent
 from ashare_exec.model.identifiers import InstrumentId
 from ashare_exec.model.portfolio import DayRolled, LedgerCorrected, LedgerEvent
 
-__all__ = ["EVENT_CLASSES", "JournalEvent", "decode_event", "encode_event", "encode_payload"]
+__all__ = [
+    "EVENT_CLASSES",
+    "JournalEvent",
+    "decode_event",
+    "encode_event",
+    "encode_parts",
+    "encode_payload",
+]
 
 JournalEvent = OrderEvent | LedgerEvent
 """Anything the journal stores."""
@@ -72,14 +79,41 @@ def _converters(tp: Any) -> tuple[_Conv, _Conv]:
         return date.isoformat, date.fromisoformat
     if tp is InstrumentId:
         return str, InstrumentId.parse
+    if isinstance(tp, type) and issubclass(tp, StrEnum):
+        return None, tp  # a StrEnum member is its value for json and sqlite
     if isinstance(tp, type) and issubclass(tp, Enum):
-        enum_cls = tp
-        return (lambda v: v.value), enum_cls
+        return (lambda v: v.value), tp
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         fields = _fields_of(tp)
         cls = tp
-        return (lambda v: _encode_fields(v, fields)), (lambda d: _decode_fields(cls, d, fields))
+        return _compile_encoder(cls), (lambda d: _decode_fields(cls, d, fields))
     raise TypeError(f"no codec for {tp!r}")
+
+
+def _compile_encoder(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
+    # One generated function per class: no per-field loop or wrapper calls on the hot path.
+    hints = typing.get_type_hints(cls)
+    env: dict[str, Any] = {}
+    items = []
+    for i, f in enumerate(dataclasses.fields(cls)):
+        tp = hints[f.name]
+        optional = typing.get_origin(tp) in (Union, types.UnionType)
+        if optional:
+            (tp,) = [a for a in typing.get_args(tp) if a is not type(None)]
+        enc = _converters(tp)[0]
+        if enc is None:
+            expr = f"o.{f.name}"
+        else:
+            env[f"e{i}"] = enc
+            expr = (
+                f"(None if (v{i} := o.{f.name}) is None else e{i}(v{i}))"
+                if optional
+                else f"e{i}(o.{f.name})"
+            )
+        items.append(f"{f.name!r}: {expr}")
+    exec(f"def encode(o):\n    return {{{', '.join(items)}}}\n", env)
+    encoder: Callable[[Any], dict[str, Any]] = env["encode"]
+    return encoder
 
 
 def _fields_of(cls: type[Any]) -> _Fields:
@@ -88,14 +122,6 @@ def _fields_of(cls: type[Any]) -> _Fields:
         (f.name, *_converters(hints[f.name]))
         for f in dataclasses.fields(cls)  # ClassVar fields are not dataclass fields
     )
-
-
-def _encode_fields(obj: Any, fields: _Fields) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, enc, _dec in fields:
-        value = getattr(obj, name)
-        out[name] = value if enc is None else enc(value)
-    return out
 
 
 def _decode_fields(cls: type[Any], data: dict[str, Any], fields: _Fields) -> Any:
@@ -109,15 +135,25 @@ def _decode_fields(cls: type[Any], data: dict[str, Any], fields: _Fields) -> Any
 
 
 _FIELDS: Final[dict[type[Any], _Fields]] = {cls: _fields_of(cls) for cls in EVENT_CLASSES.values()}
+_ENCODERS: Final = {cls: _compile_encoder(cls) for cls in EVENT_CLASSES.values()}
+
+
+_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def encode_parts(event: JournalEvent) -> tuple[str, str]:
+    """Return ``(JSON payload, ISO timestamp)`` of an event; the journal stores both."""
+    try:
+        encoder = _ENCODERS[type(event)]
+    except KeyError:
+        raise JournalError(f"no codec for event type {type(event).__name__}") from None
+    data = encoder(event)
+    return _JSON(data), data["ts_event"]
 
 
 def encode_payload(event: JournalEvent) -> str:
     """Return the JSON payload of an event (compact, keys in field order)."""
-    try:
-        fields = _FIELDS[type(event)]
-    except KeyError:
-        raise JournalError(f"no codec for event type {type(event).__name__}") from None
-    return json.dumps(_encode_fields(event, fields), separators=(",", ":"), ensure_ascii=False)
+    return encode_parts(event)[0]
 
 
 def encode_event(event: JournalEvent) -> tuple[str, str]:

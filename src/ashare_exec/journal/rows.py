@@ -7,16 +7,20 @@ the state as it was at that moment even if the (mutable) order moves on meanwhil
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from ashare_exec.clock import CST
-from ashare_exec.journal.codec import JournalEvent, encode_payload
+from ashare_exec.journal.codec import JournalEvent, encode_parts
 from ashare_exec.model.events import OrderEvent, OrderFilled
+from ashare_exec.model.identifiers import InstrumentId
 from ashare_exec.model.order import Order
 from ashare_exec.model.portfolio import Cash, Position
 from ashare_exec.oms.state import StateChange
 
 __all__ = ["Batch", "JournalItem", "prepare"]
+
+_CST_OFFSET = timedelta(hours=8)
 
 JournalItem = StateChange | OrderEvent | JournalEvent
 """What the journal accepts: a bare event, or a state change (event + projections)."""
@@ -24,18 +28,32 @@ JournalItem = StateChange | OrderEvent | JournalEvent
 
 @dataclass(slots=True)
 class Batch:
-    """Rows for one transaction; projections keyed so the last state per key wins."""
+    """Rows for one transaction; projections keyed so the last state per key wins.
+
+    Order rows are built once per order per batch by :meth:`seal` (the order object is
+    mutable: seal the batch before the order can change again).
+    """
 
     events: list[tuple[Any, ...]] = field(default_factory=list)
     orders: dict[tuple[str, str], tuple[Any, ...]] = field(default_factory=dict)
     fills: list[tuple[Any, ...]] = field(default_factory=list)
-    positions: dict[tuple[str, str], tuple[Any, ...]] = field(default_factory=dict)
+    positions: dict[tuple[str, InstrumentId], tuple[Any, ...]] = field(default_factory=dict)
     cash: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     ids: dict[tuple[str, str], tuple[Any, ...]] = field(default_factory=dict)
+    touched: dict[tuple[str, str], tuple[Order, int]] = field(default_factory=dict)
+
+    def seal(self) -> Batch:
+        """Build the order and id-map rows from the orders touched; return ``self``."""
+        for key, (order, seq) in self.touched.items():
+            self.orders[key] = _order_row(order, seq)
+            if order.broker_order_id is not None or order.exchange_order_id is not None:
+                self.ids[key] = (*key, order.broker_order_id, order.exchange_order_id)
+        self.touched.clear()
+        return self
 
     @classmethod
     def merge(cls, batches: list[Batch]) -> Batch:
-        """One batch holding all rows, in order."""
+        """One batch holding all (sealed) rows, in order."""
         if len(batches) == 1:
             return batches[0]
         out = cls()
@@ -49,19 +67,26 @@ class Batch:
         return out
 
 
+def _day(ts: datetime, iso: str) -> str:
+    if ts.utcoffset() == _CST_OFFSET:
+        return iso[:10]
+    return ts.astimezone(CST).date().isoformat()
+
+
 def _order_row(order: Order, seq: int) -> tuple[Any, ...]:
     spec = order.spec
     avg = order.avg_px
+    created = order.ts_created.isoformat()
     return (
         spec.account_id,
         spec.client_order_id,
-        order.ts_created.astimezone(CST).date().isoformat(),
+        _day(order.ts_created, created),
         str(spec.instrument_id),
-        spec.side.value,
+        spec.side,
         spec.qty,
-        spec.price_type.value,
+        spec.price_type,
         None if spec.price is None else str(spec.price),
-        order.status.value,
+        order.status,
         order.filled_qty,
         None if avg is None else str(avg),
         order.broker_order_id,
@@ -69,7 +94,7 @@ def _order_row(order: Order, seq: int) -> tuple[Any, ...]:
         spec.strategy_id,
         int(spec.external),
         ",".join(order.reasons),
-        order.ts_created.isoformat(),
+        created,
         order.ts_updated.isoformat(),
         seq,
     )
@@ -96,7 +121,7 @@ def _cash_row(cash: Cash, seq: int) -> tuple[Any, ...]:
 
 def prepare(batch: Batch, item: JournalItem, seq: int) -> None:
     """Add the rows for ``item`` (numbered ``seq``) to ``batch``."""
-    if isinstance(item, StateChange):
+    if type(item) is StateChange:
         event = item.event
         order = item.order
         position = item.ledger.position
@@ -104,26 +129,13 @@ def prepare(batch: Batch, item: JournalItem, seq: int) -> None:
         fee = item.ledger.fee
         duplicate = item.result is not None and item.result.duplicate
     else:
-        event, order, position, cash, fee, duplicate = item, None, None, None, None, False
-    ts = event.ts_event
-    day = ts.astimezone(CST).date().isoformat()
+        event, order, position, cash, fee, duplicate = item, None, None, None, None, False  # type: ignore[assignment]
+    payload, ts_iso = encode_parts(event)
+    day = _day(event.ts_event, ts_iso)
     coid = getattr(event, "client_order_id", None)
-    batch.events.append(
-        (
-            seq,
-            ts.isoformat(),
-            day,
-            event.account_id,
-            coid,
-            type(event).__name__,
-            encode_payload(event),
-        )
-    )
+    batch.events.append((seq, ts_iso, day, event.account_id, coid, type(event).__name__, payload))
     if order is not None:
-        key = (order.spec.account_id, order.spec.client_order_id)
-        batch.orders[key] = _order_row(order, seq)
-        if order.broker_order_id is not None or order.exchange_order_id is not None:
-            batch.ids[key] = (*key, order.broker_order_id, order.exchange_order_id)
+        batch.touched[(order.spec.account_id, order.spec.client_order_id)] = (order, seq)
     if type(event) is OrderFilled and not duplicate:
         batch.fills.append(
             (
@@ -132,16 +144,16 @@ def prepare(batch: Batch, item: JournalItem, seq: int) -> None:
                 event.trade_id,
                 day,
                 str(event.instrument_id),
-                event.side.value,
+                event.side,
                 event.last_qty,
                 str(event.last_px),
                 None if fee is None else str(fee),
-                ts.isoformat(),
+                ts_iso,
                 seq,
             )
         )
     if position is not None:
-        batch.positions[(position.account_id, str(position.instrument_id))] = _position_row(
+        batch.positions[(position.account_id, position.instrument_id)] = _position_row(
             position, seq
         )
     if cash is not None:

@@ -191,7 +191,7 @@ class Journal:
         for item in items:
             self._seq += 1
             prepare(batch, item, self._seq)
-        return batch, first, self._seq
+        return batch.seal(), first, self._seq
 
     def _write(self, batch: Batch) -> None:
         with self._lock:

@@ -168,8 +168,12 @@ class OrderBook:
                 f"event {type(event).__name__} for unknown order {event.client_order_id!r}",
                 context={"client_order_id": event.client_order_id, "account_id": key[0]},
             )
+        ids = (order.broker_order_id, order.exchange_order_id)
         result = order.apply(event)
-        if not result.duplicate:
+        if result.status_before is not result.status_after or ids != (
+            order.broker_order_id,
+            order.exchange_order_id,
+        ):
             self._reindex(key, order)
         return order, result
 

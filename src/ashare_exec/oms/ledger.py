@@ -69,7 +69,8 @@ class Ledger:
         self._freeze_price = freeze_price
         self._positions: dict[tuple[AccountId, InstrumentId], Position] = {}
         self._cash: dict[AccountId, Cash] = {}
-        self._freezes: dict[tuple[AccountId, ClientOrderId], int | Decimal] = {}
+        self._freezes: dict[tuple[AccountId, ClientOrderId], tuple[int, int | Decimal]] = {}
+        """Per working order: (leaves it was computed for, shares or cash frozen)."""
         self._day: dict[AccountId, date] = {}
 
     # --- queries ------------------------------------------------------------------
@@ -98,7 +99,7 @@ class Ledger:
 
     def order_freeze(self, account_id: AccountId, client_order_id: ClientOrderId) -> int | Decimal:
         """What the order currently freezes: shares for a sell, cash for a buy."""
-        return self._freezes.get((account_id, client_order_id), 0)
+        return self._freezes.get((account_id, client_order_id), (0, 0))[1]
 
     def trading_day(self, account_id: AccountId) -> date | None:
         """The last day rolled to, if any."""
@@ -179,8 +180,10 @@ class Ledger:
     def _refreeze(self, order: Order) -> bool:
         spec = order.spec
         fkey = (spec.account_id, spec.client_order_id)
-        old = self._freezes.get(fkey, 0)
+        old_leaves, old = self._freezes.get(fkey, (0, 0))
         leaves = order.leaves_qty
+        if leaves == old_leaves:
+            return False  # most events (acks, restatements) leave the freeze as it was
         new: int | Decimal
         if spec.side is Side.SELL:
             new = leaves
@@ -197,8 +200,8 @@ class Ledger:
             )
         if new == old:
             return False
-        if new:
-            self._freezes[fkey] = new
+        if leaves:
+            self._freezes[fkey] = (leaves, new)
         else:
             self._freezes.pop(fkey, None)
         delta = new - old
