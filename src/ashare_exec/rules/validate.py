@@ -30,7 +30,7 @@ from ashare_exec.rules.sessions import accepts_orders, allowed_price_types, phas
 __all__ = ["MESSAGES", "ValidationResult", "validate_order"]
 
 MESSAGES: dict[str, str] = {
-    "INVALID_REQUEST": "the order does not match the instrument",
+    "INVALID_REQUEST": "malformed order (wrong instrument or field type)",
     "SYMBOL_NOT_TRADABLE": "the instrument is not tradable (index or unsupported product)",
     "SYMBOL_SUSPENDED": "the instrument is suspended today",
     "PRICE_TYPE_NOT_SUPPORTED": "this order type is not offered for this exchange/board",
@@ -204,7 +204,14 @@ def validate_order(
     price = cmd.price
     protection = cmd.protection_price
     cage: tuple[Decimal | None, Decimal | None] | None = None
-    if pt is PriceType.LIMIT or pt is PriceType.AFTER_HOURS_FIXED:
+    wrong_types = [
+        name
+        for name, value in (("price", price), ("protection_price", protection))
+        if value is not None and not isinstance(value, Decimal)
+    ]
+    if wrong_types:
+        out.add("INVALID_REQUEST", f"{', '.join(wrong_types)} must be Decimal")
+    elif pt is PriceType.LIMIT or pt is PriceType.AFTER_HOURS_FIXED:
         if price is None:
             if pt is PriceType.LIMIT:
                 out.add("PRICE_REQUIRED")

@@ -209,3 +209,12 @@ def test_validate_order_when_price_not_finite_reports_not_positive() -> None:
     assert validate_order(cmd, inst("600000.SH"), None, at(CONT), CAL).reasons == (
         "PRICE_NOT_POSITIVE",
     )
+
+
+@pytest.mark.parametrize("field", ["price", "protection_price"])
+def test_validate_order_when_price_is_float_reports_invalid_request(field: str) -> None:
+    kwargs: dict[str, Any] = {field: 10.0}
+    cmd = replace(order("600000.SH"), **kwargs)
+    result = validate_order(cmd, inst("600000.SH"), None, at(CONT), CAL)
+    assert result.reasons == ("INVALID_REQUEST",)
+    assert field in result.messages[0]
