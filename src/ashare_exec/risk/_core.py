@@ -15,6 +15,7 @@ from ashare_exec.clock import CST
 from ashare_exec.model import Instrument, PriceType, Side, TradingState
 from ashare_exec.risk import codes
 from ashare_exec.risk.actions import RiskAlert
+from ashare_exec.risk.checks import Check
 from ashare_exec.risk.config import RiskConfig, RiskLimits
 from ashare_exec.risk.controls import AccountControls, DayStats
 from ashare_exec.risk.protections import OrderWatch, StopBook
@@ -66,6 +67,7 @@ class EngineCore:
         self.stops = StopBook()
         self._day_key: tuple[float, float, str] = (0.0, 0.0, "")
         self._date = date.min
+        self._chains: dict[frozenset[str], tuple[tuple[str, Check], ...]] = {}
         self._bands: dict[object, tuple[Instrument, PriceLimits]] = {}
         self._fee_rates: dict[tuple[object, ...], tuple[Decimal, Decimal, tuple[Decimal, ...]]] = {}
 

@@ -184,7 +184,12 @@ class RiskEngine(EngineCore):
         price = self._price(cmd, quote, band)
         notional = None if price is None else price * cmd.qty
         fees = Decimal(0)
-        if price is not None and cmd.side is Side.BUY and cmd.qty > 0:
+        if (
+            price is not None
+            and cmd.side is Side.BUY
+            and cmd.qty > 0
+            and "cash" not in limits.disabled_checks
+        ):
             fees = self._fees(inst, cmd.side, cmd.qty, price)
         dup_key = (cmd.instrument_id, cmd.side, cmd.price_type, cmd.price, cmd.qty)
         chase_key = (cmd.instrument_id, cmd.side)
@@ -220,10 +225,12 @@ class RiskEngine(EngineCore):
         )
         reasons: list[str] = []
         messages: list[str] = []
-        disabled = limits.disabled_checks
-        for name, check in CHECKS:
-            if name in disabled:
-                continue
+        chain = self._chains.get(limits.disabled_checks)
+        if chain is None:
+            disabled = limits.disabled_checks
+            chain = tuple((n, c) for n, c in CHECKS if n not in disabled)
+            self._chains[limits.disabled_checks] = chain
+        for name, check in chain:
             try:
                 r = check(ctx)
             except Exception as e:
