@@ -272,7 +272,12 @@ def xshg_holidays() -> tuple[frozenset[date], date]:
 
     Cached: the package's data is fixed for the life of the process.
     """
-    import exchange_calendars as xcals
+    try:
+        import exchange_calendars as xcals
+    except ImportError as e:  # a declared dependency; a broken install deserves a clear word
+        raise ConfigError(
+            f"exchange_calendars is not importable ({e}); reinstall ashare-exec"
+        ) from e
 
     cal = xcals.get_calendar("XSHG", start="1991-01-01")
     first: date = cal.first_session.date()

@@ -193,3 +193,17 @@ def test_load_holidays_file_when_line_bad_names_file_and_line(tmp_path: Path, ba
 def test_load_calendar_when_file_missing_raises_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read holidays file"):
         load_calendar(tmp_path / "missing.txt")
+
+
+def test_xshg_holidays_when_package_missing_raises_config_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    xshg_holidays.cache_clear()
+    monkeypatch.setitem(sys.modules, "exchange_calendars", None)
+    try:
+        with pytest.raises(ConfigError, match="exchange_calendars is not importable"):
+            xshg_holidays()
+    finally:
+        xshg_holidays.cache_clear()
