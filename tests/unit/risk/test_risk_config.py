@@ -93,3 +93,37 @@ def test_update_limits_when_invalid_raises_and_changes_nothing() -> None:
         e.update_limits("a1", {"max_order_qty": 5, "bogus": 1}, "ops", now=T0)
 
     assert e.limits_for("a1").max_order_qty == 1_000_000
+
+
+def test_config_when_loaded_from_toml_example_validates() -> None:
+    import tomllib
+
+    text = """
+[risk]
+max_order_notional = "2000000"
+max_msgs_per_second = 20
+global_max_msgs_per_second = 50
+max_price_deviation = "0.05"
+blacklist = ["600000.SH"]
+order_ttl_s = 120
+
+[risk.accounts.acc1]
+max_position_pct = "0.2"
+daily_loss_limit = "50000"
+disabled_checks = ["duplicate"]
+"""
+    cfg = RiskConfig.from_dict(tomllib.loads(text)["risk"])
+
+    acc1 = cfg.limits_for("acc1")
+    assert acc1.max_order_notional == Decimal(2_000_000)
+    assert acc1.order_ttl_s == 120.0
+    assert acc1.daily_loss_limit == Decimal(50_000)
+    assert not acc1.check_enabled("duplicate")
+    assert cfg.limits_for("acc2").check_enabled("duplicate")
+
+
+def test_risk_package_all_when_imported_names_are_unique_and_exist() -> None:
+    import ashare_exec.risk as risk
+
+    assert len(set(risk.__all__)) == len(risk.__all__)
+    assert all(hasattr(risk, name) for name in risk.__all__)
