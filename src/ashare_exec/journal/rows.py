@@ -18,9 +18,49 @@ from ashare_exec.model.order import Order
 from ashare_exec.model.portfolio import Cash, Position
 from ashare_exec.oms.state import StateChange
 
-__all__ = ["Batch", "JournalItem", "prepare"]
+__all__ = [
+    "SQL_CASH",
+    "SQL_EVENT",
+    "SQL_FILL",
+    "SQL_IDMAP",
+    "SQL_ORDER",
+    "SQL_POSITION",
+    "Batch",
+    "JournalItem",
+    "prepare",
+]
 
 _CST_OFFSET = timedelta(hours=8)
+
+# Column order matches the row tuples built below.
+SQL_EVENT = (
+    "INSERT INTO events(seq, ts, day, account, client_order_id, type, payload) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+SQL_ORDER = (
+    "INSERT OR REPLACE INTO orders(account, client_order_id, day, instrument, side, qty, "
+    "price_type, price, status, filled_qty, avg_px, broker_order_id, exchange_order_id, "
+    "strategy_id, external, reasons, ts_created, ts_updated, last_seq) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+SQL_FILL = (
+    "INSERT OR IGNORE INTO fills(account, client_order_id, trade_id, day, instrument, side, "
+    "qty, px, fee, ts, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+SQL_POSITION = (
+    "INSERT OR REPLACE INTO positions(account, instrument, total, sellable, frozen, "
+    "bought_today, avg_cost, realised_pnl, fees, last_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+SQL_CASH = (
+    "INSERT OR REPLACE INTO cash(account, available, frozen, fees_paid, last_seq) "
+    "VALUES (?, ?, ?, ?, ?)"
+)
+SQL_IDMAP = (
+    "INSERT INTO id_map(account, client_order_id, broker_order_id, exchange_order_id) "
+    "VALUES (?, ?, ?, ?) ON CONFLICT(account, client_order_id) DO UPDATE SET "
+    "broker_order_id = COALESCE(excluded.broker_order_id, broker_order_id), "
+    "exchange_order_id = COALESCE(excluded.exchange_order_id, exchange_order_id)"
+)
 
 JournalItem = StateChange | OrderEvent | JournalEvent
 """What the journal accepts: a bare event, or a state change (event + projections)."""

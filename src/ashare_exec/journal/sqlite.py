@@ -27,7 +27,17 @@ from typing import Any
 
 from ashare_exec.errors import JournalError
 from ashare_exec.journal.codec import JournalEvent, decode_event
-from ashare_exec.journal.rows import Batch, JournalItem, prepare
+from ashare_exec.journal.rows import (
+    SQL_CASH,
+    SQL_EVENT,
+    SQL_FILL,
+    SQL_IDMAP,
+    SQL_ORDER,
+    SQL_POSITION,
+    Batch,
+    JournalItem,
+    prepare,
+)
 from ashare_exec.journal.schema import MIGRATIONS, Migration, migrate
 
 __all__ = ["Durability", "Journal"]
@@ -38,36 +48,6 @@ class Durability(StrEnum):
 
     DURABLE = "durable"
     FAST = "fast"
-
-
-_SQL_EVENT = (
-    "INSERT INTO events(seq, ts, day, account, client_order_id, type, payload) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?)"
-)
-_SQL_ORDER = (
-    "INSERT OR REPLACE INTO orders(account, client_order_id, day, instrument, side, qty, "
-    "price_type, price, status, filled_qty, avg_px, broker_order_id, exchange_order_id, "
-    "strategy_id, external, reasons, ts_created, ts_updated, last_seq) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_SQL_FILL = (
-    "INSERT OR IGNORE INTO fills(account, client_order_id, trade_id, day, instrument, side, "
-    "qty, px, fee, ts, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_SQL_POSITION = (
-    "INSERT OR REPLACE INTO positions(account, instrument, total, sellable, frozen, "
-    "bought_today, avg_cost, realised_pnl, fees, last_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_SQL_CASH = (
-    "INSERT OR REPLACE INTO cash(account, available, frozen, fees_paid, last_seq) "
-    "VALUES (?, ?, ?, ?, ?)"
-)
-_SQL_IDMAP = (
-    "INSERT INTO id_map(account, client_order_id, broker_order_id, exchange_order_id) "
-    "VALUES (?, ?, ?, ?) ON CONFLICT(account, client_order_id) DO UPDATE SET "
-    "broker_order_id = COALESCE(excluded.broker_order_id, broker_order_id), "
-    "exchange_order_id = COALESCE(excluded.exchange_order_id, exchange_order_id)"
-)
 
 
 class Journal:
@@ -200,17 +180,17 @@ class Journal:
             conn = self._conn
             try:
                 conn.execute("BEGIN")
-                conn.executemany(_SQL_EVENT, batch.events)
+                conn.executemany(SQL_EVENT, batch.events)
                 if batch.orders:
-                    conn.executemany(_SQL_ORDER, batch.orders.values())
+                    conn.executemany(SQL_ORDER, batch.orders.values())
                 if batch.fills:
-                    conn.executemany(_SQL_FILL, batch.fills)
+                    conn.executemany(SQL_FILL, batch.fills)
                 if batch.positions:
-                    conn.executemany(_SQL_POSITION, batch.positions.values())
+                    conn.executemany(SQL_POSITION, batch.positions.values())
                 if batch.cash:
-                    conn.executemany(_SQL_CASH, batch.cash.values())
+                    conn.executemany(SQL_CASH, batch.cash.values())
                 if batch.ids:
-                    conn.executemany(_SQL_IDMAP, batch.ids.values())
+                    conn.executemany(SQL_IDMAP, batch.ids.values())
                 conn.execute("COMMIT")
             except sqlite3.Error as e:
                 with contextlib.suppress(sqlite3.Error):
