@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from risk_helpers import IID, T0, engine, inst, order, quote
 
-from ashare_exec.model import Board, Side
+from ashare_exec.model import Board, InstrumentId, Quote, Side
 from ashare_exec.risk import CancelOrderAction, InMemoryAccount, PositionView, protective_sell_qty
 
 DAY = date(2026, 11, 25)
@@ -158,3 +158,38 @@ def test_explicit_stop_when_position_flat_is_kept() -> None:
     e.on_quote(quote(last="10.00"), inst(), {"acc1": InMemoryAccount()}, T0)
 
     assert e.stops.stops[("acc1", "600000.SH")].stop_loss == Decimal("9")
+
+
+@pytest.mark.parametrize(
+    ("board", "held", "sellable", "last", "bid"),
+    [
+        (Board.MAIN, 1050, 1050, "9.40", "9.39"),
+        (Board.MAIN, 1000, 550, "9.05", "9.04"),  # near limit-down
+        (Board.STAR, 350, 350, "9.40", "9.39"),
+        (Board.STAR, 150, 150, "9.40", "9.39"),  # whole odd holding below 200
+    ],
+)
+def test_stop_loss_protective_order_when_checked_passes_exchange_rules_and_risk(
+    board: Board, held: int, sellable: int, last: str, bid: str
+) -> None:
+    code = "688001.SH" if board is Board.STAR else "600000.SH"
+    iid = InstrumentId.parse(code)
+    instrument = inst(board=board, instrument_id=iid)
+    acc = InMemoryAccount(marks={iid: Decimal(last)})
+    acc.set_position(iid, held, sellable=sellable, avg_cost=Decimal("10.00"))
+    e = engine(stop_slippage_pct="0.03")
+    e.stops.set_stop("acc1", code, stop_loss=Decimal("9.50"))
+    q = Quote(
+        instrument_id=iid,
+        last=Decimal(last),
+        bid_prices=(Decimal(bid),),
+        bid_sizes=(100,),
+        ask_prices=(Decimal(last),),
+        ask_sizes=(100,),
+    )
+
+    (act,) = e.on_quote(q, instrument, {"acc1": acc}, T0).actions
+    d = e.check_order(act.cmd, instrument, q, acc, T0)  # type: ignore[union-attr]
+
+    assert d.allowed, d.reasons
+    assert act.cmd.qty <= sellable  # type: ignore[union-attr]
