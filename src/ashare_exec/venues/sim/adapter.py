@@ -199,9 +199,8 @@ class SimVenue(VenueAdapter):
     def _up(self, how: str) -> None:
         self._connected = True
         self._epoch += 1
-        self._emit(
-            [], pre=[VenueConnected(venue=self.name, ts_event=self.clock.now(), session=how)]
-        )
+        # connectivity events come from the adapter itself, not over the link: never lost
+        self._deliver_now(VenueConnected(venue=self.name, ts_event=self.clock.now(), session=how))
 
     def _require(self) -> None:
         if not self._connected:
@@ -218,12 +217,12 @@ class SimVenue(VenueAdapter):
     def _deliver_now(self, report: VenueReport) -> None:
         asyncio.get_running_loop().call_soon(self._deliver, report, None)
 
-    def _emit(self, reports: list[VenueReport], pre: list[VenueReport] | None = None) -> None:
+    def _emit(self, reports: list[VenueReport]) -> None:
         """Schedule delivery (state is already committed by the exchange)."""
         if not self._connected:
             return  # lost on a dead link; the engine reconciles by query
         loop = asyncio.get_running_loop()
-        shaped = (pre or []) + self.faults.shape(reports)
+        shaped = self.faults.shape(reports)
         instant = self.exchange.config.faults.latency is LatencyKind.NONE
         for r in shaped:
             if instant:
