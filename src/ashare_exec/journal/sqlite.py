@@ -267,20 +267,28 @@ class Journal:
                 raise JournalError(f"journal {self.path} read failed: {e}") from e
 
     def iter_events(
-        self, from_seq: int = 0, *, day: str | None = None
+        self, from_seq: int = 0, *, day: str | None = None, chunk: int = 10_000
     ) -> Iterator[tuple[int, JournalEvent]]:
         """Yield ``(seq, event)`` in sequence order, from ``from_seq`` (exclusive).
+
+        Reads in chunks, so a long journal is never loaded at once.
 
         Raises:
             JournalError: a stored event does not decode (corrupt journal).
         """
         sql = "SELECT seq, type, payload FROM events WHERE seq > ?"
-        params: list[Any] = [from_seq]
         if day is not None:
             sql += " AND day = ?"
-            params.append(day)
-        for seq, type_name, payload in self._query(sql + " ORDER BY seq", params):
-            yield seq, decode_event(type_name, payload)
+        sql += " ORDER BY seq LIMIT ?"
+        last = from_seq
+        while True:
+            params: tuple[Any, ...] = (last, day, chunk) if day is not None else (last, chunk)
+            rows = self._query(sql, params)
+            for seq, type_name, payload in rows:
+                yield seq, decode_event(type_name, payload)
+            if len(rows) < chunk:
+                return
+            last = rows[-1][0]
 
     def raw_events(self, day: str | None = None) -> list[tuple[Any, ...]]:
         """Stored event rows ``(seq, ts, day, account, client_order_id, type, payload)``."""

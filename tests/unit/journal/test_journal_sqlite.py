@@ -33,6 +33,19 @@ def test_append_when_bare_event_is_read_back_in_order(journal: Journal) -> None:
     assert journal.last_seq == 2
 
 
+@pytest.mark.parametrize("chunk", [1, 2, 5, 100])
+def test_iter_events_when_read_in_chunks_yields_each_event_once(
+    journal: Journal, chunk: int
+) -> None:
+    journal.append_many([st.submitted(f"C{i}", at=i * 86400 // 3) for i in range(5)])
+
+    seqs = [seq for seq, _e in journal.iter_events(chunk=chunk)]
+    day_one = [seq for seq, _e in journal.iter_events(day="2026-11-25", chunk=chunk)]
+
+    assert seqs == [1, 2, 3, 4, 5]
+    assert day_one == [1, 2]  # at 0 s and 8 h; the third is past midnight CST
+
+
 def test_append_when_state_change_updates_projections_in_same_transaction(journal: Journal) -> None:
     state = new_state()
     events: list[OrderEvent] = [

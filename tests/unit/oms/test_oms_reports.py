@@ -204,11 +204,15 @@ _REPORTS: list[OrderEvent] = [
 
 
 @given(
-    hs.lists(hs.sampled_from(_REPORTS), min_size=len(_REPORTS), max_size=12).filter(
-        lambda xs: all(r in xs for r in _REPORTS)
-    )
+    hs.permutations(_REPORTS),
+    hs.lists(hs.tuples(hs.sampled_from(_REPORTS), hs.integers(0, 20)), max_size=6),
 )
-def test_reports_when_duplicated_and_reordered_end_in_same_state(events: list[OrderEvent]) -> None:
+def test_reports_when_duplicated_and_reordered_end_in_same_state(
+    permutation: list[OrderEvent], duplicates: list[tuple[OrderEvent, int]]
+) -> None:
+    events = list(permutation)
+    for event, where in duplicates:
+        events.insert(where % (len(events) + 1), event)
     state = state_with(st.submitted())
 
     for e in events:
