@@ -38,6 +38,8 @@ class EmuOrder:
     strategy_name: str
     remark: str
     order_time: int
+    key: str = ""
+    """Stable internal id (the simulator's client order id); survives renumbering."""
     order_sysid: str = ""
     traded_volume: int = 0
     traded_amount: Decimal = Decimal(0)
