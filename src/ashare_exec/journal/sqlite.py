@@ -6,8 +6,8 @@ Durability modes:
   :meth:`Journal.append_async` calls share one commit (group commit): while one batch is
   being written in the journal's writer thread, new appends queue up and go together in
   the next transaction.
-* ``fast``: ``synchronous=OFF``; a crash of the machine (not of the process) may lose the
-  last commits.
+* ``fast``: ``synchronous=NORMAL`` (WAL): no disk flush per commit; a process crash loses
+  nothing, a power loss may lose the last commits but never corrupts the file.
 
 Any SQLite failure becomes a :class:`~ashare_exec.errors.JournalError` and the journal
 refuses every later write: the engine must halt trading rather than trade blind.
@@ -107,7 +107,7 @@ class Journal:
             conn.execute(
                 "PRAGMA synchronous=FULL"
                 if mode is Durability.DURABLE
-                else "PRAGMA synchronous=OFF"
+                else "PRAGMA synchronous=NORMAL"
             )
             status = conn.execute("PRAGMA quick_check").fetchone()
             if status is None or status[0] != "ok":

@@ -30,7 +30,13 @@ from ashare_exec.model.events import (
     OrderUnknown,
 )
 from ashare_exec.model.fsm import RESTATE_TRIGGERS, TRANSITIONS, Trigger, next_status
-from ashare_exec.model.identifiers import BrokerOrderId, ExchangeOrderId, TradeId
+from ashare_exec.model.identifiers import (
+    AccountId,
+    BrokerOrderId,
+    ClientOrderId,
+    ExchangeOrderId,
+    TradeId,
+)
 
 __all__ = ["ApplyOutcome", "ApplyResult", "Fill", "Order", "OrderLogEntry"]
 
@@ -163,12 +169,12 @@ class Order:
     # --- derived values -------------------------------------------------------------
 
     @property
-    def account_id(self) -> str:
+    def account_id(self) -> AccountId:
         """The account the order belongs to."""
         return self.spec.account_id
 
     @property
-    def client_order_id(self) -> str:
+    def client_order_id(self) -> ClientOrderId:
         """The idempotency key."""
         return self.spec.client_order_id
 

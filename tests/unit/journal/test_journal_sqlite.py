@@ -82,7 +82,7 @@ def test_append_when_duplicate_fill_change_writes_no_second_fill_row(journal: Jo
     assert len(journal.rows("fills")) == 1
 
 
-@pytest.mark.parametrize(("mode", "level"), [(Durability.DURABLE, 2), (Durability.FAST, 0)])
+@pytest.mark.parametrize(("mode", "level"), [(Durability.DURABLE, 2), (Durability.FAST, 1)])
 def test_open_when_durability_given_sets_wal_and_synchronous(
     tmp_path: Path, mode: Durability, level: int
 ) -> None:
