@@ -206,3 +206,30 @@ def test_snapshot_when_replayed_as_events_gives_same_ledger() -> None:
         replayed.apply(c)
 
     assert replayed.ledger.positions() == live.ledger.positions()
+
+
+def test_market_buy_when_no_price_freezes_at_injected_freeze_price() -> None:
+    ledger = Ledger(fee, freeze_price=lambda _spec: D("11.00"))
+    state = OmsState(OrderBook(), ledger)
+
+    run(state, st.submitted(price=None, qty=100))
+
+    assert ledger.cash(st.ACC).frozen == D("1100") + D("1.10")
+
+
+def test_market_buy_when_no_price_and_no_freeze_price_freezes_nothing() -> None:
+    state = OmsState(OrderBook(), Ledger(fee))
+
+    run(state, st.submitted(price=None, qty=100))
+
+    assert state.ledger.cash(st.ACC).frozen == 0
+
+
+def test_partial_fill_when_leaves_shrink_recomputes_buy_freeze_with_fee() -> None:
+    state = make_state()
+    run(state, st.submitted(qty=1000, price="10.00"))
+
+    run(state, st.filled(trade="T1", qty=300, px="10.00", fee="0"))
+
+    assert state.ledger.order_freeze(st.ACC, st.ClientOrderId("C1")) == D("7007.00")
+    assert state.ledger.cash(st.ACC).frozen == D("7007.00")
