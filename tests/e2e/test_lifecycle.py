@@ -118,7 +118,7 @@ def test_graceful_shutdown_settles_in_flight_orders_and_exits_zero(tmp_path: Pat
     low = _low_price(svc)
     with svc.client() as c:
         for i in range(5):
-            c.submit("paper", "600000.SH", "BUY", 100, low, client_order_id=f"gs-{i}")
+            c.submit("paper", "600000.SH", "BUY", 100 * (i + 1), low, client_order_id=f"gs-{i}")
     assert svc.stop(signal.SIGINT) == 0
     assert "stopped cleanly" in svc.log()
     svc2 = start_service(folder)

@@ -87,7 +87,7 @@ def test_cancel_all_cancels_every_working_order(service: Service) -> None:
         q = c.quote("600000.SH")
         low = Decimal(q["bids"][0][0]) - Decimal("0.05")
         for i in range(3):
-            c.submit("paper", "600000.SH", "BUY", 100, low, client_order_id=f"ca-{i}")
+            c.submit("paper", "600000.SH", "BUY", 100 * (i + 1), low, client_order_id=f"ca-{i}")
         ids = c.cancel_all("paper")
         assert sorted(ids) == ["ca-0", "ca-1", "ca-2"]
         deadline = time.monotonic() + 10

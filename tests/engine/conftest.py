@@ -21,6 +21,7 @@ from ashare_exec.model import AccountId, CashReport
 from ashare_exec.oms.idempotency import ClientOrderIdMinter
 from ashare_exec.oms.state import OmsState
 from ashare_exec.refdata import load_calendar, load_instruments, sample_instruments_path
+from ashare_exec.risk.engine import RiskEngine
 from ashare_exec.rules import FeeSchedule, TradingCalendar, estimate_fees
 
 ACC = AccountId("acc")
@@ -59,7 +60,8 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     journal = Journal.open(tmp_path / "journal.sqlite3", durability="fast")
     venue = ScriptedVenue(clock, (ACC,))
     views = {ACC: OmsAccountView(state, ACC, instruments, lambda _i: None)}
-    pretrade = RulesAndRisk(calendar(), None, views)
+    risk = RiskEngine(calendar=calendar(), fee_schedule=schedule)
+    pretrade = RulesAndRisk(calendar(), risk, views, instruments)
     alerts: list[Any] = []
     reconciles: list[Any] = []
     published: list[Any] = []

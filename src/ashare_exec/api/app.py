@@ -129,9 +129,10 @@ def create_app(service: ExecutionService, auth: Authenticator, *, max_body: int 
     async def submit_order(body: OrderIn, request: Request) -> Any:
         """Submit one order. A risk denial answers 201 with ``status: DENIED`` and its reasons;
         resubmitting the same ``client_order_id`` with the same content returns the order."""
-        principal(request).require("trade", body.account_id)
+        p = principal(request)
+        p.require("trade", body.account_id)
         t0 = time.perf_counter()
-        view = await engine.submit(body)
+        view = await engine.submit(body, actor=p.name)
         engine.observe_api("submit", time.perf_counter() - t0)
         return view
 
@@ -141,7 +142,7 @@ def create_app(service: ExecutionService, auth: Authenticator, *, max_body: int 
         p = principal(request)
         for o in body.orders:
             p.require("trade", o.account_id)
-        return {"results": await engine.submit_batch(body.orders)}
+        return {"results": await engine.submit_batch(body.orders, actor=p.name)}
 
     @app.post("/v1/orders/validate", tags=["orders"])
     async def validate_order(body: OrderIn, request: Request) -> Any:
@@ -158,8 +159,9 @@ def create_app(service: ExecutionService, auth: Authenticator, *, max_body: int 
     @app.post("/v1/orders/{account_id}/{client_order_id}/cancel", tags=["orders"])
     async def cancel_order(account_id: str, client_order_id: str, request: Request) -> Any:
         """Cancel one order by its client order id."""
-        principal(request).require("trade", account_id)
-        return await engine.cancel(account_id, client_order_id)
+        p = principal(request)
+        p.require("trade", account_id)
+        return await engine.cancel(account_id, client_order_id, actor=p.name)
 
     @app.get("/v1/orders", tags=["orders"])
     async def list_orders(
@@ -215,6 +217,18 @@ def create_app(service: ExecutionService, auth: Authenticator, *, max_body: int 
         """Trading states, limits and in-trade counters."""
         principal(request).require("read")
         return engine.risk_view()
+
+    @app.get("/v1/risk/evidence", tags=["risk"])
+    async def evidence(
+        request: Request, account_id: str, day: str | None = None, format: str = "json"
+    ) -> Any:
+        """Programmatic-trading evidence pack (max orders+cancels per second, daily counts,
+        cancel ratio, thresholds, every control that fired) as JSON or CSV."""
+        principal(request).require("read", account_id)
+        pack = engine.evidence(account_id, day)
+        if format == "csv":
+            return Response(pack.to_csv(), media_type="text/csv")
+        return pack.to_dict()
 
     @app.post("/v1/risk/trading-state", tags=["risk"])
     async def set_trading_state(body: TradingStateIn, request: Request) -> Any:

@@ -143,6 +143,20 @@ def _status(c: Client, args: argparse.Namespace) -> int:
     return 0
 
 
+@_run
+def _evidence(c: Client, args: argparse.Namespace) -> int:
+    data = c.evidence(args.account, args.day, "csv" if args.csv else "json")
+    if args.output:
+        text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, indent=2)
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"written to {args.output}")
+    elif isinstance(data, str):
+        print(data, end="")
+    else:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    return 0
+
+
 def _state(state: str) -> Any:
     @_run
     def handler(c: Client, args: argparse.Namespace) -> int:
@@ -210,6 +224,14 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser("status", help="service status")
     _common(p)
     p.set_defaults(handler=_status)
+
+    p = sub.add_parser("evidence", help="programmatic-trading evidence pack (JSON or CSV)")
+    p.add_argument("--account", default="paper")
+    p.add_argument("--day", default=None, help="YYYY-MM-DD (default: today)")
+    p.add_argument("--csv", action="store_true", help="CSV instead of JSON")
+    p.add_argument("--output", "-o", default=None, help="write to this file")
+    _common(p)
+    p.set_defaults(handler=_evidence)
 
     for name, state, text in (
         ("halt", "HALTED", "halt trading (kill switch)"),

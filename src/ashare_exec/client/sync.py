@@ -162,6 +162,17 @@ class Client:
         result: dict[str, Any] = self.request("GET", f"/v1/quotes/{symbol}")
         return result
 
+    def evidence(self, account: str, day: str | None = None, fmt: str = "json") -> Any:
+        """The programmatic-trading evidence pack (dict, or CSV text with ``fmt="csv"``)."""
+        params = {"account_id": account, "format": fmt}
+        if day:
+            params["day"] = day
+        if fmt == "csv":
+            r = self._http.get("/v1/risk/evidence", params=params)
+            raise_for_error(r.status_code, r.json() if r.status_code >= 400 else None)
+            return r.text
+        return self.request("GET", "/v1/risk/evidence", params=params)
+
     def status(self) -> dict[str, Any]:
         """Service status: readiness, venues, clock, trading states."""
         result: dict[str, Any] = self.request("GET", "/v1/status")

@@ -78,6 +78,10 @@ class OmsAccountView:
             )
         return out
 
+    def held_instruments(self) -> list[InstrumentId]:
+        """Instruments with a non-zero holding."""
+        return [p.instrument_id for p in self._state.ledger.positions(self._account) if p.total]
+
     def open_order_count(self) -> int:
         """How many orders are working."""
         return len(self._state.book.open_orders(self._account))

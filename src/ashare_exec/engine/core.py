@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -24,6 +25,7 @@ from typing import Any, Protocol
 
 from ashare_exec.clock import Clock
 from ashare_exec.errors import (
+    BrokerError,
     BrokerRejected,
     BrokerTimeout,
     BrokerUnavailable,
@@ -60,6 +62,7 @@ from ashare_exec.model import (
 )
 from ashare_exec.model.order import Order
 from ashare_exec.model.portfolio import LedgerEvent
+from ashare_exec.observability.alerts import JournalFailed
 from ashare_exec.oms.idempotency import ClientOrderIdMinter, check_submit
 from ashare_exec.oms.reports import plan_status_report
 from ashare_exec.oms.state import OmsState, StateChange
@@ -101,7 +104,7 @@ class PreTrade(Protocol):
         """Decide on one order; never raises for business input."""
         ...
 
-    def on_cancel(self, account_id: AccountId, now: datetime) -> None:
+    def on_cancel(self, order: Order, now: datetime) -> None:
         """Count a cancel request (cancels are never blocked by risk)."""
         ...
 
@@ -171,6 +174,10 @@ class ExecutionCore:
         self._consumer: asyncio.Task[None] | None = None
         self._venue_up: dict[str, bool] = {}
         self.on_venue_connected: Callable[[str], None] = lambda _: None
+        self.on_sent: Callable[[str, OrderSpec, float, str | None], None] = lambda *_: None
+        """Called after each venue request: (action, spec, seconds, error code or None)."""
+        self.on_signal: Callable[[object], None] = lambda _: None
+        """Connectivity, account-status, journal and reconciliation signals (for alerts)."""
 
     # ---- lifecycle ----------------------------------------------------------------------
 
@@ -286,8 +293,20 @@ class ExecutionCore:
 
     async def _send(self, rt: AccountRuntime, order: Order) -> None:
         spec = order.spec
+        t0 = time.perf_counter()
         try:
             await rt.venue.submit(spec)
+        except BrokerError as e:
+            self.on_sent("send", spec, time.perf_counter() - t0, e.code)
+            await self._send_failed(order, e)
+            return
+        self.on_sent("send", spec, time.perf_counter() - t0, None)
+        self._arm_inflight(rt, order.spec.client_order_id)
+
+    async def _send_failed(self, order: Order, error: BrokerError) -> None:
+        spec = order.spec
+        try:
+            raise error
         except BrokerUnavailable as e:
             await self._commit(
                 OrderRejected(
@@ -312,8 +331,8 @@ class ExecutionCore:
             return
         except BrokerTimeout as e:
             await self._mark_unknown(order, f"submit timed out: {e.message}")
-            return
-        self._arm_inflight(rt, order.spec.client_order_id)
+        except BrokerError as e:
+            await self._mark_unknown(order, f"venue error: {e.message}")
 
     def _arm_inflight(self, rt: AccountRuntime, coid: ClientOrderId) -> None:
         loop = asyncio.get_running_loop()
@@ -387,15 +406,17 @@ class ExecutionCore:
         if not rt.venue.is_connected:
             raise BrokerUnavailable(f"venue {rt.venue.name} is disconnected")
         now = self.clock.now()
-        self.pretrade.on_cancel(rt.account_id, now)
+        self.pretrade.on_cancel(order, now)
         await self._commit(
             OrderPendingCancel(
                 account_id=rt.account_id, client_order_id=order.spec.client_order_id, ts_event=now
             )
         )
+        t0 = time.perf_counter()
         try:
             await rt.venue.cancel(rt.account_id, order.spec.client_order_id, order.broker_order_id)
-        except (BrokerUnavailable, BrokerRejected, BrokerTimeout) as e:
+        except BrokerError as e:
+            self.on_sent("cancel", order.spec, time.perf_counter() - t0, e.code)
             await self._commit(
                 OrderCancelRejected(
                     account_id=rt.account_id,
@@ -406,6 +427,7 @@ class ExecutionCore:
                 )
             )
             raise
+        self.on_sent("cancel", order.spec, time.perf_counter() - t0, None)
         self._arm_inflight(rt, order.spec.client_order_id)
         return order
 
@@ -442,6 +464,8 @@ class ExecutionCore:
                     self._reports.task_done()
 
     def _handle(self, report: VenueReport) -> list[StateChange]:
+        if isinstance(report, VenueConnected | VenueDisconnected | AccountStatusChanged):
+            self.on_signal(report)
         if isinstance(report, VenueConnected):
             self._venue_up[report.venue] = True
             self.on_venue_connected(report.venue)
@@ -568,6 +592,7 @@ class ExecutionCore:
         """Stop taking orders: never trade blind when the journal cannot record."""
         self.accepting = False
         self.refusal_code = "TRADING_HALTED"
+        self.on_signal(JournalFailed(message=str(e), ts_event=self.clock.now()))
         self._alert("critical", "JOURNAL_ERROR", f"journal failed; trading halted: {e}", {})
 
     def _after(self, change: StateChange) -> None:

@@ -15,11 +15,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from prometheus_client import CONTENT_TYPE_LATEST
+
 from ashare_exec.clock import Clock
 from ashare_exec.config import GatewayConfig
 from ashare_exec.engine.account_view import OmsAccountView
 from ashare_exec.engine.bus import EventBus
 from ashare_exec.engine.core import AccountRuntime, ExecutionCore
+from ashare_exec.engine.observe import Observer, inflight_orders
 from ashare_exec.engine.pretrade import RulesAndRisk
 from ashare_exec.engine.reconciler import Reconciler
 from ashare_exec.engine.scheduler import SessionScheduler
@@ -29,8 +32,11 @@ from ashare_exec.journal.archive import archive_day
 from ashare_exec.journal.recovery import replay
 from ashare_exec.journal.sqlite import Journal
 from ashare_exec.model import AccountId, Instrument, InstrumentId, OrderSpec, Quote, Side
+from ashare_exec.observability.alerts import Alert
 from ashare_exec.oms.idempotency import ClientOrderIdMinter
 from ashare_exec.refdata import load_calendar, load_instruments, sample_instruments_path
+from ashare_exec.risk.config import RiskConfig
+from ashare_exec.risk.engine import RiskEngine
 from ashare_exec.rules import FeeSchedule, estimate_fees, price_limits, sellable_same_day
 from ashare_exec.venues.base import VenueAdapter
 
@@ -161,11 +167,16 @@ def build_service(config: GatewayConfig, clock: Clock) -> ExecutionService:
         runtimes[acct] = AccountRuntime(acct, venue, minter)
 
     views = {acct: OmsAccountView(state, acct, instruments, quotes) for acct in runtimes}
-    risk = _build_risk(config, calendar, instruments)
+    risk = RiskEngine(
+        RiskConfig.from_dict(dict(config.risk), source=f"{config.source}: risk"),
+        calendar=calendar,
+        fee_schedule=schedule,
+    )
     pretrade = RulesAndRisk(
         calendar,
         risk,
         views,
+        instruments,
         load_state=journal.get_state,
         save_state=journal.set_state,
     )
@@ -194,7 +205,24 @@ def build_service(config: GatewayConfig, clock: Clock) -> ExecutionService:
             log.exception("archive of %s failed", d)
             return None
 
-    hooks = ServiceHooks()
+    observer = Observer(
+        clock, Path(config.log_dir), config.alerts, publish_alert=lambda a: _publish_alert(bus, a)
+    )
+    observer.inflight = lambda: inflight_orders(state.book.open_orders())
+    observer.venue_of = lambda a: runtimes[AccountId(a)].venue.name if a in runtimes else "?"
+    core.on_sent = observer.on_sent
+    core.on_signal = observer.on_signal
+    hooks = ServiceHooks(
+        on_change=observer.on_change,
+        on_alert=observer.on_alert,
+        on_audit=observer.audit,
+        on_api_latency=observer.on_api,
+        metrics_exposition=lambda: (observer.metrics.render(), CONTENT_TYPE_LATEST),
+        alerts_to_stream=False,
+        periodic=observer.run,
+        aclose=observer.aclose,
+        on_end_of_day=lambda d: observer.seal_day(d, data_dir / "archive" / d.isoformat()),
+    )
     service = ExecutionService(
         config=config,
         clock=clock,
@@ -224,7 +252,13 @@ def build_service(config: GatewayConfig, clock: Clock) -> ExecutionService:
         clock.now().date()
     )
     service.hooks.extra_status["recovered_events"] = lambda: recovered.events
+    service.observer = observer
     return service
+
+
+def _publish_alert(bus: EventBus, alert: Alert) -> None:
+    data = alert.to_dict()
+    bus.publish("alert", alert.ts.isoformat(), data, alert.account)
 
 
 def _dataclass_from(cls: Any, raw: Any, where: str) -> Any:
@@ -268,12 +302,6 @@ def _sim_quotes(sim: Any, clock: Clock) -> Callable[[InstrumentId], Quote | None
         return q
 
     return quote
-
-
-def _build_risk(config: GatewayConfig, calendar: Any, instruments: Any) -> Any | None:
-    # The risk engine is wired in by issue 5; until then the exchange rules and the
-    # kill switch of RulesAndRisk apply.
-    return None
 
 
 def _build_external(

@@ -1,33 +1,47 @@
 """Exchange rules + risk, as the execution core sees them (:class:`RulesAndRisk`).
 
-The exchange rules come from :func:`ashare_exec.rules.validate_order` (the normalised order
-too); the risk checks and in-trade controls from :class:`ashare_exec.risk.RiskEngine`. The
-trading state (kill switch) and the in-trade counters are persisted in the journal's
-key-value state so that a restart keeps them.
+The risk engine (:class:`ashare_exec.risk.RiskEngine`) runs every pre-trade check, the
+exchange rules included, and drives the in-trade controls and protections. This adapter
+feeds it what the engine sees (orders, cancels, acknowledgements, rejections, fills, time,
+quotes), carries out the actions it asks for (cancel one, cancel all, protective sell),
+forwards its alerts, and persists its state in the journal's key-value store so that a
+restart keeps the kill switch, the day's counters and the protective stops.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from ashare_exec.engine.account_view import OmsAccountView
 from ashare_exec.engine.core import PreTradeDecision
-from ashare_exec.errors import InvalidRequest
 from ashare_exec.model import (
     AccountId,
     Instrument,
+    InstrumentId,
+    OrderAccepted,
+    OrderFilled,
+    OrderRejected,
+    OrderSubmitted,
     Quote,
     SubmitOrder,
     TradingState,
 )
+from ashare_exec.model.order import Order
 from ashare_exec.oms.state import StateChange
+from ashare_exec.risk.actions import RiskAction, RiskAlert, RiskOutcome
+from ashare_exec.risk.engine import GLOBAL, RiskEngine
+from ashare_exec.risk.view import WorkingOrderView
 from ashare_exec.rules import TradingCalendar, lot_rule, tick_size, validate_order
 
-__all__ = ["RulesAndRisk"]
+__all__ = ["STATE_KEY", "RulesAndRisk"]
+
+log = logging.getLogger(__name__)
 
 STATE_KEY = "risk.state"
 
@@ -37,28 +51,36 @@ class RulesAndRisk:
 
     Args:
         calendar: the trading calendar.
-        risk: the risk engine (None: exchange rules only, e.g. in narrow tests).
+        risk: the risk engine.
         views: account id → the risk view of that account.
+        instruments: the instrument master (for quote-driven protections).
         load_state / save_state: the journal's key-value state.
     """
 
     def __init__(
         self,
         calendar: TradingCalendar,
-        risk: Any | None,
+        risk: RiskEngine,
         views: dict[AccountId, OmsAccountView],
+        instruments: dict[InstrumentId, Instrument] | None = None,
         load_state: Callable[[str], str | None] = lambda _: None,
         save_state: Callable[[str, str], None] = lambda *_: None,
     ) -> None:
         self.calendar = calendar
         self.risk = risk
         self.views = views
-        self._load = load_state
+        self.instruments = instruments or {}
         self._save = save_state
-        self._states: dict[str, str] = {"*": TradingState.ACTIVE.value}
+        self.execute: Callable[[RiskAction], None] = lambda _a: None
+        """Carries out an action the risk engine asks for (set by the service)."""
+        self.alert: Callable[[str, str, str, dict[str, Any]], None] = lambda *_: None
+        self._dirty = False
         raw = load_state(STATE_KEY)
         if raw:
-            self.restore(json.loads(raw))
+            try:
+                self.risk.restore(json.loads(raw))
+            except (ValueError, KeyError, TypeError) as e:
+                log.error("risk state in the journal could not be restored: %s", e)
 
     # ---- the core's protocol ------------------------------------------------------------
 
@@ -66,43 +88,92 @@ class RulesAndRisk:
         self, cmd: SubmitOrder, inst: Instrument, quote: Quote | None, now: datetime
     ) -> PreTradeDecision:
         """Exchange rules + risk; every reason that applies."""
-        if self.risk is not None:
-            d = self.risk.check_order(cmd, inst, quote, self.views[cmd.account_id], now)
-            order = getattr(d, "order", None)
-            return PreTradeDecision(d.allowed, tuple(d.reasons), tuple(d.messages), order)
-        view = self.views.get(cmd.account_id)
-        pos = view.position(cmd.instrument_id) if view is not None else None
-        vr = validate_order(
-            cmd,
-            inst,
-            quote,
-            now,
-            self.calendar,
-            sellable_qty=pos.free_to_sell if pos is not None else 0,
-            position_qty=pos.total_qty if pos is not None else 0,
-        )
-        reasons = list(vr.reasons)
-        messages = list(vr.messages[: len(vr.reasons)])
-        state = self.trading_state(cmd.account_id)
-        if state == TradingState.HALTED.value:
-            reasons.insert(0, "TRADING_HALTED")
-            messages.insert(0, "TRADING_HALTED: trading is halted")
-        elif state == TradingState.REDUCE_ONLY.value and not (
-            cmd.side.value == "SELL" and pos is not None and cmd.qty <= pos.total_qty
-        ):
-            reasons.insert(0, "REDUCE_ONLY")
-            messages.insert(0, "REDUCE_ONLY: only sells of held shares")
-        return PreTradeDecision(not reasons, tuple(reasons), tuple(messages), vr.order)
+        decision = self.risk.check_order(cmd, inst, quote, self.views[cmd.account_id], now)
+        self._dirty = True
+        self._alerts(decision.alerts)
+        order = _normalised(cmd, inst) if decision.allowed else None
+        return PreTradeDecision(decision.allowed, decision.reasons, decision.messages, order)
 
-    def on_cancel(self, account_id: AccountId, now: datetime) -> None:
+    def on_cancel(self, order: Order, now: datetime) -> None:
         """Count a cancel (never blocks it)."""
-        if self.risk is not None:
-            self.risk.on_cancel(account_id, now)
+        spec = order.spec
+        view = WorkingOrderView(
+            client_order_id=spec.client_order_id,
+            instrument_id=spec.instrument_id,
+            side=spec.side,
+            price=spec.price,
+            leaves_qty=order.leaves_qty,
+            price_type=spec.price_type,
+        )
+        decision = self.risk.check_cancel(spec.account_id, now, order=view)
+        self._dirty = True
+        self._alerts(decision.alerts)
 
     def on_change(self, change: StateChange, now: datetime) -> None:
-        """Feed applied changes to the in-trade controls."""
-        if self.risk is not None:
-            self.risk.on_change(change, now)
+        """Feed applied changes to the in-trade controls and protections."""
+        event = change.event
+        order = change.order
+        if order is None:
+            return
+        account = str(order.spec.account_id)
+        if isinstance(event, OrderSubmitted) and not order.spec.external:
+            spec = order.spec
+            self.risk.watch_order(
+                SubmitOrder(
+                    account_id=spec.account_id,
+                    instrument_id=spec.instrument_id,
+                    side=spec.side,
+                    qty=spec.qty,
+                    price_type=spec.price_type,
+                    price=spec.price,
+                ),
+                spec.client_order_id,
+                now,
+            )
+        elif isinstance(event, OrderAccepted):
+            self.risk.on_order_accepted(account)
+        elif isinstance(event, OrderRejected) and change.result is not None:
+            if change.result.applied:
+                self._outcome(self.risk.on_order_rejected(account, now, event.reason_code))
+                self._dirty = True
+        elif (
+            isinstance(event, OrderFilled)
+            and change.result is not None
+            and change.result.applied
+            and not change.result.duplicate
+        ):
+            view = self.views.get(order.spec.account_id)
+            if view is not None:
+                self._outcome(self.risk.evaluate_account(account, view, now))
+        if order.status.is_terminal:
+            self.risk.order_done(order.spec.client_order_id)
+
+    # ---- periodic -----------------------------------------------------------------------
+
+    def on_tick(self, now: datetime, quotes: Callable[[InstrumentId], Quote | None]) -> None:
+        """Time and quote-driven protections (TTL, drift, stop-loss / take-profit)."""
+        self._outcome(self.risk.on_time(now))
+        symbols: set[InstrumentId] = set()
+        for view in self.views.values():
+            symbols.update(o.instrument_id for o in view.working_orders())
+            symbols.update(view.held_instruments())
+        for iid in symbols:
+            q = quotes(iid)
+            inst = self.instruments.get(iid)
+            if q is None or inst is None:
+                continue
+            views = {str(a): v for a, v in self.views.items()}
+            self._outcome(self.risk.on_quote(q, inst, views, now))
+
+    def persist(self) -> None:
+        """Write the risk state to the journal's key-value store."""
+        self._save(STATE_KEY, json.dumps(self.risk.to_state(), default=str))
+        self._dirty = False
+
+    def persist_if_dirty(self) -> None:
+        """Persist when counters changed since the last write (called about once a second)."""
+        if self._dirty:
+            self.persist()
 
     # ---- dry run ------------------------------------------------------------------------
 
@@ -110,10 +181,12 @@ class RulesAndRisk:
         self, cmd: SubmitOrder, inst: Instrument, quote: Quote | None, now: datetime
     ) -> dict[str, Any]:
         """Validate without recording: normalised order, reasons, limits, cage, phase."""
-        decision = self.check(cmd, inst, quote, now)
+        decision = self.risk.check_order(
+            cmd, inst, quote, self.views[cmd.account_id], now, record=False
+        )
         vr = validate_order(cmd, inst, quote, now, self.calendar)
         lot = lot_rule(inst, cmd.side, cmd.price_type, now.date())
-        normalised = decision.order or vr.order
+        normalised = _normalised(cmd, inst) if decision.allowed else vr.order
         return {
             "ok": decision.allowed,
             "reasons": list(decision.reasons),
@@ -141,84 +214,91 @@ class RulesAndRisk:
             "phase": vr.phase.value,
         }
 
-    # ---- trading state ------------------------------------------------------------------
+    # ---- trading state and limits -------------------------------------------------------
 
     def trading_state(self, account_id: str) -> str:
-        """The effective state of an account: the stricter of its own and the global one."""
-        if self.risk is not None:
-            return str(self.risk.effective_state(AccountId(account_id)).value)
-        order = [
-            TradingState.ACTIVE.value,
-            TradingState.REDUCE_ONLY.value,
-            TradingState.HALTED.value,
-        ]
-        own = self._states.get(account_id, TradingState.ACTIVE.value)
-        glob = self._states.get("*", TradingState.ACTIVE.value)
-        return max(own, glob, key=order.index)
+        """The effective state: the stricter of the account's and the global one."""
+        return self.risk.trading_state(account_id).value
 
     def set_state(
         self, account_id: str | None, state: str, actor: str, reason: str, now: datetime
     ) -> dict[str, Any]:
         """Set the kill switch for an account or globally; return the audit record."""
-        new = TradingState(state)
-        if self.risk is not None:
-            record: dict[str, Any] = dict(
-                self.risk.set_trading_state(
-                    AccountId(account_id) if account_id else None, new, actor, reason, now
-                )
-            )
-            return record
-        key = account_id or "*"
-        before = self._states.get(key, TradingState.ACTIVE.value)
-        self._states[key] = new.value
-        return {
-            "scope": account_id or "global",
-            "before": before,
-            "after": new.value,
-            "actor": actor,
-            "reason": reason,
-            "ts": now.isoformat(),
-        }
-
-    async def persist(self) -> None:
-        """Write the risk state to the journal's key-value store."""
-        self._save(STATE_KEY, json.dumps(self.snapshot()))
-
-    def snapshot(self) -> dict[str, Any]:
-        """Serialisable risk state."""
-        if self.risk is not None:
-            snap: dict[str, Any] = self.risk.to_state()
-            return snap
-        return {"states": dict(self._states)}
-
-    def restore(self, data: dict[str, Any]) -> None:
-        """Restore a :meth:`snapshot`."""
-        if self.risk is not None:
-            self.risk.restore_state(data)
-            return
-        self._states.update(data.get("states", {}))
+        record, outcome = self.risk.set_trading_state(
+            account_id or GLOBAL,
+            TradingState(state),
+            actor=actor,
+            now=now,
+            reason=reason,
+            cancel_all=False,
+        )
+        self._alerts(outcome.alerts)
+        self.persist()
+        return record.to_dict()
 
     def update_limits(
         self, account_id: str | None, changes: dict[str, object], actor: str, now: datetime
     ) -> dict[str, Any]:
-        """Change limits at run time; return the audit record."""
-        if self.risk is None:
-            raise InvalidRequest("no risk engine configured")
-        record: dict[str, Any] = dict(
-            self.risk.update_limits(
-                AccountId(account_id) if account_id else None, changes, actor, now
-            )
-        )
-        return record
+        """Change limits at run time (ConfigError on a bad key); return the audit record."""
+        record = self.risk.update_limits(account_id, changes, actor, now=now)
+        self.persist()
+        return record.to_dict()
 
     def view(self, now: datetime) -> dict[str, Any]:
-        """Trading states, limits and counters for ``/v1/risk``."""
-        out: dict[str, Any] = {"trading_state": {a: self.trading_state(a) for a in self.views}}
-        if self.risk is not None:
-            out.update(self.risk.view(now))
-        else:
-            out["global_state"] = self._states.get("*")
-        return out
+        """Trading states, limits and today's counters for ``/v1/risk``."""
+        config = self.risk.config
+        accounts = {}
+        for a in self.views:
+            limits = config.limits_for(a)
+            accounts[a] = {
+                "trading_state": self.trading_state(a),
+                "limits": _jsonable(dataclasses.asdict(limits)),
+                "today": self.risk.evidence(a, now.date().isoformat()).to_dict(),
+            }
+        return {
+            "global_state": self.risk.trading_state(None).value,
+            "accounts": accounts,
+        }
+
+    def evidence(self, account_id: str, day: str) -> Any:
+        """The programmatic-trading evidence pack of an account and day."""
+        return self.risk.evidence(account_id, day)
+
+    # ---- internals ----------------------------------------------------------------------
+
+    def _alerts(self, alerts: Iterable[RiskAlert]) -> None:
+        for a in alerts:
+            self.alert(
+                a.severity.lower(),
+                a.code,
+                a.message,
+                {"account_id": a.account_id, "control": a.control},
+            )
+
+    def _outcome(self, outcome: RiskOutcome) -> None:
+        self._alerts(outcome.alerts)
+        for action in outcome.actions:
+            self._dirty = True
+            self.execute(action)
+
+
+def _normalised(cmd: SubmitOrder, inst: Instrument) -> SubmitOrder:
+    tick = tick_size(inst)
+    price = cmd.price.quantize(tick) if cmd.price is not None else None
+    prot = cmd.protection_price.quantize(tick) if cmd.protection_price is not None else None
+    if price == cmd.price and prot == cmd.protection_price:
+        return cmd
+    return dataclasses.replace(cmd, price=price, protection_price=prot)
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in obj]
+    if obj is None or isinstance(obj, bool | int | str):
+        return obj
+    return str(obj)
 
 
 def _s(value: Decimal | None) -> str | None:

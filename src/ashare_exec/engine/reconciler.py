@@ -27,6 +27,7 @@ from ashare_exec.model import (
     OrderRestated,
     OrderStatus,
 )
+from ashare_exec.observability.alerts import ReconciliationMismatch
 from ashare_exec.oms.reconcile import ReconcileReport, reconcile
 from ashare_exec.oms.state import StateChange
 
@@ -120,6 +121,13 @@ class Reconciler:
         await core.drain()
         now = core.clock.now()
         state = core.state
+        # On a brand-new journal the broker's figures are the opening balance, not a drift.
+        initial = (
+            why == "start"
+            and not state.book.orders(account_id)
+            and not state.ledger.positions(account_id)
+            and state.ledger.cash(account_id).total == 0
+        )
         rep = reconcile(state.book, state.ledger, account_id, now, orders=orders, trades=trades)
         changes = core.apply_internal(rep.events)
         changes += await self._settle_missing(account_id, rep.missing_at_venue, why)
@@ -135,7 +143,18 @@ class Reconciler:
         self.runs += 1
         self.last_reports[account_id] = rep
         self._keep(rep, why, len(changes), corrections)
-        if rep.alerts or any(c.exceeds_tolerance for c in corrections):
+        counts = {} if initial else _mismatch_counts(rep, corrections)
+        for kind, count in counts.items():
+            core.on_signal(
+                ReconciliationMismatch(
+                    account_id=str(account_id),
+                    kind=kind,
+                    detail=f"reconciliation ({why}) corrected {count} {kind}",
+                    ts_event=now,
+                    count=count,
+                )
+            )
+        if not initial and (rep.alerts or any(c.exceeds_tolerance for c in corrections)):
             core._alert(
                 "error",
                 "RECONCILE_MISMATCH",
@@ -221,6 +240,17 @@ class Reconciler:
         }
         path = self.report_dir / f"{rep.account_id}-{stamp}-{why}.json"
         path.write_text(json.dumps(body, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def _mismatch_counts(rep: ReconcileReport, corrections: list[Any]) -> dict[str, int]:
+    counts = {
+        "unknown_order": len(rep.adopted_events),
+        "missing_fill": len(rep.missing_fills),
+        "order_status": len(rep.status_events),
+        "position": sum(1 for c in corrections if c.instrument_id is not None),
+        "cash": sum(1 for c in corrections if c.instrument_id is None),
+    }
+    return {k: v for k, v in counts.items() if v}
 
 
 def _mismatch(c: Any) -> Any:

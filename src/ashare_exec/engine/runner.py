@@ -114,9 +114,19 @@ async def run_service(
     from ashare_exec.api import create_app
     from ashare_exec.api.auth import Authenticator
     from ashare_exec.engine.node import build_service
+    from ashare_exec.observability.logging import configure_logging
 
     tokens, token_where = resolve_tokens(config)
+    logs = configure_logging(
+        Path(config.log_dir),
+        console=True,
+        level="INFO",
+        secrets=[t.value for t in tokens],
+        clock=clock,
+    )
     service = build_service(config, clock)
+    if service.observer is not None:
+        logs.redactor.add_secrets(service.observer.secrets())
     await service.start()
     app = create_app(service, Authenticator(tokens), max_body=config.api.max_body_bytes)
     host = host or config.api.host
@@ -173,6 +183,7 @@ async def run_service(
         await task
     waiter.cancel()
     print_fn("stopped cleanly")
+    logs.close()
     return 0
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -47,6 +47,7 @@ from ashare_exec.model import (
     TradingPhase,
 )
 from ashare_exec.oms.state import StateChange
+from ashare_exec.risk.actions import CancelAllAction, CancelOrderAction, RiskAction
 from ashare_exec.rules import price_limits, tick_size
 
 if TYPE_CHECKING:
@@ -70,6 +71,11 @@ class ServiceHooks:
     on_api_latency: Callable[[str, float], None] = lambda *_: None
     metrics_exposition: Callable[[], tuple[bytes, str]] = lambda: (b"", "text/plain")
     extra_status: dict[str, Callable[[], Any]] = field(default_factory=dict)
+    alerts_to_stream: bool = True
+    """Publish engine alerts on the stream here (False when an alert engine does it)."""
+    periodic: Callable[[], Awaitable[None]] | None = None
+    aclose: Callable[[], Awaitable[None]] | None = None
+    on_end_of_day: Callable[[date], None] = lambda _d: None
 
 
 class ExecutionService:
@@ -105,9 +111,12 @@ class ExecutionService:
         self.shutdown_timeout_s = 10.0
         self.last_archive: Path | None = None
         self.post_start: list[Callable[[], Any]] = []
+        self.observer: Any = None
         core._publish = self._publish
         core._alert = self._alert
         core._request_reconcile = reconciler.request
+        pretrade.alert = self._alert
+        pretrade.execute = self._execute_risk_action
 
     # ---- lifecycle ----------------------------------------------------------------------
 
@@ -126,6 +135,9 @@ class ExecutionService:
         self._spawn(self.reconciler.run_timer(self.config.sessions.reconcile_interval_s), "recon")
         if self.scheduler is not None:
             self._spawn(self.scheduler.run(), "scheduler")
+        self._spawn(self._risk_loop(), "risk")
+        if self.hooks.periodic is not None:
+            self._spawn(self.hooks.periodic(), "observer")
         for hook in self.post_start:
             hook()
         self.started = True
@@ -173,6 +185,9 @@ class ExecutionService:
         for venue in venues.values():
             with contextlib.suppress(Exception):
                 await venue.close()
+        if self.hooks.aclose is not None:
+            with contextlib.suppress(Exception):
+                await self.hooks.aclose()
         self._close_resources()
         self.started = False
 
@@ -203,19 +218,58 @@ class ExecutionService:
             strategy_id=StrategyId(body.strategy_id) if body.strategy_id else None,
         )
 
-    async def submit(self, body: OrderIn) -> dict[str, Any]:
-        """Submit one order; returns its view (``DENIED`` with reasons when refused by risk)."""
-        order, created = await self.core.submit(self.to_command(body))
+    async def submit(self, body: OrderIn, *, actor: str = "api") -> dict[str, Any]:
+        """Submit one order; returns its view (``DENIED`` with reasons when refused by risk).
+
+        Every submit is audited with the decision taken.
+        """
+        cmd = self.to_command(body)
+        try:
+            order, created = await self.core.submit(cmd)
+        except GatewayError as e:
+            self._audit_command("submit", actor, cmd, {"refused": e.code})
+            raise
         view = order_view(order)
         view["created"] = created
+        self._audit_command(
+            "submit",
+            actor,
+            cmd,
+            {
+                "client_order_id": order.spec.client_order_id,
+                "created": created,
+                "status": order.status.value,
+                "reasons": list(order.reasons),
+            },
+        )
         return view
 
-    async def submit_batch(self, bodies: Sequence[OrderIn]) -> list[dict[str, Any]]:
+    def _audit_command(
+        self, action: str, actor: str, cmd: SubmitOrder, result: dict[str, Any]
+    ) -> None:
+        self.hooks.on_audit(
+            "command",
+            actor,
+            {
+                "action": action,
+                "account_id": cmd.account_id,
+                "symbol": str(cmd.instrument_id),
+                "side": cmd.side.value,
+                "qty": cmd.qty,
+                "price": None if cmd.price is None else str(cmd.price),
+                "price_type": cmd.price_type.value,
+                **result,
+            },
+        )
+
+    async def submit_batch(
+        self, bodies: Sequence[OrderIn], *, actor: str = "api"
+    ) -> list[dict[str, Any]]:
         """Submit several orders concurrently (they share journal commits)."""
 
         async def one(body: OrderIn) -> dict[str, Any]:
             try:
-                return await self.submit(body)
+                return await self.submit(body, actor=actor)
             except GatewayError as e:
                 reasons = list(getattr(e, "reasons", (e.code,)))
                 return {"error": {"code": e.code, "message": e.message, "reasons": reasons}}
@@ -230,9 +284,17 @@ class ExecutionService:
         quote = self.core.quotes(cmd.instrument_id)
         return self.pretrade.dry_run(cmd, inst, quote, self.clock.now())
 
-    async def cancel(self, account_id: str, client_order_id: str) -> dict[str, Any]:
-        """Cancel one order."""
-        order = await self.core.cancel(account_id, client_order_id)
+    async def cancel(
+        self, account_id: str, client_order_id: str, *, actor: str = "api"
+    ) -> dict[str, Any]:
+        """Cancel one order (audited)."""
+        payload = {"action": "cancel", "account_id": account_id, "client_order_id": client_order_id}
+        try:
+            order = await self.core.cancel(account_id, client_order_id)
+        except GatewayError as e:
+            self.hooks.on_audit("command", actor, {**payload, "refused": e.code})
+            raise
+        self.hooks.on_audit("command", actor, {**payload, "status": order.status.value})
         return order_view(order)
 
     async def cancel_all(self, body: CancelAllIn, *, actor: str) -> list[str]:
@@ -384,7 +446,6 @@ class ExecutionService:
         if account_id is not None:
             self.core.runtime(account_id)
         record = self.pretrade.set_state(account_id, state, actor, reason, self.clock.now())
-        await self.pretrade.persist()
         self.hooks.on_audit("trading_state", actor, record)
         self._publish_plain("risk", record, account_id)
         canceled: list[str] = []
@@ -451,6 +512,49 @@ class ExecutionService:
         """Record one API call's latency."""
         self.hooks.on_api_latency(route, seconds)
 
+    # ---- risk actions -------------------------------------------------------------------
+
+    async def _risk_loop(self, interval_s: float = 1.0) -> None:
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                self.pretrade.on_tick(self.clock.now(), self.core.quotes)
+                self.pretrade.persist_if_dirty()
+            except Exception:
+                log.exception("risk tick failed")
+
+    def _execute_risk_action(self, action: RiskAction) -> None:
+        """Carry out what a risk control asked for (on the loop, in the background)."""
+        if isinstance(action, CancelOrderAction):
+            coro: Any = self.core.cancel(action.account_id, action.client_order_id)
+        elif isinstance(action, CancelAllAction):
+            accounts = (
+                [action.account_id] if action.account_id else [str(a) for a in self.core.accounts]
+            )
+            coro = self._cancel_accounts(accounts, f"risk:{action.reason}")
+        else:
+            coro = self.core.submit(action.cmd)
+        self.hooks.on_audit(
+            "risk_action", "risk", {"action": type(action).__name__, "detail": repr(action)}
+        )
+
+        async def run() -> None:
+            try:
+                await coro
+            except GatewayError as e:
+                log.warning("risk action %s failed: %s", type(action).__name__, e)
+
+        asyncio.get_running_loop().create_task(run(), name="risk-action")
+
+    async def _cancel_accounts(self, accounts: list[str], actor: str) -> None:
+        for acct in accounts:
+            await self.cancel_all_orders(CancelAllOrders(AccountId(acct)), actor=actor)
+
+    def evidence(self, account_id: str, day: str | None) -> Any:
+        """The programmatic-trading evidence pack (``day`` ISO, default today)."""
+        self.core.runtime(account_id)
+        return self.pretrade.evidence(account_id, day or self.clock.now().date().isoformat())
+
     # ---- scheduled actions --------------------------------------------------------------
 
     async def pre_open(self, day: date) -> None:
@@ -483,6 +587,7 @@ class ExecutionService:
                 changes.append(self.core.state.apply(rolled))
         await self.core.commit_many(changes)
         self.last_archive = self._archive_day(day)
+        self.hooks.on_end_of_day(day)
         self._publish_plain("day", {"event": "end_of_day", "day": str(day)}, None)
 
     # ---- publishing ---------------------------------------------------------------------
@@ -504,6 +609,8 @@ class ExecutionService:
     def _alert(self, severity: str, code: str, message: str, context: dict[str, Any]) -> None:
         log.log(logging.WARNING if severity != "info" else logging.INFO, "%s: %s", code, message)
         self.hooks.on_alert(severity, code, message, context)
+        if not self.hooks.alerts_to_stream:
+            return
         self._publish_plain(
             "alert",
             {"severity": severity, "code": code, "message": message, **_jsonable(context)},
