@@ -146,3 +146,18 @@ def test_read_replay_csv_when_row_malformed_then_error_names_the_line(tmp_path: 
     bad.write_text("ts,symbol,last,volume\n2026-11-25T10:00:00,600000.XX,10,0\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"bad.csv:2"):
         read_replay_csv(bad)
+
+
+async def test_ticker_when_clock_runs_then_market_follows_the_clock(
+    make_exchange: MakeExchange,
+) -> None:
+    """The background ticker moves the market with a running clock."""
+    clock = SimClock(at(10, 0), speed=600.0)
+    venue = SimVenue(make_exchange(), clock)
+    venue.set_report_sink(lambda r: None)
+    await venue.connect()
+    venue.start_ticker(0.005)
+    await asyncio.sleep(0.05)
+    await venue.close()
+    assert venue.exchange.now is not None
+    assert venue.exchange.now > at(10, 0, 10)
