@@ -110,6 +110,8 @@ def _price(venue: SimVenue, step: Step) -> Decimal | None:
     if m is None:
         return Decimal(step.price)
     assert step.symbol is not None
+    if venue.exchange.instrument(step.symbol) is None:
+        return None  # the venue rejects it with UNKNOWN_SYMBOL
     q = venue.exchange.quote(step.symbol, venue.clock.now())
     _, tick, _, _ = venue.exchange.band(step.symbol, venue.clock.now().date())
     ref = {"ask": q.best_ask, "bid": q.best_bid, "last": q.last}[m.group(1)] if q else None

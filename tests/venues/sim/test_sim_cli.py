@@ -38,13 +38,15 @@ def test_sim_replay_when_script_file_then_runs_it(
     script = tmp_path / "s.csv"
     script.write_text(
         "time,action,client_order_id,symbol,side,qty,price_type,price\n"
-        "10:00:00,submit,b1,000001.SZ,BUY,300,IOC,\n",
+        "10:00:00,submit,b1,000001.SZ,BUY,300,IOC,\n"
+        "10:01:00,submit,b2,600999.SH,BUY,100,LIMIT,bid\n",
         encoding="utf-8",
     )
     assert main(["sim", "replay", "--script", str(script), "--recorded"]) == 0
     out = capsys.readouterr().out
     assert "b1" in out
     assert "feed replay" in out
+    assert "UNKNOWN_SYMBOL" in out
 
 
 @pytest.mark.parametrize(
