@@ -38,10 +38,15 @@ SQL_EVENT = (
     "VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 SQL_ORDER = (
-    "INSERT OR REPLACE INTO orders(account, client_order_id, day, instrument, side, qty, "
+    "INSERT INTO orders(account, client_order_id, day, instrument, side, qty, "
     "price_type, price, status, filled_qty, avg_px, broker_order_id, exchange_order_id, "
     "strategy_id, external, reasons, ts_created, ts_updated, last_seq) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT(account, client_order_id) DO UPDATE SET status = excluded.status, "
+    "filled_qty = excluded.filled_qty, avg_px = excluded.avg_px, "
+    "broker_order_id = excluded.broker_order_id, "
+    "exchange_order_id = excluded.exchange_order_id, reasons = excluded.reasons, "
+    "ts_updated = excluded.ts_updated, last_seq = excluded.last_seq"
 )
 SQL_FILL = (
     "INSERT OR IGNORE INTO fills(account, client_order_id, trade_id, day, instrument, side, "

@@ -75,6 +75,7 @@ class Journal:
         self._failed: JournalError | None = None
         row = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
         self._seq = int(row[0])
+        self._ids_written: dict[tuple[str, str], tuple[Any, ...]] = {}
         self._pending: list[tuple[Batch, asyncio.Future[list[int]], int, int]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._executor: ThreadPoolExecutor | None = None
@@ -171,7 +172,14 @@ class Journal:
         for item in items:
             self._seq += 1
             prepare(batch, item, self._seq)
-        return batch.seal(), first, self._seq
+        batch.seal()
+        if batch.ids:
+            # The id map changes once or twice per order: skip rows already written.
+            known = self._ids_written
+            fresh = {k: row for k, row in batch.ids.items() if known.get(k) != row}
+            known.update(fresh)
+            batch.ids = fresh
+        return batch, first, self._seq
 
     def _write(self, batch: Batch) -> None:
         with self._lock:
