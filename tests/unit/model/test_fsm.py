@@ -65,7 +65,13 @@ ALLOWED = sorted(TRANSITIONS.items())
 FORBIDDEN = sorted((s, t) for s in OrderStatus for t in Trigger if (s, t) not in TRANSITIONS)
 
 
-@pytest.mark.parametrize(("edge", "target"), ALLOWED, ids=lambda v: str(v))
+def edge_id(value: object) -> str:
+    if isinstance(value, tuple):
+        return "+".join(str(v) for v in value)
+    return str(value)
+
+
+@pytest.mark.parametrize(("edge", "target"), ALLOWED, ids=edge_id)
 def test_apply_when_edge_allowed_reaches_table_target(
     edge: tuple[OrderStatus, Trigger], target: OrderStatus | None
 ) -> None:
@@ -82,7 +88,7 @@ def test_apply_when_edge_allowed_reaches_table_target(
     assert len(order.log) == log_before + 1
 
 
-@pytest.mark.parametrize("edge", FORBIDDEN, ids=lambda v: str(v))
+@pytest.mark.parametrize("edge", FORBIDDEN, ids=edge_id)
 def test_apply_when_edge_forbidden_raises_and_changes_nothing(
     edge: tuple[OrderStatus, Trigger],
 ) -> None:
@@ -99,7 +105,7 @@ def test_apply_when_edge_forbidden_raises_and_changes_nothing(
     assert len(order.log) == log_before
 
 
-@pytest.mark.parametrize("edge", FORBIDDEN, ids=lambda v: str(v))
+@pytest.mark.parametrize("edge", FORBIDDEN, ids=edge_id)
 def test_next_status_when_edge_not_in_table_raises(edge: tuple[OrderStatus, Trigger]) -> None:
     with pytest.raises(InvalidTransition, match="is not allowed"):
         next_status(*edge)
