@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ashare_exec.testing.miniqmt.driver import QmtEmulatorDriver
+from ashare_exec.testing.miniqmt.driver import QmtEmulatorDriver, QmtSimDriver
 from ashare_exec.venues.conformance import SCENARIOS, Scenario
 
 from .conftest import needs_xtquant
@@ -28,3 +28,11 @@ async def test_conformance_when_pushes_precede_responses_then_scenario_passes(
     b.push_before_response = b.push_unreported = b.push_wait_reporting = True
     b.trade_before_order_push = True
     await scenario.run(driver)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
+async def test_conformance_when_counter_is_the_simulator_then_scenario_passes(
+    scenario: Scenario,
+) -> None:
+    """Every scenario passes when MiniQMT's counter is the built-in A-share simulator."""
+    await scenario.run(QmtSimDriver())

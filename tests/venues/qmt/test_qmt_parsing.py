@@ -193,6 +193,8 @@ def test_constants_when_compared_with_real_xtconstant_equal() -> None:
         ("委托价格不符合最小价格变动单位", "PRICE_OFF_TICK"),
         ("Price Off Tick", "PRICE_OFF_TICK"),
         ("证券停牌", "SYMBOL_SUSPENDED"),
+        ("[PRICE_OUTSIDE_CAGE] 委托价格超出有效申报价格范围", "PRICE_OUTSIDE_CAGE"),
+        ("[COUNTER][251005][可卖数量不足]", "INSUFFICIENT_POSITION"),
         ("something else", "BROKER_REJECTED"),
         ("", "BROKER_REJECTED"),
     ],

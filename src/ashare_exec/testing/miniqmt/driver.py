@@ -8,19 +8,22 @@ gateway process on the same trading day.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from ashare_exec.clock import CST, SimClock
 from ashare_exec.model import AccountId, ClientOrderId, InstrumentId, OrderSpec, PriceType, Side
 from ashare_exec.testing.miniqmt.loader import install
+from ashare_exec.testing.miniqmt.simcounter import SimCounter
 from ashare_exec.testing.miniqmt.terminal import MiniQmt
 from ashare_exec.venues.base import VenueAdapter
 from ashare_exec.venues.qmt.adapter import QmtAdapter
 from ashare_exec.venues.qmt.config import QmtConfig
 from ashare_exec.venues.qmt.store import InMemoryIdStore
+from ashare_exec.venues.sim.driver import SimDriver
+from ashare_exec.venues.sim.factory import build_sim_venue
 
-__all__ = ["QmtEmulatorDriver"]
+__all__ = ["QmtEmulatorDriver", "QmtSimDriver"]
 
 LAST = Decimal("10.00")
 DEPTH = 500
@@ -112,3 +115,59 @@ class QmtEmulatorDriver:
     def drop_link(self, venue: VenueAdapter) -> None:
         """MiniQMT drops every client; the adapter reconnects with a new session."""
         self.terminal.drop_connections()
+
+
+class QmtSimDriver(QmtEmulatorDriver):
+    """Like :class:`QmtEmulatorDriver`, but MiniQMT's counter is the built-in simulator.
+
+    Orders match under the A-share rules of :mod:`ashare_exec.venues.sim` (limits, cage,
+    lots, T+1, fees, continuous matching against its synthetic market); the order specs are
+    the simulator driver's own (priced off the simulated book).
+    """
+
+    def __init__(self, *, seed: int = 7, submit_timeout_s: float = 0.3) -> None:
+        super().__init__(submit_timeout_s=submit_timeout_s)
+        self._sim = SimDriver(None, seed=seed)
+        self._sim.venue = build_sim_venue(self._sim.config, self._sim.clock)
+        self.clock = self._sim.clock
+        self.account_id = self._sim.account_id
+        self.instrument_id = self._sim.instrument_id
+        self.terminal = MiniQmt(sim=SimCounter(self._sim.venue.exchange, self.clock))
+        self.terminal.add_account(self.account_id, 0)
+        install(self.terminal)
+
+    def marketable_buy(self, coid: ClientOrderId) -> OrderSpec:
+        """Buy at the simulated best ask, within its size."""
+        with self.terminal.lock:
+            return self._sim.marketable_buy(coid)
+
+    def sweeping_buy(self, coid: ClientOrderId) -> OrderSpec:
+        """Buy more than the best ask shows."""
+        with self.terminal.lock:
+            return self._sim.sweeping_buy(coid)
+
+    def passive_buy(self, coid: ClientOrderId) -> OrderSpec:
+        """Buy under the best bid."""
+        with self.terminal.lock:
+            return self._sim.passive_buy(coid)
+
+    def invalid_buy(self, coid: ClientOrderId) -> tuple[OrderSpec, str]:
+        """Off the tick (refused by the simulator's exchange rules)."""
+        with self.terminal.lock:
+            return self._sim.invalid_buy(coid)
+
+    def unaffordable_buy(self, coid: ClientOrderId) -> OrderSpec:
+        """More than the cash."""
+        with self.terminal.lock:
+            return self._sim.unaffordable_buy(coid)
+
+    def oversell(self, coid: ClientOrderId) -> OrderSpec:
+        """More than the sellable shares."""
+        with self.terminal.lock:
+            return self._sim.oversell(coid)
+
+    async def advance(self, seconds: float) -> None:
+        """Move the simulated market; fills and expiries are pushed through MiniQMT."""
+        self.clock.advance(timedelta(seconds=seconds))
+        self.terminal.tick()
+        await asyncio.sleep(self.config.submit_timeout_s + 0.2)

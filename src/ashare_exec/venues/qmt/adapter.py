@@ -22,6 +22,7 @@ from ashare_exec.model import (
     CashReport,
     ClientOrderId,
     Exchange,
+    OrderCancelRejected,
     OrderFilled,
     OrderSpec,
     OrderStatusReport,
@@ -32,11 +33,12 @@ from ashare_exec.model import (
 )
 from ashare_exec.venues.base import VenueCapabilities
 from ashare_exec.venues.qmt import parsing as p
-from ashare_exec.venues.qmt.book import OrderRecord
+from ashare_exec.venues.qmt.book import OrderRecord, QmtAlert
 from ashare_exec.venues.qmt.config import QmtConfig
 from ashare_exec.venues.qmt.constants import VENUE_NAME
 from ashare_exec.venues.qmt.link import QmtLink
-from ashare_exec.venues.qmt.store import QmtIdStore
+from ashare_exec.venues.qmt.router import instrument_of
+from ashare_exec.venues.qmt.store import QmtIdStore, QmtOrderIds
 
 __all__ = ["QmtAdapter"]
 
@@ -69,6 +71,23 @@ class QmtAdapter(QmtLink):
             price_types=frozenset(t for table in p.MAP_PRICE_TYPE_GW2XT.values() for t in table),
             accounts=config.accounts,
         )
+
+    def id_mapping(
+        self, account_id: AccountId, client_order_id: ClientOrderId
+    ) -> QmtOrderIds | None:
+        """The current id mapping of one of our orders (what :attr:`store` holds)."""
+        rec = self._book(account_id).by_cid.get(client_order_id)
+        return None if rec is None else rec.ids(rec.stock_code, self._session_id)
+
+    def _alert(self, kind: str, rec: OrderRecord, message: str) -> None:
+        self._raise_alert(QmtAlert(kind, rec.account_id, rec.client_order_id, message))
+
+    def _emit_cancel_reject(
+        self, account_id: AccountId, cid: ClientOrderId, code: str, message: str
+    ) -> None:
+        self._emit(OrderCancelRejected(account_id=account_id, client_order_id=cid,
+                                       ts_event=self.clock.now(), reason_code=code,
+                                       message=message))  # fmt: skip
 
     # ------------------------------------------------------------------ submit
     async def submit(self, spec: OrderSpec) -> None:
@@ -309,7 +328,7 @@ class QmtAdapter(QmtLink):
         rows = await self._query_rows("positions", account_id, p.copy_position)
         out = []
         for r in rows or []:
-            inst = _parse(r.stock_code)
+            inst = instrument_of(r.stock_code)
             if inst is not None:
                 out.append(
                     PositionReport(
@@ -356,12 +375,3 @@ def _wire(price: Decimal) -> float:
 
 def _copy_asset(resp: Any) -> p.XtAssetRow:
     return p.copy_asset(resp)
-
-
-def _parse(code: str) -> Any:
-    from ashare_exec.model import InstrumentId
-
-    try:
-        return InstrumentId.parse(code)
-    except ValueError:
-        return None

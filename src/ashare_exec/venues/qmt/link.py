@@ -1,10 +1,8 @@
-"""The MiniQMT link: sessions, the reconnect supervisor, heartbeat, request plumbing, gating.
+"""The MiniQMT link: sessions, reconnect supervisor, heartbeat, request plumbing, gating.
 
-Reconnect recipe (``qmt-xtp.md`` §3.5), run by a supervisor task on the loop, never from a
-callback: mark the venue down, stop the old trader on a fresh thread, back off, build a new
-trader with a new session id on its own thread, connect, subscribe each account, poll the
-account status, reconcile today's orders and trades (missed reports are emitted once) —
-and only then push ``VenueConnected`` and reopen submissions.
+Reconnect (``qmt-xtp.md`` §3.5), by a supervisor task, never from a callback: mark down,
+stop the old trader on a fresh thread, back off, new trader + new session id, connect,
+subscribe, poll account status, reconcile orders and trades, then ``VenueConnected``.
 """
 
 from __future__ import annotations
@@ -20,8 +18,6 @@ from ashare_exec.errors import BrokerError, BrokerTimeout, BrokerUnavailable, In
 from ashare_exec.model import (
     AccountId,
     AccountStatusChanged,
-    ClientOrderId,
-    OrderCancelRejected,
     VenueConnected,
     VenueDisconnected,
 )
@@ -31,9 +27,9 @@ from ashare_exec.venues.qmt import parsing as p
 from ashare_exec.venues.qmt.book import AccountBook, OrderRecord, QmtAlert
 from ashare_exec.venues.qmt.bridge import CallbackBridge, SessionAllocator, VendorMessage
 from ashare_exec.venues.qmt.config import QmtConfig
-from ashare_exec.venues.qmt.router import ReportRouter
+from ashare_exec.venues.qmt.router import ReportRouter, instrument_of
 from ashare_exec.venues.qmt.shim import XtSession
-from ashare_exec.venues.qmt.store import InMemoryIdStore, QmtIdStore, QmtOrderIds
+from ashare_exec.venues.qmt.store import InMemoryIdStore, QmtIdStore
 
 __all__ = ["QmtLink"]
 
@@ -86,7 +82,7 @@ class QmtLink(VenueAdapter):
         for account_id in config.accounts:
             for ids in self.store.load(account_id):
                 rec = OrderRecord(ids.account_id, ids.client_order_id, ids.remark,
-                                  _instrument(ids.stock_code), None)  # fmt: skip
+                                  instrument_of(ids.stock_code), None)  # fmt: skip
                 rec.order_sysid = ids.order_sysid
                 self._books[account_id].add(rec)
 
@@ -104,13 +100,6 @@ class QmtLink(VenueAdapter):
     def session_id(self) -> int | None:
         """The MiniQMT session id of the live trader (for logs and persistence)."""
         return self._session_id
-
-    def id_mapping(
-        self, account_id: AccountId, client_order_id: ClientOrderId
-    ) -> QmtOrderIds | None:
-        """The current id mapping of one of our orders (what :attr:`store` holds)."""
-        rec = self._book(account_id).by_cid.get(client_order_id)
-        return None if rec is None else rec.ids(rec.stock_code, self._session_id)
 
     def session_ids(self) -> tuple[int, int | None]:
         """(generation, session id) of the live connection."""
@@ -334,34 +323,19 @@ class QmtLink(VenueAdapter):
             return  # a late callback of a retired session
         if kind == "disconnected":
             self._declare_trouble("MiniQMT disconnected")
-        elif kind == "order" and isinstance(record, p.XtOrderRow):
-            self.router.on_order_row(record)
-        elif kind == "trade" and isinstance(record, p.XtTradeRow):
-            self.router.on_trade_row(record)
+        elif self.router.dispatch(record):
+            pass
         elif kind == "order_answer" and isinstance(record, p.XtOrderAnswer):
-            self._on_order_answer(record)
+            if not self.router.on_any_order_answer(record):
+                self._order_early[record.seq] = record
         elif kind == "cancel_answer" and isinstance(record, p.XtCancelAnswer):
             waiter = self._cancel_waiters.pop(record.seq, None)
             if waiter is None:
                 self._cancel_early[record.seq] = record
             elif not waiter.done():
                 waiter.set_result(record)
-        elif kind == "order_error" and isinstance(record, p.XtOrderFailure):
-            self.router.on_order_failure(record)
-        elif kind == "cancel_error" and isinstance(record, p.XtCancelFailure):
-            self.router.on_cancel_failure(record)
         elif kind == "account_status" and isinstance(record, p.XtAccountState):
             self._set_account_status(record.account_id, record.status)
-
-    def _on_order_answer(self, ans: p.XtOrderAnswer) -> None:
-        for book in self._books.values():
-            rec = book.by_seq.get(ans.seq)
-            if rec is None and ans.account_id == book.account_id:
-                rec, _ = book.find(ans.order_id, "", ans.order_remark)
-            if rec is not None:
-                self.router.on_order_answer(book.account_id, rec, ans)
-                return
-        self._order_early[ans.seq] = ans
 
     # ------------------------------------------------------------------ output
     def _emit(self, report: VenueReport) -> None:
@@ -398,22 +372,16 @@ class QmtLink(VenueAdapter):
         if self._on_alert is not None:
             self._on_alert(alert)
 
-    def _alert(self, kind: str, rec: OrderRecord, message: str) -> None:
-        self._raise_alert(QmtAlert(kind, rec.account_id, rec.client_order_id, message))
-
-    def _emit_cancel_reject(
-        self, account_id: AccountId, cid: ClientOrderId, code: str, message: str
-    ) -> None:
-        self._emit(OrderCancelRejected(account_id=account_id, client_order_id=cid,
-                                       ts_event=self.clock.now(), reason_code=code,
-                                       message=message))  # fmt: skip
-
     def _schedule_settle(self, rec: OrderRecord) -> None:
         self._spawn(self._settle(rec))
 
     async def _settle(self, rec: OrderRecord) -> None:
         with contextlib.suppress(BrokerError):
             rows = await self._fetch("orders", rec.account_id, p.copy_order)
+            trades = await self._fetch("trades", rec.account_id, p.copy_trade)
+            for trade in trades or []:
+                if trade.order_remark == rec.remark or trade.order_sysid == rec.order_sysid:
+                    self.router.on_trade_row(trade)
             for row in rows or []:
                 if row.order_status != c.ORDER_UNKNOWN and (
                     row.order_remark == rec.remark or row.order_sysid == rec.order_sysid
@@ -423,12 +391,3 @@ class QmtLink(VenueAdapter):
 
 def _copy_int(value: Any) -> int:
     return int(value) if isinstance(value, int) else -1
-
-
-def _instrument(code: str) -> Any:
-    from ashare_exec.model import InstrumentId
-
-    try:
-        return InstrumentId.parse(code)
-    except ValueError:
-        return None

@@ -7,14 +7,67 @@ thread: they only read attributes into frozen records (the vendor object is not 
 
 from __future__ import annotations
 
+import re
 import zlib
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from ashare_exec.model import AccountStatus, Board, Exchange, OrderStatus, PriceType, Side
 from ashare_exec.model.numbers import to_decimal
 from ashare_exec.venues.qmt import constants as c
+from ashare_exec.venues.qmt.records import (
+    XtAccountState as XtAccountState,
+)
+from ashare_exec.venues.qmt.records import (
+    XtAssetRow as XtAssetRow,
+)
+from ashare_exec.venues.qmt.records import (
+    XtCancelAnswer as XtCancelAnswer,
+)
+from ashare_exec.venues.qmt.records import (
+    XtCancelFailure as XtCancelFailure,
+)
+from ashare_exec.venues.qmt.records import (
+    XtOrderAnswer as XtOrderAnswer,
+)
+from ashare_exec.venues.qmt.records import (
+    XtOrderFailure as XtOrderFailure,
+)
+from ashare_exec.venues.qmt.records import (
+    XtOrderRow as XtOrderRow,
+)
+from ashare_exec.venues.qmt.records import (
+    XtPositionRow as XtPositionRow,
+)
+from ashare_exec.venues.qmt.records import (
+    XtTradeRow as XtTradeRow,
+)
+from ashare_exec.venues.qmt.records import (
+    copy_account_state as copy_account_state,
+)
+from ashare_exec.venues.qmt.records import (
+    copy_asset as copy_asset,
+)
+from ashare_exec.venues.qmt.records import (
+    copy_cancel_answer as copy_cancel_answer,
+)
+from ashare_exec.venues.qmt.records import (
+    copy_cancel_failure as copy_cancel_failure,
+)
+from ashare_exec.venues.qmt.records import (
+    copy_order as copy_order,
+)
+from ashare_exec.venues.qmt.records import (
+    copy_order_answer as copy_order_answer,
+)
+from ashare_exec.venues.qmt.records import (
+    copy_order_failure as copy_order_failure,
+)
+from ashare_exec.venues.qmt.records import (
+    copy_position as copy_position,
+)
+from ashare_exec.venues.qmt.records import (
+    copy_trade as copy_trade,
+)
 
 # ------------------------------------------------------------------------- statuses
 MAP_STATUS_XT2GW: dict[int, OrderStatus] = {
@@ -64,6 +117,7 @@ MAP_REJECT_TEXT2CODE: tuple[tuple[str, str], ...] = (
     ("资金不足", "INSUFFICIENT_CASH"),
     ("insufficient cash", "INSUFFICIENT_CASH"),
     ("可用数量不足", "INSUFFICIENT_POSITION"),
+    ("可卖数量不足", "INSUFFICIENT_POSITION"),
     ("股份不足", "INSUFFICIENT_POSITION"),
     ("insufficient position", "INSUFFICIENT_POSITION"),
     ("整数倍", "QTY_NOT_LOT_MULTIPLE"),
@@ -80,12 +134,76 @@ anything else is ``BROKER_REJECTED`` with the broker's text kept in the message.
 """
 
 
+_CODE_TAG = re.compile(r"\[([A-Z][A-Z_]{3,})\]")
+KNOWN_REASON_CODES = frozenset(
+    {
+        "ACCOUNT_NOT_READY",
+        "BLACKLISTED",
+        "BROKER_REJECTED",
+        "CANCEL_NOT_ALLOWED_NOW",
+        "CANCEL_RATIO_LIMIT",
+        "DAILY_COUNT_LIMIT",
+        "DAILY_LOSS_LIMIT",
+        "DUPLICATE_CLIENT_ORDER_ID",
+        "DUPLICATE_ORDER",
+        "EXPOSURE_LIMIT",
+        "INSUFFICIENT_CASH",
+        "INSUFFICIENT_POSITION",
+        "INVALID_REQUEST",
+        "MARKET_CLOSED",
+        "MARKET_ORDER_NOT_ALLOWED",
+        "NOT_PERMITTED",
+        "NOT_WHITELISTED",
+        "ODD_LOT_SELL_NOT_WHOLE",
+        "OPEN_ORDERS_LIMIT",
+        "ORDER_ALREADY_DONE",
+        "ORDER_NOTIONAL_LIMIT",
+        "ORDER_NOT_FOUND",
+        "ORDER_QTY_LIMIT",
+        "POSITION_LIMIT",
+        "PRICE_ABOVE_LIMIT_UP",
+        "PRICE_BELOW_LIMIT_DOWN",
+        "PRICE_DEVIATION",
+        "PRICE_NOT_POSITIVE",
+        "PRICE_OFF_TICK",
+        "PRICE_OUTSIDE_CAGE",
+        "PRICE_REQUIRED",
+        "PRICE_TYPE_NOT_SUPPORTED",
+        "PROTECTION_PRICE_REQUIRED",
+        "QTY_ABOVE_MAX",
+        "QTY_BELOW_MIN",
+        "QTY_NOT_LOT_MULTIPLE",
+        "QTY_NOT_POSITIVE",
+        "RATE_LIMITED",
+        "REDUCE_ONLY",
+        "SELF_TRADE",
+        "SHUTTING_DOWN",
+        "ST_DAILY_BUY_CAP",
+        "SUBMIT_TIMEOUT",
+        "SYMBOL_NOT_TRADABLE",
+        "SYMBOL_SUSPENDED",
+        "TRADING_HALTED",
+        "UNKNOWN_ACCOUNT",
+        "UNKNOWN_SYMBOL",
+        "VENUE_DISCONNECTED",
+    }
+)
+"""The stable codes of ``reason-codes.md`` (a bracketed tag is trusted only if listed)."""
+
+
 def reject_reason_code(message: str) -> str:
-    """Return the reason code for a counter's rejection text."""
+    """Return the reason code for a counter's rejection text.
+
+    A text that carries one of our codes in brackets (``[PRICE_OFF_TICK] ...``, as the
+    built-in simulator writes) keeps it; otherwise the Chinese keywords decide.
+    """
     lowered = message.lower()
     for text, code in MAP_REJECT_TEXT2CODE:
         if text in lowered:
             return code
+    for tag in _CODE_TAG.findall(message):
+        if tag in KNOWN_REASON_CODES:
+            return str(tag)
     return "BROKER_REJECTED"
 
 
@@ -187,207 +305,6 @@ def decode_remark(remark: str) -> str | None:
 def is_truncation(echo: str, sent: str) -> bool:
     """Whether ``echo`` is ``sent`` cut short (an integrity problem, not another order)."""
     return len(echo) < len(sent) and sent.startswith(echo)
-
-
-# ------------------------------------------------------------------------- vendor copies
-@dataclass(frozen=True, slots=True)
-class XtOrderRow:
-    """Copy of an ``XtOrder`` push or query row."""
-
-    account_id: str
-    stock_code: str
-    order_id: int
-    order_sysid: str
-    order_type: int
-    order_volume: int
-    price_type: int
-    price: float
-    traded_volume: int
-    traded_price: float
-    order_status: int
-    status_msg: str
-    order_remark: str
-
-
-@dataclass(frozen=True, slots=True)
-class XtTradeRow:
-    """Copy of an ``XtTrade`` push or query row."""
-
-    account_id: str
-    stock_code: str
-    order_type: int
-    traded_id: str
-    traded_price: float
-    traded_volume: int
-    order_id: int
-    order_sysid: str
-    order_remark: str
-    commission: float
-
-
-@dataclass(frozen=True, slots=True)
-class XtOrderAnswer:
-    """Copy of ``XtOrderResponse`` (``on_order_stock_async_response``)."""
-
-    account_id: str
-    order_id: int
-    order_remark: str
-    error_msg: str
-    seq: int
-
-
-@dataclass(frozen=True, slots=True)
-class XtCancelAnswer:
-    """Copy of ``XtCancelOrderResponse``."""
-
-    account_id: str
-    cancel_result: int
-    order_id: int
-    order_sysid: str
-    error_msg: str
-    seq: int
-
-
-@dataclass(frozen=True, slots=True)
-class XtOrderFailure:
-    """Copy of ``XtOrderError``."""
-
-    account_id: str
-    order_id: int
-    error_id: int
-    error_msg: str
-    order_remark: str
-    seq: int
-
-
-@dataclass(frozen=True, slots=True)
-class XtCancelFailure:
-    """Copy of ``XtCancelError``."""
-
-    account_id: str
-    order_id: int
-    order_sysid: str
-    error_id: int
-    error_msg: str
-
-
-@dataclass(frozen=True, slots=True)
-class XtAccountState:
-    """Copy of ``XtAccountStatus`` (push or query row)."""
-
-    account_id: str
-    status: int
-
-
-@dataclass(frozen=True, slots=True)
-class XtPositionRow:
-    """Copy of ``XtPosition``."""
-
-    account_id: str
-    stock_code: str
-    volume: int
-    can_use_volume: int
-    avg_price: float
-
-
-@dataclass(frozen=True, slots=True)
-class XtAssetRow:
-    """Copy of ``XtAsset``."""
-
-    account_id: str
-    cash: float
-    frozen_cash: float
-    market_value: float
-    total_asset: float
-
-
-def _str(obj: Any, name: str) -> str:
-    value = getattr(obj, name, "")
-    return value if isinstance(value, str) else ("" if value is None else str(value))
-
-
-def _int(obj: Any, name: str, default: int = 0) -> int:
-    value = getattr(obj, name, default)
-    return int(value) if isinstance(value, int | float) else default
-
-
-def _float(obj: Any, name: str) -> float:
-    value = getattr(obj, name, 0.0)
-    return float(value) if isinstance(value, int | float) else 0.0
-
-
-def copy_order(o: Any) -> XtOrderRow:
-    """Copy an ``XtOrder``-shaped object."""
-    return XtOrderRow(
-        _str(o, "account_id"), _str(o, "stock_code"), _int(o, "order_id"),
-        _str(o, "order_sysid"), _int(o, "order_type"), _int(o, "order_volume"),
-        _int(o, "price_type"), _float(o, "price"), _int(o, "traded_volume"),
-        _float(o, "traded_price"), _int(o, "order_status", c.ORDER_UNKNOWN),
-        _str(o, "status_msg"), _str(o, "order_remark"),
-    )  # fmt: skip
-
-
-def copy_trade(t: Any) -> XtTradeRow:
-    """Copy an ``XtTrade``-shaped object."""
-    return XtTradeRow(
-        _str(t, "account_id"), _str(t, "stock_code"), _int(t, "order_type"),
-        _str(t, "traded_id"), _float(t, "traded_price"), _int(t, "traded_volume"),
-        _int(t, "order_id"), _str(t, "order_sysid"), _str(t, "order_remark"),
-        _float(t, "commission"),
-    )  # fmt: skip
-
-
-def copy_order_answer(r: Any) -> XtOrderAnswer:
-    """Copy an ``XtOrderResponse``."""
-    return XtOrderAnswer(
-        _str(r, "account_id"), _int(r, "order_id", -1), _str(r, "order_remark"),
-        _str(r, "error_msg"), _int(r, "seq", -1),
-    )  # fmt: skip
-
-
-def copy_cancel_answer(r: Any) -> XtCancelAnswer:
-    """Copy an ``XtCancelOrderResponse``."""
-    return XtCancelAnswer(
-        _str(r, "account_id"), _int(r, "cancel_result", -1), _int(r, "order_id", -1),
-        _str(r, "order_sysid"), _str(r, "error_msg"), _int(r, "seq", -1),
-    )  # fmt: skip
-
-
-def copy_order_failure(e: Any) -> XtOrderFailure:
-    """Copy an ``XtOrderError``."""
-    return XtOrderFailure(
-        _str(e, "account_id"), _int(e, "order_id", -1), _int(e, "error_id"),
-        _str(e, "error_msg"), _str(e, "order_remark"), _int(e, "seq", -1),
-    )  # fmt: skip
-
-
-def copy_cancel_failure(e: Any) -> XtCancelFailure:
-    """Copy an ``XtCancelError``."""
-    return XtCancelFailure(
-        _str(e, "account_id"), _int(e, "order_id", -1), _str(e, "order_sysid"),
-        _int(e, "error_id"), _str(e, "error_msg"),
-    )  # fmt: skip
-
-
-def copy_account_state(s: Any) -> XtAccountState:
-    """Copy an ``XtAccountStatus``."""
-    return XtAccountState(_str(s, "account_id"), _int(s, "status", c.ACCOUNT_STATUS_INVALID))
-
-
-def copy_position(p: Any) -> XtPositionRow:
-    """Copy an ``XtPosition``."""
-    return XtPositionRow(
-        _str(p, "account_id"), _str(p, "stock_code"), _int(p, "volume"),
-        _int(p, "can_use_volume"), _float(p, "avg_price"),
-    )  # fmt: skip
-
-
-def copy_asset(a: Any) -> XtAssetRow:
-    """Copy an ``XtAsset``."""
-    return XtAssetRow(
-        _str(a, "account_id"), _float(a, "cash"), _float(a, "frozen_cash"),
-        _float(a, "market_value"), _float(a, "total_asset"),
-    )  # fmt: skip
 
 
 def px(value: float) -> Decimal:

@@ -72,7 +72,7 @@ class ReportRouter:
             if cid is None:
                 return None  # not ours (manual order or another program)
             rec = OrderRecord(
-                book.account_id, ClientOrderId(cid), remark, _instrument(stock_code), None
+                book.account_id, ClientOrderId(cid), remark, instrument_of(stock_code), None
             )
             book.add(rec)
         self._check_remark(rec, remark, truncated)
@@ -111,9 +111,34 @@ class ReportRouter:
             book.by_sysid[sysid] = rec
             changed = True
         if rec.instrument_id is None and code:
-            rec.instrument_id = _instrument(code)
+            rec.instrument_id = instrument_of(code)
         if changed:
             self.store.save(rec.ids(rec.stock_code, session_id))
+
+    def dispatch(self, record: object) -> bool:
+        """Apply a pushed order, trade or error record; ``False`` if it is none of them."""
+        if isinstance(record, p.XtOrderRow):
+            self.on_order_row(record)
+        elif isinstance(record, p.XtTradeRow):
+            self.on_trade_row(record)
+        elif isinstance(record, p.XtOrderFailure):
+            self.on_order_failure(record)
+        elif isinstance(record, p.XtCancelFailure):
+            self.on_cancel_failure(record)
+        else:
+            return False
+        return True
+
+    def on_any_order_answer(self, ans: p.XtOrderAnswer) -> bool:
+        """Match an order response by seq (this session) or remark; ``False`` if unmatched."""
+        for book in self.books.values():
+            rec = book.by_seq.get(ans.seq)
+            if rec is None and ans.account_id == book.account_id:
+                rec, _ = book.find(ans.order_id, "", ans.order_remark)
+            if rec is not None:
+                self.on_order_answer(book.account_id, rec, ans)
+                return True
+        return False
 
     # ------------------------------------------------------------------ order answer
     def on_order_answer(self, account_id: str, rec: OrderRecord, ans: p.XtOrderAnswer) -> None:
@@ -269,7 +294,7 @@ class ReportRouter:
     # ------------------------------------------------------------------ snapshots
     def status_report(self, row: p.XtOrderRow) -> OrderStatusReport | None:
         """The venue's view of one order row (``client_order_id`` ``None`` if not ours)."""
-        inst = _instrument(row.stock_code)
+        inst = instrument_of(row.stock_code)
         side = p.MAP_SIDE_XT2GW.get(row.order_type)
         if inst is None or side is None:
             return None
@@ -294,7 +319,8 @@ class ReportRouter:
         )
 
 
-def _instrument(code: str) -> InstrumentId | None:
+def instrument_of(code: str) -> InstrumentId | None:
+    """Parse ``600000.SH``; ``None`` when it is not a valid instrument id."""
     try:
         return InstrumentId.parse(code)
     except ValueError:
