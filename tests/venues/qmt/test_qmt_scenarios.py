@@ -255,3 +255,21 @@ async def test_submit_when_accounts_share_terminal_state_isolated(harness: Harne
     fills = harness.of(OrderFilled, "same")
     assert sorted(getattr(f, "account_id", "") for f in fills) == ["A1", "A2"]
     assert harness.terminal.accounts["A2"].cash == Decimal(47_000)
+
+
+async def test_push_when_status_unknown_255_settled_by_query_not_rejected(
+    harness: Harness,
+) -> None:
+    await harness.adapter.submit(spec("u1", price="9.00"))
+    await eventually(lambda: bool(harness.of(OrderAccepted, "u1")))
+    ids = harness.adapter.id_mapping(A1, ClientOrderId("u1"))
+    assert ids is not None
+    assert ids.order_id is not None
+    harness.terminal.behaviour.mute_pushes = True
+    harness.terminal.fill("A1", ids.order_id, 300)  # the fill pushes are lost
+    harness.terminal.behaviour.mute_pushes = False
+    harness.terminal.push_order_status("A1", ids.order_id, 255)
+    await eventually(lambda: bool(harness.of(OrderFilled, "u1")))
+    await harness.settle()
+    assert _kinds(harness, "u1") == ["OrderAccepted", "OrderFilled"]
+    assert harness.of(OrderRejected, "u1") == []

@@ -78,6 +78,17 @@ class MiniQmt(Counter):
                 raise ValueError(f"order {order_id} is not open")
             self._execute(order, min(qty, order.leaves), price or order.price)
 
+    def push_order_status(self, account_id: str, order_id: int, status: int) -> None:
+        """Push an order with a forged ``order_status`` (e.g. 255) without changing it."""
+        with self.lock:
+            order = self.find_order(account_id, order_id)
+            if order is None:
+                raise ValueError(f"no order {order_id}")
+            row = order.to_native()
+            row.order_status = status
+            for client in self._subscribers(account_id):
+                client.deliver("OnStockOrder", row.copy())
+
     def swallow_next_orders(self, count: int = 1) -> None:
         """Make the next order requests vanish: no order, no response, no push."""
         self._swallow += count
