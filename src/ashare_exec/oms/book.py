@@ -177,6 +177,26 @@ class OrderBook:
             self._reindex(key, order)
         return order, result
 
+    def evict_done(self, account_id: AccountId) -> list[Order]:
+        """Remove the account's terminal orders (at the day roll); return them.
+
+        Client order ids are unique per trading day, so after the roll yesterday's ids
+        may be used again; the evicted orders live on in the journal and the archive.
+        Open orders (e.g. ``UNKNOWN`` ones still to be resolved) stay.
+        """
+        done = [
+            o
+            for o in self._orders.values()
+            if o.spec.account_id == account_id and o.status.is_terminal
+        ]
+        for order in done:
+            del self._orders[(account_id, order.spec.client_order_id)]
+            if order.broker_order_id is not None:
+                self._by_broker.pop((account_id, order.broker_order_id), None)
+            if order.exchange_order_id is not None:
+                self._by_exchange.pop((account_id, order.exchange_order_id), None)
+        return done
+
     def _reindex(self, key: OrderKey, order: Order) -> None:
         account = key[0]
         if order.broker_order_id is not None:

@@ -15,7 +15,7 @@ from typing import Any
 from ashare_exec.model.events import OrderEvent
 from ashare_exec.model.identifiers import AccountId
 from ashare_exec.model.order import ApplyResult, Order
-from ashare_exec.model.portfolio import LedgerEvent
+from ashare_exec.model.portfolio import DayRolled, LedgerEvent
 from ashare_exec.model.reports import CashReport, PositionReport
 from ashare_exec.oms.book import OrderBook
 from ashare_exec.oms.ledger import FeeFunction, Ledger, LedgerUpdate
@@ -60,7 +60,10 @@ class OmsState:
             InvalidTransition: the order refuses the event (nothing changed).
         """
         if isinstance(event, LedgerEvent):
-            return StateChange(event, None, None, self.ledger.apply_ledger_event(event))
+            update = self.ledger.apply_ledger_event(event)
+            if isinstance(event, DayRolled):
+                self.book.evict_done(event.account_id)
+            return StateChange(event, None, None, update)
         order, result = self.book.apply(event)
         update = self.ledger.on_order_event(order, event, result)
         return StateChange(event, order, result, update)
@@ -84,6 +87,13 @@ class OmsState:
         return [self.apply(c) for c in corrections]
 
     def roll_day(self, account_id: AccountId, day: date, ts_event: datetime) -> StateChange | None:
-        """Start a new trading day for the account (``None`` if already started)."""
+        """Close the trading day for the account (``None`` if already rolled to ``day``).
+
+        Shares bought so far become sellable, and terminal orders leave the book (client
+        order ids are unique per trading day). Journal the returned change.
+        """
         event = self.ledger.roll_day(account_id, day, ts_event)
-        return None if event is None else StateChange(event, None, None, LedgerUpdate())
+        if event is None:
+            return None
+        self.book.evict_done(account_id)
+        return StateChange(event, None, None, LedgerUpdate())

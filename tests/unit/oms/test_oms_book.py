@@ -168,3 +168,28 @@ def test_minter_when_any_sequence_round_trips(seq: int) -> None:
 
     assert minter.sequence_of(coid) == seq
     assert is_valid_client_order_id(coid)
+
+
+def test_roll_day_when_orders_terminal_evicts_them_so_ids_can_be_reused() -> None:
+    from ashare_exec.oms import Ledger, OmsState
+
+    state = OmsState(OrderBook(), Ledger(lambda *_a: Decimal(0)))
+    for e in (
+        st.submitted("C1"),
+        st.accepted("C1", broker="B1"),
+        st.expired("C1"),
+        st.submitted("C2"),
+        st.unknown("C2"),
+        st.denied("C3", account="ACC2"),
+    ):
+        state.apply(e)  # type: ignore[arg-type]
+
+    change = state.roll_day(st.ACC, date(2026, 11, 25), st.ts(3600))
+
+    assert change is not None
+    assert [o.client_order_id for o in state.book] == [
+        "C2",
+        "C3",
+    ]  # UNKNOWN stays; other account too
+    assert state.book.by_broker_id(st.ACC, "B1") is None  # type: ignore[arg-type]
+    assert check_submit(state.book, _command(qty=500), ClientOrderId("C1")) is None
