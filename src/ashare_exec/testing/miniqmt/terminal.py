@@ -34,6 +34,8 @@ class MiniQmt(Counter):
         self, behaviour: MiniQmtBehaviour | None = None, *, sim: SimCounter | None = None
     ) -> None:
         super().__init__(behaviour, sim=sim)
+        self.ticker_stop = threading.Event()
+        """Set it to stop a ticker thread that calls :meth:`tick` (see ``embedded``)."""
 
     # ---------------------------------------------------------------- test hooks
     def add_account(

@@ -3,7 +3,7 @@
 from ashare_exec.venues.qmt.adapter import QmtAdapter
 from ashare_exec.venues.qmt.book import QmtAlert
 from ashare_exec.venues.qmt.config import QmtConfig
-from ashare_exec.venues.qmt.factory import create_qmt_adapter
+from ashare_exec.venues.qmt.factory import build_qmt_venue, create_qmt_adapter
 from ashare_exec.venues.qmt.store import (
     InMemoryIdStore,
     KeyValueIdStore,
@@ -19,5 +19,6 @@ __all__ = [
     "QmtConfig",
     "QmtIdStore",
     "QmtOrderIds",
+    "build_qmt_venue",
     "create_qmt_adapter",
 ]

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from ashare_exec.clock import Clock
-from ashare_exec.errors import BrokerRejected, BrokerTimeout, BrokerUnavailable
+from ashare_exec.errors import BrokerError, BrokerRejected, BrokerTimeout, BrokerUnavailable
 from ashare_exec.model import (
     AccountId,
     AccountStatus,
@@ -140,6 +140,9 @@ class QmtAdapter(QmtLink):
         except BrokerTimeout:
             rec.in_doubt = True
             raise
+        except BrokerError as e:  # the native call failed midway: it may have left
+            rec.in_doubt = True
+            raise BrokerTimeout(f"order_stock_async failed, order in doubt: {e.message}") from e
         finally:
             self._release_held(rec)
         book.by_seq[seq] = rec

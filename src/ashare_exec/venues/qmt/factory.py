@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ashare_exec.clock import Clock
-from ashare_exec.model import AccountId
+from ashare_exec.errors import ConfigError
+from ashare_exec.model import AccountId, Instrument, InstrumentId
 from ashare_exec.venues.qmt.adapter import QmtAdapter
 from ashare_exec.venues.qmt.config import QmtConfig
 from ashare_exec.venues.qmt.store import QmtIdStore
 
-__all__ = ["create_qmt_adapter"]
+__all__ = ["build_qmt_venue", "create_qmt_adapter"]
 
 
 def create_qmt_adapter(
@@ -31,3 +32,35 @@ def create_qmt_adapter(
     """
     config = QmtConfig.from_mapping(settings, accounts)
     return QmtAdapter(config, clock, store=store, on_alert=on_alert)
+
+
+def build_qmt_venue(
+    config: Any,
+    clock: Clock,
+    accounts: Sequence[AccountId],
+    instruments: Mapping[InstrumentId, Instrument] | None = None,
+    *,
+    store: QmtIdStore | None = None,
+    on_alert: Callable[[Any], None] | None = None,
+) -> QmtAdapter:
+    """The composition root's hook for ``venue = "qmt"`` accounts.
+
+    Reads ``config.venues["qmt"]`` (a :class:`~ashare_exec.config.GatewayConfig`). With
+    ``emulator = true`` it first starts an in-process MiniQMT emulator backed by the built-in
+    simulator (demos and end-to-end tests on machines without QMT).
+
+    Raises:
+        ConfigError: invalid ``[venues.qmt]`` settings.
+    """
+    raw = dict(config.venues.get("qmt", {}))
+    emulator = raw.pop("emulator", False)
+    if not isinstance(emulator, bool):
+        raise ConfigError(f"venues.qmt.emulator must be true or false, was {emulator!r}")
+    if emulator:
+        raw.setdefault("userdata_path", "emulated://miniqmt")
+        from ashare_exec.testing.miniqmt.embedded import start_embedded_miniqmt
+
+        start_embedded_miniqmt(config, clock, accounts, instruments)
+    return create_qmt_adapter(
+        raw, accounts=tuple(accounts), clock=clock, store=store, on_alert=on_alert
+    )

@@ -1,0 +1,69 @@
+"""An in-process MiniQMT for running the whole service with ``venue = "qmt"`` on Linux.
+
+``[venues.qmt] emulator = true`` makes :func:`ashare_exec.venues.qmt.factory.build_qmt_venue`
+start this: the real xtquant over the emulator, whose counter is the built-in simulator
+(the ``[[accounts]]`` ``cash`` / ``positions`` seed it), with a ticker thread that moves the
+simulated market so resting orders fill. For demos and end-to-end tests, never production.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ashare_exec.clock import Clock
+from ashare_exec.model import AccountId, Instrument, InstrumentId
+from ashare_exec.testing.miniqmt.loader import install
+from ashare_exec.testing.miniqmt.simcounter import SimCounter
+from ashare_exec.testing.miniqmt.terminal import MiniQmt
+
+__all__ = ["start_embedded_miniqmt"]
+
+
+def start_embedded_miniqmt(
+    config: Any,
+    clock: Clock,
+    accounts: Sequence[AccountId],
+    instruments: Mapping[InstrumentId, Instrument] | None = None,
+    *,
+    tick_s: float = 0.5,
+) -> MiniQmt:
+    """Build a simulator-backed :class:`MiniQmt` for ``accounts`` and install it.
+
+    Args:
+        config: the :class:`~ashare_exec.config.GatewayConfig` (accounts, data_dir).
+        clock: the service clock (the simulator's market follows it).
+        accounts: the accounts on the ``qmt`` venue.
+        instruments: the instrument master (the packaged sample when ``None``).
+        tick_s: real seconds between market moves (0: no ticker thread).
+    """
+    from ashare_exec.venues.sim.config import SimAccountConfig, SimConfig
+    from ashare_exec.venues.sim.factory import build_sim_exchange
+
+    wanted = set(accounts)
+    # In memory: the simulator's SQLite store is bound to its creating thread, and MiniQMT
+    # calls come from session threads. The emulated counter starts afresh with the process.
+    sim_config = SimConfig(
+        accounts=tuple(
+            SimAccountConfig(a.account_id, a.cash, dict(a.positions))
+            for a in config.accounts
+            if a.account_id in wanted
+        ),
+        instruments=config.instruments,
+        state_path=None,
+    )
+    exchange = build_sim_exchange(sim_config, instruments=instruments)
+    terminal = MiniQmt(sim=SimCounter(exchange, clock))
+    for account_id in accounts:
+        terminal.add_account(account_id, 0)
+    install(terminal)
+    if tick_s > 0:
+        stop = terminal.ticker_stop
+
+        def run() -> None:
+            while not stop.wait(tick_s):
+                terminal.tick()
+
+        threading.Thread(target=run, name="miniqmt-ticker", daemon=True).start()
+    return terminal

@@ -1,0 +1,68 @@
+"""``venue = "qmt"`` with ``emulator = true``: the composition hook builds a working venue."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from ashare_exec.config import AccountConfig, GatewayConfig
+from ashare_exec.errors import ConfigError
+from ashare_exec.model import (
+    AccountId,
+    ClientOrderId,
+    InstrumentId,
+    OrderFilled,
+    OrderSpec,
+    PriceType,
+    Side,
+)
+from ashare_exec.venues.qmt import build_qmt_venue
+
+from .conftest import Harness, eventually, needs_xtquant
+
+pytestmark = needs_xtquant
+
+Q1 = AccountId("q1")
+SYMBOL = InstrumentId.parse("600000.SH")
+
+
+def _config(tmp_path: Path, **qmt: object) -> GatewayConfig:
+    return GatewayConfig(
+        data_dir=tmp_path,
+        accounts=(AccountConfig(Q1, "qmt", Decimal(1_000_000), {"600000.SH": 1000}),),
+        venues={"qmt": {"emulator": True, "heartbeat_interval_s": 0, **qmt}},
+    )
+
+
+async def test_build_qmt_venue_when_emulated_orders_fill_under_simulator_rules(
+    tmp_path: Path, clock: object
+) -> None:
+    adapter = build_qmt_venue(_config(tmp_path), clock, [Q1])  # type: ignore[arg-type]
+    from ashare_exec.testing.miniqmt.loader import _current
+
+    terminal = _current[0]
+    terminal.ticker_stop.set()
+    h = Harness(terminal, adapter)
+    await adapter.connect()
+    try:
+        assert terminal.sim is not None
+        quote = terminal.sim.exchange.quote(SYMBOL, terminal.sim.clock.now())
+        assert quote is not None
+        ask = quote.ask_prices[0] if quote.ask_prices else quote.last
+        order = OrderSpec(account_id=Q1, client_order_id=ClientOrderId("e2e1"),
+                          instrument_id=SYMBOL, side=Side.BUY, qty=100,
+                          price_type=PriceType.LIMIT, price=ask)  # fmt: skip
+        await adapter.submit(order)
+        await eventually(lambda: bool(h.of(OrderFilled, "e2e1")))
+        positions = {p.instrument_id: p for p in await adapter.query_positions(Q1)}
+        assert positions[SYMBOL].total_qty == 1100
+        assert positions[SYMBOL].sellable_qty == 1000  # T+1 from the simulator
+    finally:
+        await adapter.close()
+
+
+def test_build_qmt_venue_when_emulator_flag_not_bool_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="emulator"):
+        build_qmt_venue(_config(tmp_path, emulator="yes"), None, [Q1])  # type: ignore[arg-type]
