@@ -18,6 +18,7 @@ from ashare_exec.model import (
     PriceType,
     Side,
 )
+from ashare_exec.testing.miniqmt import current_terminal
 from ashare_exec.venues.qmt import build_qmt_venue
 
 from .conftest import Harness, eventually, needs_xtquant
@@ -40,9 +41,8 @@ async def test_build_qmt_venue_when_emulated_orders_fill_under_simulator_rules(
     tmp_path: Path, clock: object
 ) -> None:
     adapter = build_qmt_venue(_config(tmp_path), clock, [Q1])  # type: ignore[arg-type]
-    from ashare_exec.testing.miniqmt.loader import _current
-
-    terminal = _current[0]
+    terminal = current_terminal()
+    assert terminal is not None
     terminal.ticker_stop.set()
     h = Harness(terminal, adapter)
     await adapter.connect()

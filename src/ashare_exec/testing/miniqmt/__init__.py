@@ -16,6 +16,7 @@ Knobs live in :class:`MiniQmtBehaviour`; control hooks (``set_price``, ``fill``,
 from ashare_exec.testing.miniqmt.behaviour import MiniQmtBehaviour
 from ashare_exec.testing.miniqmt.client import XtQuantAsyncClient
 from ashare_exec.testing.miniqmt.loader import (
+    current_terminal,
     import_xtquant_quietly,
     install,
     xtquant_available,
@@ -26,6 +27,7 @@ __all__ = [
     "MiniQmt",
     "MiniQmtBehaviour",
     "XtQuantAsyncClient",
+    "current_terminal",
     "import_xtquant_quietly",
     "install",
     "xtquant_available",

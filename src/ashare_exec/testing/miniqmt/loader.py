@@ -76,3 +76,8 @@ def install(terminal: MiniQmt) -> types.ModuleType:
 
 def _current_terminal() -> MiniQmt:
     return _current[0]
+
+
+def current_terminal() -> MiniQmt | None:
+    """The :class:`MiniQmt` that new traders connect to (``None`` before :func:`install`)."""
+    return _current[0] if _current else None
