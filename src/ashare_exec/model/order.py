@@ -260,7 +260,10 @@ class Order:
             return ApplyResult(ApplyOutcome.DUPLICATE, before, before, note="duplicate trade id")
         if event.last_qty <= 0 or event.last_px < 0:
             raise self._invalid(f"fill {event.trade_id} has qty {event.last_qty}")
-        if event.instrument_id != self.spec.instrument_id or event.side is not self.spec.side:
+        inst = event.instrument_id
+        if (
+            inst is not self.spec.instrument_id and inst != self.spec.instrument_id
+        ) or event.side is not self.spec.side:
             raise self._invalid(f"fill {event.trade_id} is for another instrument or side")
         filled = self.filled_qty + event.last_qty
         trigger = Trigger.TRADE_COMPLETE if filled >= self.spec.qty else Trigger.TRADE
