@@ -1,0 +1,377 @@
+"""Crash soak: the real service in its own process, SIGKILLed under load, restarted, checked.
+
+One *life* = start the service on the same data folder → check every invariant against the
+simulator's own durable state → put it under a stream of orders and cancels from two client
+threads → SIGKILL it at a random moment. The simulated clock is frozen within a life
+(``speed`` = 1e-6) and jumps forward between lives (more than the in-flight grace), so after
+the start-up reconciliation the gateway and the venue are quiescent and must agree exactly.
+
+Used by ``tests/reliability/test_crash.py`` (a few lives) and ``scripts/crash_soak.py``
+(any number). Everything is driven by one seed.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+from tests.e2e.conftest import TOKEN, Service, start_service
+
+from ashare_exec.clock import CST
+from ashare_exec.venues.sim.store import SqliteStore
+
+__all__ = ["CrashSoak", "LifeReport", "Violation"]
+
+ACCOUNT = "paper"
+# symbol, reference price, tick; all T+1 stocks the sample master knows, cheap enough to buy.
+SYMBOLS: tuple[tuple[str, Decimal, Decimal], ...] = (
+    ("600000.SH", Decimal("10.02"), Decimal("0.01")),
+    ("000001.SZ", Decimal("11.60"), Decimal("0.01")),
+    ("601318.SH", Decimal("58.20"), Decimal("0.01")),
+    ("002594.SZ", Decimal("98.36"), Decimal("0.01")),
+)
+START = datetime(2026, 11, 25, 9, 35, tzinfo=CST)
+STEP = timedelta(seconds=5)  # sim time between lives; > inflight grace (1 s)
+MORNING_END = datetime(2026, 11, 25, 11, 29, tzinfo=CST)
+AFTERNOON = datetime(2026, 11, 25, 13, 1, tzinfo=CST)
+DAY_END = datetime(2026, 11, 25, 14, 55, tzinfo=CST)
+TERMINAL = {"FILLED", "CANCELED", "REJECTED", "DENIED", "EXPIRED"}
+
+CONFIG = """
+[service]
+data_dir = "data"
+log_dir = "logs"
+
+[api]
+host = "127.0.0.1"
+port = 0
+
+[clock]
+mode = "sim"
+start = "{start}"
+speed = 0.000001
+
+[sessions]
+reconcile_interval_s = 3600.0
+inflight_timeout_s = 1.0
+pre_close_cancel = false
+
+[journal]
+durability = "{durability}"
+
+[[accounts]]
+id = "paper"
+venue = "sim"
+cash = "5000000"
+positions = {{ "600000.SH" = 50000, "000001.SZ" = 50000, "601318.SH" = 20000, "002594.SZ" = 10000 }}
+
+[risk]
+disabled_checks = ["duplicate", "rate_limit", "daily_count", "cancel_ratio", "chase_guard",
+                   "open_orders", "price_deviation", "self_trade"]
+max_consecutive_rejections = false
+global_max_msgs_per_second = 1000000
+
+[venues.sim]
+seed = {seed}
+"""
+
+
+class Violation(AssertionError):
+    """An invariant did not hold after a restart (message says which and where)."""
+
+
+@dataclass
+class LifeReport:
+    """What one life did."""
+
+    life: int
+    answered: int = 0
+    unanswered: int = 0
+    cancels: int = 0
+    resubmits: int = 0
+    killed_after_s: float = 0.0
+    orders_checked: int = 0
+
+
+@dataclass
+class CrashSoak:
+    """A seeded crash soak on one data folder."""
+
+    folder: Path
+    seed: int
+    durability: str = "durable"
+    rng: random.Random = field(init=False)
+    answered: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Every order the client got an HTTP answer for: coid → the content it asked for."""
+    in_doubt: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Orders whose request got no answer (the process died): resubmitted next life."""
+    lives: list[LifeReport] = field(default_factory=list)
+    _seq: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+
+    # ---- one life -----------------------------------------------------------------------
+
+    def life_start(self, life: int) -> datetime:
+        """The frozen sim instant of ``life`` (morning, then afternoon session)."""
+        at = START + STEP * life
+        if at >= MORNING_END:
+            at = AFTERNOON + (at - MORNING_END)
+        if at >= DAY_END:
+            raise ValueError(f"life {life} does not fit in one simulated trading day")
+        return at
+
+    def run_life(self, life: int, *, kill: bool = True) -> LifeReport:
+        """Start, check, load, and SIGKILL (or stop gracefully when ``kill`` is False)."""
+        svc = self._start(life)
+        report = LifeReport(life)
+        try:
+            report.orders_checked = self.check(svc, life)
+            self._resubmit_in_doubt(svc, report)
+            if kill:
+                self._load_then_kill(svc, report)
+            else:
+                report.orders_checked = self.check(svc, life)
+        finally:
+            code = svc.stop(signal.SIGKILL if kill else signal.SIGTERM)
+            if not kill and code != 0:
+                raise Violation(f"life {life}: graceful stop exited {code}\n{svc.log()[-3000:]}")
+        self.lives.append(report)
+        return report
+
+    def _start(self, life: int) -> Service:
+        cfg = self.folder / "config" / "gateway.toml"
+        cfg.parent.mkdir(parents=True, exist_ok=True)
+        cfg.write_text(
+            CONFIG.format(
+                start=self.life_start(life).isoformat(), durability=self.durability, seed=self.seed
+            ),
+            encoding="utf-8",
+        )
+        return start_service(self.folder, timeout=60.0)
+
+    # ---- load ---------------------------------------------------------------------------
+
+    def _next_coid(self) -> str:
+        with self._lock:
+            self._seq += 1
+            return f"s{self.seed % 1000}x{self._seq}"
+
+    def _order_body(self, rng: random.Random) -> dict[str, Any]:
+        symbol, ref, tick = rng.choice(SYMBOLS)
+        side = rng.choice(("BUY", "SELL"))
+        marketable = rng.random() < 0.4
+        ticks = rng.randint(1, 30)
+        sign = 1 if (side == "BUY") == marketable else -1
+        price = (ref + sign * ticks * tick).quantize(tick)
+        return {
+            "account_id": ACCOUNT,
+            "symbol": symbol,
+            "side": side,
+            "qty": 100 * rng.randint(1, 5),
+            "price_type": "LIMIT",
+            "price": str(price),
+            "client_order_id": self._next_coid(),
+        }
+
+    def _worker(
+        self, url: str, rng: random.Random, stop: threading.Event, report: LifeReport
+    ) -> None:
+        http = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5.0)
+        mine: list[str] = []
+        try:
+            while not stop.is_set():
+                if mine and rng.random() < 0.3:
+                    coid = mine.pop(rng.randrange(len(mine)))
+                    try:
+                        http.post(f"/v1/orders/{ACCOUNT}/{coid}/cancel")
+                    except httpx.HTTPError:
+                        return
+                    with self._lock:
+                        report.cancels += 1
+                    continue
+                body = self._order_body(rng)
+                coid = body["client_order_id"]
+                with self._lock:
+                    self.in_doubt[coid] = body
+                try:
+                    r = http.post("/v1/orders", json=body)
+                except httpx.HTTPError:
+                    with self._lock:
+                        report.unanswered += 1
+                    return
+                with self._lock:
+                    del self.in_doubt[coid]
+                    if r.status_code in (200, 201):
+                        self.answered[coid] = body
+                        report.answered += 1
+                        mine.append(coid)
+        finally:
+            http.close()
+
+    def _load_then_kill(self, svc: Service, report: LifeReport) -> None:
+        stop = threading.Event()
+        threads = [
+            threading.Thread(
+                target=self._worker,
+                args=(svc.url, random.Random(self.rng.random()), stop, report),
+                daemon=True,
+            )
+            for _ in range(2)
+        ]
+        for t in threads:
+            t.start()
+        report.killed_after_s = round(self.rng.uniform(0.05, 0.8), 3)
+        time.sleep(report.killed_after_s)
+        svc.proc.send_signal(signal.SIGKILL)
+        svc.proc.wait(10)
+        stop.set()
+        for t in threads:
+            t.join(10)
+
+    def _resubmit_in_doubt(self, svc: Service, report: LifeReport) -> None:
+        """A client that got no answer retries with the same id and content."""
+        with httpx.Client(
+            base_url=svc.url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10.0
+        ) as http:
+            for coid, body in sorted(self.in_doubt.items()):
+                r = http.post("/v1/orders", json=body)
+                if r.status_code not in (200, 201):
+                    raise Violation(
+                        f"resubmit of in-doubt {coid} answered {r.status_code}: {r.text}"
+                    )
+                self.answered[coid] = body
+                report.resubmits += 1
+            self.in_doubt.clear()
+
+    # ---- invariants ---------------------------------------------------------------------
+
+    def check(self, svc: Service, life: int) -> int:
+        """Every invariant, after the start-up reconciliation; returns orders checked."""
+        where = f"seed {self.seed} life {life}"
+        with httpx.Client(
+            base_url=svc.url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10.0
+        ) as http:
+            orders = {
+                o["client_order_id"]: o
+                for o in _ok(http.get("/v1/orders", params={"limit": 100_000}))["orders"]
+            }
+            positions = {
+                p["symbol"]: p
+                for p in _ok(http.get("/v1/positions", params={"account_id": ACCOUNT}))
+            }
+            account = _ok(http.get(f"/v1/accounts/{ACCOUNT}"))
+        venue = SqliteStore(self.folder / "data" / "sim" / "state.sqlite3").load()
+        check_no_order_lost(self.answered, orders, where)
+        check_sent_at_most_once(self.folder / "logs", orders, where)
+        check_orders_match_venue(orders, venue, where)
+        check_ledger_matches_venue(positions, account, venue, where)
+        return len(orders)
+
+
+# ---- invariant checks (pure, on JSON views and the venue's store) --------------------------
+
+
+def _ok(r: httpx.Response) -> Any:
+    if r.status_code != 200:
+        raise Violation(f"{r.request.method} {r.request.url} answered {r.status_code}: {r.text}")
+    body = r.json()
+    return body["positions"] if isinstance(body, dict) and "positions" in body else body
+
+
+def check_no_order_lost(
+    answered: dict[str, dict[str, Any]], orders: dict[str, dict[str, Any]], where: str
+) -> None:
+    """Every answered order exists with the content the client asked for."""
+    for coid, body in answered.items():
+        got = orders.get(coid)
+        if got is None:
+            raise Violation(f"{where}: order {coid} was answered but is lost after restart")
+        for key in ("symbol", "side", "qty", "price_type"):
+            if got[key] != body[key]:
+                raise Violation(f"{where}: order {coid} {key} {got[key]!r} != {body[key]!r}")
+        if Decimal(got["price"]) != Decimal(body["price"]):
+            raise Violation(f"{where}: order {coid} price {got['price']} != {body['price']}")
+
+
+def sent_counts(log_dir: Path) -> Counter[str]:
+    """``send_sent`` lines per client order id over every life's log files."""
+    counts: Counter[str] = Counter()
+    for path in sorted(log_dir.glob("ashare-exec.jsonl*")):
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            if '"send_sent"' not in line:
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut by SIGKILL
+            if rec.get("action") == "send_sent":
+                counts[str(rec.get("client_order_id"))] += 1
+    return counts
+
+
+def check_sent_at_most_once(log_dir: Path, orders: dict[str, dict[str, Any]], where: str) -> None:
+    """No order reached the venue twice, and none was refused as a duplicate id."""
+    for coid, n in sent_counts(log_dir).items():
+        if n > 1:
+            raise Violation(f"{where}: order {coid} was sent to the venue {n} times")
+    for coid, o in orders.items():
+        if "DUPLICATE_CLIENT_ORDER_ID" in (o.get("reasons") or []):
+            raise Violation(f"{where}: order {coid} ended as DUPLICATE_CLIENT_ORDER_ID")
+
+
+def check_orders_match_venue(orders: dict[str, dict[str, Any]], venue: Any, where: str) -> None:
+    """Each order is terminal or working exactly as the venue has it."""
+    at_venue = {o.client_order_id: o for o in venue.orders if o.account_id == ACCOUNT}
+    for coid, o in orders.items():
+        v = at_venue.get(coid)
+        if v is None:
+            if o["status"] not in ("REJECTED", "DENIED"):
+                raise Violation(
+                    f"{where}: order {coid} is {o['status']} but the venue never got it"
+                )
+            continue
+        if o["status"] != v.status.value or o["filled_qty"] != v.filled_qty:
+            raise Violation(
+                f"{where}: order {coid} is {o['status']} filled {o['filled_qty']} in the gateway,"
+                f" {v.status.value} filled {v.filled_qty} at the venue"
+            )
+    missing = set(at_venue) - set(orders)
+    if missing:
+        raise Violation(f"{where}: venue orders unknown to the gateway: {sorted(missing)[:5]}")
+
+
+def check_ledger_matches_venue(
+    positions: dict[str, dict[str, Any]], account: dict[str, Any], venue: Any, where: str
+) -> None:
+    """Positions (total, sellable) and cash (available, frozen) equal the venue's."""
+    acct = next(a for a in venue.accounts if a.account_id == ACCOUNT)
+    held = {str(i): h for i, h in acct.holdings.items() if h.total or h.frozen}
+    for symbol in sorted(set(held) | set(positions)):
+        h = held.get(symbol)
+        p = positions.get(symbol)
+        mine = (p["total_qty"], p["sellable_qty"]) if p else (0, 0)
+        theirs = (h.total, h.sellable) if h else (0, 0)
+        if mine != theirs:
+            raise Violation(
+                f"{where}: position {symbol} (total, sellable) {mine} != venue {theirs}"
+            )
+    cash = account["cash"]
+    mine_cash = (Decimal(cash["available"]), Decimal(cash["frozen"]))
+    if mine_cash != (acct.available, acct.frozen):
+        raise Violation(
+            f"{where}: cash (available, frozen) {mine_cash} != venue"
+            f" {(acct.available, acct.frozen)}"
+        )
