@@ -45,6 +45,7 @@ _PC = OrderStatus.PENDING_CANCEL
 _REMEMBERED = frozenset(
     {OrderStatus.PENDING_NEW, OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.UNKNOWN}
 )
+_UNFILLED = frozenset({OrderStatus.PENDING_NEW, OrderStatus.NEW})
 _SIMPLE_TRIGGERS: dict[type[OrderEvent], Trigger] = {
     OrderAccepted: Trigger.ACCEPT,
     OrderRejected: Trigger.REJECT,
@@ -290,10 +291,17 @@ class Order:
 
     def _transition(self, before: OrderStatus, trigger: Trigger) -> OrderStatus:
         try:
-            return next_status(before, trigger, self.previous_status)
+            return self._with_fills(next_status(before, trigger, self.previous_status))
         except InvalidTransition as e:
             e.context["client_order_id"] = self.spec.client_order_id
             raise
+
+    def _with_fills(self, status: OrderStatus) -> OrderStatus:
+        # A working status never hides fills: UNKNOWN or a stale venue view may lead to
+        # NEW / PENDING_NEW after the order has traded; it is PARTIALLY_FILLED then.
+        if self.filled_qty and status in _UNFILLED:
+            return OrderStatus.PARTIALLY_FILLED
+        return status
 
     def _move(self, before: OrderStatus, after: OrderStatus, trigger: Trigger) -> None:
         if after is _PC:
@@ -304,7 +312,7 @@ class Order:
                 # where the order is now (e.g. PARTIALLY_FILLED after a racing fill).
                 shadow = TRANSITIONS.get((self.previous_status, trigger), None)
                 if shadow in _REMEMBERED:
-                    self.previous_status = shadow
+                    self.previous_status = self._with_fills(shadow)
         else:
             self.previous_status = None
         self.status = after

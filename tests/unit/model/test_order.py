@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as hs
 
 from ashare_exec.errors import InvalidTransition
@@ -182,3 +182,41 @@ def test_apply_when_fills_duplicated_and_reordered_gives_same_result(
     assert order.avg_px == expected_notional / expected_qty
     assert set(order.fills) == set(unique)
     assert order.status is (S.FILLED if expected_qty >= 1000 else S.PARTIALLY_FILLED)
+
+
+_POOL = [
+    st.accepted(at=3),
+    st.rejected(at=3),
+    st.pending_cancel(at=3),
+    st.canceled(at=3),
+    st.cancel_rejected(at=3),
+    st.expired(at=3),
+    st.unknown(at=3),
+    *(st.restated(status=s, at=3) for s in S if s is not S.DENIED),
+    st.filled(trade="F1", qty=100),
+    st.filled(trade="F2", qty=300),
+    st.filled(trade="F3", qty=600),
+    st.filled(trade="F4", qty=50),
+]
+
+
+@settings(max_examples=400)
+@given(hs.lists(hs.sampled_from(_POOL), max_size=25))
+def test_apply_when_any_event_sequence_keeps_order_invariants(events: list[object]) -> None:
+    order = Order.create(st.submitted())
+    was_terminal = False
+
+    for event in events:
+        try:
+            order.apply(event)  # type: ignore[arg-type]
+        except InvalidTransition:
+            continue
+        assert order.filled_qty == sum(f.qty for f in order.fills.values())
+        assert (order.previous_status is not None) == (order.status is S.PENDING_CANCEL)
+        if order.status in (S.PENDING_NEW, S.NEW):
+            assert order.filled_qty == 0
+        if order.status is S.PARTIALLY_FILLED:
+            assert order.filled_qty < order.qty
+        assert order.leaves_qty == (0 if order.is_terminal else order.qty - order.filled_qty)
+        assert not (was_terminal and not order.is_terminal)
+        was_terminal = order.is_terminal
