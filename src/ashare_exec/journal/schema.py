@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Final
 
 from ashare_exec.errors import JournalError
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Migration", "migrate"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Durability", "Migration", "migrate"]
+
+
+class Durability(StrEnum):
+    """How hard a commit tries to reach the disk (see :mod:`ashare_exec.journal.sqlite`)."""
+
+    DURABLE = "durable"
+    FAST = "fast"
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,6 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -38,16 +37,9 @@ from ashare_exec.journal.rows import (
     JournalItem,
     prepare,
 )
-from ashare_exec.journal.schema import MIGRATIONS, Migration, migrate
+from ashare_exec.journal.schema import MIGRATIONS, Durability, Migration, migrate
 
 __all__ = ["Durability", "Journal"]
-
-
-class Durability(StrEnum):
-    """How hard a commit tries to reach the disk."""
-
-    DURABLE = "durable"
-    FAST = "fast"
 
 
 class Journal:
