@@ -53,6 +53,7 @@ speed = {speed}
 [sessions]
 reconcile_interval_s = 2.0
 inflight_timeout_s = 2.0
+{sessions}
 
 [journal]
 durability = "{durability}"
@@ -115,6 +116,7 @@ def start_service(
     speed: float = 1.0,
     durability: str = "fast",
     extra: str = "",
+    sessions: str = "",
     timeout: float = 60.0,
 ) -> Service:
     """Start ``ashare-exec serve`` in ``folder`` and wait for its banner."""
@@ -123,7 +125,9 @@ def start_service(
     cfg = folder / "config" / "gateway.toml"
     if not cfg.exists():
         cfg.write_text(
-            BASE_CONFIG.format(start=start, speed=speed, durability=durability, extra=extra),
+            BASE_CONFIG.format(
+                start=start, speed=speed, durability=durability, extra=extra, sessions=sessions
+            ),
             encoding="utf-8",
         )
     env = dict(os.environ)
