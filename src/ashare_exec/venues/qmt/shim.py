@@ -22,7 +22,13 @@ from typing import Any, TypeVar
 
 from ashare_exec.errors import BrokerError, BrokerRejected, BrokerUnavailable
 
-__all__ = ["XtSession", "load_xttrader", "map_vendor_errors", "xtquant_installed"]
+__all__ = [
+    "XtSession",
+    "fetch_instrument_details",
+    "load_xttrader",
+    "map_vendor_errors",
+    "xtquant_installed",
+]
 
 T = TypeVar("T")
 
@@ -56,6 +62,20 @@ def load_xttrader() -> types.ModuleType:
         return importlib.import_module("xtquant.xttrader")
     except ImportError as e:
         raise BrokerUnavailable(f"cannot load xtquant: {e}", code="VENUE_DISCONNECTED") from e
+
+
+def fetch_instrument_details(codes: list[str]) -> dict[str, Any]:
+    """``xtdata.get_instrument_detail_list(codes)``; ``{}`` if xtdata is not usable here.
+
+    xtdata needs MiniQMT's data service (Windows); any failure means "use the CSV master".
+    """
+    try:
+        load_xttrader()  # creates the package without its import-time network call
+        xtdata = importlib.import_module("xtquant.xtdata")
+        details = xtdata.get_instrument_detail_list(codes)
+    except Exception:
+        return {}
+    return dict(details) if isinstance(details, dict) else {}
 
 
 @contextlib.contextmanager
