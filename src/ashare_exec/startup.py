@@ -1,0 +1,458 @@
+"""Start-up checks: clock drift against NTP, venues and accounts, journal integrity, free disk.
+
+:func:`run_startup_checks` runs them all and returns a :class:`CheckReport`; ``ashare-exec
+check`` prints it, and ``serve`` runs it before opening for orders. Each item is ``ok``,
+``warning`` or ``error``:
+
+* ``clock`` — offset of this machine's clock from NTP, measured with a small SNTP client
+  (RFC 4330, UDP): no server answered = warning; |offset| above the limit (100 ms) = error.
+* ``journal`` — the journal opened read-only passes ``PRAGMA quick_check`` and its schema
+  version is one this release knows; unreadable or corrupt = error.
+* ``disk`` — free space on the data folder's disk: below 1 GiB = warning, 200 MiB = error.
+* ``venue:<name>`` / ``account:<id>`` — each venue connects, and each account's status at the
+  broker is ``OK`` (``TRANSIENT`` = warning, ``DOWN`` or no answer = error).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import sqlite3
+import statistics
+import struct
+import time
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from ashare_exec.clock import Clock
+from ashare_exec.config import GatewayConfig
+from ashare_exec.model import AccountStatus
+
+if TYPE_CHECKING:
+    from ashare_exec.engine.service import ExecutionService
+
+__all__ = [
+    "DEFAULT_NTP_SERVERS",
+    "CheckItem",
+    "CheckReport",
+    "CheckSettings",
+    "CheckStatus",
+    "NtpAnswer",
+    "check_clock",
+    "check_disk",
+    "check_journal",
+    "check_venues",
+    "run_startup_checks",
+    "sntp_query",
+]
+
+DEFAULT_NTP_SERVERS = ("ntp.aliyun.com", "cn.pool.ntp.org", "time.windows.com")
+_NTP_EPOCH = 2_208_988_800  # seconds from 1900-01-01 to 1970-01-01
+_MIB = 1024 * 1024
+
+
+class CheckStatus(StrEnum):
+    """Outcome of one check, in increasing severity."""
+
+    OK = "ok"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+_RANK = {CheckStatus.OK: 0, CheckStatus.WARNING: 1, CheckStatus.ERROR: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class CheckItem:
+    """One check's result: its name, status, a sentence for people and data for machines."""
+
+    name: str
+    status: CheckStatus
+    detail: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    """Every check's result, in the order they ran."""
+
+    items: tuple[CheckItem, ...]
+
+    @property
+    def status(self) -> CheckStatus:
+        """The worst status of any item (``ok`` when there are none)."""
+        return max((i.status for i in self.items), key=_RANK.__getitem__, default=CheckStatus.OK)
+
+    def exit_code(self, *, strict: bool = False) -> int:
+        """0 all ok; 2 any error; 1 warnings only when ``strict`` (else 0)."""
+        if self.status is CheckStatus.ERROR:
+            return 2
+        return 1 if strict and self.status is CheckStatus.WARNING else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form: the overall status and every item."""
+        return {
+            "status": self.status.value,
+            "items": [
+                {"name": i.name, "status": i.status.value, "detail": i.detail, "data": dict(i.data)}
+                for i in self.items
+            ],
+        }
+
+    def table(self) -> str:
+        """A human-readable table, one line per item, then the overall status."""
+        width = max((len(i.name) for i in self.items), default=5)
+        lines = [f"{'check'.ljust(width)}  status   detail"]
+        lines += [f"{i.name.ljust(width)}  {i.status.value:<7}  {i.detail}" for i in self.items]
+        lines.append(f"overall: {self.status.value}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckSettings:
+    """Limits of the checks (see the module docstring for what each means)."""
+
+    ntp_timeout_s: float = 1.5
+    max_drift_ms: float = 100.0
+    disk_warn_bytes: int = 1024 * _MIB
+    disk_error_bytes: int = 200 * _MIB
+    venue_timeout_s: float = 10.0
+
+
+# ---- clock ------------------------------------------------------------------------------
+
+
+class NtpAnswer(NamedTuple):
+    """One SNTP exchange: the server's clock minus ours, and the round-trip delay (seconds)."""
+
+    server: str
+    offset_s: float
+    delay_s: float
+    stratum: int
+
+
+def _to_ntp(t: float) -> bytes:
+    whole = int(t) + _NTP_EPOCH
+    frac = int((t - int(t)) * (1 << 32)) & 0xFFFFFFFF
+    return struct.pack("!II", whole & 0xFFFFFFFF, frac)
+
+
+def _from_ntp(raw: bytes) -> float:
+    whole, frac = struct.unpack("!II", raw)
+    return float(whole - _NTP_EPOCH + frac / (1 << 32))
+
+
+def _split_server(server: str) -> tuple[str, int]:
+    if server.startswith("["):  # [v6]:port
+        host, _, rest = server[1:].partition("]")
+        return host, int(rest[1:]) if rest.startswith(":") else 123
+    if server.count(":") == 1:
+        host, port = server.split(":")
+        return host, int(port)
+    return server, 123
+
+
+class _Sntp(asyncio.DatagramProtocol):
+    def __init__(self, answer: asyncio.Future[tuple[bytes, float]], now: Callable[[], float]):
+        self.answer = answer
+        self.now = now
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        if not self.answer.done():
+            self.answer.set_result((data, self.now()))
+
+    def error_received(self, exc: Exception) -> None:
+        if not self.answer.done():
+            self.answer.set_exception(exc)
+
+
+async def sntp_query(
+    server: str, *, timeout_s: float = 1.5, now: Callable[[], float] = time.time
+) -> NtpAnswer:
+    """Ask one NTP server (``host`` or ``host:port``) for the time (RFC 4330 client mode).
+
+    ``now`` is this machine's clock (the one being checked), in seconds since the epoch.
+
+    Raises:
+        TimeoutError: no answer within ``timeout_s``.
+        OSError: the name does not resolve or the network refuses.
+        ValueError: the answer is not a usable server reply (wrong mode, unsynchronised,
+            kiss-o'-death, or not an answer to our request).
+    """
+    host, port = _split_server(server)
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[tuple[bytes, float]] = loop.create_future()
+    async with asyncio.timeout(timeout_s):
+        transport, _ = await loop.create_datagram_endpoint(
+            lambda: _Sntp(answer, now), remote_addr=(host, port)
+        )
+        try:
+            t1 = now()
+            sent = _to_ntp(t1)
+            transport.sendto(b"\x23" + bytes(39) + sent)  # LI 0, version 4, mode 3 (client)
+            data, t4 = await answer
+        finally:
+            transport.close()
+    if len(data) < 48:
+        raise ValueError(f"{server}: short NTP answer ({len(data)} bytes)")
+    li, mode, stratum = data[0] >> 6, data[0] & 0x7, data[1]
+    if mode != 4 or li == 3 or stratum == 0 or stratum > 15:
+        raise ValueError(
+            f"{server}: unusable NTP answer (mode {mode}, leap {li}, stratum {stratum})"
+        )
+    if data[24:32] != sent:
+        raise ValueError(f"{server}: NTP answer does not match our request")
+    t2, t3 = _from_ntp(data[32:40]), _from_ntp(data[40:48])
+    # Sent timestamps carry sub-microsecond fraction noise; compare with t1 as actually sent.
+    t1 = _from_ntp(sent)
+    offset = ((t2 - t1) + (t3 - t4)) / 2
+    delay = (t4 - t1) - (t3 - t2)
+    return NtpAnswer(server, offset, max(delay, 0.0), stratum)
+
+
+async def check_clock(
+    servers: Sequence[str],
+    settings: CheckSettings = CheckSettings(),
+    *,
+    now: Callable[[], float] = time.time,
+) -> CheckItem:
+    """Measure this machine's clock offset against ``servers`` (queried together; the median
+    offset of those that answer counts)."""
+    if not servers:
+        return CheckItem("clock", CheckStatus.WARNING, "not checked: no NTP servers configured")
+    results = await asyncio.gather(
+        *(sntp_query(s, timeout_s=settings.ntp_timeout_s, now=now) for s in servers),
+        return_exceptions=True,
+    )
+    answers = [r for r in results if isinstance(r, NtpAnswer)]
+    failed = {
+        s: f"{type(r).__name__}: {r}" if str(r) else type(r).__name__
+        for s, r in zip(servers, results, strict=True)
+        if not isinstance(r, NtpAnswer)
+    }
+    data: dict[str, Any] = {"unreachable": failed}
+    if not answers:
+        return CheckItem(
+            "clock",
+            CheckStatus.WARNING,
+            f"drift not measured: no NTP server answered ({', '.join(servers)})",
+            data,
+        )
+    offset_ms = statistics.median(a.offset_s for a in answers) * 1000
+    data |= {
+        "offset_ms": round(offset_ms, 3),
+        "servers": {a.server: round(a.offset_s * 1000, 3) for a in answers},
+    }
+    within = abs(offset_ms) <= settings.max_drift_ms
+    detail = (
+        f"offset {offset_ms:+.1f} ms against {len(answers)} NTP server(s)"
+        f" (limit ±{settings.max_drift_ms:g} ms)"
+    )
+    if failed:
+        detail += f"; no answer from {', '.join(failed)}"
+    if not within:
+        detail += "; fix the system time sync (docs/deployment.md)"
+    return CheckItem("clock", CheckStatus.OK if within else CheckStatus.ERROR, detail, data)
+
+
+# ---- journal ----------------------------------------------------------------------------
+
+
+def check_journal(path: Path) -> CheckItem:
+    """Open the journal read-only, run ``PRAGMA quick_check`` and compare its schema version."""
+    from ashare_exec.journal.schema import SCHEMA_VERSION
+
+    if not path.exists():
+        return CheckItem("journal", CheckStatus.OK, f"{path}: none yet (created at start)")
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as e:
+        return CheckItem("journal", CheckStatus.ERROR, f"{path}: cannot be opened: {e}")
+    try:
+        rows = [r[0] for r in conn.execute("PRAGMA quick_check").fetchall()]
+        if rows != ["ok"]:
+            shown = "; ".join(str(r) for r in rows[:3])
+            return CheckItem(
+                "journal", CheckStatus.ERROR, f"{path}: integrity check failed: {shown}"
+            )
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        version = 0
+        if "schema_version" in tables:
+            row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+            version = int(row[0]) if row and row[0] is not None else 0
+        events = 0
+        if "events" in tables:
+            events = int(conn.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+        elif tables:
+            return CheckItem("journal", CheckStatus.ERROR, f"{path}: not an ashare-exec journal")
+    except sqlite3.Error as e:
+        return CheckItem("journal", CheckStatus.ERROR, f"{path}: unreadable: {e}")
+    finally:
+        conn.close()
+    data = {"schema_version": version, "events": events}
+    if version > SCHEMA_VERSION:
+        return CheckItem(
+            "journal",
+            CheckStatus.ERROR,
+            f"{path}: schema version {version} is newer than this release ({SCHEMA_VERSION})",
+            data,
+        )
+    note = "" if version == SCHEMA_VERSION else f", will be migrated to v{SCHEMA_VERSION}"
+    return CheckItem(
+        "journal", CheckStatus.OK, f"{path}: intact, {events} events, v{version}{note}", data
+    )
+
+
+# ---- disk -------------------------------------------------------------------------------
+
+
+def check_disk(
+    data_dir: Path,
+    settings: CheckSettings = CheckSettings(),
+    *,
+    disk_usage: Callable[[Path], Any] = shutil.disk_usage,
+) -> CheckItem:
+    """Free space on the disk holding ``data_dir`` (or its nearest existing parent)."""
+    where = Path(data_dir).absolute()
+    while not where.exists() and where.parent != where:
+        where = where.parent
+    try:
+        free = int(disk_usage(where).free)
+    except OSError as e:
+        return CheckItem("disk", CheckStatus.ERROR, f"{where}: cannot read free space: {e}")
+    data = {"path": str(where), "free_bytes": free}
+    text = f"{free / _MIB:,.0f} MiB free at {where}"
+    if free < settings.disk_error_bytes:
+        limit = settings.disk_error_bytes / _MIB
+        return CheckItem("disk", CheckStatus.ERROR, f"{text} (below {limit:,.0f} MiB)", data)
+    if free < settings.disk_warn_bytes:
+        limit = settings.disk_warn_bytes / _MIB
+        return CheckItem("disk", CheckStatus.WARNING, f"{text} (below {limit:,.0f} MiB)", data)
+    return CheckItem("disk", CheckStatus.OK, text, data)
+
+
+# ---- venues and accounts ----------------------------------------------------------------
+
+
+async def check_venues(
+    service: ExecutionService, settings: CheckSettings = CheckSettings()
+) -> list[CheckItem]:
+    """Connect each venue of a built (not started) service, ask each account's status, and
+    close the venues again. Reports pushed meanwhile are discarded."""
+    items: list[CheckItem] = []
+    by_venue: dict[int, tuple[Any, list[Any]]] = {}
+    for rt in service.core.accounts.values():
+        by_venue.setdefault(id(rt.venue), (rt.venue, []))[1].append(rt.account_id)
+    for venue, accounts in by_venue.values():
+        venue.set_report_sink(lambda _report: None)
+        try:
+            await asyncio.wait_for(venue.connect(), settings.venue_timeout_s)
+        except Exception as e:
+            items.append(_venue_error(f"venue:{venue.name}", "cannot connect", e))
+            items += [
+                CheckItem(f"account:{a}", CheckStatus.ERROR, "not checked: venue unreachable")
+                for a in accounts
+            ]
+            continue
+        items.append(CheckItem(f"venue:{venue.name}", CheckStatus.OK, "connected"))
+        for account in accounts:
+            try:
+                status = await asyncio.wait_for(
+                    venue.query_account_status(account), settings.venue_timeout_s
+                )
+            except Exception as e:
+                items.append(_venue_error(f"account:{account}", "status query failed", e))
+                continue
+            level = {
+                AccountStatus.OK: CheckStatus.OK,
+                AccountStatus.TRANSIENT: CheckStatus.WARNING,
+            }.get(status, CheckStatus.ERROR)
+            items.append(
+                CheckItem(
+                    f"account:{account}",
+                    level,
+                    f"status {status.value} at {venue.name}",
+                    {"status": status.value},
+                )
+            )
+    for venue, _ in by_venue.values():
+        with contextlib.suppress(Exception):
+            await venue.close()
+    return items
+
+
+def _venue_error(name: str, what: str, e: BaseException) -> CheckItem:
+    reason = "timed out" if isinstance(e, TimeoutError) else f"{type(e).__name__}: {e}"
+    return CheckItem(name, CheckStatus.ERROR, f"{what}: {reason}")
+
+
+# ---- all together -----------------------------------------------------------------------
+
+
+def _default_build(config: GatewayConfig, clock: Clock) -> ExecutionService:
+    from ashare_exec.engine.node import build_service
+
+    return build_service(config, clock)
+
+
+async def run_startup_checks(
+    config: GatewayConfig,
+    *,
+    ntp_servers: Sequence[str],
+    clock: Clock,
+    build: Callable[[GatewayConfig, Clock], ExecutionService] = _default_build,
+    settings: CheckSettings = CheckSettings(),
+    skip: Collection[str] = (),
+    disk_usage: Callable[[Path], Any] = shutil.disk_usage,
+    wall_time: Callable[[], float] = time.time,
+) -> CheckReport:
+    """Run every start-up check and return the report.
+
+    ``skip`` may hold ``clock``, ``journal``, ``disk`` and ``venues``. The venue check builds
+    its own service with ``build`` (after the journal check, and only if the journal is
+    usable), connects its venues and closes everything again, so call this before building
+    the service that will serve. ``wall_time`` is the machine clock compared with NTP.
+    """
+    data_dir = Path(config.data_dir)
+    tasks: list[CheckItem] = []
+    clock_task = (
+        None
+        if "clock" in skip
+        else asyncio.create_task(check_clock(ntp_servers, settings, now=wall_time))
+    )
+    journal_ok = True
+    if "journal" not in skip:
+        item = check_journal(data_dir / "journal.sqlite3")
+        journal_ok = item.status is not CheckStatus.ERROR
+        tasks.append(item)
+    if "disk" not in skip:
+        tasks.append(check_disk(data_dir, settings, disk_usage=disk_usage))
+    if "venues" not in skip:
+        tasks += await _venues_with_build(config, clock, build, settings, journal_ok)
+    items = tasks if clock_task is None else [await clock_task, *tasks]
+    return CheckReport(tuple(items))
+
+
+async def _venues_with_build(
+    config: GatewayConfig,
+    clock: Clock,
+    build: Callable[[GatewayConfig, Clock], ExecutionService],
+    settings: CheckSettings,
+    journal_ok: bool,
+) -> list[CheckItem]:
+    if not journal_ok:
+        return [CheckItem("venues", CheckStatus.ERROR, "not checked: the journal is unusable")]
+    try:
+        service = build(config, clock)
+    except Exception as e:
+        return [_venue_error("venues", "not checked: the service cannot be built", e)]
+    try:
+        return await check_venues(service, settings)
+    finally:
+        service.shutdown_timeout_s = 0.0
+        with contextlib.suppress(Exception):
+            await service.stop()
