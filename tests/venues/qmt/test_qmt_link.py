@@ -58,7 +58,7 @@ async def test_link_when_terminal_hangs_heartbeat_declares_dead_and_reconnects(
     terminal: MiniQmt, clock: SimClock
 ) -> None:
     adapter = QmtAdapter(
-        make_config(heartbeat_interval_s=0.05, request_timeout_s=0.1, max_consecutive_failures=2),
+        make_config(heartbeat_interval_s=0.05, request_timeout_s=0.2, max_consecutive_failures=2),
         clock,
     )
     h = Harness(terminal, adapter)
@@ -70,7 +70,7 @@ async def test_link_when_terminal_hangs_heartbeat_declares_dead_and_reconnects(
         assert isinstance(down, VenueDisconnected)
         assert "failed calls" in down.reason
         terminal.behaviour.unresponsive = False
-        await eventually(lambda: len(h.of(VenueConnected)) == 2)
+        await eventually(lambda: len(h.of(VenueConnected)) == 2, within=10.0)
         assert adapter.is_connected
     finally:
         await adapter.close()

@@ -190,6 +190,7 @@ async def test_submit_when_response_lost_settled_by_remark_query(harness: Harnes
     harness.terminal.behaviour.push_wait_reporting = False
     harness.terminal.drop_next_order_responses(1)
     await harness.adapter.submit(spec("c11"))
+    await eventually(lambda: bool(harness.of(OrderAccepted, "c11")))
     await harness.settle(0.6)
     assert _order_calls(harness) == 1
     assert _kinds(harness, "c11") == ["OrderAccepted"]
