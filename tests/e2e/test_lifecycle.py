@@ -10,9 +10,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import websockets
-from tests.e2e.conftest import TOKEN, Service, start_service
 
 from ashare_exec.client import AsyncClient
+from tests.e2e.conftest import TOKEN, Service, start_service
 
 
 def _low_price(svc: Service, symbol: str = "600000.SH") -> Decimal:

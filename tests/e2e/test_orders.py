@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from tests.e2e.conftest import PAPER_TOKEN, READ_TOKEN, Service
 
 from ashare_exec.client import AuthError, Client, ConflictError, RefusedError
+from tests.e2e.conftest import PAPER_TOKEN, READ_TOKEN, Service
 
 
 def best(c: Client, symbol: str, side: str) -> tuple[Decimal, int]:

@@ -6,9 +6,8 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-from tests.e2e.conftest import TOKEN, Service, start_service
-
 from ashare_exec.cli.main import main as cli_main
+from tests.e2e.conftest import TOKEN, Service, start_service
 
 
 def test_insufficient_cash_is_denied_before_it_leaves(service: Service) -> None:

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.engine.fakes import ScriptedVenue
 
 from ashare_exec.clock import CST, SimClock
 from ashare_exec.engine.account_view import OmsAccountView
@@ -23,6 +22,7 @@ from ashare_exec.oms.state import OmsState
 from ashare_exec.refdata import load_calendar, load_instruments, sample_instruments_path
 from ashare_exec.risk.engine import RiskEngine
 from ashare_exec.rules import FeeSchedule, TradingCalendar, estimate_fees
+from tests.engine.fakes import ScriptedVenue
 
 ACC = AccountId("acc")
 _CAL: list[TradingCalendar] = []

@@ -6,7 +6,6 @@ import asyncio
 from decimal import Decimal
 
 import pytest
-from tests.engine.conftest import ACC, Rig
 
 from ashare_exec.errors import (
     BrokerUnavailable,
@@ -23,6 +22,7 @@ from ashare_exec.model import (
     SubmitOrder,
     TradeId,
 )
+from tests.engine.conftest import ACC, Rig
 
 PF = InstrumentId.parse("600000.SH")  # prev close 10.02 in the sample master
 

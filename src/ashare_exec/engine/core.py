@@ -559,11 +559,6 @@ class ExecutionCore:
             for change in changes:
                 self._after(change)
 
-    async def commit_ledger_events(self, events: Sequence[LedgerEvent]) -> None:
-        """Journal ledger events that were already applied (broker corrections)."""
-        if events:
-            await self.journal.append_many_async(list(events))
-
     def _quarantine(self, report: object, why: str) -> None:
         self.quarantine.append((self.clock.now(), why, report))
         account = str(getattr(report, "account_id", ""))

@@ -131,13 +131,13 @@ class Reconciler:
         rep = reconcile(state.book, state.ledger, account_id, now, orders=orders, trades=trades)
         changes = core.apply_internal(rep.events)
         changes += await self._settle_missing(account_id, rep.missing_at_venue, why)
-        corrections = state.ledger.apply_broker_snapshot(account_id, positions, cash, now)
+        correction_changes = state.apply_broker_snapshot(account_id, positions, cash, now)
+        corrections: list[Any] = [c.event for c in correction_changes]
         rep.position_mismatches.extend(
             _mismatch(c) for c in corrections if c.instrument_id is not None
         )
         rep.cash_mismatches.extend(_mismatch(c) for c in corrections if c.instrument_id is None)
-        await core.commit_many(changes)
-        await core.commit_ledger_events(corrections)
+        await core.commit_many([*changes, *correction_changes])
         rt.status = status
         rt.reconciled = True
         self.runs += 1

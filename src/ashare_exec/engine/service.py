@@ -582,9 +582,9 @@ class ExecutionService:
         ]
         changes = self.core.apply_internal(expired)
         for acct in list(self.core.accounts):
-            rolled = self.core.state.ledger.roll_day(acct, day, now)
+            rolled = self.core.state.roll_day(acct, day, now)
             if rolled is not None:
-                changes.append(self.core.state.apply(rolled))
+                changes.append(rolled)
         await self.core.commit_many(changes)
         self.last_archive = self._archive_day(day)
         self.hooks.on_end_of_day(day)

@@ -13,13 +13,17 @@ from ashare_exec.model import Exchange, InstrumentId, is_valid_client_order_id
         (" 920001.BJ ", "920001", Exchange.BJ),
     ],
 )
-def test_instrument_id_parse_when_valid_round_trips(text: str, code: str, exchange: Exchange) -> None:
+def test_instrument_id_parse_when_valid_round_trips(
+    text: str, code: str, exchange: Exchange
+) -> None:
     iid = InstrumentId.parse(text)
     assert (iid.code, iid.exchange) == (code, exchange)
     assert str(iid) == f"{code}.{exchange.value}"
 
 
-@pytest.mark.parametrize("text", ["600000", "60000.SH", "600000.HK", "ABCDEF.SH", "", "600000.SH.X"])
+@pytest.mark.parametrize(
+    "text", ["600000", "60000.SH", "600000.HK", "ABCDEF.SH", "", "600000.SH.X"]
+)
 def test_instrument_id_parse_when_invalid_raises(text: str) -> None:
     with pytest.raises(ValueError, match="symbol"):
         InstrumentId.parse(text)
@@ -31,7 +35,14 @@ def test_same_code_on_two_exchanges_is_two_instruments() -> None:
 
 @pytest.mark.parametrize(
     ("text", "ok"),
-    [("abc-123_X", True), ("a" * 20, True), ("a" * 21, False), ("", False), ("订单1", False), ("a b", False)],
+    [
+        ("abc-123_X", True),
+        ("a" * 20, True),
+        ("a" * 21, False),
+        ("", False),
+        ("订单1", False),
+        ("a b", False),
+    ],
 )
 def test_client_order_id_shape(text: str, ok: bool) -> None:
     assert is_valid_client_order_id(text) is ok

@@ -17,7 +17,9 @@ from ashare_exec.model.numbers import CENT, MILLI, is_on_tick, money, round_half
         ("-1.005", CENT, "-1.01"),
     ],
 )
-def test_round_half_up_when_half_rounds_away_from_zero(value: str, tick: Decimal, expected: str) -> None:
+def test_round_half_up_when_half_rounds_away_from_zero(
+    value: str, tick: Decimal, expected: str
+) -> None:
     assert round_half_up(Decimal(value), tick) == Decimal(expected)
 
 

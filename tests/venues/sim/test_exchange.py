@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 import pytest
-from tests.venues.sim.kit import ACCOUNT, PF, MakeExchange, at, spec
 
 from ashare_exec.errors import BrokerRejected
 from ashare_exec.model import (
@@ -21,6 +20,7 @@ from ashare_exec.model import (
     Side,
 )
 from ashare_exec.venues.base import VenueReport
+from tests.venues.sim.kit import ACCOUNT, PF, MakeExchange, at, spec
 
 P = PriceType
 

@@ -8,7 +8,6 @@ from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
-from tests.venues.sim.kit import ACCOUNT, MakeExchange, at, spec
 
 from ashare_exec.clock import SimClock
 from ashare_exec.model import (
@@ -21,6 +20,7 @@ from ashare_exec.model import (
 from ashare_exec.rules import price_limits
 from ashare_exec.venues.base import VenueReport
 from ashare_exec.venues.sim import FaultConfig, LatencyKind, SimExchange, SimVenue
+from tests.venues.sim.kit import ACCOUNT, MakeExchange, at, spec
 
 SH = InstrumentId.parse("600000.SH")
 SZ = InstrumentId.parse("000001.SZ")

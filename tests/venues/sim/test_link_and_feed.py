@@ -8,7 +8,6 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
-from tests.venues.sim.kit import ACCOUNT, PF, MakeExchange, at, spec
 
 from ashare_exec.clock import CST, SimClock
 from ashare_exec.errors import BrokerUnavailable
@@ -26,6 +25,7 @@ from ashare_exec.model import (
 from ashare_exec.venues.base import VenueReport
 from ashare_exec.venues.sim import FaultConfig, SimVenue, WalkConfig, sample_replay_path
 from ashare_exec.venues.sim.marketdata import RandomWalkFeed, ReplayFeed, read_replay_csv
+from tests.venues.sim.kit import ACCOUNT, PF, MakeExchange, at, spec
 
 
 async def open_venue(
