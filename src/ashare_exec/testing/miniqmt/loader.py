@@ -12,6 +12,7 @@ import importlib
 import importlib.util
 import sys
 import types
+import warnings
 
 from ashare_exec.testing.miniqmt import structs
 from ashare_exec.testing.miniqmt.client import XtQuantAsyncClient
@@ -71,7 +72,10 @@ def install(terminal: MiniQmt) -> types.ModuleType:
         raise ImportError("a real xtquant.xtpythonclient is loaded; cannot emulate MiniQMT")
     _current[:] = [terminal]
     XtQuantAsyncClient.terminal_factory = _current_terminal
-    return importlib.import_module("xtquant.xttrader")
+    with warnings.catch_warnings():
+        # xtbson calls datetime.utcfromtimestamp at import (deprecated on 3.12+).
+        warnings.filterwarnings("ignore", ".*utcfromtimestamp.*", DeprecationWarning)
+        return importlib.import_module("xtquant.xttrader")
 
 
 def _current_terminal() -> MiniQmt:

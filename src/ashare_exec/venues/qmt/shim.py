@@ -10,13 +10,16 @@ in xttrader, so it goes through xttrader's own ``common_op_async_with_seq``.
 
 from __future__ import annotations
 
+import atexit
 import concurrent.futures
 import contextlib
+import gc
 import importlib
 import importlib.util
 import sys
 import threading
 import types
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -36,7 +39,15 @@ _RETIRED: list[Any] = []
 # xttrader's __del__ reads ``self.oldloop``, which exists only for traders built on the main
 # thread; ours are built on a session thread, so a garbage collection on the main thread
 # would raise inside __del__. Retired traders are therefore kept (one small object per
-# reconnect) and given ``oldloop = None`` so the interpreter's final teardown is harmless.
+# reconnect) and given ``oldloop = None``; at exit they are released while imports still work.
+
+
+def _release_retired() -> None:
+    _RETIRED.clear()
+    gc.collect()
+
+
+atexit.register(_release_retired)
 
 
 def xtquant_installed() -> bool:
@@ -59,7 +70,10 @@ def load_xttrader() -> types.ModuleType:
             if spec is None:
                 raise ImportError("xtquant is not installed")
             sys.modules["xtquant"] = importlib.util.module_from_spec(spec)
-        return importlib.import_module("xtquant.xttrader")
+        with warnings.catch_warnings():
+            # xtbson calls datetime.utcfromtimestamp at import (deprecated on 3.12+).
+            warnings.filterwarnings("ignore", ".*utcfromtimestamp.*", DeprecationWarning)
+            return importlib.import_module("xtquant.xttrader")
     except ImportError as e:
         raise BrokerUnavailable(f"cannot load xtquant: {e}", code="VENUE_DISCONNECTED") from e
 
