@@ -11,6 +11,9 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+
+from ashare_exec.model import InstrumentId, OrderStatus
+from ashare_exec.venues.sim.accounts import Account, Holding
 from tests.reliability.crash_harness import (
     CrashSoak,
     Violation,
@@ -19,9 +22,6 @@ from tests.reliability.crash_harness import (
     check_orders_match_venue,
     check_sent_at_most_once,
 )
-
-from ashare_exec.model import InstrumentId, OrderStatus
-from ashare_exec.venues.sim.accounts import Account, Holding
 
 CI_LIVES = 5
 

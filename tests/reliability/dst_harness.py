@@ -1,0 +1,391 @@
+"""Deterministic simulation testing: the whole engine + simulator in one process, per seed.
+
+A seed fixes everything: the simulator's market and link faults, the fault rates, and a
+random schedule of steps — submits (new, idempotent resubmits, conflicting resubmits),
+cancels, time passing (the market moves, timers fire), link drops, venue restarts (the
+simulator reopened from its store), gateway restarts (stop, replay the journal, start),
+reconciles and day rolls. Invariants are checked after every step; a failure names the
+seed and the step and replays exactly (:class:`~tests.reliability.vloop.VirtualTimeLoop`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from ashare_exec.api.schemas import OrderIn
+from ashare_exec.clock import CST, SimClock
+from ashare_exec.config import AccountConfig, GatewayConfig, JournalConfig, SessionConfig
+from ashare_exec.engine.node import build_service
+from ashare_exec.engine.service import ExecutionService
+from ashare_exec.errors import DuplicateClientOrderId, GatewayError
+from ashare_exec.journal.archive import read_archive
+from ashare_exec.model import AccountId, ClientOrderId
+from ashare_exec.venues.sim.factory import build_sim_exchange
+from tests.reliability.dst_checks import (
+    DstFailure,
+    check_ledger,
+    check_legal_paths,
+    check_orders_vs_venue,
+    order_snapshot,
+)
+from tests.reliability.vloop import InlineExecutor
+
+__all__ = ["DstFailure", "DstRun", "run_seed"]
+
+ACC = AccountId("paper")
+START = datetime(2026, 11, 25, 9, 31, tzinfo=CST)
+SYMBOLS = (
+    ("600000.SH", Decimal("10.02")),
+    ("000001.SZ", Decimal("11.60")),
+    ("601318.SH", Decimal("58.20")),
+)
+RATES = (0.0, 0.0, 0.02, 0.1, 0.3)
+GRACE_S = 1.0
+RISK: dict[str, Any] = {
+    "disabled_checks": ["duplicate", "rate_limit", "daily_count", "cancel_ratio",
+                        "chase_guard", "open_orders", "price_deviation", "self_trade"],
+    "max_consecutive_rejections": False,
+    "global_max_msgs_per_second": 1_000_000,
+}  # fmt: skip
+ACTIONS = (
+    ("submit", 40),
+    ("resubmit", 5),
+    ("cancel", 15),
+    ("wait", 20),
+    ("disconnect", 4),
+    ("venue_restart", 3),
+    ("gateway_restart", 3),
+    ("reconcile", 6),
+    ("day_roll", 1),
+)
+
+
+class DstRun:
+    """One seeded run on a folder (the journal and the venue's store live there)."""
+
+    def __init__(self, seed: int, folder: Path, steps: int = 40) -> None:
+        self.seed = seed
+        self.folder = folder
+        self.steps = steps
+        self.rng = random.Random(seed)
+        self.clock = SimClock(START)
+        self.faults = {
+            "drop_rate": self.rng.choice(RATES),
+            "duplicate_rate": self.rng.choice(RATES),
+            "reorder_rate": self.rng.choice(RATES),
+            "submit_drop_rate": self.rng.choice(RATES) / 2,
+            "reject_rate": self.rng.choice(RATES) / 2,
+            "disconnect_rate": self.rng.choice(RATES) / 3,
+            "replay_on_reconnect": self.rng.random() < 0.3,
+        }
+        self.answered: dict[str, tuple[str, str, int, str]] = {}
+        self.sends: Counter[str] = Counter()
+        self.alerts: list[tuple[str, str]] = []
+        self.trace: list[str] = []
+        self.step = -1
+        self._seq = 0
+        self.service: ExecutionService | None = None
+
+    # ---- wiring -------------------------------------------------------------------------
+
+    def config(self) -> GatewayConfig:
+        """The gateway's configuration for this seed."""
+        return GatewayConfig(
+            data_dir=self.folder / "data",
+            log_dir=self.folder / "logs",
+            accounts=(
+                AccountConfig(
+                    ACC, "sim", Decimal("3000000"), {"600000.SH": 20000, "000001.SZ": 20000}
+                ),
+            ),
+            sessions=SessionConfig(
+                pre_close_cancel=None, reconcile_interval_s=5.0, inflight_timeout_s=GRACE_S
+            ),
+            journal=JournalConfig("fast"),
+            risk=RISK,
+            venues={"sim": {"seed": self.seed, "faults": dict(self.faults)}},
+        )
+
+    @property
+    def svc(self) -> ExecutionService:
+        assert self.service is not None
+        return self.service
+
+    @property
+    def sim(self) -> Any:
+        return self.svc.core.accounts[ACC].venue
+
+    async def boot(self, svc: ExecutionService | None = None) -> None:
+        """Build (replaying the journal), instrument, and start the service."""
+        svc = svc or build_service(self.config(), self.clock)
+        # Hook: the journal's writer thread would make runs depend on thread timing.
+        svc.core.journal._executor = InlineExecutor()  # type: ignore[attr-defined]
+        on_alert = svc.hooks.on_alert
+
+        def alert(severity: str, code: str, message: str, ctx: dict[str, Any]) -> None:
+            self.alerts.append((code, str(ctx.get("client_order_id"))))
+            on_alert(severity, code, message, ctx)
+
+        svc.hooks.on_alert = alert
+        sim = svc.core.accounts[ACC].venue
+        submit = sim.submit
+
+        async def counted(spec: Any) -> None:
+            if sim.is_connected:
+                self.sends[spec.client_order_id] += 1
+            await submit(spec)
+
+        sim.submit = counted  # type: ignore[method-assign]
+        self.service = svc
+        await svc.start()
+
+    async def settle(self, seconds: float = 0.1) -> None:
+        """Let reports, timers and reconciles run for ``seconds`` of loop time."""
+        await asyncio.sleep(seconds)
+        await self.svc.core.drain()
+
+    # ---- the run ------------------------------------------------------------------------
+
+    async def run(self) -> list[str]:
+        """Every step, then a final settle and full check; returns the trace."""
+        await self.boot()
+        try:
+            for step in range(self.steps):
+                self.step = step
+                action = self._pick()
+                await getattr(self, f"do_{action}")()
+                await self.settle()
+                self.check_always()
+            self.step = self.steps
+            await self.final()
+        finally:
+            if self.service is not None:
+                await self.service.stop()
+        return self.trace
+
+    def _pick(self) -> str:
+        names = [a for a, _ in ACTIONS]
+        weights = [w for _, w in ACTIONS]
+        return self.rng.choices(names, weights)[0]
+
+    def note(self, text: str) -> None:
+        """Add a line to the trace (what happened at this step)."""
+        self.trace.append(f"{self.step}: {text}")
+
+    def fail(self, what: str) -> DstFailure:
+        """A failure that names the seed and the step (and the recent trace)."""
+        tail = "\n  ".join(self.trace[-8:])
+        return DstFailure(
+            f"seed {self.seed} step {self.step}: {what}\n  faults {self.faults}\n  {tail}"
+        )
+
+    # ---- actions ------------------------------------------------------------------------
+
+    def _body(self) -> OrderIn:
+        symbol, ref = self.rng.choice(SYMBOLS)
+        side: Literal["BUY", "SELL"] = self.rng.choice(("BUY", "SELL"))
+        marketable = self.rng.random() < 0.5
+        sign = 1 if (side == "BUY") == marketable else -1
+        price = ref + sign * Decimal(self.rng.randint(0, 25)) / 100
+        self._seq += 1
+        return OrderIn(
+            account_id=ACC,
+            symbol=symbol,
+            side=side,
+            qty=100 * self.rng.randint(1, 4),
+            price=price,
+            client_order_id=f"d{self._seq}",
+        )
+
+    async def _submit(self, body: OrderIn) -> None:
+        try:
+            view = await self.svc.submit(body, actor="dst")
+        except GatewayError as e:
+            self.note(f"submit {body.client_order_id} refused {e.code}")
+            return
+        assert body.client_order_id is not None
+        assert body.price is not None
+        self.answered[body.client_order_id] = (body.symbol, body.side, body.qty, str(body.price))
+        self.note(f"submit {body.client_order_id} -> {view['status']}")
+
+    async def do_submit(self) -> None:
+        await self._submit(self._body())
+
+    async def do_resubmit(self) -> None:
+        """The same id again: same content is idempotent, other content is refused."""
+        if not self.answered:
+            return
+        coid = self.rng.choice(sorted(self.answered))
+        symbol, side, qty, price = self.answered[coid]
+        same = self.rng.random() < 0.6
+        body = OrderIn(
+            account_id=ACC,
+            symbol=symbol,
+            side=side,  # type: ignore[arg-type]
+            qty=qty if same else qty + 100,
+            price=Decimal(price),
+            client_order_id=coid,
+        )
+        try:
+            view = await self.svc.submit(body, actor="dst")
+        except DuplicateClientOrderId:
+            if same:
+                raise self.fail(f"resubmit of {coid} with the same content refused") from None
+            self.note(f"resubmit {coid} changed -> DUPLICATE_CLIENT_ORDER_ID")
+            return
+        except GatewayError as e:
+            self.note(f"resubmit {coid} refused {e.code}")
+            return
+        if not same or view["created"]:
+            raise self.fail(f"resubmit of {coid} (same={same}) created a new order")
+        self.note(f"resubmit {coid} -> existing {view['status']}")
+
+    async def do_cancel(self) -> None:
+        open_orders = self.svc.core.state.book.open_orders(ACC)
+        if not open_orders:
+            return
+        order = self.rng.choice(open_orders)
+        coid = order.spec.client_order_id
+        try:
+            view = await self.svc.cancel(ACC, coid, actor="dst")
+        except GatewayError as e:
+            self.note(f"cancel {coid} refused {e.code}")
+            return
+        self.note(f"cancel {coid} -> {view['status']}")
+
+    async def do_wait(self) -> None:
+        seconds = self.rng.choice((0.2, 1.0, 3.0, 12.0))
+        await self.sim.advance_to(self.clock.now() + timedelta(seconds=seconds))
+        await self.settle(seconds)
+        self.note(f"wait {seconds}s -> {self.clock.now().time()}")
+
+    async def do_disconnect(self) -> None:
+        auto = self.rng.random() < 0.7
+        self.sim.disconnect("dst link drop", auto_reconnect=auto)
+        self.note(f"disconnect (auto reconnect {auto})")
+        if not auto:
+            await self.settle(0.5)
+            self.sim.reconnect()
+
+    async def do_venue_restart(self) -> None:
+        """The venue process restarts: its state comes back from its own store."""
+        sim = self.sim
+        sim.disconnect("dst venue restart", auto_reconnect=False)
+        await self.settle()
+        old = sim.exchange
+        old.store.close()
+        sim.exchange = build_sim_exchange(
+            old.config, instruments=old._master, calendar=old.calendar
+        )
+        sim.reconnect()
+        self.note("venue restart")
+
+    async def do_gateway_restart(self) -> None:
+        """Graceful stop, then a new service replays the journal: the state must be equal."""
+        await self.svc.stop()  # in-flight orders may settle while it stops
+        before = order_snapshot(self.svc)
+        self.service = None
+        svc = build_service(self.config(), self.clock)
+        after = order_snapshot(svc)
+        if after != before:
+            diff = sorted(set(before.items()) ^ set(after.items()))[:4]
+            raise self.fail(f"journal replay differs from the live state: {diff}")
+        await self.boot(svc)
+        self.note("gateway restart (replay equal)")
+
+    async def do_reconcile(self) -> None:
+        if not self.sim.is_connected:
+            return
+        await self.svc.reconciler.reconcile(ACC, "dst")
+        await self.settle()
+        if self.sim.is_connected and self.svc.core.accounts[ACC].reconciled:
+            self.check_venue(final=False)
+        self.note("reconcile + venue check")
+
+    async def do_day_roll(self) -> None:
+        day = self.clock.now().date()
+        if self.clock.now().time() < time(15, 0, 10):
+            await self.sim.advance_to(datetime.combine(day, time(15, 0, 10), CST))
+        await self.settle()
+        await self.svc.end_of_day(day)
+        self._check_archived(day)
+        nxt = self.svc.pretrade.calendar.next_trading_day(day)
+        await self.sim.advance_to(datetime.combine(nxt, time(9, 31), CST))
+        await self.settle()
+        self.note(f"day roll to {nxt}")
+
+    # ---- checks -------------------------------------------------------------------------
+
+    def _check_archived(self, day: Any) -> None:
+        """Orders evicted at the day roll must be in the day's archive."""
+        where = self.svc.last_archive
+        if where is None:
+            raise self.fail(f"no archive written for {day}")
+        archived = {str(r["client_order_id"]) for r in read_archive(where).orders}
+        book = self.svc.core.state.book
+        for coid in list(self.answered):
+            if book.get(ACC, ClientOrderId(coid)) is None:
+                if coid not in archived:
+                    raise self.fail(f"order {coid} left the book but is not in the archive")
+                del self.answered[coid]
+
+    def check_always(self) -> None:
+        """No order lost or changed, none sent twice, every path legal."""
+        book = self.svc.core.state.book
+        for coid, (symbol, side, qty, price) in self.answered.items():
+            o = book.get(ACC, ClientOrderId(coid))
+            if o is None:
+                raise self.fail(f"order {coid} was answered and is lost")
+            s = o.spec
+            got = (str(s.instrument_id), s.side.value, s.qty, str(s.price))
+            if got != (symbol, side, qty, str(Decimal(price))):
+                raise self.fail(f"order {coid} content {got} != {(symbol, side, qty, price)}")
+        for coid, n in self.sends.items():
+            if n > 1:
+                raise self.fail(f"order {coid} was sent to the venue {n} times")
+        for o in book.orders(ACC):
+            if "DUPLICATE_CLIENT_ORDER_ID" in o.reasons:
+                raise self.fail(f"order {o.spec.client_order_id} hit DUPLICATE_CLIENT_ORDER_ID")
+        problem = check_legal_paths(book.orders(ACC))
+        if problem:
+            raise self.fail(problem)
+
+    def check_venue(self, *, final: bool) -> None:
+        """Orders and ledger equal the venue's (after a reconcile)."""
+        in_doubt_alerted = {c for code, c in self.alerts if code == "ORDER_IN_DOUBT"}
+        problem = check_orders_vs_venue(
+            self.svc.core.state.book.orders(ACC),
+            self.sim.exchange,
+            ACC,
+            self.clock.now(),
+            grace_s=0.0 if final else GRACE_S * 3,
+            alerted=in_doubt_alerted,
+        ) or check_ledger(self.svc.core.state.ledger, self.sim.exchange, ACC)
+        if problem:
+            raise self.fail(problem)
+
+    async def final(self) -> None:
+        """Link up, let every timer run out, reconcile twice, then check everything."""
+        if not self.sim.is_connected:
+            self.sim.reconnect()
+        for _ in range(3):
+            await self.sim.advance_to(self.clock.now() + timedelta(seconds=GRACE_S * 4))
+            await self.settle(GRACE_S * 4)
+            await self.svc.reconciler.reconcile(ACC, "dst-final")
+            await self.settle()
+        self.check_always()
+        self.check_venue(final=True)
+        statuses = Counter(o.status.value for o in self.svc.core.state.book.orders(ACC))
+        fills = len(self.sim.exchange.fills)
+        self.note(f"final check passed: {sorted(statuses.items())}, venue fills today {fills}")
+
+
+async def run_seed(seed: int, folder: Path, steps: int = 40) -> list[str]:
+    """Run one seed (raise :class:`DstFailure` on a broken invariant); return the trace."""
+    return await DstRun(seed, folder, steps).run()
