@@ -60,16 +60,22 @@ durability = "{durability}"
 
 [[accounts]]
 id = "paper"
-venue = "sim"
+venue = "{venue}"
 cash = "1000000"
 positions = {{ "600000.SH" = 10000 }}
 
 [[accounts]]
 id = "other"
-venue = "sim"
+venue = "{venue}"
 cash = "500000"
 
 {extra}
+"""
+
+
+QMT_EMULATOR = """
+[venues.qmt]
+emulator = true
 """
 
 
@@ -117,6 +123,7 @@ def start_service(
     durability: str = "fast",
     extra: str = "",
     sessions: str = "",
+    venue: str = "sim",
     timeout: float = 60.0,
 ) -> Service:
     """Start ``ashare-exec serve`` in ``folder`` and wait for its banner."""
@@ -126,7 +133,12 @@ def start_service(
     if not cfg.exists():
         cfg.write_text(
             BASE_CONFIG.format(
-                start=start, speed=speed, durability=durability, extra=extra, sessions=sessions
+                start=start,
+                speed=speed,
+                durability=durability,
+                extra=extra + (QMT_EMULATOR if venue == "qmt" else ""),
+                sessions=sessions,
+                venue=venue,
             ),
             encoding="utf-8",
         )
@@ -189,8 +201,9 @@ def _wait_ready(svc: Service, timeout: float = 30.0) -> None:
     raise RuntimeError("service never became ready")
 
 
-@pytest.fixture
-def service(tmp_path: Path) -> Iterator[Service]:
-    svc = start_service(tmp_path / "svc")
+@pytest.fixture(params=["sim", "qmt"])
+def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service]:
+    """The service on the simulator, and on QMT (real xtquant over the MiniQMT emulator)."""
+    svc = start_service(tmp_path / "svc", venue=request.param)
     yield svc
     svc.stop()

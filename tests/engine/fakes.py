@@ -64,6 +64,7 @@ class ScriptedVenue(VenueAdapter):
         self.connected = False
         self.auto_ack = True
         self.silent = False
+        self.ignore_cancels = False
         self.submit_error: Exception | None = None
         self.submits: list[OrderSpec] = []
         self.on_submit: Callable[[OrderSpec], None] | None = None
@@ -146,6 +147,8 @@ class ScriptedVenue(VenueAdapter):
         broker_order_id: BrokerOrderId | None,
     ) -> None:
         self.cancels.append(client_order_id)
+        if self.ignore_cancels:
+            return
         o = self.orders.get(client_order_id)
         if o is None or o.status in (OrderStatus.FILLED, OrderStatus.CANCELED):
             return

@@ -187,3 +187,40 @@ async def test_not_accepting_refuses_new_orders_with_shutting_down(rig: Rig) -> 
     with pytest.raises(ServiceUnavailable) as e:
         await rig.core.submit(buy())
     assert e.value.code == "SHUTTING_DOWN"
+
+
+async def test_lost_cancel_is_resent_and_finally_rejected_back_to_working(rig: Rig) -> None:
+    order, _ = await rig.core.submit(buy())
+    await settle(rig)
+    rig.venue.ignore_cancels = True
+    await rig.core.cancel(ACC, "c1")
+    assert order.status is OrderStatus.PENDING_CANCEL
+    for _ in range(200):
+        await asyncio.sleep(0.05)
+        await settle(rig)
+        if order.status is not OrderStatus.PENDING_CANCEL:
+            break
+    # one cancel plus three retries reached the venue; never a second submit
+    assert rig.venue.cancels == ["c1"] * 4
+    assert len(rig.venue.submits) == 1
+    assert order.status is OrderStatus.NEW
+    assert any(a[1] == "CANCEL_NOT_CONFIRMED" for a in rig.alerts)
+
+
+async def test_rearm_after_restart_resolves_a_cancel_that_never_left(rig: Rig) -> None:
+    order, _ = await rig.core.submit(buy())
+    await settle(rig)
+    # As after a crash between journaling the cancel request and sending it.
+    rig.venue.ignore_cancels = True
+    await rig.core.cancel(ACC, "c1")
+    for handle in rig.core.accounts[ACC].inflight.values():
+        handle.cancel()
+    rig.core.accounts[ACC].inflight.clear()
+    rig.venue.ignore_cancels = False
+    assert rig.core.rearm_inflight() == 1
+    for _ in range(200):
+        await asyncio.sleep(0.05)
+        await settle(rig)
+        if order.status is OrderStatus.CANCELED:
+            break
+    assert order.status is OrderStatus.CANCELED

@@ -72,6 +72,10 @@ __all__ = ["AccountRuntime", "ExecutionCore", "Journal", "PreTrade", "PreTradeDe
 
 log = logging.getLogger(__name__)
 
+MAX_CANCEL_RETRIES = 3
+_WORKING = frozenset({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_NEW})
+_IN_FLIGHT = frozenset({OrderStatus.PENDING_NEW, OrderStatus.PENDING_CANCEL, OrderStatus.UNKNOWN})
+
 
 class Journal(Protocol):
     """What the core needs from the journal: durable append of applied changes."""
@@ -123,6 +127,7 @@ class AccountRuntime:
     status: AccountStatus = AccountStatus.OK
     reconciled: bool = False
     inflight: dict[ClientOrderId, asyncio.TimerHandle] = field(default_factory=dict)
+    cancel_retries: dict[ClientOrderId, int] = field(default_factory=dict)
 
 
 class ExecutionCore:
@@ -348,11 +353,7 @@ class ExecutionCore:
         """Settle an order that got no answer: query it by client id; never resend."""
         rt.inflight.pop(coid, None)
         order = self.state.book.get(rt.account_id, coid)
-        if order is None or order.status not in (
-            OrderStatus.PENDING_NEW,
-            OrderStatus.PENDING_CANCEL,
-            OrderStatus.UNKNOWN,
-        ):
+        if order is None or order.status not in _IN_FLIGHT:
             return
         delay = 0.2
         report: OrderStatusReport | None = None
@@ -371,6 +372,54 @@ class ExecutionCore:
                 await self._mark_unknown(order, "no answer and the venue does not know the order")
             return
         self.on_report(report)
+        if order.status is OrderStatus.PENDING_CANCEL and report.status in _WORKING:
+            await self._retry_cancel(rt, order, report)
+
+    async def _retry_cancel(
+        self, rt: AccountRuntime, order: Order, report: OrderStatusReport
+    ) -> None:
+        """The venue still works an order we asked to cancel: the cancel was lost (or we
+        crashed before sending it). Re-sending a cancel is safe, unlike re-sending an order."""
+        coid = order.spec.client_order_id
+        tries = rt.cancel_retries.get(coid, 0)
+        if tries < MAX_CANCEL_RETRIES:
+            rt.cancel_retries[coid] = tries + 1
+            broker_id = order.broker_order_id or report.broker_order_id
+            t0 = time.perf_counter()
+            try:
+                await rt.venue.cancel(rt.account_id, coid, broker_id)
+            except BrokerError as e:
+                self.on_sent("cancel", order.spec, time.perf_counter() - t0, e.code)
+            else:
+                self.on_sent("cancel", order.spec, time.perf_counter() - t0, None)
+            self._arm_inflight(rt, coid)
+            return
+        rt.cancel_retries.pop(coid, None)
+        await self._commit(
+            OrderCancelRejected(
+                account_id=rt.account_id,
+                client_order_id=coid,
+                ts_event=self.clock.now(),
+                reason_code="CANCEL_NOT_CONFIRMED",
+                message=f"the venue still works the order after {tries} cancel attempts",
+            )
+        )
+        self._alert(
+            "error",
+            "CANCEL_NOT_CONFIRMED",
+            f"order {coid}: cancel not confirmed by the venue; it is working again",
+            {"account_id": rt.account_id, "client_order_id": coid},
+        )
+
+    def rearm_inflight(self) -> int:
+        """After a restart: put every order still in flight back under the in-flight timer."""
+        n = 0
+        for rt in self.accounts.values():
+            for order in self.state.book.open_orders(rt.account_id):
+                if order.status in _IN_FLIGHT:
+                    self._arm_inflight(rt, order.spec.client_order_id)
+                    n += 1
+        return n
 
     async def _mark_unknown(self, order: Order, why: str) -> None:
         if order.status is OrderStatus.UNKNOWN or order.is_terminal:

@@ -148,7 +148,8 @@ def build_service(config: GatewayConfig, clock: Clock) -> ExecutionService:
             for acct in accts:
                 venues[acct] = sim
         else:
-            venue = _build_external(kind, config, clock, accts, instruments)
+            venue = _build_external(kind, config, clock, accts, instruments, journal)
+            quote_sources.extend(_external_quotes(kind, clock))
             for acct in accts:
                 venues[acct] = venue
 
@@ -296,6 +297,25 @@ def _dataclass_from(cls: Any, raw: Any, where: str) -> Any:
     return cls(**values)
 
 
+def _external_quotes(kind: str, clock: Clock) -> list[Callable[[InstrumentId], Quote | None]]:
+    """Quotes of an emulated venue's market (demos and tests); real brokers give none here."""
+    if kind != "qmt":
+        return []
+    from ashare_exec.testing.miniqmt.loader import current_terminal
+
+    terminal = current_terminal()
+    sim = getattr(terminal, "sim", None) if terminal is not None else None
+    exchange = getattr(sim, "exchange", None)
+    if exchange is None:
+        return []
+
+    def quote(iid: InstrumentId) -> Quote | None:
+        q: Quote | None = exchange.quote(iid, clock.now())
+        return q
+
+    return [quote]
+
+
 def _sim_quotes(sim: Any, clock: Clock) -> Callable[[InstrumentId], Quote | None]:
     def quote(iid: InstrumentId) -> Quote | None:
         q: Quote | None = sim.exchange.quote(iid, clock.now())
@@ -310,5 +330,15 @@ def _build_external(
     clock: Clock,
     accounts: list[AccountId],
     instruments: dict[InstrumentId, Instrument],
+    journal: Journal,
 ) -> VenueAdapter:
+    if kind == "qmt":
+        from ashare_exec.venues.qmt.factory import build_qmt_venue
+        from ashare_exec.venues.qmt.store import KeyValueIdStore
+
+        # The client id <-> order_id <-> order_sysid mapping lives in the journal.
+        store = KeyValueIdStore(
+            journal.get_state, journal.set_state, clock.now().date().isoformat()
+        )
+        return build_qmt_venue(config, clock, accounts, instruments, store=store)
     raise ConfigError(f"{config.source}: venue {kind!r} is not available in this build")

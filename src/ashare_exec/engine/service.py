@@ -131,6 +131,7 @@ class ExecutionService:
         await self.core.drain()
         for rt in self.core.accounts.values():
             await self.reconciler.reconcile(rt.account_id, "start")
+        self.core.rearm_inflight()
         self.core.accepting = True
         self._spawn(self.reconciler.run_timer(self.config.sessions.reconcile_interval_s), "recon")
         if self.scheduler is not None:
