@@ -1,0 +1,406 @@
+"""The only module that imports vn.py and vnpy_xtp (lazily, on :meth:`GatewayHost.start`).
+
+:class:`GatewayHost` owns one vn.py ``EventEngine`` and one gateway. Its handlers run on the
+EventEngine thread and do one thing: copy the vendor object into a plain row
+(:mod:`.parsing`) and hand it to the loop with ``loop.call_soon_threadsafe``. Every request
+method blocks (vendor calls) and is meant for a worker thread.
+
+For vnpy_xtp the host swaps in a thin ``XtpGateway`` subclass (:func:`_hosted_xtp_class`) that
+puts what vnpy_xtp drops on the same EventEngine stream (``order_client_id``, error codes,
+cancel errors, query ends, disconnects), tags each order with our 32-bit surrogate, and
+leaves reconnecting to the adapter's supervisor instead of one relogin on the API thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import importlib.util
+import os
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from ashare_exec.errors import ConfigError
+from ashare_exec.venues.vnpy import parsing as p
+from ashare_exec.venues.vnpy.constants import EVENT_HOST, PROFILE_GENERIC, PROFILE_XTP
+
+__all__ = ["GatewayHost", "isolated_vnpy_import", "vnpy_available", "xtp_available"]
+
+_IMPORT_LOCK = threading.Lock()
+
+
+def vnpy_available() -> bool:
+    """Whether ``vnpy`` can be imported (without importing it)."""
+    return importlib.util.find_spec("vnpy") is not None
+
+
+def xtp_available() -> bool:
+    """Whether ``vnpy`` and ``vnpy_xtp`` can be imported (without importing them)."""
+    return vnpy_available() and importlib.util.find_spec("vnpy_xtp") is not None
+
+
+@contextlib.contextmanager
+def isolated_vnpy_import(data_dir: Path) -> Iterator[None]:
+    """Run vn.py's first import with its ``.vntrader`` folder inside ``data_dir``.
+
+    ``vnpy.trader.utility`` picks ``<cwd>/.vntrader`` when it exists, else ``$HOME/.vntrader``
+    (creating it), at import time. Both are pointed at ``data_dir`` and restored afterwards;
+    the first import in a process decides for the whole process.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / ".vntrader").mkdir(exist_ok=True)
+    with _IMPORT_LOCK:
+        old_cwd = os.getcwd()
+        old_home = os.environ.get("HOME")
+        os.environ["HOME"] = str(data_dir)
+        os.chdir(data_dir)
+        try:
+            yield
+        finally:
+            os.chdir(old_cwd)
+            if old_home is None:
+                os.environ.pop("HOME", None)
+            else:
+                os.environ["HOME"] = old_home
+
+
+def _load_class(spec: str) -> Any:
+    module_name, _, class_name = spec.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+        return getattr(module, class_name)
+    except (ImportError, AttributeError) as e:
+        raise ConfigError(f"cannot load vn.py gateway {spec!r}: {e}") from e
+
+
+class GatewayHost:
+    """One vn.py gateway and its EventEngine.
+
+    Args:
+        spec: ``"module:Class"`` of the gateway.
+        gateway_name: vn.py gateway name ("" = the class's ``default_name``).
+        data_dir: vn.py's data directory (see :func:`isolated_vnpy_import`).
+        interval_s: EventEngine timer period.
+        deliver: called **on the loop** with each row.
+        loop: the engine loop.
+        prepare: called with the new gateway before it connects (tests swap native
+            request methods on ``gateway.td_api`` here, qmt-xtp.md §4.6).
+    """
+
+    def __init__(
+        self,
+        spec: str,
+        gateway_name: str,
+        data_dir: Path,
+        interval_s: float,
+        deliver: Callable[[object], None],
+        loop: asyncio.AbstractEventLoop,
+        prepare: Callable[[Any], None] | None = None,
+    ) -> None:
+        self.spec = spec
+        self._prepare = prepare
+        self.gateway_name = gateway_name
+        self.data_dir = data_dir
+        self.interval_s = interval_s
+        self._deliver = deliver
+        self._loop = loop
+        self.profile = PROFILE_GENERIC
+        self.gateway: Any = None
+        self.engine: Any = None
+        self.exchanges: frozenset[str] = frozenset()
+        self._settings: dict[str, Any] = {}
+        self._rid = 1_000_000  # our request ids, far from the gateway's own counter
+        self._rid_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        """Import vn.py (isolated), build the EventEngine and the gateway, start the engine.
+
+        Raises:
+            ConfigError: the gateway class cannot be loaded.
+        """
+        with isolated_vnpy_import(self.data_dir):
+            from vnpy.event import EventEngine
+            from vnpy.trader import event as ev
+
+            cls = _load_class(self.spec)
+        if getattr(cls, "__module__", "").startswith("vnpy_xtp"):
+            cls = _hosted_xtp_class(cls)
+            self.profile = PROFILE_XTP
+        self.gateway_name = self.gateway_name or str(cls.default_name)
+        engine_cls: Any = EventEngine  # its timer accepts a float period (typed int)
+        self.engine = engine_cls(self.interval_s)
+        self.gateway = cls(self.engine, self.gateway_name)
+        if self._prepare is not None:
+            self._prepare(self.gateway)
+        self.exchanges = frozenset(e.name for e in getattr(cls, "exchanges", []))
+        for kind, copy in (
+            (ev.EVENT_ORDER, p.copy_order),
+            (ev.EVENT_TRADE, p.copy_trade),
+            (ev.EVENT_POSITION, p.copy_position),
+            (ev.EVENT_ACCOUNT, p.copy_account),
+            (ev.EVENT_LOG, p.copy_log),
+            (EVENT_HOST, _same),
+        ):
+            self.engine.register(kind, self._handler(copy))
+        self.engine.start()
+
+    def _handler(self, copy: Callable[[Any], object]) -> Callable[[Any], None]:
+        def handle(event: Any) -> None:
+            row = copy(event.data)
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody listens
+                self._loop.call_soon_threadsafe(self._deliver, row)
+
+        return handle
+
+    def connect(self, settings: dict[str, Any]) -> tuple[bool, str]:
+        """Log in (blocking); return ``(logged_in, error text)``."""
+        self._settings = dict(settings)
+        self.gateway.connect(dict(settings))
+        return self._login_state()
+
+    def relogin(self) -> tuple[bool, str]:
+        """Log in again after a drop (blocking)."""
+        if self.profile == PROFILE_XTP:
+            self.gateway.td_api.login_server()
+            return self._login_state()
+        self.gateway.connect(dict(self._settings))
+        return True, ""
+
+    def _login_state(self) -> tuple[bool, str]:
+        if self.profile != PROFILE_XTP:
+            return True, ""
+        td = self.gateway.td_api
+        if td.login_status:
+            return True, f"session {td.session_id}"
+        error = td.getApiLastError() or {}
+        return False, str(error.get("error_msg", "login failed"))
+
+    def stop(self) -> None:
+        """Log out and stop the EventEngine threads (blocking, about a second at most)."""
+        if self.gateway is not None:
+            with contextlib.suppress(Exception):  # a half-dead vendor API must not block close
+                if self.profile == PROFILE_XTP:
+                    self.gateway.td_api.close()
+                    self.gateway.md_api.close()
+                self.gateway.close()
+        if self.engine is not None and self.engine._active:
+            from vnpy.event import Event
+
+            # Wake the engine thread (it blocks up to 1 s in queue.get) so stop() joins fast.
+            self.engine._active = False
+            self.engine.put(Event("eAshareWake"))
+            self.engine.stop()
+
+    # ------------------------------------------------------------------ requests
+    def next_request_id(self) -> int:
+        """A request id for one of our queries."""
+        with self._rid_lock:
+            self._rid += 1
+            return self._rid
+
+    def send_order(
+        self,
+        symbol: str,
+        exchange: str,
+        side: str,
+        order_type: str,
+        volume: int,
+        price: float,
+        reference: str,
+        client_id: int,
+    ) -> tuple[str, str]:
+        """``send_order``; return ``(vt_orderid, error text when it failed)``."""
+        from vnpy.trader.constant import Direction, Exchange, Offset, OrderType
+        from vnpy.trader.object import OrderRequest
+
+        req = OrderRequest(
+            symbol=symbol,
+            exchange=Exchange[exchange],
+            direction=Direction[side],
+            type=OrderType[order_type],
+            volume=float(volume),
+            price=price,
+            offset=Offset.NONE,
+            reference=reference,
+        )
+        if self.profile == PROFILE_XTP:
+            vt_orderid: str = self.gateway.td_api.send_order_tagged(req, client_id)
+        else:
+            vt_orderid = str(self.gateway.send_order(req))
+        error = ""
+        if p.failed_orderid(vt_orderid) and self.profile == PROFILE_XTP:
+            last = self.gateway.td_api.getApiLastError() or {}
+            error = f"[{last.get('error_id', 0)}] {last.get('error_msg', '')}".strip()
+        return vt_orderid, error
+
+    def cancel_order(self, orderid: str, symbol: str, exchange: str) -> None:
+        """``cancel_order`` by the gateway's own order id."""
+        from vnpy.trader.constant import Exchange
+        from vnpy.trader.object import CancelRequest
+
+        self.gateway.cancel_order(
+            CancelRequest(orderid=orderid, symbol=symbol, exchange=Exchange[exchange])
+        )
+
+    def query_account(self, request_id: int) -> None:
+        """Ask for the cash (XTP: answered by a ``HostQueryDone('asset', request_id)``)."""
+        if self.profile == PROFILE_XTP:
+            td = self.gateway.td_api
+            td.queryAsset(td.session_id, request_id)
+        else:
+            self.gateway.query_account()
+
+    def query_position(self, request_id: int) -> None:
+        """Ask for the positions (XTP: ends with ``HostQueryDone('positions', ...)``)."""
+        if self.profile == PROFILE_XTP:
+            td = self.gateway.td_api
+            td.queryPosition("", td.session_id, request_id)
+        else:
+            self.gateway.query_position()
+
+    def query_orders(self, request_id: int) -> None:
+        """XTP only: replay every order of the day through ``onOrderEvent``."""
+        td = self.gateway.td_api
+        td.queryOrdersEx({}, td.session_id, request_id)
+
+    def query_trades(self, request_id: int) -> None:
+        """XTP only: replay every trade of the day through ``onTradeEvent``."""
+        td = self.gateway.td_api
+        td.queryTrades({}, td.session_id, request_id)
+
+    def query_order(self, orderid: str, request_id: int) -> None:
+        """XTP only: look one order up by ``order_xtp_id``."""
+        td = self.gateway.td_api
+        td.queryOrderByXTPIDEx(int(orderid), td.session_id, request_id)
+
+
+def _same(data: Any) -> object:
+    return data
+
+
+_HOSTED: dict[type, type] = {}
+
+
+def _hosted_xtp_class(base: Any) -> Any:
+    """An ``XtpGateway`` subclass whose ``td_api`` reports what vnpy_xtp drops."""
+    if base in _HOSTED:
+        return _HOSTED[base]
+    from vnpy.event import Event
+    from vnpy_xtp.gateway.xtp_gateway import XtpTdApi
+
+    ok: dict[str, Any] = {"error_id": 0, "error_msg": ""}
+
+    class HostedXtpTdApi(XtpTdApi):  # type: ignore[misc]
+        def __init__(self, gateway: Any) -> None:
+            super().__init__(gateway)
+            self._send_lock = threading.Lock()
+            self._rows: dict[int, int] = {}
+
+        def _emit(self, row: object) -> None:
+            self.gateway.event_engine.put(Event(EVENT_HOST, row))
+
+        def _vt(self, data: dict[str, Any]) -> str:
+            return f"{self.gateway_name}.{data.get('order_xtp_id', 0)}"
+
+        def onOrderEvent(self, data: dict[str, Any], error: dict[str, Any], session: int) -> None:
+            if data:
+                error = error or ok
+                self._emit(p.XtpOrderRaw(
+                    self._vt(data), int(data.get("order_client_id", 0)),
+                    int(data.get("order_status", 0)), int(error.get("error_id", 0)),
+                    str(error.get("error_msg", "")),
+                ))  # fmt: skip
+            super().onOrderEvent(data, error, session)
+
+        def onTradeEvent(self, data: dict[str, Any], session: int) -> None:
+            if data:
+                self._emit(p.XtpTradeRaw(self._vt(data), int(data.get("order_client_id", 0))))
+            super().onTradeEvent(data, session)
+
+        def onCancelOrderError(
+            self, data: dict[str, Any], error: dict[str, Any], session: int
+        ) -> None:
+            if data and error and error.get("error_id"):
+                self._emit(p.XtpCancelErrorRow(
+                    self._vt(data), int(error["error_id"]), str(error.get("error_msg", ""))
+                ))  # fmt: skip
+            super().onCancelOrderError(data, error, session)
+
+        def onDisconnected(self, session: int, reason: int) -> None:
+            # vnpy_xtp logs in again once, here on the API thread; the adapter's supervisor
+            # does it instead, with backoff, from a worker thread.
+            self.connect_status = False
+            self.login_status = False
+            self.gateway.write_log(f"交易服务器连接断开, 原因{reason}")
+            self._emit(p.LinkDown(f"XTP trading link dropped (reason {reason})"))
+
+        def _answer(self, kind: str, rid: int, last: bool, found: bool) -> None:
+            if found:
+                self._rows[rid] = self._rows.get(rid, 0) + 1
+            if last:
+                self._emit(p.HostQueryDone(kind, rid, self._rows.pop(rid, 0)))
+
+        def onQueryOrderEx(
+            self, data: dict[str, Any], error: dict[str, Any], rid: int, last: bool, session: int
+        ) -> None:
+            found = bool(data and data.get("order_xtp_id"))
+            if found:
+                self.onOrderEvent(data, ok, session)
+            self._answer("orders", rid, last, found)
+
+        def onQueryTrade(
+            self, data: dict[str, Any], error: dict[str, Any], rid: int, last: bool, session: int
+        ) -> None:
+            found = bool(data and data.get("exec_id"))
+            if found:
+                self.onTradeEvent(data, session)
+            self._answer("trades", rid, last, found)
+
+        def onQueryPosition(
+            self, data: dict[str, Any], error: dict[str, Any], rid: int, last: bool, session: int
+        ) -> None:
+            found = bool(data and data.get("market"))  # "no position" is a zeroed row
+            if found:
+                super().onQueryPosition(data, error, rid, last, session)
+            self._answer("positions", rid, last, found)
+
+        def onQueryAsset(
+            self, data: dict[str, Any], error: dict[str, Any], rid: int, last: bool, session: int
+        ) -> None:
+            found = bool(data and "total_asset" in data)
+            if found:
+                super().onQueryAsset(data, error, rid, last, session)
+            self._answer("asset", rid, last, found)
+
+        def send_order_tagged(self, req: Any, client_id: int) -> str:
+            """vnpy_xtp's ``send_order`` with ``order_client_id`` added to the native request."""
+            with self._send_lock:
+                slots: dict[str, Any] = self.__dict__
+                own = slots.get("insertOrder")  # a per-instance replacement (tests), if any
+                insert = own if own is not None else super().insertOrder
+
+                def tagged(xtp_req: dict[str, Any], session: int) -> Any:
+                    xtp_req["order_client_id"] = client_id
+                    return insert(xtp_req, session)
+
+                slots["insertOrder"] = tagged
+                try:
+                    return str(self.send_order(req))
+                finally:
+                    if own is None:
+                        slots.pop("insertOrder", None)
+                    else:
+                        slots["insertOrder"] = own
+
+    class HostedXtpGateway(base):  # type: ignore[misc]
+        def __init__(self, event_engine: Any, gateway_name: str) -> None:
+            super().__init__(event_engine, gateway_name)
+            self.td_api = HostedXtpTdApi(self)
+
+    HostedXtpGateway.__name__ = f"Hosted{base.__name__}"
+    _HOSTED[base] = HostedXtpGateway
+    return HostedXtpGateway

@@ -1,0 +1,365 @@
+"""A stand-in for the XTP trading server behind the REAL vnpy_xtp gateway (qmt-xtp.md §4.6).
+
+:meth:`XtpServer.attach` replaces the native request methods of one gateway's ``td_api``
+and ``md_api`` *per instance*; answers and pushes are delivered on the server's own
+callback thread by calling vnpy_xtp's real ``onOrderEvent`` / ``onTradeEvent`` /
+``onQuery*`` / ``onDisconnected`` with dicts shaped like the pybind wrapper's
+(``vnxtptd.cpp``). Orders match in the built-in simulator (:class:`SimExchange`), so the
+A-share rules apply. The server outlives adapters: a new gateway logging in with
+``subscribePublicTopic(0)`` (RESTART) gets the day's pushes replayed.
+
+ASSUMPTION (not from a real server): the error ids and texts in :data:`XTP_ERRORS`, and the
+push order order-event -> trade -> final order-event.
+"""
+
+from __future__ import annotations
+
+import queue
+import random
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from ashare_exec.clock import SimClock
+from ashare_exec.model import (
+    AccountId,
+    ClientOrderId,
+    Exchange,
+    InstrumentId,
+    OrderAccepted,
+    OrderCanceled,
+    OrderCancelRejected,
+    OrderExpired,
+    OrderFilled,
+    OrderRejected,
+    OrderSpec,
+    PriceType,
+    Side,
+)
+from ashare_exec.model.numbers import to_decimal
+from ashare_exec.venues.base import VenueReport
+from ashare_exec.venues.sim.exchange import SimExchange
+
+OK: dict[str, Any] = {"error_id": 0, "error_msg": ""}
+NO_DATA: dict[str, Any] = {"error_id": 11000350, "error_msg": "没有查询到数据"}
+XTP_ERRORS: dict[str, tuple[int, str]] = {
+    "INSUFFICIENT_CASH": (11010120, "资金不足"),
+    "INSUFFICIENT_POSITION": (11010121, "可卖持仓不足"),
+    "PRICE_OFF_TICK": (11010130, "委托价格不符合最小变动价位"),
+    "ORDER_NOT_FOUND": (11000343, "订单不存在"),
+    "ORDER_ALREADY_DONE": (11000344, "订单已成交或已撤销，不能撤单"),
+}
+MARKET = {Exchange.SZ: 1, Exchange.SH: 2}
+PRICE_TYPE = {1: PriceType.LIMIT, 4: PriceType.BEST5_IOC, 7: PriceType.COUNTERPARTY_BEST}
+CONNECT_REFUSED = "[XTP:1]connect server failed.[OS:111]Connection refused"
+
+
+def _stamp(ts: datetime) -> int:
+    return int(ts.strftime("%Y%m%d%H%M%S") + f"{ts.microsecond // 1000:03d}")
+
+
+class XtpServer:
+    """The XTP server of one account, shared by every gateway that logs in."""
+
+    def __init__(self, exchange: SimExchange, clock: SimClock, account: AccountId) -> None:
+        self.exchange = exchange
+        self.clock = clock
+        self.account = account
+        self.lock = threading.RLock()
+        self.orders: dict[int, dict[str, Any]] = {}
+        self.trades: list[dict[str, Any]] = []
+        self.history: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+        self.sessions: dict[int, Any] = {}
+        self.topic_mode: dict[int, int] = {}
+        self.inserts: list[dict[str, Any]] = []
+        self.cancels: list[int] = []
+        self.errors: list[BaseException] = []
+        self.refuse_login = ""
+        self.swallow = 0
+        self.noisy = False
+        self.rng = random.Random(11)
+        self.last_error: dict[str, Any] = dict(OK)
+        self._next_session = 100
+        self._next_id = 36_170_981_227_020_288  # XTP ids are large uint64s
+        self._queue: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="xtp-callbacks", daemon=True)
+        self._thread.start()
+
+    # ------------------------------------------------------------------ plumbing
+    def _run(self) -> None:
+        while (job := self._queue.get()) is not None:
+            try:
+                job()
+            except BaseException as e:  # a failing vnpy callback must fail the test
+                self.errors.append(e)
+
+    def stop(self) -> None:
+        """Stop the callback thread."""
+        self._queue.put(None)
+        self._thread.join(timeout=2)
+
+    def drain(self, timeout: float = 2.0) -> None:
+        """Block until every queued callback ran."""
+        done = threading.Event()
+        self._queue.put(done.set)
+        done.wait(timeout)
+
+    def _live(self, sid: int, call: Callable[[], None]) -> Callable[[], None]:
+        def job() -> None:
+            if sid in self.sessions:
+                call()
+
+        return job
+
+    def _new_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    def _publish(self, burst: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> None:
+        """Record pushes for RESTART replay and send them to every live session."""
+        self.history += burst
+        if self.noisy:
+            burst = burst + [b for b in burst if self.rng.random() < 0.4]
+            self.rng.shuffle(burst)
+        for sid, td in self.sessions.items():
+            for kind, data, error in burst:
+                self._queue.put(self._live(sid, self._push_call(td, sid, kind, data, error)))
+
+    @staticmethod
+    def _push_call(
+        td: Any, sid: int, kind: str, data: dict[str, Any], error: dict[str, Any]
+    ) -> Callable[[], None]:
+        data, error = dict(data), dict(error)
+        if kind == "order":
+            return lambda: td.onOrderEvent(data, error, sid)
+        if kind == "trade":
+            return lambda: td.onTradeEvent(data, sid)
+        return lambda: td.onCancelOrderError(data, error, sid)
+
+    # ------------------------------------------------------------------ attach
+    def attach(self, gateway: Any) -> None:
+        """Replace the native request methods of ``gateway``'s trader and quote APIs."""
+        td, md = gateway.td_api, gateway.md_api
+        td.createTraderApi = lambda client_id, path, log_level: None
+        td.setSoftwareKey = lambda key: None
+        td.subscribePublicTopic = lambda mode: self.topic_mode.__setitem__(id(td), mode)
+        td.login = lambda ip, port, user, password, sock: self._login(td)
+        td.getApiLastError = lambda: dict(self.last_error)
+        td.init = lambda: None
+        td.exit = lambda: self._logout(td)
+        td.logout = lambda session: self._logout(td)
+        td.insertOrder = lambda req, session: self._insert(req, session)
+        td.cancelOrder = lambda xtp_id, session: self._cancel(xtp_id, session)
+        td.queryAsset = lambda session, rid: self._query_asset(td, session, rid)
+        td.queryPosition = lambda ticker, session, rid: self._query_positions(td, session, rid)
+        td.queryOrdersEx = lambda req, session, rid: self._query_orders(td, session, rid, None)
+        td.queryOrderByXTPIDEx = lambda xid, session, rid: self._query_orders(td, session, rid, xid)
+        td.queryTrades = lambda req, session, rid: self._query_trades(td, session, rid)
+        td.queryOptionAuctionInfo = lambda req, session, rid: 0
+        md.createQuoteApi = lambda client_id, path, log_level: None
+        md.login = lambda ip, port, user, password, protocol, local_ip: 0
+        md.queryAllTickers = lambda exchange_id: 0
+        md.init = lambda: None
+        md.exit = lambda: 0
+        md.subscribeMarketData = lambda symbol, count, exchange: 0
+
+    # ------------------------------------------------------------------ session
+    def _login(self, td: Any) -> int:
+        with self.lock:
+            if self.refuse_login:
+                self.last_error = {"error_id": 1, "error_msg": self.refuse_login}
+                return 0
+            self._next_session += 1
+            sid = self._next_session
+            self.sessions[sid] = td
+            if self.topic_mode.get(id(td), 0) == 0:  # XTP_TERT_RESTART: the whole day again
+                for kind, data, error in self.history:
+                    self._queue.put(self._live(sid, self._push_call(td, sid, kind, data, error)))
+            return sid
+
+    def _logout(self, td: Any) -> int:
+        with self.lock:
+            for sid in [s for s, t in self.sessions.items() if t is td]:
+                del self.sessions[sid]
+        return 0
+
+    def drop_connections(self, reason: int = 10060) -> None:
+        """Cut every session; pushes in flight are lost; ``onDisconnected`` follows."""
+        with self.lock:
+            dropped = list(self.sessions.items())
+            self.sessions.clear()
+        for sid, td in dropped:
+            self._queue.put(lambda td=td, sid=sid: td.onDisconnected(sid, reason))
+
+    # ------------------------------------------------------------------ orders
+    def _insert(self, req: dict[str, Any], session: int) -> int:
+        with self.lock:
+            self.inserts.append(dict(req))
+            if session not in self.sessions:
+                self.last_error = {"error_id": 10200001, "error_msg": "session not logged in"}
+                return 0
+            xtp_id = self._new_id()
+            if self.swallow:
+                self.swallow -= 1
+                return xtp_id
+            now = self.clock.now()
+            self.orders[xtp_id] = {
+                "order_xtp_id": xtp_id, "order_client_id": int(req.get("order_client_id", 0)),
+                "order_cancel_client_id": 0, "order_cancel_xtp_id": 0,
+                "ticker": req["ticker"], "market": req["market"], "price": req["price"],
+                "quantity": req["quantity"], "price_type": req["price_type"], "u32": 0,
+                "side": req["side"], "position_effect": 0, "reserved1": 0, "reserved2": 0,
+                "business_type": req.get("business_type", 0), "qty_traded": 0,
+                "qty_left": req["quantity"], "insert_time": _stamp(now), "update_time": 0,
+                "cancel_time": 0, "trade_amount": 0.0, "order_local_id": "",
+                "order_status": 0, "order_submit_status": 1, "order_type": "0",
+            }  # fmt: skip
+            self._apply(self.exchange.submit(self._spec(xtp_id, req), now))
+            return xtp_id
+
+    def _spec(self, xtp_id: int, req: dict[str, Any]) -> OrderSpec:
+        exchange = Exchange.SH if req["market"] == 2 else Exchange.SZ
+        price_type = PRICE_TYPE[req["price_type"]]
+        price = to_decimal(req["price"])
+        limit = price_type is PriceType.LIMIT
+        return OrderSpec(
+            account_id=self.account, client_order_id=ClientOrderId(f"x{xtp_id}"),
+            instrument_id=InstrumentId(req["ticker"], exchange),
+            side=Side.BUY if req["side"] == 1 else Side.SELL, qty=int(req["quantity"]),
+            price_type=price_type, price=price if limit else None,
+            protection_price=None if limit or price <= 0 else price,
+        )  # fmt: skip
+
+    def _cancel(self, xtp_id: int, session: int) -> int:
+        with self.lock:
+            self.cancels.append(xtp_id)
+            if session not in self.sessions:
+                self.last_error = {"error_id": 10200001, "error_msg": "session not logged in"}
+                return 0
+            cancel_id = self._new_id()
+            if xtp_id not in self.orders:
+                code, text = XTP_ERRORS["ORDER_NOT_FOUND"]
+                data = {"order_xtp_id": xtp_id, "order_cancel_xtp_id": cancel_id}
+                self._publish([("cancel", data, {"error_id": code, "error_msg": text})])
+                return cancel_id
+            self.orders[xtp_id]["order_cancel_xtp_id"] = cancel_id
+            now = self.clock.now()
+            self._apply(self.exchange.cancel(self.account, ClientOrderId(f"x{xtp_id}"), None, now))
+            return cancel_id
+
+    def advance(self) -> None:
+        """Move the simulated market to the clock; fills are pushed."""
+        with self.lock:
+            self._apply(self.exchange.advance_to(self.clock.now()))
+
+    def _apply(self, reports: list[VenueReport]) -> None:
+        """Turn simulator reports into XTP pushes (one burst)."""
+        burst: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+        for r in reports:
+            cid = getattr(r, "client_order_id", "")
+            if not cid.startswith("x") or int(cid[1:]) not in self.orders:
+                continue
+            o = self.orders[int(cid[1:])]
+            if isinstance(r, OrderAccepted):
+                o["order_status"] = 4
+                burst.append(("order", dict(o), OK))
+            elif isinstance(r, OrderFilled):
+                burst.append(("trade", self._trade(o, r), OK))
+                if o["qty_left"] == 0:
+                    o["order_status"] = 1
+                    burst.append(("order", dict(o), OK))
+            elif isinstance(r, OrderCanceled | OrderExpired):
+                o["order_status"] = 3 if o["qty_traded"] else 5
+                o["cancel_time"] = _stamp(r.ts_event)
+                burst.append(("order", dict(o), OK))
+            elif isinstance(r, OrderRejected):
+                o["order_status"] = 6
+                code, text = XTP_ERRORS.get(r.reason_code, (11000000, r.message))
+                burst.append(("order", dict(o), {"error_id": code, "error_msg": text}))
+            elif isinstance(r, OrderCancelRejected):
+                code, text = XTP_ERRORS.get(r.reason_code, (11000000, r.message))
+                data = {"order_xtp_id": o["order_xtp_id"],
+                        "order_cancel_xtp_id": o["order_cancel_xtp_id"]}  # fmt: skip
+                burst.append(("cancel", data, {"error_id": code, "error_msg": text}))
+        self._publish(burst)
+
+    def _trade(self, o: dict[str, Any], r: OrderFilled) -> dict[str, Any]:
+        o["qty_traded"] += r.last_qty
+        o["qty_left"] -= r.last_qty
+        o["trade_amount"] += float(r.last_px * r.last_qty)
+        trade = {
+            "order_xtp_id": o["order_xtp_id"], "order_client_id": o["order_client_id"],
+            "ticker": o["ticker"], "market": o["market"], "local_order_id": "",
+            "exec_id": str(r.trade_id), "price": float(r.last_px), "quantity": r.last_qty,
+            "trade_time": _stamp(r.ts_event), "trade_amount": float(r.last_px * r.last_qty),
+            "report_index": len(self.trades) + 1, "order_exch_id": "", "trade_type": "0",
+            "u32": 0, "side": o["side"], "position_effect": 0, "reserved1": 0, "reserved2": 0,
+            "business_type": 0, "branch_pbu": "",
+        }  # fmt: skip
+        self.trades.append(trade)
+        return trade
+
+    # ------------------------------------------------------------------ queries
+    def _answer(self, session: int, call: Callable[[], None]) -> int:
+        with self.lock:
+            if session not in self.sessions:
+                return -1
+            self._queue.put(self._live(session, call))
+            return 0
+
+    def _query_asset(self, td: Any, session: int, rid: int) -> int:
+        with self.lock:
+            cash = self.exchange.cash_report(self.account, self.clock.now())
+        data = {
+            "total_asset": float(cash.total_asset or cash.available + cash.frozen),
+            "buying_power": float(cash.available), "security_asset": float(cash.market_value or 0),
+            "withholding_amount": float(cash.frozen), "account_type": 0,
+        }  # fmt: skip
+        return self._answer(session, lambda: td.onQueryAsset(data, dict(OK), rid, True, session))
+
+    def _query_positions(self, td: Any, session: int, rid: int) -> int:
+        with self.lock:
+            rows = self.exchange.position_reports(self.account, self.clock.now())
+        datas = [
+            {
+                "ticker": p.instrument_id.code,
+                "ticker_name": "",
+                "market": MARKET[p.instrument_id.exchange],
+                "total_qty": p.total_qty,
+                "sellable_qty": p.sellable_qty,
+                "avg_price": float(p.avg_cost or 0),
+                "unrealized_pnl": 0.0,
+                "yesterday_position": p.sellable_qty,
+                "purchase_redeemable_qty": 0,
+                "position_direction": 0,
+            }
+            for p in rows
+        ]
+        return self._answer(session, lambda: self._rows(td.onQueryPosition, datas, rid, session))
+
+    def _query_orders(self, td: Any, session: int, rid: int, xtp_id: int | None) -> int:
+        with self.lock:
+            datas = [dict(o, order_exch_id="", order_err_t=dict(OK)) for o in self.orders.values()
+                     if xtp_id is None or o["order_xtp_id"] == xtp_id]  # fmt: skip
+        return self._answer(session, lambda: self._rows(td.onQueryOrderEx, datas, rid, session))
+
+    def _query_trades(self, td: Any, session: int, rid: int) -> int:
+        with self.lock:
+            datas = [dict(t) for t in self.trades]
+        return self._answer(session, lambda: self._rows(td.onQueryTrade, datas, rid, session))
+
+    @staticmethod
+    def _rows(
+        callback: Callable[..., None], datas: list[dict[str, Any]], rid: int, sid: int
+    ) -> None:
+        if not datas:  # XTP answers "no data" with a zeroed row and an error
+            callback({"market": 0}, dict(NO_DATA), rid, True, sid)
+        for i, data in enumerate(datas):
+            callback(data, dict(OK), rid, i == len(datas) - 1, sid)
+
+
+def decimal_price(value: float) -> Decimal:
+    """The exact decimal of a float price (for assertions)."""
+    return to_decimal(value)
