@@ -109,6 +109,15 @@ def build_service(config: GatewayConfig, clock: Clock) -> ExecutionService:
     data_dir = Path(config.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     instruments = load_instruments(config.instruments or sample_instruments_path())
+    qmt_raw = config.venues.get("qmt", {})
+    if any(a.venue == "qmt" for a in config.accounts) and not qmt_raw.get("emulator", False):
+        # Today's previous close, limits and status straight from QMT; the CSV stays the
+        # fallback for anything xtdata does not know (or when its service is down).
+        from ashare_exec.venues.qmt.refdata import load_qmt_details, merge_qmt_instruments
+
+        instruments = merge_qmt_instruments(
+            instruments, load_qmt_details(str(i) for i in instruments)
+        )
     calendar = load_calendar(config.holidays)
     warning = calendar.coverage_warning(clock.now().date())
     if warning:

@@ -1,0 +1,93 @@
+"""Configuration: defaults, the shipped examples, and errors that name file, key and problem."""
+
+from __future__ import annotations
+
+from datetime import time
+from pathlib import Path
+
+import pytest
+
+from ashare_exec.config import default_config, load_config
+from ashare_exec.errors import ConfigError
+from ashare_exec.observability.rules.config import load_alerts_config
+from ashare_exec.risk.config import RiskConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    folder = tmp_path / "config"
+    folder.mkdir(exist_ok=True)
+    path = folder / "gateway.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_no_file_gives_one_paper_account_on_the_simulator() -> None:
+    cfg = default_config()
+    assert [(a.account_id, a.venue) for a in cfg.accounts] == [("paper", "sim")]
+    assert (cfg.api.host, cfg.api.port) == ("127.0.0.1", 8000)
+    assert cfg.sessions.pre_close_cancel == time(14, 56)
+
+
+@pytest.mark.parametrize("name", ["gateway.example.toml", "gateway.qmt.example.toml"])
+def test_shipped_examples_load_and_their_risk_and_alert_tables_validate(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ASHARE_STRATEGY_TOKEN", "s" * 20)
+    monkeypatch.setenv("ASHARE_OPS_TOKEN", "o" * 20)
+    cfg = load_config(ROOT / "config" / name)
+    RiskConfig.from_dict(dict(cfg.risk))
+    load_alerts_config({k: v for k, v in cfg.alerts.items() if k != "notifiers"})
+    assert cfg.accounts
+
+
+def test_relative_paths_resolve_against_the_project_folder(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, '[service]\ndata_dir = "d"\n'))
+    assert cfg.data_dir == tmp_path / "d"
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "problem"),
+    [
+        ("[api]\nport = 70000\n", "api.port", "between"),
+        ("[api]\nhots = 1\n", "api.hots", "unknown key"),
+        ('[clock]\nmode = "fast"\n', "clock.mode", "auto, wall or sim"),
+        ('[clock]\nstart = "2026-11-25T09:30:00"\n', "clock.start", "UTC offset"),
+        ('[sessions]\npre_close_cancel = "14:58"\n', "sessions.pre_close_cancel", "14:57"),
+        ('[journal]\ndurability = "maybe"\n', "journal.durability", "durable or fast"),
+        ('[[accounts]]\nid = "a"\nvenue = "ib"\n', "accounts[0].venue", "sim, qmt or vnpy"),
+        ('[[accounts]]\nid = "a"\n[[accounts]]\nid = "a"\n', "accounts[1].id", "duplicate"),
+        ('[[accounts]]\nid = "a"\ncash = "lots"\n', "accounts[0].cash", "decimal"),
+        ('[[api.tokens]]\nname = "t"\nenv = "NOPE_NOT_SET_X"\n', "api.tokens[0].env", "not set"),
+        ('[[api.tokens]]\nenv = "HOME"\nscopes = ["root"]\n', "api.tokens[0].scopes", "list"),
+    ],
+)
+def test_invalid_value_names_file_key_and_problem(
+    tmp_path: Path, text: str, key: str, problem: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as e:
+        load_config(path)
+    assert str(path) in e.value.message
+    assert key in e.value.message
+    assert problem in e.value.message
+
+
+def test_not_toml_and_missing_file_are_config_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(write(tmp_path, "[api\n"))
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_token_value_comes_from_the_environment_and_is_not_in_repr(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MY_TOKEN_VAR", "very-secret-value-123")
+    cfg = load_config(
+        write(tmp_path, '[[api.tokens]]\nname = "s"\nenv = "MY_TOKEN_VAR"\nscopes = ["trade"]\n')
+    )
+    token = cfg.api.tokens[0]
+    assert token.value == "very-secret-value-123"
+    assert "very-secret" not in repr(cfg)
