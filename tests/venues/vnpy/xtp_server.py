@@ -17,6 +17,7 @@ from __future__ import annotations
 import queue
 import random
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
@@ -77,6 +78,11 @@ class XtpServer:
         self.cancels: list[int] = []
         self.errors: list[BaseException] = []
         self.refuse_login = ""
+        self.logins: list[float] = []
+        self.fail_next_insert = ""
+        self.hold_cancels = False
+        self.held_cancels: list[int] = []
+        self.order_queries: list[int | None] = []
         self.swallow = 0
         self.noisy = False
         self.rng = random.Random(11)
@@ -168,6 +174,7 @@ class XtpServer:
     # ------------------------------------------------------------------ session
     def _login(self, td: Any) -> int:
         with self.lock:
+            self.logins.append(time.monotonic())
             if self.refuse_login:
                 self.last_error = {"error_id": 1, "error_msg": self.refuse_login}
                 return 0
@@ -197,8 +204,9 @@ class XtpServer:
     def _insert(self, req: dict[str, Any], session: int) -> int:
         with self.lock:
             self.inserts.append(dict(req))
-            if session not in self.sessions:
-                self.last_error = {"error_id": 10200001, "error_msg": "session not logged in"}
+            if session not in self.sessions or self.fail_next_insert:
+                text, self.fail_next_insert = self.fail_next_insert, ""
+                self.last_error = {"error_id": 10200001, "error_msg": text or "not logged in"}
                 return 0
             xtp_id = self._new_id()
             if self.swallow:
@@ -245,9 +253,26 @@ class XtpServer:
                 self._publish([("cancel", data, {"error_id": code, "error_msg": text})])
                 return cancel_id
             self.orders[xtp_id]["order_cancel_xtp_id"] = cancel_id
+            if self.hold_cancels:
+                self.held_cancels.append(xtp_id)
+                return cancel_id
             now = self.clock.now()
             self._apply(self.exchange.cancel(self.account, ClientOrderId(f"x{xtp_id}"), None, now))
             return cancel_id
+
+    def release_cancels(self) -> None:
+        """Execute the cancels held by :attr:`hold_cancels`."""
+        with self.lock:
+            self.hold_cancels = False
+            held, self.held_cancels = self.held_cancels, []
+            for xtp_id in held:
+                cid = ClientOrderId(f"x{xtp_id}")
+                self._apply(self.exchange.cancel(self.account, cid, None, self.clock.now()))
+
+    def push(self, kind: str, data: dict[str, Any], error: dict[str, Any] | None = None) -> None:
+        """Publish one hand-made push (a dict shaped like the pybind wrapper's)."""
+        with self.lock:
+            self._publish([(kind, data, error or OK)])
 
     def advance(self) -> None:
         """Move the simulated market to the clock; fills are pushed."""
@@ -341,6 +366,7 @@ class XtpServer:
 
     def _query_orders(self, td: Any, session: int, rid: int, xtp_id: int | None) -> int:
         with self.lock:
+            self.order_queries.append(xtp_id)
             datas = [dict(o, order_exch_id="", order_err_t=dict(OK)) for o in self.orders.values()
                      if xtp_id is None or o["order_xtp_id"] == xtp_id]  # fmt: skip
         return self._answer(session, lambda: self._rows(td.onQueryOrderEx, datas, rid, session))
