@@ -19,11 +19,13 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from ashare_exec.clock import Clock
+from ashare_exec.engine.contracts import AccountRuntime, Journal, PreTrade, PreTradeDecision
+from ashare_exec.engine.inflight import InflightMixin
 from ashare_exec.errors import (
     BrokerError,
     BrokerRejected,
@@ -53,7 +55,6 @@ from ashare_exec.model import (
     OrderStatus,
     OrderStatusReport,
     OrderSubmitted,
-    OrderUnknown,
     Quote,
     SubmitOrder,
     VenueConnected,
@@ -63,74 +64,18 @@ from ashare_exec.model import (
 from ashare_exec.model.order import Order
 from ashare_exec.model.portfolio import LedgerEvent
 from ashare_exec.observability.alerts import JournalFailed
-from ashare_exec.oms.idempotency import ClientOrderIdMinter, check_submit
+from ashare_exec.oms.idempotency import check_submit
 from ashare_exec.oms.reports import plan_status_report
 from ashare_exec.oms.state import OmsState, StateChange
-from ashare_exec.venues.base import VenueAdapter, VenueReport
+from ashare_exec.venues.base import VenueReport
 
 __all__ = ["AccountRuntime", "ExecutionCore", "Journal", "PreTrade", "PreTradeDecision"]
 
+
 log = logging.getLogger(__name__)
 
-MAX_CANCEL_RETRIES = 3
-_WORKING = frozenset({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_NEW})
-_IN_FLIGHT = frozenset({OrderStatus.PENDING_NEW, OrderStatus.PENDING_CANCEL, OrderStatus.UNKNOWN})
 
-
-class Journal(Protocol):
-    """What the core needs from the journal: durable append of applied changes."""
-
-    async def append_many_async(self, items: Sequence[Any]) -> list[int]:
-        """Persist the changes (group commit); raise JournalError on failure.
-
-        The rows are built when called, so the order of calls is the journal order.
-        """
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class PreTradeDecision:
-    """The outcome of exchange rules + risk for one order."""
-
-    allowed: bool
-    reasons: tuple[str, ...]
-    messages: tuple[str, ...]
-    order: SubmitOrder | None
-    """The normalised command (price on the tick grid), when the rules could normalise it."""
-
-
-class PreTrade(Protocol):
-    """Exchange rules + risk checks (see :mod:`ashare_exec.engine.pretrade`)."""
-
-    def check(
-        self, cmd: SubmitOrder, inst: Instrument, quote: Quote | None, now: datetime
-    ) -> PreTradeDecision:
-        """Decide on one order; never raises for business input."""
-        ...
-
-    def on_cancel(self, order: Order, now: datetime) -> None:
-        """Count a cancel request (cancels are never blocked by risk)."""
-        ...
-
-    def on_change(self, change: StateChange, now: datetime) -> None:
-        """Observe an applied change (rejection streaks, fills, P&L)."""
-        ...
-
-
-@dataclass
-class AccountRuntime:
-    """Per-account live state owned by the loop."""
-
-    account_id: AccountId
-    venue: VenueAdapter
-    minter: ClientOrderIdMinter
-    status: AccountStatus = AccountStatus.OK
-    reconciled: bool = False
-    inflight: dict[ClientOrderId, asyncio.TimerHandle] = field(default_factory=dict)
-    cancel_retries: dict[ClientOrderId, int] = field(default_factory=dict)
-
-
-class ExecutionCore:
+class ExecutionCore(InflightMixin):
     """Owns the OMS state for every account; the only writer of orders and ledger.
 
     Args:
@@ -338,106 +283,6 @@ class ExecutionCore:
             await self._mark_unknown(order, f"submit timed out: {e.message}")
         except BrokerError as e:
             await self._mark_unknown(order, f"venue error: {e.message}")
-
-    def _arm_inflight(self, rt: AccountRuntime, coid: ClientOrderId) -> None:
-        loop = asyncio.get_running_loop()
-        old = rt.inflight.pop(coid, None)
-        if old is not None:
-            old.cancel()
-        rt.inflight[coid] = loop.call_later(
-            self.inflight_timeout_s,
-            lambda: asyncio.ensure_future(self.resolve_inflight(rt, coid)),
-        )
-
-    async def resolve_inflight(self, rt: AccountRuntime, coid: ClientOrderId) -> None:
-        """Settle an order that got no answer: query it by client id; never resend."""
-        rt.inflight.pop(coid, None)
-        order = self.state.book.get(rt.account_id, coid)
-        if order is None or order.status not in _IN_FLIGHT:
-            return
-        delay = 0.2
-        report: OrderStatusReport | None = None
-        for _attempt in range(5):
-            try:
-                report = await rt.venue.query_order(rt.account_id, coid)
-                break
-            except (BrokerUnavailable, BrokerTimeout):
-                await asyncio.sleep(delay)
-                delay *= 2
-        else:
-            await self._mark_unknown(order, "no answer and the venue cannot be queried")
-            return
-        if report is None:
-            if order.status is OrderStatus.PENDING_NEW:
-                await self._mark_unknown(order, "no answer and the venue does not know the order")
-            return
-        self.on_report(report)
-        if order.status is OrderStatus.PENDING_CANCEL and report.status in _WORKING:
-            await self._retry_cancel(rt, order, report)
-
-    async def _retry_cancel(
-        self, rt: AccountRuntime, order: Order, report: OrderStatusReport
-    ) -> None:
-        """The venue still works an order we asked to cancel: the cancel was lost (or we
-        crashed before sending it). Re-sending a cancel is safe, unlike re-sending an order."""
-        coid = order.spec.client_order_id
-        tries = rt.cancel_retries.get(coid, 0)
-        if tries < MAX_CANCEL_RETRIES:
-            rt.cancel_retries[coid] = tries + 1
-            broker_id = order.broker_order_id or report.broker_order_id
-            t0 = time.perf_counter()
-            try:
-                await rt.venue.cancel(rt.account_id, coid, broker_id)
-            except BrokerError as e:
-                self.on_sent("cancel", order.spec, time.perf_counter() - t0, e.code)
-            else:
-                self.on_sent("cancel", order.spec, time.perf_counter() - t0, None)
-            self._arm_inflight(rt, coid)
-            return
-        rt.cancel_retries.pop(coid, None)
-        await self._commit(
-            OrderCancelRejected(
-                account_id=rt.account_id,
-                client_order_id=coid,
-                ts_event=self.clock.now(),
-                reason_code="CANCEL_NOT_CONFIRMED",
-                message=f"the venue still works the order after {tries} cancel attempts",
-            )
-        )
-        self._alert(
-            "error",
-            "CANCEL_NOT_CONFIRMED",
-            f"order {coid}: cancel not confirmed by the venue; it is working again",
-            {"account_id": rt.account_id, "client_order_id": coid},
-        )
-
-    def rearm_inflight(self) -> int:
-        """After a restart: put every order still in flight back under the in-flight timer."""
-        n = 0
-        for rt in self.accounts.values():
-            for order in self.state.book.open_orders(rt.account_id):
-                if order.status in _IN_FLIGHT:
-                    self._arm_inflight(rt, order.spec.client_order_id)
-                    n += 1
-        return n
-
-    async def _mark_unknown(self, order: Order, why: str) -> None:
-        if order.status is OrderStatus.UNKNOWN or order.is_terminal:
-            return
-        await self._commit(
-            OrderUnknown(
-                account_id=order.spec.account_id,
-                client_order_id=order.spec.client_order_id,
-                ts_event=self.clock.now(),
-                message=why,
-            )
-        )
-        self._alert(
-            "critical",
-            "ORDER_IN_DOUBT",
-            f"order {order.spec.client_order_id} is UNKNOWN: {why}",
-            {"account_id": order.spec.account_id, "client_order_id": order.spec.client_order_id},
-        )
 
     async def cancel(self, account_id: str, client_order_id: str) -> Order:
         """Request a cancel (never blocked by risk limits; only by exchange windows)."""
