@@ -60,8 +60,11 @@ class VnpyLink(VenueAdapter):
         self.store: VnpyIdStore = store or InMemoryVnpyIdStore()
         self._on_alert = on_alert
         self.alerts: list[VnpyAlert] = []
-        gw = config.gateway_name or config.gateway.rpartition(":")[2].removesuffix("Gateway")
-        self.name = f"{VENUE_PREFIX}:{gw.upper()}"
+        derived = config.gateway.rpartition(":")[2].removesuffix("Gateway").upper()
+        self.gateway_name = config.gateway_name or derived
+        """vn.py's gateway name (the ``vt_orderid`` prefix): configured, or the class name
+        without ``Gateway``, upper-cased (``XtpGateway`` -> ``XTP``)."""
+        self.name = f"{VENUE_PREFIX}:{self.gateway_name}"
         xtp = config.gateway == XTP
         self.capabilities = VenueCapabilities(
             name=self.name,
@@ -148,6 +151,8 @@ class VnpyLink(VenueAdapter):
 
     def _dispatch(self, row: object) -> None:
         """Every row from the EventEngine, on the loop, in the gateway's order."""
+        if self._closing:
+            return  # a closed adapter reports nothing
         book = self.book
         if isinstance(row, p.XtpOrderRaw):
             book.on_raw(row)
@@ -193,7 +198,7 @@ class VnpyLink(VenueAdapter):
         self._closing = False
         cfg = self.config
         host = GatewayHost(
-            cfg.gateway, cfg.gateway_name, cfg.data_dir or Path.cwd() / "vnpy",
+            cfg.gateway, self.gateway_name, cfg.data_dir or Path.cwd() / "vnpy",
             cfg.event_interval_s, self._dispatch, asyncio.get_running_loop(), self._prepare,
         )  # fmt: skip
         await asyncio.to_thread(host.start)
