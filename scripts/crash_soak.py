@@ -25,6 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 from tests.reliability.crash_harness import CrashSoak, Violation  # noqa: E402
 
+# ``tests`` is imported from the repository root: run this from a clone, not an install.
+
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -86,13 +86,6 @@ seed = {seed}
 """
 
 
-KNOWN_STUCK_CANCEL = (
-    "engine: a cancel journaled (PENDING_CANCEL) but killed before it reached the venue stays "
-    "PENDING_CANCEL forever after restart: no in-flight timer is re-armed on recovery, the "
-    "reconciler absorbs the venue's NEW, and cancel() returns early for PENDING_CANCEL"
-)
-
-
 class Violation(AssertionError):
     """An invariant did not hold after a restart (message says which and where)."""
 
@@ -117,9 +110,6 @@ class CrashSoak:
     folder: Path
     seed: int
     durability: str = "durable"
-    strict_cancels: bool = False
-    """Fail on :data:`KNOWN_STUCK_CANCEL` instead of counting it in ``stuck_cancels``."""
-    stuck_cancels: set[str] = field(default_factory=set)
     rng: random.Random = field(init=False)
     answered: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Every order the client got an HTTP answer for: coid → the content it asked for."""
@@ -286,9 +276,7 @@ class CrashSoak:
         venue = SqliteStore(self.folder / "data" / "sim" / "state.sqlite3").load()
         check_no_order_lost(self.answered, orders, where)
         check_sent_at_most_once(self.folder / "logs", orders, where)
-        stuck: list[str] | None = None if self.strict_cancels else []
-        check_orders_match_venue(orders, venue, where, stuck)
-        self.stuck_cancels.update(stuck or ())
+        check_orders_match_venue(orders, venue, where)
         check_ledger_matches_venue(positions, account, venue, where)
         return len(orders)
 
@@ -344,14 +332,8 @@ def check_sent_at_most_once(log_dir: Path, orders: dict[str, dict[str, Any]], wh
             raise Violation(f"{where}: order {coid} ended as DUPLICATE_CLIENT_ORDER_ID")
 
 
-def check_orders_match_venue(
-    orders: dict[str, dict[str, Any]], venue: Any, where: str, stuck: list[str] | None = None
-) -> None:
-    """Each order is terminal or working exactly as the venue has it.
-
-    With ``stuck`` given, an order left ``PENDING_CANCEL`` while the venue still works it
-    (:data:`KNOWN_STUCK_CANCEL`) is collected there instead of failing.
-    """
+def check_orders_match_venue(orders: dict[str, dict[str, Any]], venue: Any, where: str) -> None:
+    """Each order is terminal or working exactly as the venue has it."""
     at_venue = {o.client_order_id: o for o in venue.orders if o.account_id == ACCOUNT}
     for coid, o in orders.items():
         v = at_venue.get(coid)
@@ -362,9 +344,6 @@ def check_orders_match_venue(
                 )
             continue
         if o["status"] != v.status.value or o["filled_qty"] != v.filled_qty:
-            if stuck is not None and o["status"] == "PENDING_CANCEL" and not v.status.is_terminal:
-                stuck.append(coid)  # known engine bug: see KNOWN_STUCK_CANCEL
-                continue
             raise Violation(
                 f"{where}: order {coid} is {o['status']} filled {o['filled_qty']} in the gateway,"
                 f" {v.status.value} filled {v.filled_qty} at the venue"

@@ -32,12 +32,6 @@ CI_SEEDS = range(150)
 CI_STEPS = 30
 _S = OrderStatus
 
-KNOWN_STUCK_CANCEL = (
-    "engine: a cancel journaled (PENDING_CANCEL) whose request never reached the venue stays "
-    "PENDING_CANCEL for ever after a restart: recovery re-arms no in-flight timer, the "
-    "reconciler absorbs the venue's NEW, and cancel() returns early for PENDING_CANCEL"
-)
-
 
 @pytest.fixture
 def fast_dir(tmp_path: Path) -> Iterator[Path]:
@@ -117,7 +111,7 @@ def test_check_legal_paths_when_log_breaks_the_table_names_it(
         assert problem in found
 
 
-# ---- engine bugs found by these suites (strict xfail: they flip to a failure when fixed) ---------
+# ---- regressions for engine bugs these suites found ----------------------------------------------
 
 
 def _passive_order(coid: str) -> OrderIn:
@@ -151,7 +145,6 @@ def test_stop_when_inflight_order_resolves_during_shutdown_replay_equals_live(
     _run(scenario())
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_STUCK_CANCEL)
 def test_restart_when_cancel_journaled_but_never_sent_order_is_not_stuck(fast_dir: Path) -> None:
     async def scenario() -> None:
         run = DstRun(1, fast_dir)
@@ -179,7 +172,8 @@ def test_restart_when_cancel_journaled_but_never_sent_order_is_not_stuck(fast_di
         order = run.svc.core.state.book.get(ACC, ClientOrderId("c1"))
         venue = run.sim.exchange.orders[(ACC, ClientOrderId("c1"))]
         try:
-            # Either the cancel was re-sent (both CANCELED) or it was given up (both NEW).
+            # Found by the crash soak (fixed in 182d0ce): the order stayed PENDING_CANCEL for
+            # ever. Now the cancel is re-sent after the restart, or given up: both sides agree.
             assert order is not None
             assert order.status is venue.status
         finally:
