@@ -20,7 +20,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ashare_exec.clock import Clock
@@ -63,7 +63,7 @@ from ashare_exec.model import (
 )
 from ashare_exec.model.order import Order
 from ashare_exec.model.portfolio import LedgerEvent
-from ashare_exec.observability.alerts import JournalFailed
+from ashare_exec.observability.alerts import ClockDriftMeasured, JournalFailed
 from ashare_exec.oms.idempotency import check_submit
 from ashare_exec.oms.reports import plan_status_report
 from ashare_exec.oms.state import OmsState, StateChange
@@ -73,6 +73,9 @@ __all__ = ["AccountRuntime", "ExecutionCore", "Journal", "PreTrade", "PreTradeDe
 
 
 log = logging.getLogger(__name__)
+
+CLOCK_BACK_TOLERANCE = timedelta(seconds=1)
+"""A backwards step larger than this halts new orders (NTP slews are far smaller)."""
 
 
 class ExecutionCore(InflightMixin):
@@ -119,6 +122,8 @@ class ExecutionCore(InflightMixin):
         self.inflight_timeout_s = inflight_timeout_s
         self.accepting = False
         self.refusal_code = "SHUTTING_DOWN"
+        self.halt_reason: str | None = None
+        self._clock_high = clock.now()
         self.quarantine: list[tuple[datetime, str, object]] = []
         self._reports: asyncio.Queue[VenueReport] = asyncio.Queue()
         self._consumer: asyncio.Task[None] | None = None
@@ -216,8 +221,9 @@ class ExecutionCore(InflightMixin):
         if existing is not None:
             return existing, False
         inst = self.instrument(cmd.instrument_id)
-        self.ready_for_orders(rt)
         now = self.clock.now()
+        self.check_clock(now)
+        self.ready_for_orders(rt)
         decision = self.pretrade.check(cmd, inst, self.quotes(cmd.instrument_id), now)
         spec = _spec(decision.order or cmd, coid)
         if not decision.allowed:
@@ -477,10 +483,48 @@ class ExecutionCore(InflightMixin):
         self._after(change)
         return change
 
+    def check_clock(self, now: datetime) -> None:
+        """Halt new orders when the clock runs backwards (events would be out of order).
+
+        An operator's resume (``ACTIVE``) re-arms the guard at the new time.
+        """
+        if now >= self._clock_high:
+            self._clock_high = now
+            return
+        if self._clock_high - now <= CLOCK_BACK_TOLERANCE or self.halt_reason == "clock":
+            return
+        self.accepting = False
+        self.refusal_code = "TRADING_HALTED"
+        self.halt_reason = "clock"
+        self.on_signal(
+            ClockDriftMeasured(
+                drift_seconds=(now - self._clock_high).total_seconds(),
+                source="engine clock",
+                ts_event=now,
+            )
+        )
+        self._alert(
+            "critical",
+            "CLOCK_JUMPED_BACK",
+            f"the clock went back from {self._clock_high.isoformat()} to {now.isoformat()}; "
+            "new orders are refused until an operator resumes trading",
+            {},
+        )
+
+    def resume_after_halt(self) -> bool:
+        """Clear a clock halt (an operator resumed); a journal halt needs a restart."""
+        if self.halt_reason != "clock":
+            return False
+        self.halt_reason = None
+        self._clock_high = self.clock.now()
+        self.accepting = True
+        return True
+
     def journal_failed(self, e: JournalError) -> None:
         """Stop taking orders: never trade blind when the journal cannot record."""
         self.accepting = False
         self.refusal_code = "TRADING_HALTED"
+        self.halt_reason = "journal"
         self.on_signal(JournalFailed(message=str(e), ts_event=self.clock.now()))
         self._alert("critical", "JOURNAL_ERROR", f"journal failed; trading halted: {e}", {})
 

@@ -344,6 +344,8 @@ class ExecutionService(QueriesMixin):
         if account_id is not None:
             self.core.runtime(account_id)
         record = self.pretrade.set_state(account_id, state, actor, reason, self.clock.now())
+        if state == "ACTIVE" and account_id is None and self.core.resume_after_halt():
+            record["resumed_engine"] = True
         self.hooks.on_audit("trading_state", actor, record)
         self._publish_plain("risk", record, account_id)
         canceled: list[str] = []
@@ -379,6 +381,7 @@ class ExecutionService(QueriesMixin):
         while True:
             await asyncio.sleep(interval_s)
             try:
+                self.core.check_clock(self.clock.now())
                 self.pretrade.on_tick(self.clock.now(), self.core.quotes)
                 self.pretrade.persist_if_dirty()
             except Exception:
