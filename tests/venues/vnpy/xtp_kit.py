@@ -13,13 +13,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from xtp_server import XtpServer
 
 from ashare_exec.model import ClientOrderId, OrderSpec
 from ashare_exec.venues.base import VenueAdapter
 from ashare_exec.venues.sim.driver import SimDriver
 from ashare_exec.venues.sim.factory import build_sim_venue
 from ashare_exec.venues.vnpy import InMemoryVnpyIdStore, VnpyAdapter, VnpyConfig
+from ashare_exec.venues.vnpy.emulator import XtpServer
 from ashare_exec.venues.vnpy.shim import vnpy_available, xtp_available
 
 INSTALL_HINT = "install with .ci/install-vnpy.sh (vnpy + vnpy_xtp, --no-deps, headless)"

@@ -159,7 +159,7 @@ class VnpyAdapter(VnpyLink):
         if host is not None and self.xtp and self._connected:
             orderid = rec.vt_orderid.rpartition(".")[2]
             with contextlib.suppress(BrokerTimeout, BrokerUnavailable):
-                await self._ask(lambda rid: host.query_order(orderid, rid))
+                await self._ask(lambda rid: host.query_xtp("orders", rid, orderid))
         if _settled(rec):  # a push or the lookup settled it
             return
         rec.in_doubt = True

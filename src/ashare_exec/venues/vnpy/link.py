@@ -241,8 +241,8 @@ class VnpyLink(VenueAdapter):
         """XTP: replay the day's orders, then trades, through the gateway's own mapping."""
         host = self.host
         if host is not None and self.xtp:
-            await self._ask(host.query_orders)
-            await self._ask(host.query_trades)
+            await self._ask(lambda rid: host.query_xtp("orders", rid))
+            await self._ask(lambda rid: host.query_xtp("trades", rid))
         self.book.flush_orphans()
 
     def _on_link_down(self, reason: str) -> None:

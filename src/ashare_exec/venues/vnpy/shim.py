@@ -7,8 +7,8 @@ method blocks (vendor calls) and is meant for a worker thread.
 
 For vnpy_xtp the host swaps in a thin ``XtpGateway`` subclass (:func:`_hosted_xtp_class`) that
 puts what vnpy_xtp drops on the same EventEngine stream (``order_client_id``, error codes,
-cancel errors, query ends, disconnects), tags each order with our 32-bit surrogate, and
-leaves reconnecting to the adapter's supervisor instead of one relogin on the API thread.
+cancel errors, query ends, disconnects), tags orders with our 32-bit surrogate, and leaves
+reconnecting to the adapter's supervisor.
 """
 
 from __future__ import annotations
@@ -100,22 +100,21 @@ class GatewayHost:
         loop: asyncio.AbstractEventLoop,
         prepare: Callable[[Any], None] | None = None,
     ) -> None:
-        self.spec = spec
-        self._prepare = prepare
-        self.gateway_name = gateway_name
-        self.data_dir = data_dir
-        self.interval_s = interval_s
-        self._deliver = deliver
-        self._loop = loop
+        self.spec, self.gateway_name, self.data_dir = spec, gateway_name, data_dir
+        self.interval_s, self._deliver, self._loop, self._prepare = (
+            interval_s,
+            deliver,
+            loop,
+            prepare,
+        )
         self.profile = PROFILE_GENERIC
         self.gateway: Any = None
         self.engine: Any = None
         self.exchanges: frozenset[str] = frozenset()
         self._settings: dict[str, Any] = {}
-        self._rid = 1_000_000  # our request ids, far from the gateway's own counter
+        self._rid = 1_000_000
         self._rid_lock = threading.Lock()
 
-    # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
         """Import vn.py (isolated), build the EventEngine and the gateway, start the engine.
 
@@ -143,7 +142,7 @@ class GatewayHost:
             (ev.EVENT_POSITION, p.copy_position),
             (ev.EVENT_ACCOUNT, p.copy_account),
             (ev.EVENT_LOG, p.copy_log),
-            (EVENT_HOST, _same),
+            (EVENT_HOST, _same_row),
         ):
             self.engine.register(kind, self._handler(copy))
         self.engine.start()
@@ -195,9 +194,8 @@ class GatewayHost:
             self.engine.put(Event("eAshareWake"))
             self.engine.stop()
 
-    # ------------------------------------------------------------------ requests
     def next_request_id(self) -> int:
-        """A request id for one of our queries."""
+        """A request id for one of our queries (the gateway counts its own from 1)."""
         with self._rid_lock:
             self._rid += 1
             return self._rid
@@ -262,23 +260,19 @@ class GatewayHost:
         else:
             self.gateway.query_position()
 
-    def query_orders(self, request_id: int) -> None:
-        """XTP only: replay every order of the day through ``onOrderEvent``."""
+    def query_xtp(self, kind: str, request_id: int, orderid: str = "") -> None:
+        """XTP only: replay the day's ``"orders"`` / ``"trades"`` (or one order by id) through
+        ``onOrderEvent`` / ``onTradeEvent``; a ``HostQueryDone`` follows the last answer."""
         td = self.gateway.td_api
-        td.queryOrdersEx({}, td.session_id, request_id)
-
-    def query_trades(self, request_id: int) -> None:
-        """XTP only: replay every trade of the day through ``onTradeEvent``."""
-        td = self.gateway.td_api
-        td.queryTrades({}, td.session_id, request_id)
-
-    def query_order(self, orderid: str, request_id: int) -> None:
-        """XTP only: look one order up by ``order_xtp_id``."""
-        td = self.gateway.td_api
-        td.queryOrderByXTPIDEx(int(orderid), td.session_id, request_id)
+        if orderid:
+            td.queryOrderByXTPIDEx(int(orderid), td.session_id, request_id)
+        elif kind == "orders":
+            td.queryOrdersEx({}, td.session_id, request_id)
+        else:
+            td.queryTrades({}, td.session_id, request_id)
 
 
-def _same(data: Any) -> object:
+def _same_row(data: Any) -> object:
     return data
 
 

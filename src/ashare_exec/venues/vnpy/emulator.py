@@ -1,4 +1,4 @@
-"""A stand-in for the XTP trading server behind the REAL vnpy_xtp gateway (qmt-xtp.md §4.6).
+"""An XTP trading server emulator behind the REAL vnpy_xtp gateway (qmt-xtp.md §4.6).
 
 :meth:`XtpServer.attach` replaces the native request methods of one gateway's ``td_api``
 and ``md_api`` *per instance*; answers and pushes are delivered on the server's own
@@ -8,8 +8,8 @@ callback thread by calling vnpy_xtp's real ``onOrderEvent`` / ``onTradeEvent`` /
 A-share rules apply. The server outlives adapters: a new gateway logging in with
 ``subscribePublicTopic(0)`` (RESTART) gets the day's pushes replayed.
 
-ASSUMPTION (not from a real server): the error ids and texts in :data:`XTP_ERRORS`, and the
-push order order-event -> trade -> final order-event.
+For tests, demos and ``[venues.vnpy] emulator = true``, never production; no vendor import.
+ASSUMPTION (not from a real server): :data:`XTP_ERRORS` and the push order (order, trade, final).
 """
 
 from __future__ import annotations
@@ -20,10 +20,9 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
-from ashare_exec.clock import SimClock
+from ashare_exec.clock import Clock
 from ashare_exec.model import (
     AccountId,
     ClientOrderId,
@@ -43,6 +42,8 @@ from ashare_exec.model.numbers import to_decimal
 from ashare_exec.venues.base import VenueReport
 from ashare_exec.venues.sim.exchange import SimExchange
 
+__all__ = ["XTP_ERRORS", "XtpServer"]
+
 OK: dict[str, Any] = {"error_id": 0, "error_msg": ""}
 NO_DATA: dict[str, Any] = {"error_id": 11000350, "error_msg": "没有查询到数据"}
 XTP_ERRORS: dict[str, tuple[int, str]] = {
@@ -54,7 +55,6 @@ XTP_ERRORS: dict[str, tuple[int, str]] = {
 }
 MARKET = {Exchange.SZ: 1, Exchange.SH: 2}
 PRICE_TYPE = {1: PriceType.LIMIT, 4: PriceType.BEST5_IOC, 7: PriceType.COUNTERPARTY_BEST}
-CONNECT_REFUSED = "[XTP:1]connect server failed.[OS:111]Connection refused"
 
 
 def _stamp(ts: datetime) -> int:
@@ -64,7 +64,7 @@ def _stamp(ts: datetime) -> int:
 class XtpServer:
     """The XTP server of one account, shared by every gateway that logs in."""
 
-    def __init__(self, exchange: SimExchange, clock: SimClock, account: AccountId) -> None:
+    def __init__(self, exchange: SimExchange, clock: Clock, account: AccountId) -> None:
         self.exchange = exchange
         self.clock = clock
         self.account = account
@@ -92,8 +92,8 @@ class XtpServer:
         self._queue: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="xtp-callbacks", daemon=True)
         self._thread.start()
+        self._ticker_stop = threading.Event()
 
-    # ------------------------------------------------------------------ plumbing
     def _run(self) -> None:
         while (job := self._queue.get()) is not None:
             try:
@@ -102,9 +102,19 @@ class XtpServer:
                 self.errors.append(e)
 
     def stop(self) -> None:
-        """Stop the callback thread."""
+        """Stop the ticker and the callback thread."""
+        self._ticker_stop.set()
         self._queue.put(None)
         self._thread.join(timeout=2)
+
+    def start_ticker(self, tick_s: float) -> None:
+        """Move the simulated market every ``tick_s`` real seconds (resting orders fill)."""
+
+        def run() -> None:
+            while not self._ticker_stop.wait(tick_s):
+                self.advance()
+
+        threading.Thread(target=run, name="xtp-emulator-ticker", daemon=True).start()
 
     def drain(self, timeout: float = 2.0) -> None:
         """Block until every queued callback ran."""
@@ -144,7 +154,6 @@ class XtpServer:
             return lambda: td.onTradeEvent(data, sid)
         return lambda: td.onCancelOrderError(data, error, sid)
 
-    # ------------------------------------------------------------------ attach
     def attach(self, gateway: Any) -> None:
         """Replace the native request methods of ``gateway``'s trader and quote APIs."""
         td, md = gateway.td_api, gateway.md_api
@@ -198,7 +207,11 @@ class XtpServer:
             dropped = list(self.sessions.items())
             self.sessions.clear()
         for sid, td in dropped:
-            self._queue.put(lambda td=td, sid=sid: td.onDisconnected(sid, reason))
+            self._queue.put(self._disconnect_call(td, sid, reason))
+
+    @staticmethod
+    def _disconnect_call(td: Any, sid: int, reason: int) -> Callable[[], None]:
+        return lambda: td.onDisconnected(sid, reason)
 
     # ------------------------------------------------------------------ orders
     def _insert(self, req: dict[str, Any], session: int) -> int:
@@ -384,8 +397,3 @@ class XtpServer:
             callback({"market": 0}, dict(NO_DATA), rid, True, sid)
         for i, data in enumerate(datas):
             callback(data, dict(OK), rid, i == len(datas) - 1, sid)
-
-
-def decimal_price(value: float) -> Decimal:
-    """The exact decimal of a float price (for assertions)."""
-    return to_decimal(value)
