@@ -91,6 +91,8 @@ class VnpyLink(VenueAdapter):
         self._positions: dict[tuple[str, str, str], p.VtPositionRow] = {}
         self._fresh: dict[tuple[str, str, str], p.VtPositionRow] | None = None
         self._account: p.VtAccountRow | None = None
+        self.emulator: Any = None
+        """The in-process XTP server when built with ``emulator = true`` (else ``None``)."""
 
     @property
     def xtp(self) -> bool:
