@@ -45,7 +45,8 @@ STEP = timedelta(seconds=5)  # sim time between lives; > inflight grace (1 s)
 MORNING_END = datetime(2026, 11, 25, 11, 29, tzinfo=CST)
 AFTERNOON = datetime(2026, 11, 25, 13, 1, tzinfo=CST)
 DAY_END = datetime(2026, 11, 25, 14, 55, tzinfo=CST)
-TERMINAL = {"FILLED", "CANCELED", "REJECTED", "DENIED", "EXPIRED"}
+IN_FLIGHT = {"PENDING_NEW", "PENDING_CANCEL"}
+SETTLE_S = 8.0  # in-flight timeout 1 s + query back-off + a re-sent cancel
 
 CONFIG = """
 [service]
@@ -264,10 +265,18 @@ class CrashSoak:
         with httpx.Client(
             base_url=svc.url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10.0
         ) as http:
-            orders = {
-                o["client_order_id"]: o
-                for o in _ok(http.get("/v1/orders", params={"limit": 100_000}))["orders"]
-            }
+            # Orders still in flight after the restart (a cancel journaled but never sent)
+            # are settled by the re-armed in-flight timer: give it a few timeouts.
+            deadline = time.monotonic() + SETTLE_S
+            while True:
+                orders = {
+                    o["client_order_id"]: o
+                    for o in _ok(http.get("/v1/orders", params={"limit": 100_000}))["orders"]
+                }
+                pending = [c for c, o in orders.items() if o["status"] in IN_FLIGHT]
+                if not pending or time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
             positions = {
                 p["symbol"]: p
                 for p in _ok(http.get("/v1/positions", params={"account_id": ACCOUNT}))

@@ -31,11 +31,6 @@ from tests.reliability.dst_checks import order_snapshot
 from tests.reliability.dst_harness import ACC, DstRun
 from tests.reliability.vloop import VirtualTimeLoop
 
-KNOWN_NO_CLOCK_JUMP_GUARD = (
-    "engine: nothing notices the clock moving backwards; orders keep being accepted with "
-    "timestamps earlier than already-journaled events (wanted: TRADING_HALTED + an alert)"
-)
-
 
 @pytest.fixture
 def fast_dir(tmp_path: Path) -> Iterator[Path]:
@@ -170,7 +165,6 @@ def test_clock_when_it_jumps_forward_over_lunch_acked_orders_survive_replay(
     _run(scenario())
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_NO_CLOCK_JUMP_GUARD)
 def test_clock_when_it_jumps_backwards_trading_halts_with_alert(fast_dir: Path) -> None:
     async def scenario() -> None:
         run = DstRun(2, fast_dir)
