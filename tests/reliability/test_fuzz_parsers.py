@@ -13,7 +13,7 @@ import dataclasses
 import math
 from collections.abc import Callable
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
@@ -253,37 +253,17 @@ def test_px_when_vendor_float_is_finite_and_sane_gives_exact_decimal(value: floa
 # ---- payloads that still crash (strict xfail: each flips to a failure once fixed) ------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(ValueError, OverflowError),
-    reason="qmt records._int: int(nan)/int(inf) raises on the xtquant callback thread; the "
-    "push is lost with no alert (fix: math.isfinite check, default otherwise)",
-)
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf], ids=["nan", "inf", "-inf"])
 def test_qmt_copy_when_int_field_is_not_finite_returns_a_record(bad: float) -> None:
     row = qp.copy_order(SimpleNamespace(order_volume=bad, traded_volume=bad, order_status=bad))
     assert row.order_volume == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=UnicodeEncodeError,
-    reason="qmt parsing.decode_remark: a non-ASCII echo with a '.XX' tail (a hand-typed "
-    "remark) raises UnicodeEncodeError in _check; resolve() and the router crash",
-)
 @pytest.mark.parametrize("remark", ["手工单.AB", "ä.ZZ", "strat-é.12"])
 def test_qmt_decode_remark_when_echo_is_not_ascii_returns_none(remark: str) -> None:
     assert qp.decode_remark(remark) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(ValueError, InvalidOperation),
-    reason="qmt router: a fill or order row with a NaN/huge price makes px() raise "
-    "ValueError/decimal.InvalidOperation (untyped) inside the loop callback; the report is "
-    "lost without quarantine or alert (fix: px raises a typed error or the router "
-    "quarantines the row and alerts)",
-)
 @pytest.mark.parametrize("price", [math.nan, math.inf, 1e30], ids=["nan", "inf", "1e30"])
 def test_qmt_router_when_fill_price_is_absurd_refuses_typed(price: float) -> None:
     router, _emitted = _router()

@@ -14,7 +14,13 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from ashare_exec.clock import Clock
-from ashare_exec.errors import BrokerError, BrokerTimeout, BrokerUnavailable, InvalidRequest
+from ashare_exec.errors import (
+    BrokerError,
+    BrokerTimeout,
+    BrokerUnavailable,
+    GatewayError,
+    InvalidRequest,
+)
 from ashare_exec.model import (
     AccountId,
     AccountStatusChanged,
@@ -323,7 +329,15 @@ class QmtLink(VenueAdapter):
             return  # a late callback of a retired session
         if kind == "disconnected":
             self._declare_trouble("MiniQMT disconnected")
-        elif self.router.dispatch(record):
+            return
+        try:
+            handled = self.router.dispatch(record)
+        except GatewayError as e:
+            # A malformed push is kept aside with an alert; the next reconcile queries
+            # the venue's own view of the order, so nothing is lost silently.
+            self.router.alert(QmtAlert("MALFORMED_REPORT", "", "", f"{e.message}: {record!r}"))
+            return
+        if handled:
             pass
         elif kind == "order_answer" and isinstance(record, p.XtOrderAnswer):
             if not self.router.on_any_order_answer(record):

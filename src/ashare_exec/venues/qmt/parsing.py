@@ -11,6 +11,7 @@ import re
 import zlib
 from decimal import Decimal
 
+from ashare_exec.errors import BrokerError
 from ashare_exec.model import AccountStatus, Board, Exchange, OrderStatus, PriceType, Side
 from ashare_exec.model.numbers import to_decimal
 from ashare_exec.venues.qmt import constants as c
@@ -297,7 +298,7 @@ def encode_remark(client_order_id: str, max_len: int) -> str:
 def decode_remark(remark: str) -> str | None:
     """Return the client order id in an intact checked remark, else ``None``."""
     head, sep, check = remark.rpartition(REMARK_SEPARATOR)
-    if not sep or len(check) != 2 or not head:
+    if not sep or len(check) != 2 or not head or not head.isascii():
         return None
     return head if _check(head) == check else None
 
@@ -307,7 +308,21 @@ def is_truncation(echo: str, sent: str) -> bool:
     return len(echo) < len(sent) and sent.startswith(echo)
 
 
+MAX_AMOUNT = Decimal("1e12")
+
+
 def px(value: float) -> Decimal:
-    """A vendor float price/amount as an exact ``Decimal`` (4 decimals at most)."""
-    d = to_decimal(value).quantize(Decimal("0.0001"))
+    """A vendor float price/amount as an exact ``Decimal`` (4 decimals at most).
+
+    Raises:
+        BrokerError: not a finite amount below 10^12 (a malformed report; code
+            ``MALFORMED_REPORT``), so the caller can quarantine it instead of crashing.
+    """
+    try:
+        d = to_decimal(value)
+    except ValueError as e:
+        raise BrokerError(f"malformed amount {value!r}", code="MALFORMED_REPORT") from e
+    if abs(d) >= MAX_AMOUNT:
+        raise BrokerError(f"malformed amount {value!r}", code="MALFORMED_REPORT")
+    d = d.quantize(Decimal("0.0001"))
     return d.quantize(Decimal(1)) if d == d.to_integral_value() else d.normalize()

@@ -5,6 +5,7 @@ Each ``copy_*`` reads attributes into a frozen record; the vendor object is not 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,7 +130,10 @@ def _str(obj: Any, name: str) -> str:
 
 def _int(obj: Any, name: str, default: int = 0) -> int:
     value = getattr(obj, name, default)
-    return int(value) if isinstance(value, int | float) else default
+    if isinstance(value, int):
+        return int(value)  # bool -> 0/1
+    # NaN/inf from a broken push must not raise on the vendor's callback thread.
+    return int(value) if isinstance(value, float) and math.isfinite(value) else default
 
 
 def _float(obj: Any, name: str) -> float:
