@@ -311,3 +311,18 @@ async def test_connect_when_vnpy_imported_then_home_and_cwd_are_restored(rig: Ri
     data_dir = rig.driver.config.data_dir
     assert data_dir is not None
     assert (data_dir / ".vntrader").is_dir()
+
+
+async def test_order_when_xtp_reports_status_7_then_queried_unknown(rig: Rig) -> None:
+    """XTP 7 (unknown) is SUBMITTING in vn.py; our queried status says UNKNOWN, no report."""
+    await rig.adapter.submit(rig.driver.passive_buy(ClientOrderId("S7")))
+    await rig.until(lambda: bool(rig.of(OrderAccepted, "S7")))
+    order = rig.server.orders[max(rig.server.orders)]
+    count = len(rig.reports)
+    rig.server.push("order", {**order, "order_status": 7})
+    await rig.settle()
+    rep = await rig.adapter.query_order(rig.driver.account_id, ClientOrderId("S7"))
+    assert rep is not None
+    assert rep.status is OrderStatus.UNKNOWN
+    assert len(rig.reports) == count
+    assert _gateway(rig).td_api.orders[str(order["order_xtp_id"])].status.name == "SUBMITTING"

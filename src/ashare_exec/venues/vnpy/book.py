@@ -66,6 +66,7 @@ class OrderRecord:
     """The venue has spoken about the order (a push or a query answer)."""
     seen: int = 0
     vt_status: str = "SUBMITTING"
+    xtp_status: int | None = None
     vt_traded: int = 0
     accepted_sent: bool = False
     final: OrderStatus | None = None
@@ -95,6 +96,8 @@ class OrderRecord:
             return OrderStatus.FILLED
         if not self.confirmed:
             return OrderStatus.UNKNOWN if self.in_doubt else OrderStatus.PENDING_NEW
+        if self.xtp_status == 7:  # XTP's own "unknown": vn.py calls it SUBMITTING
+            return OrderStatus.UNKNOWN
         if self.cancel_pending:
             return OrderStatus.PENDING_CANCEL
         return OrderStatus.PARTIALLY_FILLED if self.filled_qty else OrderStatus.NEW
@@ -164,6 +167,7 @@ class VnpyBook:
         if rec is None:
             return
         self._confirm(rec)
+        rec.xtp_status = raw.order_status
         if raw.error_id:
             rec.error_code = p.reason_from_xtp_error(raw.error_id, raw.error_msg)
             rec.error_text = f"[XTP {raw.error_id}] {raw.error_msg}"

@@ -65,9 +65,7 @@ class XtpServer:
     """The XTP server of one account, shared by every gateway that logs in."""
 
     def __init__(self, exchange: SimExchange, clock: Clock, account: AccountId) -> None:
-        self.exchange = exchange
-        self.clock = clock
-        self.account = account
+        self.exchange, self.clock, self.account = exchange, clock, account
         self.lock = threading.RLock()
         self.orders: dict[int, dict[str, Any]] = {}
         self.trades: list[dict[str, Any]] = []
@@ -84,7 +82,7 @@ class XtpServer:
         self.held_cancels: list[int] = []
         self.order_queries: list[int | None] = []
         self.swallow = 0
-        self.noisy = False
+        self.noisy, self.jitter_s = False, 0.0
         self.rng = random.Random(11)
         self.last_error: dict[str, Any] = dict(OK)
         self._next_session = 100
@@ -96,6 +94,8 @@ class XtpServer:
 
     def _run(self) -> None:
         while (job := self._queue.get()) is not None:
+            if self.jitter_s:
+                time.sleep(self.rng.uniform(0, self.jitter_s))
             try:
                 job()
             except BaseException as e:  # a failing vnpy callback must fail the test
