@@ -175,3 +175,37 @@ def test_store_when_saved_twice_then_latest_row_per_order() -> None:
     store.save(VnpyOrderIds(account_id=b, client_order_id=ClientOrderId("c1"), surrogate=8))
     assert [(r.client_order_id, r.vt_orderid) for r in store.load(a)] == [("c1", "XTP.9")]
     assert [r.surrogate for r in store.load(b)] == [8]
+
+
+def test_key_value_store_when_reopened_then_rows_by_day_and_account() -> None:
+    """Over a dict (the journal's get/put): rows survive a new store; days do not mix."""
+    from ashare_exec.venues.vnpy import KeyValueVnpyIdStore
+
+    kv: dict[str, str] = {}
+    store = KeyValueVnpyIdStore(kv.get, kv.__setitem__, "2026-11-25")
+    a = AccountId("A")
+    store.save(VnpyOrderIds(account_id=a, client_order_id=ClientOrderId("c1"), surrogate=7))
+    store.save(VnpyOrderIds(account_id=a, client_order_id=ClientOrderId("c2"), surrogate=8))
+    store.save(VnpyOrderIds(account_id=a, client_order_id=ClientOrderId("c1"), surrogate=7,
+                            vt_orderid="XTP.9"))  # fmt: skip
+    again = KeyValueVnpyIdStore(kv.get, kv.__setitem__, "2026-11-25")
+    assert [(r.client_order_id, r.surrogate, r.vt_orderid) for r in again.load(a)] == [
+        ("c1", 7, "XTP.9"), ("c2", 8, ""),
+    ]  # fmt: skip
+    assert KeyValueVnpyIdStore(kv.get, kv.__setitem__, "2026-11-26").load(a) == []
+    assert again.load(AccountId("B")) == []
+
+
+def test_key_value_store_when_more_than_a_bucket_then_all_rows_load() -> None:
+    """The index spans buckets; a new store reads every one, in save order."""
+    from ashare_exec.venues.vnpy import KeyValueVnpyIdStore
+
+    kv: dict[str, str] = {}
+    store = KeyValueVnpyIdStore(kv.get, kv.__setitem__, "d")
+    store.BUCKET = 3
+    a = AccountId("A")
+    for i in range(8):
+        store.save(VnpyOrderIds(account_id=a, client_order_id=ClientOrderId(f"c{i}"), surrogate=i))
+    again = KeyValueVnpyIdStore(kv.get, kv.__setitem__, "d")
+    again.BUCKET = 3
+    assert [r.surrogate for r in again.load(a)] == list(range(8))

@@ -7,10 +7,16 @@ from ashare_exec.venues.vnpy.adapter import VnpyAdapter
 from ashare_exec.venues.vnpy.book import VnpyAlert
 from ashare_exec.venues.vnpy.config import VnpyConfig
 from ashare_exec.venues.vnpy.factory import build_vnpy_venue, create_vnpy_adapter
-from ashare_exec.venues.vnpy.store import InMemoryVnpyIdStore, VnpyIdStore, VnpyOrderIds
+from ashare_exec.venues.vnpy.store import (
+    InMemoryVnpyIdStore,
+    KeyValueVnpyIdStore,
+    VnpyIdStore,
+    VnpyOrderIds,
+)
 
 __all__ = [
     "InMemoryVnpyIdStore",
+    "KeyValueVnpyIdStore",
     "VnpyAdapter",
     "VnpyAlert",
     "VnpyConfig",
