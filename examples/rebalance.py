@@ -5,10 +5,11 @@ Usage::
     python examples/rebalance.py --account paper --target 600000.SH=0.3 --target 000001.SZ=0.2
 
 For each symbol the script computes the share difference between the target value
-(weight × account equity) and the current position, rounds it to the board lot (sells of a
-whole odd lot are kept), prices it at the dry-run's reference price (mid of the daily band
-when no better price is known) and submits limit orders with deterministic client order ids,
-so running it twice never doubles an order.
+(weight × account equity) and the current position, rounds it to the board lot, prices it
+at the opposite best quote (a marketable limit; the middle of the daily band when the
+gateway has no quote) and submits limit orders with deterministic client order ids, so
+running it twice never doubles an order. Whatever is not filled after ``--wait`` seconds
+is canceled.
 """
 
 from __future__ import annotations
@@ -30,14 +31,15 @@ def _token(data_dir: str) -> str | None:
     return path.read_text(encoding="utf-8").strip() if path.is_file() else None
 
 
-def reference_price(client: Client, account: str, symbol: str) -> Decimal:
-    """A reasonable limit price: the middle of today's band, rounded to the tick."""
-    dry = client.validate(account, symbol, "BUY", 100, price="0.01")
-    up = Decimal(dry["limits"]["up"])
-    down = Decimal(dry["limits"]["down"])
-    tick = Decimal(dry["limits"].get("tick") or "0.01")
-    mid = (up + down) / 2
-    return (mid / tick).quantize(Decimal(1), rounding=ROUND_DOWN) * tick
+def reference_price(client: Client, symbol: str, side: str = "BUY") -> Decimal:
+    """A marketable limit price: the best ask for a buy, the best bid for a sell; the
+    middle of today's band (on the tick grid) when there is no quote."""
+    q = client.quote(symbol)
+    levels = q["asks"] if side == "BUY" else q["bids"]
+    if levels:
+        return Decimal(levels[0][0])
+    up, down, tick = Decimal(q["limit_up"]), Decimal(q["limit_down"]), Decimal(q["tick"])
+    return ((up + down) / 2 / tick).quantize(Decimal(1), rounding=ROUND_DOWN) * tick
 
 
 def plan(
@@ -64,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--target", action="append", default=[], help="SYMBOL=WEIGHT")
     ap.add_argument("--data-dir", default="data")
     ap.add_argument("--tag", default="rb1", help="client order id prefix (keep it per run)")
+    ap.add_argument("--wait", type=float, default=30.0, help="seconds to wait for fills")
     args = ap.parse_args(argv)
     targets = {}
     for t in args.target:
@@ -76,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             account = c.account(args.account)
             positions = {p["symbol"]: int(p["total_qty"]) for p in c.positions(args.account)}
-            prices = {s: reference_price(c, args.account, s) for s in targets}
+            prices = {s: reference_price(c, s) for s in targets}
             equity = Decimal(account["cash"]["total"]) + sum(
                 (Decimal(q) * prices.get(s, Decimal(0)) for s, q in positions.items()),
                 Decimal(0),
@@ -84,13 +87,29 @@ def main(argv: list[str] | None = None) -> int:
             handles = []
             for i, (symbol, side, qty) in enumerate(plan(equity, positions, targets, prices)):
                 coid = f"{args.tag}-{i:03d}"
-                handles.append(c.submit(args.account, symbol, side, qty, prices[symbol],
-                                        client_order_id=coid, strategy="rebalance"))
+                px = reference_price(c, symbol, side)
+                handles.append(
+                    c.submit(
+                        args.account,
+                        symbol,
+                        side,
+                        qty,
+                        px,
+                        client_order_id=coid,
+                        strategy="rebalance",
+                    )
+                )
             for h in handles:
-                info = h.wait(timeout=60) if h.info.is_active() else h.info
-                print(f"{info.client_order_id} {info.raw['symbol']} {info.raw['side']} "
-                      f"{info.raw['qty']} -> {info.status} filled {info.filled_qty} "
-                      f"{' '.join(info.reasons)}")
+                try:
+                    info = h.wait(timeout=args.wait) if h.info.is_active() else h.info
+                except TimeoutError:
+                    h.cancel()
+                    info = h.wait(timeout=10)
+                print(
+                    f"{info.client_order_id} {info.raw['symbol']} {info.raw['side']} "
+                    f"{info.raw['qty']} -> {info.status} filled {info.filled_qty} "
+                    f"{' '.join(info.reasons)}"
+                )
         except ApiError as e:
             print(f"error: {e.code}: {e.message}", file=sys.stderr)
             return 1
