@@ -11,7 +11,7 @@ import pytest
 from xtp_kit import needs_xtp
 
 from ashare_exec.clock import CST, SimClock
-from ashare_exec.errors import ConfigError
+from ashare_exec.errors import BrokerRejected, ConfigError
 from ashare_exec.model import (
     AccountId,
     ClientOrderId,
@@ -21,10 +21,12 @@ from ashare_exec.model import (
     OrderStatus,
     PriceType,
     Side,
+    VenueConnected,
+    VenueDisconnected,
 )
 from ashare_exec.venues.base import VenueReport
 from ashare_exec.venues.sim.config import SimAccountConfig
-from ashare_exec.venues.vnpy import build_vnpy_venue
+from ashare_exec.venues.vnpy import VnpyVenue, build_vnpy_venue
 
 CLOCK = SimClock(datetime(2026, 11, 25, 10, 0, tzinfo=CST))
 
@@ -56,7 +58,7 @@ async def test_build_when_emulator_then_real_gateway_trades_on_the_simulator(
 ) -> None:
     """``emulator = true``: vnpy_xtp over the in-process XTP server; a buy fills there."""
     seed = SimAccountConfig(AccountId("E1"), Decimal(1_000_000), {"600000.SH": 1000})
-    venue = build_vnpy_venue({"emulator": True}, CLOCK, [AccountId("E1")], tmp_path, seed=seed)
+    venue = build_vnpy_venue({"emulator": True}, CLOCK, [AccountId("E1")], tmp_path, seeds=[seed])
     reports: list[VenueReport] = []
     venue.set_report_sink(reports.append)
     await venue.connect()
@@ -80,3 +82,80 @@ async def test_build_when_emulator_then_real_gateway_trades_on_the_simulator(
     finally:
         await venue.close()
         venue.emulator.stop()
+
+
+def test_per_account_when_several_accounts_then_one_login_each(tmp_path: Path) -> None:
+    """``logins.<account>`` is merged over the shared settings, one config per account."""
+    table = {
+        "gateway": "vnpy_xtp:XtpGateway", "settings": {"交易地址": "10.0.0.1", "账号": "?"},
+        "logins": {"A": {"账号": "a1"}, "B": {"账号": "b1"}},
+    }  # fmt: skip
+    venue = build_vnpy_venue(table, CLOCK, [AccountId("A"), AccountId("B")], tmp_path)
+    assert isinstance(venue, VnpyVenue)
+    assert venue.capabilities.accounts == ("A", "B")
+    settings = {a: dict(v.config.settings) for a, v in venue.logins.items()}
+    assert settings == {
+        "A": {"交易地址": "10.0.0.1", "账号": "a1"}, "B": {"交易地址": "10.0.0.1", "账号": "b1"},
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("logins", "message"),
+    [({"A": {"账号": "a1"}}, "logins.B is required"), ({"A": {}, "B": {}, "C": {}}, "not vnpy"),
+     ({"A": 1, "B": {}}, "table of tables")],
+)  # fmt: skip
+def test_per_account_when_logins_incomplete_then_config_error(
+    tmp_path: Path, logins: dict[str, object], message: str
+) -> None:
+    """Two accounts can never share one login by accident."""
+    table = {"gateway": "vnpy_xtp:XtpGateway", "logins": logins}
+    with pytest.raises(ConfigError, match=message):
+        build_vnpy_venue(table, CLOCK, [AccountId("A"), AccountId("B")], tmp_path)
+
+
+@needs_xtp
+async def test_build_when_emulator_with_two_accounts_then_routed_and_link_aggregated(
+    tmp_path: Path,
+) -> None:
+    """Two logins on one simulated market: orders route by account; one drop is one
+    VenueDisconnected, and VenueConnected returns once both logins are up."""
+    seeds = [SimAccountConfig(AccountId(a), Decimal(1_000_000), {}) for a in ("E1", "E2")]
+    venue = build_vnpy_venue(
+        {"emulator": True, "backoff_initial_s": 0.02}, CLOCK, [AccountId("E1"), AccountId("E2")],
+        tmp_path, seeds=seeds,
+    )  # fmt: skip
+    assert isinstance(venue, VnpyVenue)
+    reports: list[VenueReport] = []
+    venue.set_report_sink(reports.append)
+    await venue.connect()
+    try:
+        assert [type(r) for r in reports] == [VenueConnected]
+        inst = InstrumentId.parse("600000.SH")
+        ask = venue.emulator.exchange.book(inst, CLOCK.now()).asks[0].price
+        for account in ("E1", "E2"):
+            await venue.submit(OrderSpec(
+                account_id=AccountId(account), client_order_id=ClientOrderId(f"{account}-1"),
+                instrument_id=inst, side=Side.BUY, qty=100, price_type=PriceType.LIMIT,
+                price=ask,
+            ))  # fmt: skip
+        for _ in range(400):
+            if sum(isinstance(r, OrderFilled) for r in reports) == 2:
+                break
+            await asyncio.sleep(0.005)
+        for account in ("E1", "E2"):
+            positions = await venue.query_positions(AccountId(account))
+            assert [(str(p.instrument_id), p.total_qty) for p in positions] == [("600000.SH", 100)]
+        with pytest.raises(BrokerRejected, match="not on"):
+            await venue.query_cash(AccountId("E3"))
+        venue.logins[AccountId("E2")].emulator.drop_connections()
+        for _ in range(400):
+            if sum(isinstance(r, VenueConnected) for r in reports) == 2:
+                break
+            await asyncio.sleep(0.005)
+        links = [type(r) for r in reports if isinstance(r, VenueConnected | VenueDisconnected)]
+        assert links == [VenueConnected, VenueDisconnected, VenueConnected]
+        assert venue.is_connected
+    finally:
+        await venue.close()
+        for login in venue.logins.values():
+            login.emulator.stop()

@@ -13,6 +13,7 @@ from ashare_exec.venues.vnpy.store import (
     VnpyIdStore,
     VnpyOrderIds,
 )
+from ashare_exec.venues.vnpy.venue import VnpyVenue
 
 __all__ = [
     "InMemoryVnpyIdStore",
@@ -22,6 +23,7 @@ __all__ = [
     "VnpyConfig",
     "VnpyIdStore",
     "VnpyOrderIds",
+    "VnpyVenue",
     "build_vnpy_venue",
     "create_vnpy_adapter",
 ]

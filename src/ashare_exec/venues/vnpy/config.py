@@ -115,3 +115,51 @@ class VnpyConfig:
         elif accounts and values["account"] not in accounts:
             raise ConfigError(f"venues.vnpy.account {values['account']} is not a vnpy account")
         return cls(data_dir=data_dir, **values)
+
+    @classmethod
+    def per_account(
+        cls,
+        data: Mapping[str, Any],
+        accounts: tuple[AccountId, ...],
+        data_dir: Path | None = None,
+        *,
+        require_logins: bool = True,
+    ) -> list[VnpyConfig]:
+        """One config per account: ``[venues.vnpy.logins.<account>]`` is merged over ``settings``.
+
+        One gateway is one login, so several accounts need one login table each (their
+        ``账号`` / ``密码`` ...); ``require_logins=False`` lets them share ``settings``
+        (the emulator).
+
+        Raises:
+            ConfigError: invalid table, unknown account in ``logins``, or a missing login.
+        """
+        table = dict(data)
+        logins = table.pop("logins", {})
+        if not isinstance(logins, Mapping) or not all(
+            isinstance(v, Mapping) for v in logins.values()
+        ):
+            raise ConfigError("venues.vnpy.logins must be a table of tables (one per account)")
+        stray = sorted(set(logins) - set(accounts))
+        if stray:
+            raise ConfigError(f"venues.vnpy.logins: {stray} are not vnpy accounts")
+        settings = table.get("settings", {})
+        if not isinstance(settings, Mapping):
+            raise ConfigError("venues.vnpy.settings must be a table")
+        if "account" in table or len(accounts) <= 1:
+            only = table.get("account") or (accounts[0] if accounts else "")
+            table["settings"] = {**settings, **logins.get(only, {})}
+            return [cls.from_mapping(table, accounts, data_dir)]
+        out = []
+        for account in accounts:
+            if account not in logins and require_logins:
+                raise ConfigError(
+                    f"venues.vnpy.logins.{account} is required: one gateway login per account"
+                )
+            values = {
+                **table,
+                "account": account,
+                "settings": {**settings, **logins.get(account, {})},
+            }
+            out.append(cls.from_mapping(values, accounts, data_dir))
+        return out

@@ -19,7 +19,6 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from ashare_exec.clock import Clock
@@ -41,32 +40,41 @@ from ashare_exec.model import (
 from ashare_exec.model.numbers import to_decimal
 from ashare_exec.venues.base import VenueReport
 from ashare_exec.venues.sim.exchange import SimExchange
+from ashare_exec.venues.vnpy.emulator_wire import (
+    NO_DATA,
+    OK,
+    PRICE_TYPE,
+    XTP_ERRORS,
+    asset_dict,
+    order_dict,
+    position_dict,
+    stamp,
+    trade_dict,
+)
 
-__all__ = ["XTP_ERRORS", "XtpServer"]
-
-OK: dict[str, Any] = {"error_id": 0, "error_msg": ""}
-NO_DATA: dict[str, Any] = {"error_id": 11000350, "error_msg": "没有查询到数据"}
-XTP_ERRORS: dict[str, tuple[int, str]] = {
-    "INSUFFICIENT_CASH": (11010120, "资金不足"),
-    "INSUFFICIENT_POSITION": (11010121, "可卖持仓不足"),
-    "PRICE_OFF_TICK": (11010130, "委托价格不符合最小变动价位"),
-    "ORDER_NOT_FOUND": (11000343, "订单不存在"),
-    "ORDER_ALREADY_DONE": (11000344, "订单已成交或已撤销，不能撤单"),
-}
-MARKET = {Exchange.SZ: 1, Exchange.SH: 2}
-PRICE_TYPE = {1: PriceType.LIMIT, 4: PriceType.BEST5_IOC, 7: PriceType.COUNTERPARTY_BEST}
-
-
-def _stamp(ts: datetime) -> int:
-    return int(ts.strftime("%Y%m%d%H%M%S") + f"{ts.microsecond // 1000:03d}")
+__all__ = ["XtpServer"]
 
 
 class XtpServer:
-    """The XTP server of one account, shared by every gateway that logs in."""
+    """The XTP server of one account, shared by every gateway that logs in.
 
-    def __init__(self, exchange: SimExchange, clock: Clock, account: AccountId) -> None:
+    Several accounts on one simulated exchange: give each server the same ``peers`` list
+    and ``lock``; reports are then routed to the server of each order's account.
+    """
+
+    def __init__(
+        self,
+        exchange: SimExchange,
+        clock: Clock,
+        account: AccountId,
+        *,
+        lock: threading.RLock | None = None,
+        peers: list[XtpServer] | None = None,
+    ) -> None:
         self.exchange, self.clock, self.account = exchange, clock, account
-        self.lock = threading.RLock()
+        self.lock = lock or threading.RLock()
+        self.peers = peers if peers is not None else []
+        self.peers.append(self)
         self.orders: dict[int, dict[str, Any]] = {}
         self.trades: list[dict[str, Any]] = []
         self.history: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
@@ -226,18 +234,8 @@ class XtpServer:
                 self.swallow -= 1
                 return xtp_id
             now = self.clock.now()
-            self.orders[xtp_id] = {
-                "order_xtp_id": xtp_id, "order_client_id": int(req.get("order_client_id", 0)),
-                "order_cancel_client_id": 0, "order_cancel_xtp_id": 0,
-                "ticker": req["ticker"], "market": req["market"], "price": req["price"],
-                "quantity": req["quantity"], "price_type": req["price_type"], "u32": 0,
-                "side": req["side"], "position_effect": 0, "reserved1": 0, "reserved2": 0,
-                "business_type": req.get("business_type", 0), "qty_traded": 0,
-                "qty_left": req["quantity"], "insert_time": _stamp(now), "update_time": 0,
-                "cancel_time": 0, "trade_amount": 0.0, "order_local_id": "",
-                "order_status": 0, "order_submit_status": 1, "order_type": "0",
-            }  # fmt: skip
-            self._apply(self.exchange.submit(self._spec(xtp_id, req), now))
+            self.orders[xtp_id] = order_dict(xtp_id, req, now)
+            self._dispatch(self.exchange.submit(self._spec(xtp_id, req), now))
             return xtp_id
 
     def _spec(self, xtp_id: int, req: dict[str, Any]) -> OrderSpec:
@@ -270,7 +268,9 @@ class XtpServer:
                 self.held_cancels.append(xtp_id)
                 return cancel_id
             now = self.clock.now()
-            self._apply(self.exchange.cancel(self.account, ClientOrderId(f"x{xtp_id}"), None, now))
+            self._dispatch(
+                self.exchange.cancel(self.account, ClientOrderId(f"x{xtp_id}"), None, now)
+            )
             return cancel_id
 
     def release_cancels(self) -> None:
@@ -280,7 +280,7 @@ class XtpServer:
             held, self.held_cancels = self.held_cancels, []
             for xtp_id in held:
                 cid = ClientOrderId(f"x{xtp_id}")
-                self._apply(self.exchange.cancel(self.account, cid, None, self.clock.now()))
+                self._dispatch(self.exchange.cancel(self.account, cid, None, self.clock.now()))
 
     def push(self, kind: str, data: dict[str, Any], error: dict[str, Any] | None = None) -> None:
         """Publish one hand-made push (a dict shaped like the pybind wrapper's)."""
@@ -290,14 +290,20 @@ class XtpServer:
     def advance(self) -> None:
         """Move the simulated market to the clock; fills are pushed."""
         with self.lock:
-            self._apply(self.exchange.advance_to(self.clock.now()))
+            self._dispatch(self.exchange.advance_to(self.clock.now()))
+
+    def _dispatch(self, reports: list[VenueReport]) -> None:
+        for server in self.peers:
+            server._apply(reports)
 
     def _apply(self, reports: list[VenueReport]) -> None:
-        """Turn simulator reports into XTP pushes (one burst)."""
+        """Turn this account's simulator reports into XTP pushes (one burst)."""
         burst: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
         for r in reports:
             cid = getattr(r, "client_order_id", "")
-            if not cid.startswith("x") or int(cid[1:]) not in self.orders:
+            if getattr(r, "account_id", None) != self.account or not cid.startswith("x"):
+                continue
+            if int(cid[1:]) not in self.orders:
                 continue
             o = self.orders[int(cid[1:])]
             if isinstance(r, OrderAccepted):
@@ -310,7 +316,7 @@ class XtpServer:
                     burst.append(("order", dict(o), OK))
             elif isinstance(r, OrderCanceled | OrderExpired):
                 o["order_status"] = 3 if o["qty_traded"] else 5
-                o["cancel_time"] = _stamp(r.ts_event)
+                o["cancel_time"] = stamp(r.ts_event)
                 burst.append(("order", dict(o), OK))
             elif isinstance(r, OrderRejected):
                 o["order_status"] = 6
@@ -327,15 +333,7 @@ class XtpServer:
         o["qty_traded"] += r.last_qty
         o["qty_left"] -= r.last_qty
         o["trade_amount"] += float(r.last_px * r.last_qty)
-        trade = {
-            "order_xtp_id": o["order_xtp_id"], "order_client_id": o["order_client_id"],
-            "ticker": o["ticker"], "market": o["market"], "local_order_id": "",
-            "exec_id": str(r.trade_id), "price": float(r.last_px), "quantity": r.last_qty,
-            "trade_time": _stamp(r.ts_event), "trade_amount": float(r.last_px * r.last_qty),
-            "report_index": len(self.trades) + 1, "order_exch_id": "", "trade_type": "0",
-            "u32": 0, "side": o["side"], "position_effect": 0, "reserved1": 0, "reserved2": 0,
-            "business_type": 0, "branch_pbu": "",
-        }  # fmt: skip
+        trade = trade_dict(o, r, len(self.trades) + 1)
         self.trades.append(trade)
         return trade
 
@@ -350,31 +348,13 @@ class XtpServer:
     def _query_asset(self, td: Any, session: int, rid: int) -> int:
         with self.lock:
             cash = self.exchange.cash_report(self.account, self.clock.now())
-        data = {
-            "total_asset": float(cash.total_asset or cash.available + cash.frozen),
-            "buying_power": float(cash.available), "security_asset": float(cash.market_value or 0),
-            "withholding_amount": float(cash.frozen), "account_type": 0,
-        }  # fmt: skip
+        data = asset_dict(cash)
         return self._answer(session, lambda: td.onQueryAsset(data, dict(OK), rid, True, session))
 
     def _query_positions(self, td: Any, session: int, rid: int) -> int:
         with self.lock:
             rows = self.exchange.position_reports(self.account, self.clock.now())
-        datas = [
-            {
-                "ticker": p.instrument_id.code,
-                "ticker_name": "",
-                "market": MARKET[p.instrument_id.exchange],
-                "total_qty": p.total_qty,
-                "sellable_qty": p.sellable_qty,
-                "avg_price": float(p.avg_cost or 0),
-                "unrealized_pnl": 0.0,
-                "yesterday_position": p.sellable_qty,
-                "purchase_redeemable_qty": 0,
-                "position_direction": 0,
-            }
-            for p in rows
-        ]
+        datas = [position_dict(p) for p in rows]
         return self._answer(session, lambda: self._rows(td.onQueryPosition, datas, rid, session))
 
     def _query_orders(self, td: Any, session: int, rid: int, xtp_id: int | None) -> int:

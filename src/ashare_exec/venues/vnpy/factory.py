@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from ashare_exec.venues.vnpy.book import VnpyAlert
 from ashare_exec.venues.vnpy.config import VnpyConfig
 from ashare_exec.venues.vnpy.constants import XTP_GATEWAY_CLASS
 from ashare_exec.venues.vnpy.store import VnpyIdStore
+from ashare_exec.venues.vnpy.venue import VnpyVenue
 
 __all__ = ["EMULATOR_SETTINGS", "build_vnpy_venue", "create_vnpy_adapter"]
 
@@ -57,15 +59,18 @@ def build_vnpy_venue(
     *,
     store: VnpyIdStore | None = None,
     on_alert: Callable[[VnpyAlert], None] | None = None,
-    seed: Any = None,
+    seeds: Sequence[Any] = (),
     instruments: Mapping[InstrumentId, Instrument] | None = None,
-) -> VnpyAdapter:
+) -> VnpyAdapter | VnpyVenue:
     """The composition root's entry point: the ``[venues.vnpy]`` table as a venue adapter.
 
-    With ``emulator = true`` the real vnpy_xtp gateway talks to an in-process
-    :class:`~ashare_exec.venues.vnpy.emulator.XtpServer` whose exchange is the built-in
-    simulator (demos and end-to-end tests; ``adapter.emulator`` is the server). ``seed`` is
-    the account's :class:`~ashare_exec.venues.sim.config.SimAccountConfig` (cash, positions).
+    One account gives a :class:`VnpyAdapter`; several give a :class:`VnpyVenue` with one
+    login each (``[venues.vnpy.logins.<account>]`` settings). With ``emulator = true`` the
+    real vnpy_xtp gateways talk to in-process
+    :class:`~ashare_exec.venues.vnpy.emulator.XtpServer` s over one built-in simulator
+    (demos and end-to-end tests; ``.emulator`` is the server, its ``exchange`` the market);
+    ``seeds`` are the accounts' :class:`~ashare_exec.venues.sim.config.SimAccountConfig`
+    (cash, positions).
 
     Raises:
         ConfigError: the settings are invalid.
@@ -74,27 +79,43 @@ def build_vnpy_venue(
     emulator = raw.pop("emulator", False)
     if not isinstance(emulator, bool):
         raise ConfigError(f"venues.vnpy.emulator must be true or false, was {emulator!r}")
-    if not emulator:
-        return create_vnpy_adapter(
-            raw, clock=clock, accounts=tuple(accounts), data_dir=data_dir, store=store,
-            on_alert=on_alert,
+    if emulator:
+        raw.setdefault("gateway", XTP_GATEWAY_CLASS)
+        raw["settings"] = {**EMULATOR_SETTINGS, **dict(raw.get("settings", {}))}
+    configs = VnpyConfig.per_account(
+        raw, tuple(accounts), data_dir / "vnpy", require_logins=not emulator
+    )
+    servers = _emulators(configs, clock, seeds, instruments) if emulator else []
+    adapters = []
+    for i, config in enumerate(configs):
+        server = servers[i] if servers else None
+        adapter = VnpyAdapter(
+            config, clock, store=store, on_alert=on_alert,
+            prepare_gateway=server.attach if server is not None else None,
         )  # fmt: skip
+        adapter.emulator = server
+        adapters.append(adapter)
+    return adapters[0] if len(adapters) == 1 else VnpyVenue(adapters)
+
+
+def _emulators(
+    configs: list[VnpyConfig],
+    clock: Clock,
+    seeds: Sequence[Any],
+    instruments: Mapping[InstrumentId, Instrument] | None,
+) -> list[Any]:
     from ashare_exec.venues.sim.config import SimAccountConfig, SimConfig
     from ashare_exec.venues.sim.factory import build_sim_exchange
     from ashare_exec.venues.vnpy.emulator import XtpServer
 
-    raw.setdefault("gateway", XTP_GATEWAY_CLASS)
-    raw["settings"] = {**EMULATOR_SETTINGS, **dict(raw.get("settings", {}))}
-    config = VnpyConfig.from_mapping(raw, tuple(accounts), data_dir / "vnpy")
-    account = seed or SimAccountConfig(config.account)
+    by_account = {s.account_id: s for s in seeds}
+    accounts = tuple(by_account.get(c.account) or SimAccountConfig(c.account) for c in configs)
     # In memory: the simulator's SQLite store is bound to its creating thread.
     exchange = build_sim_exchange(
-        SimConfig(accounts=(account,), state_path=None), instruments=instruments
+        SimConfig(accounts=accounts, state_path=None), instruments=instruments
     )
-    server = XtpServer(exchange, clock, config.account)
-    server.start_ticker(0.5)
-    adapter = VnpyAdapter(
-        config, clock, store=store, on_alert=on_alert, prepare_gateway=server.attach
-    )
-    adapter.emulator = server
-    return adapter
+    lock = threading.RLock()
+    peers: list[Any] = []  # one market: reports are routed to each order's account server
+    servers = [XtpServer(exchange, clock, c.account, lock=lock, peers=peers) for c in configs]
+    servers[0].start_ticker(0.5)
+    return servers
