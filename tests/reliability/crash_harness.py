@@ -73,8 +73,8 @@ durability = "{durability}"
 [[accounts]]
 id = "paper"
 venue = "sim"
-cash = "5000000"
-positions = {{ "600000.SH" = 50000, "000001.SZ" = 50000, "601318.SH" = 20000, "002594.SZ" = 10000 }}
+cash = "200000000"
+positions = {{ "600000.SH" = 500000, "000001.SZ" = 500000, "601318.SH" = 200000, "002594.SZ" = 100000 }}
 
 [risk]
 disabled_checks = ["duplicate", "rate_limit", "daily_count", "cancel_ratio", "chase_guard",
