@@ -74,7 +74,12 @@ durability = "{durability}"
 id = "paper"
 venue = "sim"
 cash = "200000000"
-positions = {{ "600000.SH" = 500000, "000001.SZ" = 500000, "601318.SH" = 200000, "002594.SZ" = 100000 }}
+
+[accounts.positions]
+"600000.SH" = 500000
+"000001.SZ" = 500000
+"601318.SH" = 200000
+"002594.SZ" = 100000
 
 [risk]
 disabled_checks = ["duplicate", "rate_limit", "daily_count", "cancel_ratio", "chase_guard",
