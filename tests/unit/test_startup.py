@@ -51,8 +51,15 @@ def ntp_bytes(t: float) -> bytes:
 class Responder(asyncio.DatagramProtocol):
     """An SNTP server on loopback whose clock is ours plus ``offset`` (None: never answers)."""
 
-    def __init__(self, offset: float | None, first_byte: int = 0x24, stratum: int = 2) -> None:
+    def __init__(
+        self,
+        offset: float | None,
+        first_byte: int = 0x24,
+        stratum: int = 2,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.offset = offset
+        self.clock = clock
         self.first_byte = first_byte
         self.stratum = stratum
         self.echo = True
@@ -64,7 +71,7 @@ class Responder(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: Any) -> None:
         if self.offset is None or self.transport is None:
             return
-        now = ntp_bytes(time.time() + self.offset)
+        now = ntp_bytes(self.clock() + self.offset)
         origin = data[40:48] if self.echo else bytes(8)
         reply = bytes([self.first_byte, self.stratum, 4, 0xEC]) + bytes(20) + origin + now + now
         self.transport.sendto(reply, addr)
@@ -91,13 +98,16 @@ async def ntp() -> AsyncIterator[Callable[..., Any]]:
 # ---- clock ---------------------------------------------------------------------------------
 
 
+FIXED = 1_795_000_000.25  # both sides read this instant: no network delay in the maths
+
+
 @pytest.mark.parametrize(
     ("offset", "status"),
     [
         (0.0, CheckStatus.OK),
-        (0.05, CheckStatus.OK),
-        (-0.06, CheckStatus.OK),
-        (0.5, CheckStatus.ERROR),
+        (0.099, CheckStatus.OK),
+        (-0.0995, CheckStatus.OK),
+        (0.1005, CheckStatus.ERROR),
         (-0.25, CheckStatus.ERROR),
         (3600.0, CheckStatus.ERROR),
     ],
@@ -105,10 +115,19 @@ async def ntp() -> AsyncIterator[Callable[..., Any]]:
 async def test_check_clock_when_server_offset_known_measures_it(
     ntp: Callable[..., Any], offset: float, status: CheckStatus
 ) -> None:
-    server, _ = await ntp(offset)
-    item = await check_clock([server], FAST)
+    server, _ = await ntp(offset, clock=lambda: FIXED)
+    item = await check_clock([server], FAST, now=lambda: FIXED)
     assert item.status is status
-    assert item.data["offset_ms"] == pytest.approx(offset * 1000, abs=30)
+    assert item.data["offset_ms"] == pytest.approx(offset * 1000, abs=0.01)
+
+
+async def test_check_clock_when_real_clocks_used_measures_offset(
+    ntp: Callable[..., Any],
+) -> None:
+    server, _ = await ntp(0.5)
+    item = await check_clock([server], FAST)
+    assert item.status is CheckStatus.ERROR
+    assert item.data["offset_ms"] == pytest.approx(500, abs=50)
 
 
 async def test_sntp_query_when_answer_valid_returns_offset_delay_and_stratum(
@@ -116,7 +135,7 @@ async def test_sntp_query_when_answer_valid_returns_offset_delay_and_stratum(
 ) -> None:
     server, _ = await ntp(0.2)
     answer = await sntp_query(server, timeout_s=0.5)
-    assert answer.offset_s == pytest.approx(0.2, abs=0.03)
+    assert answer.offset_s == pytest.approx(0.2, abs=0.05)
     assert 0 <= answer.delay_s < 0.1
     assert answer.stratum == 2
 
@@ -141,10 +160,10 @@ async def test_check_clock_when_one_of_two_answers_uses_it_and_names_the_other(
 
 
 async def test_check_clock_when_servers_disagree_uses_median(ntp: Callable[..., Any]) -> None:
-    servers = [(await ntp(off))[0] for off in (0.0, 0.02, 5.0)]
-    item = await check_clock(servers, FAST)
+    servers = [(await ntp(off, clock=lambda: FIXED))[0] for off in (0.0, 0.02, 5.0)]
+    item = await check_clock(servers, FAST, now=lambda: FIXED)
     assert item.status is CheckStatus.OK
-    assert item.data["offset_ms"] == pytest.approx(20, abs=30)
+    assert item.data["offset_ms"] == pytest.approx(20, abs=0.01)
 
 
 @pytest.mark.parametrize(
@@ -179,10 +198,10 @@ async def test_check_clock_when_no_servers_configured_warns() -> None:
 async def test_check_clock_when_machine_clock_injected_measures_against_it(
     ntp: Callable[..., Any],
 ) -> None:
-    server, _ = await ntp(0.0)
-    item = await check_clock([server], FAST, now=lambda: time.time() - 2.0)
+    server, _ = await ntp(0.0, clock=lambda: FIXED)
+    item = await check_clock([server], FAST, now=lambda: FIXED - 2.0)
     assert item.status is CheckStatus.ERROR
-    assert item.data["offset_ms"] == pytest.approx(2000, abs=30)
+    assert item.data["offset_ms"] == pytest.approx(2000, abs=0.01)
 
 
 # ---- journal -------------------------------------------------------------------------------
