@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import os
 from collections.abc import AsyncIterator, Callable
@@ -16,6 +17,7 @@ from xtp_kit import XtpDriver, needs_xtp
 from ashare_exec.errors import BrokerRejected, BrokerUnavailable
 from ashare_exec.model import (
     ClientOrderId,
+    InstrumentId,
     OrderAccepted,
     OrderCanceled,
     OrderCancelRejected,
@@ -27,7 +29,7 @@ from ashare_exec.model import (
     VenueDisconnected,
 )
 from ashare_exec.venues.base import VenueReport
-from ashare_exec.venues.vnpy import VnpyAdapter, VnpyConfig
+from ashare_exec.venues.vnpy import VnpyAdapter
 from ashare_exec.venues.vnpy.parsing import surrogate
 
 pytestmark = needs_xtp
@@ -62,11 +64,7 @@ class Rig:
 
 
 async def _adapter(driver: XtpDriver, **overrides: Any) -> VnpyAdapter:
-    config = driver.config
-    if overrides:
-        values = {f: getattr(config, f) for f in config.__dataclass_fields__}
-        values.update(overrides)
-        config = VnpyConfig(**values)
+    config = dataclasses.replace(driver.config, **overrides)
     return VnpyAdapter(config, driver.clock, store=driver.store,
                        prepare_gateway=driver.server.attach)  # fmt: skip
 
@@ -176,8 +174,7 @@ async def test_restart_when_mapping_lost_then_orders_are_external(tmp_path: Path
 
 async def test_cancel_when_partly_filled_then_status_3_is_canceled_with_fills(rig: Rig) -> None:
     """Hand-made XTP pushes: trade 100/300, then order_status 3 -> CANCELED, filled 100."""
-    spec = rig.driver.passive_buy(ClientOrderId("P3"))
-    spec = type(spec)(**{**{f: getattr(spec, f) for f in spec.__dataclass_fields__}, "qty": 300})
+    spec = dataclasses.replace(rig.driver.passive_buy(ClientOrderId("P3")), qty=300)
     await rig.adapter.submit(spec)
     await rig.until(lambda: bool(rig.of(OrderAccepted, "P3")))
     xtp_id = max(rig.server.orders)
@@ -290,13 +287,12 @@ async def test_submit_when_gateway_cannot_express_order_then_refused_before_send
     rig: Rig, price_type: PriceType, symbol: str, code: str
 ) -> None:
     """Price types vn.py's OrderType cannot reach, and exchanges XTP does not route to."""
-    from ashare_exec.model import InstrumentId
-
-    base = rig.driver.passive_buy(ClientOrderId("N1"))
-    values = {f: getattr(base, f) for f in base.__dataclass_fields__}
-    values.update(price_type=price_type, instrument_id=InstrumentId.parse(symbol))
+    spec = dataclasses.replace(
+        rig.driver.passive_buy(ClientOrderId("N1")),
+        price_type=price_type, instrument_id=InstrumentId.parse(symbol),
+    )  # fmt: skip
     with pytest.raises(BrokerRejected) as e:
-        await rig.adapter.submit(type(base)(**values))
+        await rig.adapter.submit(spec)
     assert e.value.code == code
     assert rig.server.inserts == []
 
