@@ -154,7 +154,10 @@ class QmtLink(VenueAdapter):
         log.info("qmt: connecting session %s", session_id)
         try:
             async with asyncio.timeout(self.config.connect_timeout_s):
-                rc = await self._on_session(self._session.build_and_connect)
+                # Building the trader starts threads and imports: it gets the connect budget.
+                rc = await self._on_session(
+                    self._session.build_and_connect, budget=self.config.connect_timeout_s
+                )
                 if rc != 0:
                     raise BrokerUnavailable(f"connect() returned {rc} (session {session_id})")
                 for account_id in self.config.accounts:
@@ -235,7 +238,9 @@ class QmtLink(VenueAdapter):
             self._declare_trouble(f"{self._failures} failed calls ({reason})")
 
     # ------------------------------------------------------------------ requests
-    async def _on_session(self, fn: Callable[..., T], *args: Any) -> T:
+    async def _on_session(
+        self, fn: Callable[..., T], *args: Any, budget: float | None = None
+    ) -> T:
         session = self._session
         if session is None:
             raise BrokerUnavailable("MiniQMT is not connected")
@@ -244,7 +249,7 @@ class QmtLink(VenueAdapter):
         except RuntimeError as e:  # the session thread was shut down
             raise BrokerUnavailable("MiniQMT session is closed") from e
         try:
-            return await asyncio.wait_for(fut, self.config.request_timeout_s)
+            return await asyncio.wait_for(fut, budget or self.config.request_timeout_s)
         except TimeoutError as e:
             self._note_failure(getattr(fn, "__name__", "call"))
             raise BrokerTimeout(f"MiniQMT call {getattr(fn, '__name__', fn)} timed out") from e
