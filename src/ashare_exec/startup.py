@@ -418,7 +418,7 @@ async def run_startup_checks(
     the service that will serve. ``wall_time`` is the machine clock compared with NTP.
     """
     data_dir = Path(config.data_dir)
-    tasks: list[CheckItem] = []
+    found: list[CheckItem] = []
     clock_task = (
         None
         if "clock" in skip
@@ -428,12 +428,12 @@ async def run_startup_checks(
     if "journal" not in skip:
         item = check_journal(data_dir / "journal.sqlite3")
         journal_ok = item.status is not CheckStatus.ERROR
-        tasks.append(item)
+        found.append(item)
     if "disk" not in skip:
-        tasks.append(check_disk(data_dir, settings, disk_usage=disk_usage))
+        found.append(check_disk(data_dir, settings, disk_usage=disk_usage))
     if "venues" not in skip:
-        tasks += await _venues_with_build(config, clock, build, settings, journal_ok)
-    items = tasks if clock_task is None else [await clock_task, *tasks]
+        found += await _venues_with_build(config, clock, build, settings, journal_ok)
+    items = found if clock_task is None else [await clock_task, *found]
     return CheckReport(tuple(items))
 
 

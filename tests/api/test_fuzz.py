@@ -31,7 +31,6 @@ FUZZ = settings(
     max_examples=40,
     deadline=None,
     suppress_health_check=list(HealthCheck),
-    derandomize=False,
 )
 
 
