@@ -59,7 +59,7 @@ def gateway_config(folder: Path, durability: str, *, tokens: Sequence[Any] = ())
                 AccountId(ACCOUNT),
                 "sim",
                 Decimal("100000000000"),
-                {s: 100_000_000 for s in SYMBOLS},
+                dict.fromkeys(SYMBOLS, 100000000),
             ),
         ),
         sessions=SessionConfig(pre_close_cancel=None, reconcile_interval_s=3600.0),
@@ -92,19 +92,19 @@ def sim_in_memory(enabled: bool = True) -> Iterator[None]:
 
 
 def build(
-    folder: Path, durability: str, *, sim_state: bool = False, log_file: bool = True
+    folder: Path, durability: str, *, sim_state: bool = False, log_level: str = "INFO"
 ) -> ExecutionService:
     """A service ready to start (journal replayed, venues not yet connected).
 
     Logging is configured as ``ashare-exec serve`` does (JSON lines to
-    ``<log_dir>/ashare-exec.jsonl`` at INFO), without the console copy.
+    ``<log_dir>/ashare-exec.jsonl`` at INFO), without the console copy; ``log_level=
+    "WARNING"`` leaves out the per-order action lines (to measure their cost).
     """
     clock = SimClock(START)
     config = gateway_config(folder, durability)
-    if log_file:
-        from ashare_exec.observability.logging import configure_logging
+    from ashare_exec.observability.logging import configure_logging
 
-        configure_logging(Path(config.log_dir), console=False, level="INFO", clock=clock)
+    configure_logging(Path(config.log_dir), console=False, level=log_level, clock=clock)
     with sim_in_memory(not sim_state):
         return build_service(config, clock)
 
@@ -114,7 +114,8 @@ def marketable_prices(service: ExecutionService) -> dict[str, tuple[Decimal, Dec
     out = {}
     for s in SYMBOLS:
         q = service.core.quotes(InstrumentId.parse(s))
-        assert q is not None and q.ask_prices and q.bid_prices, s
+        if q is None or not q.ask_prices or not q.bid_prices:
+            raise RuntimeError(f"no two-sided quote for {s}")
         tick = Decimal("0.01")
         out[s] = (q.ask_prices[0] + 2 * tick, q.bid_prices[0] - 2 * tick)
     return out

@@ -32,11 +32,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _harness import ACCOUNT, BUY_SYMBOLS, SYMBOLS, build, emit, marketable_prices, percentiles  # noqa: E402
+from _harness import ACCOUNT, BUY_SYMBOLS, SYMBOLS, build, emit, marketable_prices, percentiles
 
-from ashare_exec.api.schemas import OrderIn  # noqa: E402
-from ashare_exec.engine.service import ExecutionService  # noqa: E402
-from ashare_exec.model import AccountId, InstrumentId, Side, SubmitOrder  # noqa: E402
+from ashare_exec.api.schemas import OrderIn
+from ashare_exec.engine.service import ExecutionService
+from ashare_exec.model import AccountId, InstrumentId, Side, SubmitOrder
 
 
 class Probe:
@@ -195,7 +195,7 @@ async def offered_load(
 async def run_mode(mode: str, args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bench-") as d:
-        service = build(Path(d), mode, sim_state=args.sim_state)
+        service = build(Path(d), mode, sim_state=args.sim_state, log_level=args.log_level)
         await service.start()
         try:
             # warm-up (imports, caches, sqlite pages)
@@ -219,6 +219,7 @@ def main() -> None:
     ap.add_argument("--rates", default="100,1000,5000")
     ap.add_argument("--seconds", type=float, default=2.0)
     ap.add_argument("--layer", choices=("service", "core"), default="service")
+    ap.add_argument("--log-level", default="INFO", help="WARNING: no per-order log lines")
     ap.add_argument("--sim-state", action="store_true", help="simulator state in SQLite")
     args = ap.parse_args()
     args.rates = [int(r) for r in args.rates.split(",") if r]
@@ -243,11 +244,16 @@ def main() -> None:
                     str(f["p95_us"]),
                     str(f["p99_us"]),
                     str(f["max_us"]),
-                )  # fmt: skip
+                )
             )
     emit(
         "order_path_inprocess",
-        {"layer": args.layer, "sim_state": args.sim_state, "results": results},
+        {
+            "layer": args.layer,
+            "sim_state": args.sim_state,
+            "log_level": args.log_level,
+            "results": results,
+        },
         rows,
         (
             "mode",
@@ -259,7 +265,7 @@ def main() -> None:
             "fill p95",
             "fill p99",
             "fill max",
-        ),  # fmt: skip
+        ),
     )
 
 

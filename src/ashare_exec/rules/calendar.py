@@ -8,7 +8,8 @@ calendar from ``exchange_calendars`` plus the user's holiday file lives in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from bisect import bisect_right
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 __all__ = ["TradingCalendar"]
@@ -29,6 +30,14 @@ class TradingCalendar:
 
     holidays: frozenset[date]
     covered_until: date
+    _weekday_holidays: tuple[date, ...] = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        # Sorted once: counting holidays in a range is then two bisections, not a scan
+        # (the listing-day index is computed for every order).
+        object.__setattr__(
+            self, "_weekday_holidays", tuple(sorted(h for h in self.holidays if h.weekday() < 5))
+        )
 
     def covers(self, d: date) -> bool:
         """Return whether the holiday list is known to be complete for ``d``."""
@@ -81,7 +90,8 @@ class TradingCalendar:
             cur += _ONE_DAY
             if cur.weekday() < 5:
                 count += 1
-        count -= sum(1 for h in self.holidays if a < h <= b and h.weekday() < 5)
+        hs = self._weekday_holidays
+        count -= bisect_right(hs, b) - bisect_right(hs, a)
         return count
 
     def trading_days(self, a: date, b: date) -> list[date]:

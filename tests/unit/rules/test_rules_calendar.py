@@ -84,3 +84,21 @@ def test_trading_calendar_when_extra_holiday_added_closes_that_day() -> None:
     cal = TradingCalendar(HOLIDAYS_2026 | {date(2027, 1, 1)}, date(2026, 12, 31))
     assert cal.is_trading_day(date(2027, 1, 1)) is False
     assert cal.next_trading_day(date(2026, 12, 31)) == date(2027, 1, 4)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (date(2025, 12, 20), date(2026, 12, 31)),
+        (date(2026, 1, 1), date(2026, 10, 8)),
+        (date(2026, 2, 14), date(2026, 2, 14)),
+        (date(2026, 10, 1), date(2026, 5, 1)),
+        (date(1999, 11, 10), date(2026, 11, 25)),
+    ],
+)
+def test_trading_days_between_when_holidays_in_range_matches_day_by_day_count(
+    a: date, b: date
+) -> None:
+    lo, hi = min(a, b), max(a, b)
+    expected = sum(1 for d in CAL.trading_days(lo, hi) if d > lo)
+    assert CAL.trading_days_between(a, b) == (expected if a <= b else -expected)
