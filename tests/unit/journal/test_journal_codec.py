@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -116,6 +118,7 @@ def test_codec_when_decimal_encoded_stores_string_not_float() -> None:
         ("OrderAccepted", "not json"),
         ("OrderFilled", '{"account_id":"A"}'),
         ("OrderFilled", '{"last_px":"abc"}'),
+        ("OrderAccepted", "[1, 2]"),
     ],
 )
 def test_decode_when_type_or_payload_invalid_raises_journal_error(name: str, payload: str) -> None:
@@ -128,3 +131,26 @@ def test_encode_when_type_not_registered_raises_journal_error() -> None:
         encode_event(
             OrderEvent(account_id=st.ACC, client_order_id=st.ClientOrderId("C"), ts_event=st.ts())
         )  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("event", SAMPLES, ids=lambda e: type(e).__name__)
+def test_encode_when_any_event_writes_the_stdlib_compact_json_bytes(event: JournalEvent) -> None:
+    # The journal format predates msgspec: its payloads must stay byte-identical to
+    # json.dumps(separators=(",", ":"), ensure_ascii=False) of the same data.
+    _name, payload = encode_event(event)
+
+    assert payload == json.dumps(json.loads(payload), separators=(",", ":"), ensure_ascii=False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["证券 浦发银行", 'quote " and \\ backslash', "tab\t newline\n bell\x07 del\x7f", "\u2028"],
+)
+def test_encode_when_message_has_special_characters_matches_stdlib_json(text: str) -> None:
+    event = dataclasses.replace(st.rejected(), message=text)
+    _name, payload = encode_event(event)
+    data = json.loads(payload)
+
+    assert data["message"] == text
+    assert payload == json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    assert decode_event(_name, payload) == event
