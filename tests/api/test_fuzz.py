@@ -45,9 +45,7 @@ def send(api: Api, case: schemathesis.Case, token: str | None = TOKEN) -> Any:
 
 # 5xx answers found by this suite and not fixed yet: (method, path, error code). Each has a
 # strict xfail regression test in test_known_bugs.py; remove the entry with the fix.
-KNOWN_5XX: set[tuple[str, str, str]] = {
-    ("POST", "/v1/risk/limits", "CONFIG_INVALID"),
-}
+KNOWN_5XX: set[tuple[str, str, str]] = set()
 
 
 def known_5xx(case: schemathesis.Case, response: Any) -> bool:

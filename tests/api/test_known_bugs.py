@@ -1,7 +1,6 @@
-"""Server errors the fuzzers found, one regression test each, marked ``xfail(strict=True)``
-until fixed: when a fix lands the test passes, strict mode fails it, and the mark (and the
-matching ``KNOWN_5XX`` entry in test_fuzz.py) comes off. Each test runs on a service of its
-own because some of these requests break the service for every later request.
+"""Server errors the fuzzers found, one regression test each (all fixed). Each test runs on
+a service of its own because some of these requests used to break the service for every
+later request.
 """
 
 from __future__ import annotations
@@ -13,11 +12,6 @@ from tests.api.conftest import Api
 VALID = {"account_id": "paper", "symbol": "600000.SH", "side": "BUY", "qty": 100, "price": "10.00"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="ConfigError from update_limits maps to 500 in api.app.error_status (no branch)",
-)
 @pytest.mark.parametrize(
     "changes",
     [{"no_such_limit": 1}, {"max_order_qty": "many"}, {"duplicate_window_s": -1}],
@@ -36,11 +30,6 @@ def test_limits_when_change_invalid_answers_4xx_and_changes_nothing(
     assert fresh_api.snapshot() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="validate: is_on_tick raises decimal.DivisionImpossible for huge prices (500)",
-)
 @pytest.mark.parametrize("field", ["price", "protection_price"])
 @pytest.mark.parametrize("value", ["1e30", "1e999999", 1e300])
 def test_validate_when_price_huge_answers_not_5xx(
@@ -53,11 +42,6 @@ def test_validate_when_price_huge_answers_not_5xx(
     assert r.status_code < 500, r.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="a qty beyond SQLite INTEGER fails the journal write: trading halts for everyone",
-)
 @pytest.mark.parametrize("qty", [2**63, 10**30, -(2**63) - 1])
 def test_submit_when_qty_beyond_int64_is_refused_and_service_keeps_trading(
     fresh_api: Api, qty: int

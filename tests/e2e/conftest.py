@@ -73,10 +73,10 @@ cash = "500000"
 """
 
 
-QMT_EMULATOR = """
-[venues.qmt]
-emulator = true
-"""
+EMULATORS = {
+    "qmt": "\n[venues.qmt]\nemulator = true\n",
+    "vnpy": "\n[venues.vnpy]\nemulator = true\n",
+}
 
 
 @dataclass
@@ -136,7 +136,7 @@ def start_service(
                 start=start,
                 speed=speed,
                 durability=durability,
-                extra=extra + (QMT_EMULATOR if venue == "qmt" else ""),
+                extra=extra + EMULATORS.get(venue, ""),
                 sessions=sessions,
                 venue=venue,
             ),
@@ -201,9 +201,10 @@ def _wait_ready(svc: Service, timeout: float = 30.0) -> None:
     raise RuntimeError("service never became ready")
 
 
-@pytest.fixture(params=["sim", "qmt"])
+@pytest.fixture(params=["sim", "qmt", "vnpy"])
 def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service]:
-    """The service on the simulator, and on QMT (real xtquant over the MiniQMT emulator)."""
+    """The service on the simulator, on QMT (real xtquant over the MiniQMT emulator) and on
+    vn.py/XTP (real vnpy_xtp over the XTP server emulator)."""
     svc = start_service(tmp_path / "svc", venue=request.param)
     yield svc
     svc.stop()

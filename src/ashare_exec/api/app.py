@@ -22,6 +22,7 @@ from ashare_exec.api.schemas import BatchIn, CancelAllIn, LimitsIn, OrderIn, Tra
 from ashare_exec.errors import (
     BrokerError,
     BrokerUnavailable,
+    ConfigError,
     DuplicateClientOrderId,
     GatewayError,
     InvalidRequest,
@@ -46,7 +47,7 @@ def error_status(e: GatewayError) -> int:
         return 503
     if isinstance(e, OrderRefused):
         return 409 if e.code == "ORDER_ALREADY_DONE" else 422
-    if isinstance(e, InvalidRequest):
+    if isinstance(e, InvalidRequest | ConfigError):
         return 400
     if isinstance(e, BrokerError):
         return 502

@@ -13,11 +13,19 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from ashare_exec.model.numbers import to_decimal
 
+MAX_PRICE = Decimal("1e9")
+MAX_QTY = 10**12
+
 
 def _dec(value: object) -> Decimal | None:
     if value is None:
         return None
-    return to_decimal(value)
+    d = to_decimal(value)
+    # No listed security trades near CNY 10^9; bounding here keeps absurd input out of the
+    # exact-arithmetic core (and out of the journal).
+    if abs(d) >= MAX_PRICE or d.as_tuple().exponent < -6:  # type: ignore[operator]
+        raise ValueError(f"price out of range: {value!r}")
+    return d
 
 
 DecimalIn = Annotated[Decimal, BeforeValidator(_dec)]
@@ -33,7 +41,7 @@ class OrderIn(_Strict):
     account_id: str = Field(min_length=1, max_length=32)
     symbol: str = Field(min_length=1, max_length=16, examples=["600000.SH"])
     side: Literal["BUY", "SELL"]
-    qty: int = Field(strict=True)
+    qty: int = Field(strict=True, ge=-MAX_QTY, le=MAX_QTY)
     price_type: str = "LIMIT"
     price: DecimalIn | None = Field(default=None, examples=["10.00"])
     protection_price: DecimalIn | None = None

@@ -12,7 +12,16 @@ import sys
 from collections.abc import Sequence
 
 from ashare_exec import __version__
-from ashare_exec.cli import archive_cmd, audit_cmd, client_cmds, rules_cmd, serve_cmd, sim_cmd
+from ashare_exec.cli import (
+    archive_cmd,
+    audit_cmd,
+    check_cmd,
+    client_cmds,
+    rules_cmd,
+    secrets_cmd,
+    serve_cmd,
+    sim_cmd,
+)
 from ashare_exec.errors import GatewayError
 
 
@@ -24,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (serve_cmd, client_cmds, archive_cmd, audit_cmd, rules_cmd, sim_cmd):
+    modules = (serve_cmd, check_cmd, client_cmds, archive_cmd, audit_cmd, secrets_cmd)
+    for module in (*modules, rules_cmd, sim_cmd):
         module.register(sub)
     return parser
 

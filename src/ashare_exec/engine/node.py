@@ -158,7 +158,7 @@ def build_service(config: GatewayConfig, clock: Clock) -> ExecutionService:
                 venues[acct] = sim
         else:
             venue = _build_external(kind, config, clock, accts, instruments, journal)
-            quote_sources.extend(_external_quotes(kind, clock))
+            quote_sources.extend(_external_quotes(kind, clock, venue))
             for acct in accts:
                 venues[acct] = venue
 
@@ -306,15 +306,19 @@ def _dataclass_from(cls: Any, raw: Any, where: str) -> Any:
     return cls(**values)
 
 
-def _external_quotes(kind: str, clock: Clock) -> list[Callable[[InstrumentId], Quote | None]]:
+def _external_quotes(
+    kind: str, clock: Clock, venue: VenueAdapter
+) -> list[Callable[[InstrumentId], Quote | None]]:
     """Quotes of an emulated venue's market (demos and tests); real brokers give none here."""
-    if kind != "qmt":
-        return []
-    from ashare_exec.testing.miniqmt.loader import current_terminal
+    exchange: Any = None
+    if kind == "qmt":
+        from ashare_exec.testing.miniqmt.loader import current_terminal
 
-    terminal = current_terminal()
-    sim = getattr(terminal, "sim", None) if terminal is not None else None
-    exchange = getattr(sim, "exchange", None)
+        terminal = current_terminal()
+        sim = getattr(terminal, "sim", None) if terminal is not None else None
+        exchange = getattr(sim, "exchange", None)
+    elif kind == "vnpy":
+        exchange = getattr(getattr(venue, "emulator", None), "exchange", None)
     if exchange is None:
         return []
 
@@ -350,4 +354,26 @@ def _build_external(
             journal.get_state, journal.set_state, clock.now().date().isoformat()
         )
         return build_qmt_venue(config, clock, accounts, instruments, store=store)
+    if kind == "vnpy":
+        from ashare_exec.venues.sim.config import SimAccountConfig
+        from ashare_exec.venues.vnpy.factory import build_vnpy_venue
+        from ashare_exec.venues.vnpy.store import KeyValueVnpyIdStore
+
+        vstore = KeyValueVnpyIdStore(
+            journal.get_state, journal.set_state, clock.now().date().isoformat()
+        )
+        seeds = [
+            SimAccountConfig(a.account_id, a.cash, dict(a.positions))
+            for a in config.accounts
+            if a.account_id in accounts
+        ]
+        return build_vnpy_venue(
+            config.venues.get("vnpy", {}),
+            clock,
+            accounts,
+            Path(config.data_dir),
+            store=vstore,
+            seeds=seeds,
+            instruments=instruments,
+        )
     raise ConfigError(f"{config.source}: venue {kind!r} is not available in this build")

@@ -57,8 +57,11 @@ def ceil_to_tick(value: Decimal, tick: Decimal) -> Decimal:
 
 
 def is_on_tick(value: Decimal, tick: Decimal) -> bool:
-    """Return whether ``value`` is an exact multiple of ``tick``."""
-    return (value % tick) == 0
+    """Return whether ``value`` is an exact multiple of ``tick`` (False when not computable)."""
+    try:
+        return (value % tick) == 0
+    except InvalidOperation:  # beyond the context precision: certainly not a valid price
+        return False
 
 
 def money(value: Decimal) -> Decimal:
