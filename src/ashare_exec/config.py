@@ -19,10 +19,18 @@ from typing import Any
 
 from ashare_exec.errors import ConfigError
 from ashare_exec.model import AccountId
+from ashare_exec.secrets import (
+    SecretError,
+    SecretSource,
+    SecretStore,
+    default_secrets_path,
+    resolve_secret,
+)
 
 __all__ = [
     "AccountConfig",
     "ApiConfig",
+    "ChecksConfig",
     "ClockConfig",
     "GatewayConfig",
     "JournalConfig",
@@ -86,6 +94,19 @@ class JournalConfig:
     durability: str = "durable"  # or "fast"
 
 
+DEFAULT_NTP_SERVERS = ("ntp.aliyun.com", "cn.pool.ntp.org", "time.windows.com")
+
+
+@dataclass(frozen=True, slots=True)
+class ChecksConfig:
+    """Start-up checks run by ``serve`` (and ``ashare-exec check``)."""
+
+    at_start: bool = True
+    ntp_servers: tuple[str, ...] = DEFAULT_NTP_SERVERS
+    """Servers for the clock-drift check; empty skips it. Not used on a simulated clock."""
+    max_drift_ms: float = 100.0
+
+
 @dataclass(frozen=True, slots=True)
 class AccountConfig:
     """One broker account and the venue it trades on."""
@@ -111,6 +132,7 @@ class GatewayConfig:
     clock: ClockConfig = ClockConfig()
     sessions: SessionConfig = SessionConfig()
     journal: JournalConfig = JournalConfig()
+    checks: ChecksConfig = ChecksConfig()
     risk: Mapping[str, Any] = field(default_factory=dict)
     venues: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     alerts: Mapping[str, Any] = field(default_factory=dict)
@@ -122,11 +144,32 @@ def default_config() -> GatewayConfig:
     return GatewayConfig()
 
 
+class _Secrets:
+    """Resolves ``env:NAME`` / ``secret:NAME``; opens the encrypted file only when needed."""
+
+    def __init__(self, config_path: Path | None, store: SecretSource | None) -> None:
+        self._path = config_path
+        self._store = store
+
+    def resolve(self, reference: str) -> str:
+        store = self._store
+        if store is None and reference.startswith("secret:"):
+            store = self._store = SecretStore.open(default_secrets_path(self._path))
+        return resolve_secret(reference, store)
+
+
 class _Reader:
-    def __init__(self, source: str, data: Mapping[str, Any], prefix: str = "") -> None:
+    def __init__(
+        self,
+        source: str,
+        data: Mapping[str, Any],
+        prefix: str = "",
+        secrets: _Secrets | None = None,
+    ) -> None:
         self.source = source
         self.data = data
         self.prefix = prefix
+        self.secrets = secrets or _Secrets(None, None)
 
     def fail(self, key: str, problem: str) -> ConfigError:
         where = f"{self.prefix}{key}" if key else self.prefix.rstrip(".")
@@ -136,7 +179,7 @@ class _Reader:
         value = self.data.get(key, {})
         if not isinstance(value, Mapping):
             raise self.fail(key, "must be a table")
-        return _Reader(self.source, value, f"{self.prefix}{key}.")
+        return _Reader(self.source, value, f"{self.prefix}{key}.", self.secrets)
 
     def check_keys(self, allowed: set[str]) -> None:
         for key in self.data:
@@ -190,17 +233,27 @@ class _Reader:
         raise self.fail(key, f"must be a time like 14:56, was {value!r}")
 
     def secret(self, key: str) -> str:
-        env = self.get_str(key, "")
-        if not env:
-            raise self.fail(key, "must name an environment variable")
-        value = os.environ.get(env)
-        if not value:
-            raise self.fail(key, f"environment variable {env} is not set")
-        return value
+        """``env = "NAME"`` (an environment variable) or ``token = "env:NAME" |
+        "secret:NAME"`` (environment, or the encrypted secrets file)."""
+        ref = self.get_str(key, "")
+        if not ref:
+            raise self.fail(key, "must name an environment variable or a secret")
+        if key == "env":
+            value = os.environ.get(ref)
+            if not value:
+                raise self.fail(key, f"environment variable {ref} is not set")
+            return value
+        try:
+            return self.secrets.resolve(ref)
+        except SecretError as e:
+            raise self.fail(key, e.message) from e
 
 
-def load_config(path: Path | None) -> GatewayConfig:
+def load_config(path: Path | None, *, secrets: SecretSource | None = None) -> GatewayConfig:
     """Load and validate a TOML config; ``None`` gives :func:`default_config`.
+
+    Secret values are references: ``env:NAME`` or ``secret:NAME`` (the encrypted secrets
+    file, opened only when a ``secret:`` reference appears; ``secrets`` overrides it).
 
     Relative paths in the file are resolved against the file's folder's parent when the file
     lives in ``config/``, else against the file's folder.
@@ -218,9 +271,20 @@ def load_config(path: Path | None) -> GatewayConfig:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{source}: not valid TOML: {e}") from e
     base = path.parent.parent if path.parent.name == "config" else path.parent
-    r = _Reader(source, data)
+    r = _Reader(source, data, secrets=_Secrets(path, secrets))
     r.check_keys(
-        {"service", "api", "clock", "sessions", "journal", "accounts", "risk", "venues", "alerts"}
+        {
+            "service",
+            "api",
+            "clock",
+            "sessions",
+            "journal",
+            "checks",
+            "accounts",
+            "risk",
+            "venues",
+            "alerts",
+        }
     )
     svc = r.section("service")
     svc.check_keys({"data_dir", "log_dir", "instruments", "holidays"})
@@ -234,6 +298,7 @@ def load_config(path: Path | None) -> GatewayConfig:
         clock=_clock(r.section("clock")),
         sessions=_sessions(r.section("sessions")),
         journal=_journal(r.section("journal")),
+        checks=_checks(r.section("checks")),
         risk=dict(r.section("risk").data),
         venues={k: dict(v) for k, v in r.section("venues").data.items() if isinstance(v, Mapping)},
         alerts=dict(r.section("alerts").data),
@@ -286,8 +351,12 @@ def _api(r: _Reader) -> ApiConfig:
     for i, item in enumerate(raw):
         if not isinstance(item, Mapping):
             raise r.fail(f"tokens[{i}]", "must be a table")
-        t = _Reader(r.source, item, f"{r.prefix}tokens[{i}].")
-        t.check_keys({"name", "env", "scopes", "accounts"})
+        t = _Reader(r.source, item, f"{r.prefix}tokens[{i}].", r.secrets)
+        t.check_keys({"name", "env", "token", "scopes", "accounts"})
+        if ("env" in item) == ("token" in item):
+            raise t.fail(
+                "token", 'give exactly one of env = "NAME" or token = "env:NAME|secret:NAME"'
+            )
         scopes = item.get("scopes", ["read"])
         if not isinstance(scopes, list) or not set(scopes) <= SCOPES or not scopes:
             raise t.fail("scopes", f"must be a list drawn from {sorted(SCOPES)}, was {scopes!r}")
@@ -299,7 +368,7 @@ def _api(r: _Reader) -> ApiConfig:
         tokens.append(
             TokenConfig(
                 name=t.get_str("name", f"token{i}"),
-                value=t.secret("env"),
+                value=t.secret("env" if "env" in item else "token"),
                 scopes=frozenset(scopes),
                 accounts=frozenset(accounts) if accounts is not None else None,
             )
@@ -345,6 +414,21 @@ def _sessions(r: _Reader) -> SessionConfig:
         end_of_day=eod,
         reconcile_interval_s=r.get_float("reconcile_interval_s", 60.0),
         inflight_timeout_s=r.get_float("inflight_timeout_s", 10.0),
+    )
+
+
+def _checks(r: _Reader) -> ChecksConfig:
+    r.check_keys({"at_start", "ntp_servers", "max_drift_ms"})
+    at_start = r.data.get("at_start", True)
+    if not isinstance(at_start, bool):
+        raise r.fail("at_start", f"must be true or false, was {at_start!r}")
+    servers = r.data.get("ntp_servers", list(DEFAULT_NTP_SERVERS))
+    if not isinstance(servers, list) or not all(isinstance(x, str) and x for x in servers):
+        raise r.fail("ntp_servers", "must be a list of host names (host or host:port)")
+    return ChecksConfig(
+        at_start=at_start,
+        ntp_servers=tuple(servers),
+        max_drift_ms=r.get_float("max_drift_ms", 100.0),
     )
 
 

@@ -149,3 +149,57 @@ def test_pre_close_cleanup_cancels_working_orders_on_the_simulated_clock(tmp_pat
             assert "T14:56" in when
     finally:
         svc.stop()
+
+
+def test_zero_config_serve_runs_the_simulator_with_a_generated_token(tmp_path: Path) -> None:
+    """No config file, no token: `ashare-exec serve` starts on the simulator and writes a token."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "ASHARE_EXEC_TOKEN"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ashare_exec.cli",
+            "serve",
+            "--port",
+            "0",
+            "--clock",
+            "sim",
+            "--start",
+            "2026-11-25T10:00:00+08:00",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    lines: list[str] = []
+    url = None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and url is None:
+        line = proc.stdout.readline()
+        lines.append(line)
+        if "API:" in line:
+            url = line.split()[1].removesuffix("/v1")
+    try:
+        assert url is not None, "".join(lines)
+        token = (tmp_path / "data" / "api-token.txt").read_text(encoding="utf-8").strip()
+        from ashare_exec.client import Client
+
+        with Client(url, token) as c:
+            deadline = time.monotonic() + 30
+            while c._http.get("/readyz").status_code != 200 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            px = c.quote("600000.SH")["asks"][0][0]
+            assert c.submit("paper", "600000.SH", "BUY", 100, px).wait(15).status == "FILLED"
+            assert c._http.get("/docs").status_code == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(30) == 0
+        proc.stdout.close()
+    assert (tmp_path / "logs" / "ashare-exec.jsonl").is_file()

@@ -91,3 +91,37 @@ def test_token_value_comes_from_the_environment_and_is_not_in_repr(
     token = cfg.api.tokens[0]
     assert token.value == "very-secret-value-123"
     assert "very-secret" not in repr(cfg)
+
+
+class _Store:
+    def __init__(self, values: dict[str, str]) -> None:
+        self.values = values
+
+    def get(self, name: str) -> str:
+        from ashare_exec.secrets import SecretError
+
+        if name not in self.values:
+            raise SecretError(f"secret {name!r} is not in the secrets file")
+        return self.values[name]
+
+
+def test_token_may_reference_the_encrypted_secrets_file(tmp_path: Path) -> None:
+    path = write(tmp_path, '[[api.tokens]]\nname = "s"\ntoken = "secret:strategy"\n')
+    cfg = load_config(path, secrets=_Store({"strategy": "from-the-file-0123456789"}))
+    assert cfg.api.tokens[0].value == "from-the-file-0123456789"
+
+
+def test_token_reference_that_resolves_to_nothing_names_the_key_not_a_value(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, '[[api.tokens]]\nname = "s"\ntoken = "secret:missing"\n')
+    with pytest.raises(ConfigError) as e:
+        load_config(path, secrets=_Store({"other": "do-not-print-me"}))
+    assert "api.tokens[0].token" in e.value.message
+    assert "do-not-print-me" not in e.value.message
+
+
+def test_token_needs_exactly_one_of_env_and_token(tmp_path: Path) -> None:
+    path = write(tmp_path, '[[api.tokens]]\nname = "s"\nenv = "HOME"\ntoken = "env:HOME"\n')
+    with pytest.raises(ConfigError, match="exactly one"):
+        load_config(path)

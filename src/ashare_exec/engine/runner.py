@@ -115,7 +115,25 @@ async def run_service(
     from ashare_exec.api.auth import Authenticator
     from ashare_exec.engine.node import build_service
     from ashare_exec.observability.logging import configure_logging
+    from ashare_exec.startup import CheckSettings, CheckStatus, run_startup_checks
 
+    if config.checks.at_start:
+        # Venues are checked by start() itself (connecting twice confuses some brokers).
+        skip = {"venues"}
+        if isinstance(clock, SimClock) or not config.checks.ntp_servers:
+            skip.add("clock")
+        report = await run_startup_checks(
+            config,
+            ntp_servers=config.checks.ntp_servers,
+            clock=clock,
+            settings=CheckSettings(max_drift_ms=config.checks.max_drift_ms),
+            skip=skip,
+        )
+        if report.status is not CheckStatus.OK:
+            print_fn(report.table())
+        if report.status is CheckStatus.ERROR:
+            print_fn("start-up checks failed: not starting (see above; `ashare-exec check`)")
+            return 2
     tokens, token_where = resolve_tokens(config)
     logs = configure_logging(
         Path(config.log_dir),
