@@ -49,6 +49,31 @@ def _dec_decimal(value: str) -> Decimal:
     return Decimal(value)
 
 
+_INSTRUMENTS: dict[str, InstrumentId] = {}
+
+
+def _dec_instrument(value: str) -> InstrumentId:
+    # Replay decodes the same few thousand symbols again and again: parse each once.
+    iid = _INSTRUMENTS.get(value)
+    if iid is None:
+        iid = InstrumentId.parse(value)
+        if len(_INSTRUMENTS) < 100_000:
+            _INSTRUMENTS[value] = iid
+    return iid
+
+
+def _enum_decoder(tp: type[Enum]) -> Callable[[Any], Any]:
+    members = tp._value2member_map_
+
+    def decode(value: Any) -> Any:
+        try:
+            return members[value]
+        except (KeyError, TypeError):
+            return tp(value)  # raises ValueError for an unknown value
+
+    return decode
+
+
 def _converters(tp: Any) -> tuple[_Conv, _Conv]:
     origin = typing.get_origin(tp)
     if origin in (Union, types.UnionType):
@@ -79,15 +104,15 @@ def _converters(tp: Any) -> tuple[_Conv, _Conv]:
     if tp is date:
         return date.isoformat, date.fromisoformat
     if tp is InstrumentId:
-        return str, InstrumentId.parse
+        return str, _dec_instrument
     if isinstance(tp, type) and issubclass(tp, StrEnum):
-        return None, tp  # a StrEnum member is its value for json and sqlite
+        return None, _enum_decoder(tp)  # a StrEnum member is its value for json and sqlite
     if isinstance(tp, type) and issubclass(tp, Enum):
-        return (lambda v: v.value), tp
+        return (lambda v: v.value), _enum_decoder(tp)
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         fields = _fields_of(tp)
         cls = tp
-        return _compile_encoder(cls), (lambda d: _decode_fields(cls, d, fields))
+        return _compile_encoder(cls), _compile_decoder(cls, fields)
     raise TypeError(f"no codec for {tp!r}")
 
 
@@ -135,7 +160,31 @@ def _decode_fields(cls: type[Any], data: dict[str, Any], fields: _Fields) -> Any
     return cls(**kwargs)
 
 
+def _compile_decoder(cls: type[Any], fields: _Fields) -> Callable[[dict[str, Any]], Any]:
+    # The common case (every field present) in one generated call; a payload written
+    # before a field was added falls back to the per-field loop (same result).
+    env: dict[str, Any] = {"cls": cls, "fields": fields, "slow": _decode_fields}
+    args = []
+    for i, (name, _enc, dec) in enumerate(fields):
+        if dec is None:
+            args.append(f"{name}=d[{name!r}]")
+        else:
+            env[f"d{i}"] = dec
+            args.append(f"{name}=d{i}(d[{name!r}])")
+    src = (
+        "def decode(d):\n"
+        "    try:\n"
+        f"        return cls({', '.join(args)})\n"
+        "    except KeyError:\n"
+        "        return slow(cls, d, fields)\n"
+    )
+    exec(src, env)
+    decoder: Callable[[dict[str, Any]], Any] = env["decode"]
+    return decoder
+
+
 _FIELDS: Final[dict[type[Any], _Fields]] = {cls: _fields_of(cls) for cls in EVENT_CLASSES.values()}
+_DECODERS: Final = {cls: _compile_decoder(cls, _FIELDS[cls]) for cls in EVENT_CLASSES.values()}
 _ENCODERS: Final = {cls: _compile_encoder(cls) for cls in EVENT_CLASSES.values()}
 
 
@@ -182,7 +231,7 @@ def decode_event(type_name: str, payload: str) -> JournalEvent:
         data = _DECODE(payload)
         if not isinstance(data, dict):
             raise TypeError(f"payload is a {type(data).__name__}, not an object")
-        event: JournalEvent = _decode_fields(cls, data, _FIELDS[cls])
+        event: JournalEvent = _DECODERS[cls](data)
     except (ValueError, TypeError, KeyError, InvalidOperation, msgspec.DecodeError) as e:
         raise JournalError(f"cannot decode a {type_name} event: {e}") from e
     return event

@@ -154,3 +154,24 @@ def test_encode_when_message_has_special_characters_matches_stdlib_json(text: st
     assert data["message"] == text
     assert payload == json.dumps(data, separators=(",", ":"), ensure_ascii=False)
     assert decode_event(_name, payload) == event
+
+
+def test_decode_when_payload_predates_a_defaulted_field_uses_the_default() -> None:
+    event = st.filled(px="10.100")
+    name, payload = encode_event(event)
+    data = json.loads(payload)
+    del data["broker_order_id"]
+
+    decoded = decode_event(name, json.dumps(data))
+
+    assert decoded == dataclasses.replace(event, broker_order_id=None)
+
+
+@pytest.mark.parametrize(("field", "value"), [("side", "SIDEWAYS"), ("instrument_id", "XYZ")])
+def test_decode_when_enum_or_symbol_unknown_raises_journal_error(field: str, value: str) -> None:
+    name, payload = encode_event(st.filled(px="10.100"))
+    data = json.loads(payload)
+    data[field] = value
+
+    with pytest.raises(JournalError):
+        decode_event(name, json.dumps(data))

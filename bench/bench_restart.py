@@ -1,0 +1,197 @@
+"""Restart-to-ready time against journal size, and memory per live order.
+
+Journals are generated directly through the journal API: orders are applied to an
+``OmsState`` (submitted → accepted → filled, three events each, with their projections) and
+appended with ``Journal.append_many`` in chunks, as the engine does. Then:
+
+* ``replay_s``: open the journal and replay it into a fresh state (``journal.recovery``);
+* ``ready_s``: ``build_service`` + ``service.start()`` on that journal (replay, simulator
+  connect, reconcile) until the service takes orders — what an operator waits for.
+
+Memory per live order: tracemalloc growth of an ``OmsState`` holding N working
+(accepted, unfilled) orders, divided by N.
+
+Run: ``python bench/bench_restart.py [--sizes 10000,100000,1000000] [--live 50000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import shutil
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _harness import ACCOUNT, BUY_SYMBOLS, START, build, emit, gateway_config  # noqa: E402
+
+from ashare_exec.journal.recovery import replay  # noqa: E402
+from ashare_exec.journal.sqlite import Journal  # noqa: E402
+from ashare_exec.model import (  # noqa: E402
+    AccountId,
+    BrokerOrderId,
+    ClientOrderId,
+    InstrumentId,
+    OrderAccepted,
+    OrderFilled,
+    OrderSpec,
+    OrderSubmitted,
+    PriceType,
+    Side,
+    TradeId,
+)
+from ashare_exec.oms.state import OmsState  # noqa: E402
+
+ACC = AccountId(ACCOUNT)
+IIDS = [InstrumentId.parse(s) for s in BUY_SYMBOLS]
+
+
+def _fee(_iid: InstrumentId, _side: Side, _qty: int, px: Decimal) -> Decimal:
+    return Decimal("5")
+
+
+def _order_events(k: int, *, fill: bool) -> list[Any]:
+    coid = ClientOrderId(f"o{k}")
+    iid = IIDS[k % len(IIDS)]
+    ts = START + timedelta(microseconds=k)
+    spec = OrderSpec(
+        account_id=ACC, client_order_id=coid, instrument_id=iid, side=Side.BUY, qty=200,
+        price_type=PriceType.LIMIT, price=Decimal("10.00"),
+    )  # fmt: skip
+    out: list[Any] = [
+        OrderSubmitted(account_id=ACC, client_order_id=coid, ts_event=ts, spec=spec),
+        OrderAccepted(
+            account_id=ACC, client_order_id=coid, ts_event=ts, broker_order_id=BrokerOrderId(str(k))
+        ),
+    ]
+    if fill:
+        out.append(
+            OrderFilled(
+                account_id=ACC,
+                client_order_id=coid,
+                ts_event=ts,
+                trade_id=TradeId(f"t{k}"),
+                instrument_id=iid,
+                side=Side.BUY,
+                last_qty=200,
+                last_px=Decimal("10.00"),
+                fee=Decimal("5"),
+                broker_order_id=BrokerOrderId(str(k)),
+            )  # fmt: skip
+        )
+    return out
+
+
+def generate(path: Path, n_events: int) -> float:
+    """Write a journal of ``n_events`` events (fast mode); return seconds taken."""
+    t0 = time.perf_counter()
+    state = OmsState.new(_fee)
+    journal = Journal.open(path, durability="fast")
+    chunk: list[Any] = []
+    k = 0
+    written = 0
+    while written < n_events:
+        for event in _order_events(k, fill=True)[: n_events - written]:
+            chunk.append(state.apply(event))
+            written += 1
+        k += 1
+        if len(chunk) >= 3000:
+            journal.append_many(chunk)
+            chunk = []
+    if chunk:
+        journal.append_many(chunk)
+    journal.close()
+    return time.perf_counter() - t0
+
+
+def time_replay(path: Path) -> tuple[float, int]:
+    t0 = time.perf_counter()
+    journal = Journal.open(path, durability="fast")
+    recovered = replay(journal, _fee)
+    journal.close()
+    return time.perf_counter() - t0, recovered.events
+
+
+async def time_ready(folder: Path) -> float:
+    t0 = time.perf_counter()
+    service = build(folder, "fast", log_level="WARNING")
+    await service.start()
+    ready = time.perf_counter() - t0
+    service.shutdown_timeout_s = 0.5
+    await service.stop()
+    return ready
+
+
+def live_order_memory(n: int) -> float:
+    """Bytes of Python heap per working order held in the OMS state."""
+    events = [e for k in range(n) for e in _order_events(k, fill=False)]
+    gc.collect()
+    tracemalloc.start()
+    state = OmsState.new(_fee)
+    before = tracemalloc.get_traced_memory()[0]
+    for e in events:
+        state.apply(e)
+    gc.collect()
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert len(state.book.open_orders()) == n
+    return (after - before) / n
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="10000,100000,1000000")
+    ap.add_argument("--live", type=int, default=50_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    results: dict[str, Any] = {}
+    rows = []
+    for size in [int(s) for s in args.sizes.split(",") if s]:
+        with tempfile.TemporaryDirectory(prefix="bench-restart-") as d:
+            folder = Path(d)
+            data = gateway_config(folder, "fast").data_dir
+            data.mkdir(parents=True)
+            gen_s = generate(data / "journal.sqlite3", size)
+            replays = sorted(time_replay(data / "journal.sqlite3")[0] for _ in range(args.repeat))
+            readies = sorted(asyncio.run(time_ready(folder)) for _ in range(args.repeat))
+            mb = (data / "journal.sqlite3").stat().st_size / 1e6
+            shutil.rmtree(folder / "logs", ignore_errors=True)
+        r = {
+            "events": size,
+            "journal_mb": round(mb, 1),
+            "generate_s": round(gen_s, 2),
+            "replay_s_median": round(replays[len(replays) // 2], 3),
+            "ready_s_median": round(readies[len(readies) // 2], 3),
+            "replay_events_per_s": round(size / replays[len(replays) // 2]),
+        }
+        results[str(size)] = r
+        rows.append(
+            (
+                str(size),
+                str(r["journal_mb"]),
+                str(r["replay_s_median"]),
+                str(r["ready_s_median"]),
+                str(r["replay_events_per_s"]),
+            )  # fmt: skip
+        )
+    per_order = live_order_memory(args.live)
+    results["bytes_per_live_order"] = round(per_order)
+    rows.append(("live orders", str(args.live), f"{round(per_order)} B/order", "", ""))
+    emit(
+        "restart",
+        {"results": results, "target_ready_s_1m": 5.0},
+        rows,
+        ("events", "journal MB", "replay s", "ready s", "replay ev/s"),
+    )
+
+
+if __name__ == "__main__":
+    main()
