@@ -31,11 +31,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _harness import ACCOUNT, BUY_SYMBOLS, START, build, emit, gateway_config  # noqa: E402
+from _harness import ACCOUNT, BUY_SYMBOLS, START, build, emit, gateway_config
 
-from ashare_exec.journal.recovery import replay  # noqa: E402
-from ashare_exec.journal.sqlite import Journal  # noqa: E402
-from ashare_exec.model import (  # noqa: E402
+from ashare_exec.journal.recovery import replay
+from ashare_exec.journal.sqlite import Journal
+from ashare_exec.model import (
     AccountId,
     BrokerOrderId,
     ClientOrderId,
@@ -48,7 +48,7 @@ from ashare_exec.model import (  # noqa: E402
     Side,
     TradeId,
 )
-from ashare_exec.oms.state import OmsState  # noqa: E402
+from ashare_exec.oms.state import OmsState
 
 ACC = AccountId(ACCOUNT)
 IIDS = [InstrumentId.parse(s) for s in BUY_SYMBOLS]
@@ -85,7 +85,7 @@ def _order_events(k: int, *, fill: bool) -> list[Any]:
                 last_px=Decimal("10.00"),
                 fee=Decimal("5"),
                 broker_order_id=BrokerOrderId(str(k)),
-            )  # fmt: skip
+            )
         )
     return out
 
@@ -180,7 +180,7 @@ def main() -> None:
                 str(r["replay_s_median"]),
                 str(r["ready_s_median"]),
                 str(r["replay_events_per_s"]),
-            )  # fmt: skip
+            )
         )
     per_order = live_order_memory(args.live)
     results["bytes_per_live_order"] = round(per_order)
