@@ -38,6 +38,7 @@ __all__ = [
     "TokenConfig",
     "default_config",
     "load_config",
+    "resolve_references",
 ]
 
 SCOPES = frozenset({"read", "trade", "admin"})
@@ -137,6 +138,33 @@ class GatewayConfig:
     venues: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     alerts: Mapping[str, Any] = field(default_factory=dict)
     source: str = "<defaults>"
+
+
+def resolve_references(
+    table: Mapping[str, Any], config: GatewayConfig, *, secrets: SecretSource | None = None
+) -> dict[str, Any]:
+    """A copy of a venue's settings table with every ``env:NAME`` / ``secret:NAME`` string
+    replaced by its value (broker passwords never sit in the config file).
+
+    Raises:
+        ConfigError: a reference cannot be resolved (the message never holds a value).
+    """
+    path = None if config.source == "<defaults>" else Path(config.source)
+    resolver = _Secrets(path, secrets)
+
+    def walk(value: Any, where: str) -> Any:
+        if isinstance(value, Mapping):
+            return {k: walk(v, f"{where}.{k}") for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        if isinstance(value, str) and value.startswith(("env:", "secret:")):
+            try:
+                return resolver.resolve(value)
+            except SecretError as e:
+                raise ConfigError(f"{config.source}: {where}: {e.message}") from e
+        return value
+
+    return {k: walk(v, k) for k, v in table.items()}
 
 
 def default_config() -> GatewayConfig:

@@ -30,7 +30,9 @@ def test_no_file_gives_one_paper_account_on_the_simulator() -> None:
     assert cfg.sessions.pre_close_cancel == time(14, 56)
 
 
-@pytest.mark.parametrize("name", ["gateway.example.toml", "gateway.qmt.example.toml"])
+@pytest.mark.parametrize(
+    "name", ["gateway.example.toml", "gateway.qmt.example.toml", "gateway.vnpy.example.toml"]
+)
 def test_shipped_examples_load_and_their_risk_and_alert_tables_validate(
     name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -125,3 +127,17 @@ def test_token_needs_exactly_one_of_env_and_token(tmp_path: Path) -> None:
     path = write(tmp_path, '[[api.tokens]]\nname = "s"\nenv = "HOME"\ntoken = "env:HOME"\n')
     with pytest.raises(ConfigError, match="exactly one"):
         load_config(path)
+
+
+def test_venue_settings_references_resolve_and_plain_values_pass_through(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ashare_exec.config import resolve_references
+
+    monkeypatch.setenv("XTP_PW", "pw-123456")
+    cfg = load_config(write(tmp_path, "[venues.vnpy]\ngateway = \"x:Y\"\n"))
+    table = {"settings": {"密码": "env:XTP_PW", "账号": "secret:acct", "端口": 6101}}
+    out = resolve_references(table, cfg, secrets=_Store({"acct": "253191001"}))
+    assert out["settings"] == {"密码": "pw-123456", "账号": "253191001", "端口": 6101}
+    with pytest.raises(ConfigError, match=r"settings\.x"):
+        resolve_references({"settings": {"x": "env:NOT_SET_ANYWHERE_X"}}, cfg)

@@ -18,7 +18,7 @@ from typing import Any
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from ashare_exec.clock import Clock
-from ashare_exec.config import GatewayConfig
+from ashare_exec.config import GatewayConfig, resolve_references
 from ashare_exec.engine.account_view import OmsAccountView
 from ashare_exec.engine.bus import EventBus
 from ashare_exec.engine.core import AccountRuntime, ExecutionCore
@@ -368,7 +368,7 @@ def _build_external(
             if a.account_id in accounts
         ]
         return build_vnpy_venue(
-            config.venues.get("vnpy", {}),
+            resolve_references(config.venues.get("vnpy", {}), config),
             clock,
             accounts,
             Path(config.data_dir),
