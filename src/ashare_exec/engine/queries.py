@@ -161,12 +161,17 @@ class QueriesMixin:
         return out
 
     def readiness(self) -> tuple[bool, list[str]]:
-        """Ready = started, accepting, venues connected, accounts OK and reconciled."""
+        """Ready = started, accepting, journal writable, clock sane, venues connected,
+        accounts OK and reconciled; otherwise every reason."""
         reasons = []
         if not self.started:
             reasons.append("not started")
         if not self.core.accepting:
             reasons.append(f"not accepting orders ({self.core.refusal_code})")
+        if self.core.halt_reason == "journal":
+            reasons.append("journal not writable")
+        elif self.core.halt_reason == "clock":
+            reasons.append("clock jumped backwards; waiting for an operator to resume")
         for rt in self.core.accounts.values():
             if not rt.venue.is_connected or not self.core.venue_up(rt.venue.name):
                 reasons.append(f"{rt.account_id}: venue {rt.venue.name} disconnected")
