@@ -32,7 +32,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _harness import ACCOUNT, BUY_SYMBOLS, SYMBOLS, build, emit, marketable_prices, percentiles
+from _harness import (
+    ACCOUNT,
+    BUY_SYMBOLS,
+    SYMBOLS,
+    GroupFsyncAudit,
+    build,
+    emit,
+    marketable_prices,
+    percentiles,
+)
 
 from ashare_exec.api.schemas import OrderIn
 from ashare_exec.engine.service import ExecutionService
@@ -219,10 +228,18 @@ def main() -> None:
     ap.add_argument("--rates", default="100,1000,5000")
     ap.add_argument("--seconds", type=float, default=2.0)
     ap.add_argument("--layer", choices=("service", "core"), default="service")
+    ap.add_argument(
+        "--audit",
+        choices=("sync", "group"),
+        default="sync",
+        help="audit fsync per record / grouped",
+    )
     ap.add_argument("--log-level", default="INFO", help="WARNING: no per-order log lines")
     ap.add_argument("--sim-state", action="store_true", help="simulator state in SQLite")
     args = ap.parse_args()
     args.rates = [int(r) for r in args.rates.split(",") if r]
+    if args.audit == "group":
+        GroupFsyncAudit.install()
     results: dict[str, Any] = {}
     rows = []
     for mode in args.modes.split(","):
@@ -252,6 +269,7 @@ def main() -> None:
             "layer": args.layer,
             "sim_state": args.sim_state,
             "log_level": args.log_level,
+            "audit": args.audit,
             "results": results,
         },
         rows,
