@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from decimal import Decimal
 from pathlib import Path
 
@@ -110,6 +111,31 @@ async def test_append_async_when_concurrent_shares_commits(tmp_path: Path) -> No
     assert writes < 50
     with Journal.open(tmp_path / "j.db") as again:
         assert len(list(again.iter_events())) == 50
+
+
+@pytest.mark.parametrize(("durability", "writer_thread"), [("fast", False), ("durable", True)])
+async def test_append_async_when_mode_given_writes_on_loop_only_without_fsync(
+    tmp_path: Path, durability: str, writer_thread: bool
+) -> None:
+    journal = Journal.open(tmp_path / "j.db", durability=durability)
+    threads: list[str] = []
+    real_write = journal._write
+
+    def recording_write(batch: object) -> None:
+        threads.append(threading.current_thread().name)
+        real_write(batch)  # type: ignore[arg-type]
+
+    journal._write = recording_write  # type: ignore[method-assign]
+
+    seqs = await asyncio.gather(*(journal.append_async(st.submitted(f"C{i}")) for i in range(20)))
+    await journal.aclose()
+
+    assert sorted(seqs) == list(range(1, 21))
+    assert threads
+    assert all(name.startswith("journal") for name in threads) is writer_thread
+    assert (threading.main_thread().name in threads) is not writer_thread
+    with Journal.open(tmp_path / "j.db") as again:
+        assert [seq for seq, _e in again.iter_events()] == list(range(1, 21))
 
 
 async def test_append_async_when_order_moves_on_before_commit_journals_state_at_call(
