@@ -47,17 +47,17 @@ RISK = {
 }
 
 
-def gateway_config(folder: Path, durability: str, *, tokens: Sequence[Any] = ()) -> GatewayConfig:
-    """A one-account configuration on the simulator, with throttles out of the way."""
-    from ashare_exec.config import ApiConfig
-
+def gateway_config(folder: Path, durability: str, *, venue: str = "sim") -> GatewayConfig:
+    """A one-account configuration on the simulator (``venue="qmt"``: the QMT adapter
+    against the in-process MiniQMT emulator backed by the simulator), throttles out of
+    the way."""
     return GatewayConfig(
         data_dir=folder / "data",
         log_dir=folder / "logs",
         accounts=(
             AccountConfig(
                 AccountId(ACCOUNT),
-                "sim",
+                venue,
                 Decimal("100000000000"),
                 dict.fromkeys(SYMBOLS, 100000000),
             ),
@@ -66,8 +66,10 @@ def gateway_config(folder: Path, durability: str, *, tokens: Sequence[Any] = ())
         journal=JournalConfig(durability=durability),
         risk=dict(RISK),
         # deep books: a stopped clock means one snapshot, which must not run dry
-        venues={"sim": {"walk": {"level_lots_min": 1_000_000, "level_lots_max": 1_000_000}}},
-        api=ApiConfig(tokens=tuple(tokens)),
+        venues={
+            "sim": {"walk": {"level_lots_min": 1_000_000, "level_lots_max": 1_000_000}},
+            "qmt": {"emulator": True},
+        },
     )
 
 
@@ -132,7 +134,12 @@ class GroupFsyncAudit:
 
 
 def build(
-    folder: Path, durability: str, *, sim_state: bool = False, log_level: str = "INFO"
+    folder: Path,
+    durability: str,
+    *,
+    sim_state: bool = False,
+    log_level: str = "INFO",
+    venue: str = "sim",
 ) -> ExecutionService:
     """A service ready to start (journal replayed, venues not yet connected).
 
@@ -141,7 +148,7 @@ def build(
     "WARNING"`` leaves out the per-order action lines (to measure their cost).
     """
     clock = SimClock(START)
-    config = gateway_config(folder, durability)
+    config = gateway_config(folder, durability, venue=venue)
     from ashare_exec.observability.logging import configure_logging
 
     configure_logging(Path(config.log_dir), console=False, level=log_level, clock=clock)

@@ -204,7 +204,9 @@ async def offered_load(
 async def run_mode(mode: str, args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bench-") as d:
-        service = build(Path(d), mode, sim_state=args.sim_state, log_level=args.log_level)
+        service = build(
+            Path(d), mode, sim_state=args.sim_state, log_level=args.log_level, venue=args.venue
+        )
         await service.start()
         try:
             # warm-up (imports, caches, sqlite pages)
@@ -234,6 +236,7 @@ def main() -> None:
         default="sync",
         help="audit fsync per record / grouped",
     )
+    ap.add_argument("--venue", choices=("sim", "qmt"), default="sim", help="qmt: MiniQMT emulator")
     ap.add_argument("--log-level", default="INFO", help="WARNING: no per-order log lines")
     ap.add_argument("--sim-state", action="store_true", help="simulator state in SQLite")
     args = ap.parse_args()
@@ -270,6 +273,7 @@ def main() -> None:
             "sim_state": args.sim_state,
             "log_level": args.log_level,
             "audit": args.audit,
+            "venue": args.venue,
             "results": results,
         },
         rows,
