@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import tempfile
 import time
@@ -28,6 +29,10 @@ from tests.reliability.crash_harness import CrashSoak, Violation  # noqa: E402
 # ``tests`` is imported from the repository root: run this from a clone, not an install.
 
 
+def _interrupt(_sig: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--cycles", type=int, default=100)
@@ -38,8 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     folder = args.dir or Path(tempfile.mkdtemp(prefix="crash-soak-"))
     soak = CrashSoak(folder, seed=args.seed, durability=args.durability)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started in background
+    signal.signal(signal.SIGTERM, _interrupt)
     t0 = time.monotonic()
     failure = None
+    interrupted = False
     try:
         for life in range(args.cycles):
             r = soak.run_life(life)
@@ -53,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         soak.run_life(args.cycles, kill=False)
     except Violation as e:
         failure = str(e)
+    except KeyboardInterrupt:  # Ctrl-C: still report what was checked
+        interrupted = True
     summary = {
         "seed": args.seed,
         "cycles_requested": args.cycles,
@@ -64,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         "durability": args.durability,
         "seconds": round(time.monotonic() - t0, 1),
         "violation": failure,
+        "interrupted": interrupted,
         "data_dir": str(folder),
     }
     print(json.dumps(summary, indent=2))
