@@ -18,8 +18,9 @@ import pytest
 
 from ashare_exec.api.schemas import OrderIn
 from ashare_exec.engine.node import build_service
-from ashare_exec.model import ClientOrderId, OrderPendingCancel, OrderStatus
-from tests.reliability.dst_checks import check_legal_paths, order_snapshot
+from ashare_exec.model import ClientOrderId, InstrumentId, OrderPendingCancel, OrderStatus
+from ashare_exec.venues.sim.accounts import Account, Holding
+from tests.reliability.dst_checks import check_ledger, check_legal_paths, order_snapshot
 from tests.reliability.dst_harness import (
     ACC,
     DstFailure,
@@ -104,6 +105,34 @@ def test_check_legal_paths_when_log_breaks_the_table_names_it(
     edges: tuple[tuple[OrderStatus | None, OrderStatus], ...], problem: str | None
 ) -> None:
     found = check_legal_paths([_order(*edges)])
+    if problem is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert problem in found
+
+
+def _ledger(total: int, available: str) -> Any:
+    pos = SimpleNamespace(instrument_id=InstrumentId.parse("600000.SH"), total=total, sellable=100)
+    cash = SimpleNamespace(available=Decimal(available), frozen=Decimal(5))
+    return SimpleNamespace(positions=lambda _a: [pos], cash=lambda _a: cash)
+
+
+@pytest.mark.parametrize(
+    ("ledger", "problem"),
+    [
+        (_ledger(200, "100"), None),
+        (_ledger(300, "100"), "positions differ"),
+        (_ledger(200, "99.99"), "cash"),
+    ],
+    ids=["equal", "position", "cash"],
+)
+def test_check_ledger_when_figures_differ_from_venue_names_them(
+    ledger: Any, problem: str | None
+) -> None:
+    holding = Holding(200, 100, 0, Decimal(2000))
+    account = Account(ACC, Decimal(100), Decimal(5), {InstrumentId.parse("600000.SH"): holding})
+    found = check_ledger(ledger, SimpleNamespace(accounts={ACC: account}), ACC)
     if problem is None:
         assert found is None
     else:
