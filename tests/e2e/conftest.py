@@ -175,6 +175,8 @@ def start_service(
             break
     if url is None:
         proc.kill()
+        proc.wait(10)
+        proc.stdout.close()
         raise RuntimeError("service did not start:\n" + "".join(lines))
 
     # Keep draining output so the pipe never fills up.

@@ -130,6 +130,11 @@ class GatewayHost:
             cls = _hosted_xtp_class(cls)
             self.profile = PROFILE_XTP
         self.gateway_name = self.gateway_name or str(cls.default_name)
+        # vn.py creates <.vntrader>/<gateway> with exists()+mkdir(): two logins of one
+        # gateway racing on their threads raise FileExistsError. Create it up front.
+        from vnpy.trader.utility import get_folder_path
+
+        get_folder_path(self.gateway_name.lower())
         engine_cls: Any = EventEngine  # its timer accepts a float period (typed int)
         self.engine = engine_cls(self.interval_s)
         self.gateway = cls(self.engine, self.gateway_name)
