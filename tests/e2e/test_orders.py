@@ -149,3 +149,15 @@ def test_bad_input_answers_a_reason_code_and_changes_nothing(service: Service) -
         assert r.status_code == 413
         assert c.orders() == []
         assert c._http.get("/readyz").status_code == 200
+
+
+def test_metrics_and_audit_record_the_order(service: Service) -> None:
+    with service.client() as c:
+        px, _ = best(c, "000001.SZ", "BUY")
+        assert c.submit("paper", "000001.SZ", "BUY", 100, px).wait(15).status == "FILLED"
+        text = c._http.get("/metrics").text
+    assert 'ashare_exec_orders_submitted_total{account="paper"} 1.0' in text
+    assert 'ashare_exec_fills_total{account="paper"}' in text
+    audit = list((service.folder / "logs" / "audit").glob("audit-*.jsonl"))
+    assert audit
+    assert '"action":"submit"' in audit[0].read_text(encoding="utf-8")
