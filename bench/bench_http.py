@@ -43,14 +43,17 @@ HERE = Path(__file__).resolve()
 # ---- server side (runs in the subprocess) -----------------------------------------------
 
 
-def serve(folder: Path, port: int, durability: str) -> None:
+def serve(folder: Path, port: int, durability: str, audit: str) -> None:
     """Build the service and serve HTTP until killed."""
     import uvicorn
-    from _harness import build
+    from _harness import GroupFsyncAudit, build
 
     from ashare_exec.api.app import create_app
     from ashare_exec.api.auth import Authenticator
     from ashare_exec.config import TokenConfig
+
+    if audit == "group":
+        GroupFsyncAudit.install()
 
     async def main() -> None:
         service = build(folder, durability)
@@ -230,7 +233,13 @@ def run_client(base: str, args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--serve", nargs=3, metavar=("FOLDER", "PORT", "DURABILITY"))
+    ap.add_argument("--serve", nargs=4, metavar=("FOLDER", "PORT", "DURABILITY", "AUDIT"))
+    ap.add_argument(
+        "--audit",
+        choices=("sync", "group"),
+        default="sync",
+        help="audit fsync per record / grouped",
+    )
     ap.add_argument("--durability", default="durable")
     ap.add_argument("--n", type=int, default=4000)
     ap.add_argument("--concurrency", type=int, default=32)
@@ -242,14 +251,14 @@ def main() -> None:
     ap.add_argument("--fanout-orders", type=int, default=200)
     args = ap.parse_args()
     if args.serve:
-        serve(Path(args.serve[0]), int(args.serve[1]), args.serve[2])
+        serve(Path(args.serve[0]), int(args.serve[1]), args.serve[2], args.serve[3])
         return
     args.subscribers = [int(s) for s in args.subscribers.split(",") if s]
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="bench-http-") as d:
         proc = subprocess.Popen(
-            [sys.executable, str(HERE), "--serve", d, str(port), args.durability],
+            [sys.executable, str(HERE), "--serve", d, str(port), args.durability, args.audit],
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         try:
@@ -280,7 +289,7 @@ def main() -> None:
         rows.append((f"fanout x{f['subscribers']}", "", str(d_["p50_us"]), str(d_["p99_us"])))
     emit(
         "http",
-        {"durability": args.durability, "sim_state": False, "results": result},
+        {"durability": args.durability, "audit": args.audit, "sim_state": False, "results": result},
         rows,
         ("case", "orders/s", "p50 µs", "p99 µs"),
     )
