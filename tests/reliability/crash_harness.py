@@ -150,6 +150,9 @@ class CrashSoak:
                 self._load_then_kill(svc, report)
             else:
                 report.orders_checked = self.check(svc, life)
+        except Violation as e:
+            # The service's console (tracebacks of HTTP 500s go there, not to the JSON log).
+            raise Violation(f"{e}\n--- service output ---\n{svc.log()[-6000:]}") from None
         finally:
             code = svc.stop(signal.SIGKILL if kill else signal.SIGTERM)
             if not kill and code != 0:
