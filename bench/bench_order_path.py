@@ -14,7 +14,11 @@ simulator acknowledges and fills at once, so one order makes three journaled cha
 counted from each order's scheduled time, so queueing is included).
 
 Run: ``python bench/bench_order_path.py [--modes durable,fast] [--n 20000] [--rates
-100,1000,5000] [--layer service|core] [--sim-state]``.
+100,1000,5000] [--layer service|core] [--audit sync|group] [--log-level INFO|WARNING]
+[--venue sim|qmt] [--sim-state]``. ``--audit group`` and ``--log-level WARNING`` measure the
+engine changes proposed in ``docs/benchmarks.md``; ``--venue qmt`` puts the QMT adapter and
+the MiniQMT emulator in the path (keep ``--concurrency`` ≤ 64: the adapter refuses more
+pending submits).
 """
 
 from __future__ import annotations
