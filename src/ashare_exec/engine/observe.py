@@ -47,7 +47,7 @@ from ashare_exec.observability.alerts import (
     Severity,
     Snapshot,
 )
-from ashare_exec.observability.audit import AuditLog, day_path
+from ashare_exec.observability.audit import AuditLog, GroupSyncedAuditLog, day_path
 from ashare_exec.observability.logging import order_log
 from ashare_exec.observability.metrics import Metrics
 from ashare_exec.observability.notifiers import NotifierHub, build_notifiers
@@ -251,7 +251,7 @@ class Observer:
             if self._audit is not None:
                 self._audit.close()
             self._audit_day = now.date()
-            self._audit = AuditLog(day_path(self.audit_dir, now.date()))
+            self._audit = GroupSyncedAuditLog(day_path(self.audit_dir, now.date()))
         self._audit.append(kind, actor, dict(payload), now)
 
     def seal_day(self, day: date, archive_dir: Path) -> None:

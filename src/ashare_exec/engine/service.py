@@ -487,5 +487,3 @@ def _jsonable(context: dict[str, Any]) -> dict[str, Any]:
     for k, v in context.items():
         out[k] = v if isinstance(v, str | int | bool | type(None)) else str(v)
     return out
-
-

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import queue
 import re
 import sys
 from collections.abc import Iterable, Mapping, MutableMapping
@@ -156,6 +157,8 @@ class LoggingHandle:
     redactor: Redactor
     handlers: list[logging.Handler] = field(default_factory=list)
     previous_level: int = logging.WARNING
+    listener: logging.handlers.QueueListener | None = None
+    sinks: list[logging.Handler] = field(default_factory=list)
 
     def close(self) -> None:
         """Flush and detach the handlers and restore structlog's defaults (shutdown, tests)."""
@@ -166,11 +169,25 @@ class LoggingHandle:
             root.removeHandler(h)
             h.close()
         self.handlers.clear()
+        if self.listener is not None:
+            self.listener.stop()  # drains the queue first
+            self.listener = None
+        for h in self.sinks:
+            h.close()
+        self.sinks.clear()
         root.setLevel(self.previous_level)
         structlog.reset_defaults()
 
 
 _installed: list[LoggingHandle] = []
+
+
+class _RawQueueHandler(logging.handlers.QueueHandler):
+    """Queues the record as it is: rendering (structlog processors, redaction, JSON) happens
+    on the listener thread, not on the caller's (the event loop)."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        return record
 
 
 def configure_logging(
@@ -183,6 +200,7 @@ def configure_logging(
     max_bytes: int = 50 * 1024 * 1024,
     backup_count: int = 20,
     console_json: bool | None = None,
+    background: bool = False,
 ) -> LoggingHandle:
     """Send structlog and stdlib logging to ``log_dir`` (JSON lines) and the console.
 
@@ -198,6 +216,8 @@ def configure_logging(
         backup_count: rotated files kept.
         console_json: force JSON (``True``) or human-readable (``False``) console lines;
             by default human-readable only when stderr is a terminal.
+        background: render and write lines on a logging thread (the service: keeps file
+            I/O and JSON rendering off the event loop); records are queued unformatted.
 
     Returns:
         A handle with the file path and the redactor (to add secrets loaded later).
@@ -247,6 +267,13 @@ def configure_logging(
         handle.handlers.append(console_handler)
 
     root = logging.getLogger()
+    if background:
+        sinks, handle.handlers = handle.handlers, []
+        q: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+        handle.handlers.append(_RawQueueHandler(q))
+        handle.sinks = sinks
+        handle.listener = logging.handlers.QueueListener(q, *sinks, respect_handler_level=True)
+        handle.listener.start()
     for h in handle.handlers:
         root.addHandler(h)
     root.setLevel(level)
