@@ -151,7 +151,9 @@ def build(
     config = gateway_config(folder, durability, venue=venue)
     from ashare_exec.observability.logging import configure_logging
 
-    configure_logging(Path(config.log_dir), console=False, level=log_level, clock=clock)
+    configure_logging(
+        Path(config.log_dir), console=False, level=log_level, clock=clock, background=True
+    )
     with sim_in_memory(not sim_state):
         return build_service(config, clock)
 

@@ -31,13 +31,16 @@ def _token(data_dir: str) -> str | None:
     return path.read_text(encoding="utf-8").strip() if path.is_file() else None
 
 
-def reference_price(client: Client, symbol: str, side: str = "BUY") -> Decimal:
-    """A marketable limit price: the best ask for a buy, the best bid for a sell; the
-    middle of today's band (on the tick grid) when there is no quote."""
+def reference_price(client: Client, symbol: str, side: str = "BUY", through: int = 0) -> Decimal:
+    """A marketable limit price: the best ask for a buy, the best bid for a sell, moved
+    ``through`` ticks further (the market may move before the order arrives; the price cage
+    allows 2%); the middle of today's band (on the tick grid) when there is no quote."""
     q = client.quote(symbol)
     levels = q["asks"] if side == "BUY" else q["bids"]
     if levels:
-        return Decimal(levels[0][0])
+        step = Decimal(q["tick"]) * through
+        px = Decimal(levels[0][0])
+        return px + step if side == "BUY" else px - step
     up, down, tick = Decimal(q["limit_up"]), Decimal(q["limit_down"]), Decimal(q["tick"])
     return ((up + down) / 2 / tick).quantize(Decimal(1), rounding=ROUND_DOWN) * tick
 
@@ -67,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-dir", default="data")
     ap.add_argument("--tag", default="rb1", help="client order id prefix (keep it per run)")
     ap.add_argument("--wait", type=float, default=30.0, help="seconds to wait for fills")
+    ap.add_argument("--through", type=int, default=2, help="ticks beyond the best quote")
     args = ap.parse_args(argv)
     targets = {}
     for t in args.target:
@@ -87,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             handles = []
             for i, (symbol, side, qty) in enumerate(plan(equity, positions, targets, prices)):
                 coid = f"{args.tag}-{i:03d}"
-                px = reference_price(c, symbol, side)
+                px = reference_price(c, symbol, side, args.through)
                 handles.append(
                     c.submit(
                         args.account,

@@ -74,7 +74,7 @@ def test_sdk_event_stream_yields_live_fills(service: Service) -> None:
     async def scenario() -> None:
         async with AsyncClient(service.url, TOKEN) as c:
             q = await c.quote("000001.SZ")
-            px = q["asks"][0][0]
+            px = str(Decimal(q["asks"][0][0]) + Decimal("0.02"))  # marketable even if it ticks
             stream = c.events(kinds=["fill"])
             task = asyncio.ensure_future(stream.__anext__())
             await asyncio.sleep(0.2)
@@ -94,7 +94,7 @@ def test_restart_keeps_orders_and_idempotency(tmp_path: Path) -> None:
     with svc.client() as c:
         c.submit("paper", "600000.SH", "BUY", 100, low, client_order_id="keep-1")
         with svc.client() as c2:
-            px = Decimal(c2.quote("000001.SZ")["asks"][0][0])
+            px = Decimal(c2.quote("000001.SZ")["asks"][0][0]) + Decimal("0.02")
         filled = c.submit("paper", "000001.SZ", "BUY", 100, px, client_order_id="keep-2").wait(15)
         assert filled.status == "FILLED"
     assert svc.stop() == 0
@@ -195,7 +195,7 @@ def test_zero_config_serve_runs_the_simulator_with_a_generated_token(tmp_path: P
             deadline = time.monotonic() + 30
             while c._http.get("/readyz").status_code != 200 and time.monotonic() < deadline:
                 time.sleep(0.05)
-            px = c.quote("600000.SH")["asks"][0][0]
+            px = str(Decimal(c.quote("600000.SH")["asks"][0][0]) + Decimal("0.02"))
             assert c.submit("paper", "600000.SH", "BUY", 100, px).wait(15).status == "FILLED"
             assert c._http.get("/docs").status_code == 200
     finally:

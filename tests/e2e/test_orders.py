@@ -12,12 +12,15 @@ from ashare_exec.client import AuthError, Client, ConflictError, RefusedError
 from tests.e2e.conftest import PAPER_TOKEN, READ_TOKEN, Service
 
 
-def best(c: Client, symbol: str, side: str) -> tuple[Decimal, int]:
-    """The best ask (for a buy) or bid (for a sell) and its size."""
+def best(c: Client, symbol: str, side: str, through: int = 2) -> tuple[Decimal, int]:
+    """A marketable price: the best ask (buy) or bid (sell) moved ``through`` ticks further
+    (the simulated market may tick between the quote and the order), and that level's size."""
     q = c.quote(symbol)
     levels = q["asks"] if side == "BUY" else q["bids"]
     assert levels, f"no {side} liquidity in {q}"
-    return Decimal(levels[0][0]), int(levels[0][1])
+    step = Decimal(q["tick"]) * through
+    px = Decimal(levels[0][0])
+    return (px + step if side == "BUY" else px - step), int(levels[0][1])
 
 
 def test_marketable_buy_fills_and_position_is_not_sellable_today(service: Service) -> None:
@@ -43,7 +46,7 @@ def test_sell_of_held_position_fills_and_releases_shares(service: Service) -> No
 
 def test_partial_fill_then_cancel_keeps_the_fills(service: Service) -> None:
     with service.client() as c:
-        px, size = best(c, "000001.SZ", "BUY")
+        px, size = best(c, "000001.SZ", "BUY", through=0)
         h = c.submit("paper", "000001.SZ", "BUY", size + 20000, px, client_order_id="pf-1")
         deadline = time.monotonic() + 10
         while h.refresh().filled_qty == 0 and time.monotonic() < deadline:
@@ -158,6 +161,13 @@ def test_metrics_and_audit_record_the_order(service: Service) -> None:
         text = c._http.get("/metrics").text
     assert 'ashare_exec_orders_submitted_total{account="paper"} 1.0' in text
     assert 'ashare_exec_fills_total{account="paper"}' in text
-    audit = list((service.folder / "logs" / "audit").glob("audit-*.jsonl"))
-    assert audit
-    assert '"action":"submit"' in audit[0].read_text(encoding="utf-8")
+    # Audit records reach the disk in grouped writes within a fraction of a second.
+    deadline = time.monotonic() + 5
+    text = ""
+    while '"action":"submit"' not in text and time.monotonic() < deadline:
+        time.sleep(0.05)
+        text = "".join(
+            f.read_text(encoding="utf-8")
+            for f in (service.folder / "logs" / "audit").glob("audit-*.jsonl")
+        )
+    assert '"action":"submit"' in text

@@ -4,7 +4,7 @@ A malformed payload must be rejected — ignored, mapped to a safe default, or r
 typed :class:`~ashare_exec.errors.GatewayError` — and never raise anything else: on the
 vendor's callback thread or in the loop callback an untyped exception loses the report
 without an alert. Property tests run on hypothesis-generated payloads; the payloads that
-still crash are pinned by strict-xfail tests (they flip to failures once fixed).
+used to crash are kept as regression tests.
 """
 
 from __future__ import annotations
@@ -250,7 +250,7 @@ def test_px_when_vendor_float_is_finite_and_sane_gives_exact_decimal(value: floa
         assert abs(d - Decimal(repr(value))) <= Decimal("0.00005")
 
 
-# ---- payloads that still crash (strict xfail: each flips to a failure once fixed) ------------
+# ---- payloads that used to crash (regressions) ----------------------------------------------
 
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf], ids=["nan", "inf", "-inf"])
@@ -274,22 +274,11 @@ def test_qmt_router_when_fill_price_is_absurd_refuses_typed(price: float) -> Non
         return
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="vnpy parsing.instrument_of: str.isdigit() accepts non-ASCII digits, so "
-    "'١٢٣٤٥٦' becomes an InstrumentId and '²²²²²²' raises ValueError (fix: "
-    "symbol.isascii() and symbol.isdigit(); model InstrumentId.parse should use re.ASCII)",
-)
 @pytest.mark.parametrize("symbol", ["١٢٣٤٥٦", "６０００００", "²²²²²²"])
 def test_vnpy_instrument_of_when_digits_are_not_ascii_returns_none(symbol: str) -> None:
     assert vp.instrument_of(symbol, "SSE") is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="model InstrumentId.parse: _SYMBOL_RE uses \\d without re.ASCII, so "
-    "'١٢٣٤٥٦.SH' parses into an instrument id (fix: re.compile(..., re.ASCII))",
-)
 @pytest.mark.parametrize("text", ["١٢٣٤٥٦.SH", "６０００００.SH"])
 def test_instrument_id_parse_when_digits_are_not_ascii_raises(text: str) -> None:
     with pytest.raises(ValueError, match="symbol must look like"):

@@ -6,7 +6,8 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from ashare_exec.model import AccountId, Instrument, InstrumentId, Quote, Side
-from ashare_exec.oms.state import OmsState
+from ashare_exec.model.order import Order
+from ashare_exec.oms.state import OmsState, StateChange
 from ashare_exec.risk.view import PositionView, WorkingOrderView
 
 __all__ = ["OmsAccountView"]
@@ -30,6 +31,26 @@ class OmsAccountView:
         self._instruments = instruments
         self._quotes = quotes
         self._start_equity = start_equity
+        # Working orders by instrument, kept current by observe(): the checks ask per order,
+        # and scanning every open order each time was the hot path's largest cost.
+        self._open: dict[InstrumentId, dict[str, Order]] = {}
+        for order in state.book.open_orders(account_id):
+            self._open.setdefault(order.spec.instrument_id, {})[order.spec.client_order_id] = order
+
+    def observe(self, change: StateChange) -> None:
+        """Keep the working-order index current (call for every applied change)."""
+        order = change.order
+        if order is None or order.spec.account_id != self._account:
+            return
+        spec = order.spec
+        if order.status.is_open:
+            self._open.setdefault(spec.instrument_id, {})[spec.client_order_id] = order
+        else:
+            bucket = self._open.get(spec.instrument_id)
+            if bucket is not None:
+                bucket.pop(spec.client_order_id, None)
+                if not bucket:
+                    del self._open[spec.instrument_id]
 
     def available_cash(self) -> Decimal:
         """Cash free for new buys."""
@@ -84,7 +105,7 @@ class OmsAccountView:
 
     def open_order_count(self) -> int:
         """How many orders are working."""
-        return len(self._state.book.open_orders(self._account))
+        return sum(len(bucket) for bucket in self._open.values())
 
     def _mark(self, instrument_id: InstrumentId) -> Decimal:
         q = self._quotes(instrument_id)

@@ -59,6 +59,10 @@ class PreTrade(Protocol):
         """Count a cancel request (cancels are never blocked by risk)."""
         ...
 
+    def observe(self, change: StateChange) -> None:
+        """See a change the moment it is applied (before it is journaled)."""
+        ...
+
     def on_change(self, change: StateChange, now: datetime) -> None:
         """Observe an applied change (rejection streaks, fills, P&L)."""
         ...

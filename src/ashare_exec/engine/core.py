@@ -403,7 +403,7 @@ class ExecutionCore(InflightMixin):
                 return []
             event = replace(event, client_order_id=found.spec.client_order_id)
         try:
-            change = self.state.apply(event)
+            change = self._apply(event)
         except (InvalidTransition, OrderNotFound) as e:
             self._quarantine(event, str(e))
             return []
@@ -449,7 +449,7 @@ class ExecutionCore(InflightMixin):
             if isinstance(event, OrderEvent):
                 out.extend(self._apply_order_event(event))
             else:
-                out.append(self.state.apply(event))
+                out.append(self._apply(event))
         return out
 
     async def commit_many(self, changes: Sequence[StateChange]) -> None:
@@ -472,7 +472,7 @@ class ExecutionCore(InflightMixin):
             self._request_reconcile(AccountId(account), why)
 
     async def _commit(self, event: OrderEvent) -> StateChange:
-        change = self.state.apply(event)
+        change = self._apply(event)
         try:
             await self.journal.append_many_async([change])
         except JournalError as e:
@@ -527,6 +527,11 @@ class ExecutionCore(InflightMixin):
         self.halt_reason = "journal"
         self.on_signal(JournalFailed(message=str(e), ts_event=self.clock.now()))
         self._alert("critical", "JOURNAL_ERROR", f"journal failed; trading halted: {e}", {})
+
+    def _apply(self, event: OrderEvent | LedgerEvent) -> StateChange:
+        change = self.state.apply(event)
+        self.pretrade.observe(change)
+        return change
 
     def _after(self, change: StateChange) -> None:
         self.pretrade.on_change(change, self.clock.now())

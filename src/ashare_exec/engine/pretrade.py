@@ -109,12 +109,22 @@ class RulesAndRisk:
         self._dirty = True
         self._alerts(decision.alerts)
 
+    def observe(self, change: StateChange) -> None:
+        """Keep the account views current; called the moment a change is applied (before
+        it is journaled), so concurrent checks see every working order."""
+        order = change.order
+        if order is not None:
+            view = self.views.get(order.spec.account_id)
+            if view is not None:
+                view.observe(change)
+
     def on_change(self, change: StateChange, now: datetime) -> None:
         """Feed applied changes to the in-trade controls and protections."""
         event = change.event
         order = change.order
         if order is None:
             return
+        view = self.views.get(order.spec.account_id)
         account = str(order.spec.account_id)
         if isinstance(event, OrderSubmitted) and not order.spec.external:
             spec = order.spec
@@ -141,10 +151,9 @@ class RulesAndRisk:
             and change.result is not None
             and change.result.applied
             and not change.result.duplicate
+            and view is not None
         ):
-            view = self.views.get(order.spec.account_id)
-            if view is not None:
-                self._outcome(self.risk.evaluate_account(account, view, now))
+            self._outcome(self.risk.evaluate_account(account, view, now))
         if order.status.is_terminal:
             self.risk.order_done(order.spec.client_order_id)
 

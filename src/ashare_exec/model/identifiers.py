@@ -30,7 +30,7 @@ AccountId = NewType("AccountId", str)
 StrategyId = NewType("StrategyId", str)
 """Free-form tag of the strategy that sent an order."""
 
-_SYMBOL_RE = re.compile(r"^(\d{6})\.(SH|SZ|BJ)$")
+_SYMBOL_RE = re.compile(r"^(\d{6})\.(SH|SZ|BJ)$", re.ASCII)
 _CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_\-]{1,20}$")
 
 
@@ -42,7 +42,7 @@ class InstrumentId:
     exchange: Exchange
 
     def __post_init__(self) -> None:
-        if len(self.code) != 6 or not self.code.isdigit():
+        if len(self.code) != 6 or not (self.code.isascii() and self.code.isdigit()):
             raise ValueError(f"instrument code must be six digits, was {self.code!r}")
 
     @classmethod

@@ -209,7 +209,7 @@ def px(value: float) -> Decimal:
 def instrument_of(symbol: str, exchange: str) -> InstrumentId | None:
     """``("600000", "SSE")`` -> ``600000.SH``; ``None`` for other exchanges or codes."""
     ex = MAP_EXCHANGE_VT2GW.get(exchange)
-    if ex is None or len(symbol) != 6 or not symbol.isdigit():
+    if ex is None or len(symbol) != 6 or not (symbol.isascii() and symbol.isdigit()):
         return None
     return InstrumentId.parse(f"{symbol}.{ex}")
 

@@ -131,10 +131,10 @@ class GatewayHost:
             self.profile = PROFILE_XTP
         self.gateway_name = self.gateway_name or str(cls.default_name)
         # vn.py creates <.vntrader>/<gateway> with exists()+mkdir(): two logins of one
-        # gateway racing on their threads raise FileExistsError. Create it up front.
-        from vnpy.trader.utility import get_folder_path
+        # gateway racing on their threads raise FileExistsError. Create it race-free first.
+        from vnpy.trader.utility import TEMP_DIR
 
-        get_folder_path(self.gateway_name.lower())
+        Path(TEMP_DIR, self.gateway_name.lower()).mkdir(parents=True, exist_ok=True)
         engine_cls: Any = EventEngine  # its timer accepts a float period (typed int)
         self.engine = engine_cls(self.interval_s)
         self.gateway = cls(self.engine, self.gateway_name)
