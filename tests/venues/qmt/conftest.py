@@ -96,6 +96,10 @@ class Harness:
             if isinstance(r, kind) and (cid is None or getattr(r, "client_order_id", None) == cid)
         ]
 
+    def cids(self, kind: type) -> set[str]:
+        """Client order ids that got at least one report of this type."""
+        return {str(getattr(r, "client_order_id", "")) for r in self.of(kind)}
+
     async def settle(self, delay: float = 0.15) -> None:
         """Let queued pushes arrive."""
         await asyncio.sleep(delay)

@@ -2,17 +2,20 @@
 
 ``[venues.qmt] emulator = true`` makes :func:`ashare_exec.venues.qmt.factory.build_qmt_venue`
 start this: the real xtquant over the emulator, whose counter is the built-in simulator
-(the ``[[accounts]]`` ``cash`` / ``positions`` seed it), with a ticker thread that moves the
+(the ``[[accounts]]`` ``cash`` / ``positions`` seed it; its market follows ``[venues.sim]``
+``seed`` and ``walk``, as the ``sim`` venue's does), with a ticker thread that moves the
 simulated market so resting orders fill. For demos and end-to-end tests, never production.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ashare_exec.clock import Clock
+from ashare_exec.errors import ConfigError
 from ashare_exec.model import AccountId, Instrument, InstrumentId
 from ashare_exec.testing.miniqmt.loader import install
 from ashare_exec.testing.miniqmt.simcounter import SimCounter
@@ -32,11 +35,15 @@ def start_embedded_miniqmt(
     """Build a simulator-backed :class:`MiniQmt` for ``accounts`` and install it.
 
     Args:
-        config: the :class:`~ashare_exec.config.GatewayConfig` (accounts, data_dir).
+        config: the :class:`~ashare_exec.config.GatewayConfig` (accounts, instruments, and
+            the simulated market's ``seed`` / ``walk`` from ``venues["sim"]``).
         clock: the service clock (the simulator's market follows it).
         accounts: the accounts on the ``qmt`` venue.
         instruments: the instrument master (the packaged sample when ``None``).
         tick_s: real seconds between market moves (0: no ticker thread).
+
+    Raises:
+        ConfigError: ``venues.sim.seed`` or ``venues.sim.walk`` is invalid.
     """
     from ashare_exec.venues.sim.config import SimAccountConfig, SimConfig
     from ashare_exec.venues.sim.factory import build_sim_exchange
@@ -52,6 +59,7 @@ def start_embedded_miniqmt(
         ),
         instruments=config.instruments,
         state_path=None,
+        **_market_settings(getattr(config, "venues", {}).get("sim", {})),
     )
     exchange = build_sim_exchange(sim_config, instruments=instruments)
     terminal = MiniQmt(sim=SimCounter(exchange, clock))
@@ -67,3 +75,28 @@ def start_embedded_miniqmt(
 
         threading.Thread(target=run, name="miniqmt-ticker", daemon=True).start()
     return terminal
+
+
+def _market_settings(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """``seed`` and ``walk`` of ``[venues.sim]`` (the market; faults stay the sim venue's).
+
+    Without them a benchmark's deep books would apply to the ``sim`` venue only, and the
+    emulated market (default depth, frozen between snapshots under a stopped clock) would
+    run dry so that marketable orders rest.
+    """
+    from ashare_exec.venues.sim.config import WalkConfig
+
+    out: dict[str, Any] = {}
+    seed = raw.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise ConfigError(f"venues.sim.seed: must be an integer, was {seed!r}")
+    out["seed"] = seed
+    walk = raw.get("walk", {})
+    if not isinstance(walk, Mapping):
+        raise ConfigError(f"venues.sim.walk: must be a table, was {walk!r}")
+    known = {f.name for f in dataclasses.fields(WalkConfig)}
+    unknown = sorted(set(walk) - known)
+    if unknown:
+        raise ConfigError(f"venues.sim.walk: unknown keys {unknown} (allowed: {sorted(known)})")
+    out["walk"] = WalkConfig(**walk)
+    return out
