@@ -63,9 +63,14 @@ class OmsAccountView:
     def position(self, instrument_id: InstrumentId) -> PositionView | None:
         """Holding and working quantities of one symbol."""
         pos = self._state.ledger.position(self._account, instrument_id)
-        working = self.working_orders(instrument_id)
-        wsell = sum(o.leaves_qty for o in working if o.side is Side.SELL)
-        wbuy = sum(o.leaves_qty for o in working if o.side is Side.BUY)
+        working = self._open.get(instrument_id)
+        wsell = wbuy = 0
+        if working:
+            for o in working.values():
+                if o.spec.side is Side.SELL:
+                    wsell += o.leaves_qty
+                else:
+                    wbuy += o.leaves_qty
         if pos.total == 0 and not working and pos.bought_today == 0:
             return None
         return PositionView(
@@ -82,11 +87,13 @@ class OmsAccountView:
         self, instrument_id: InstrumentId | None = None
     ) -> Sequence[WorkingOrderView]:
         """Our working orders (all, or of one symbol)."""
+        if instrument_id is None:
+            orders = [o for bucket in self._open.values() for o in bucket.values()]
+        else:
+            orders = list(self._open.get(instrument_id, {}).values())
         out = []
-        for o in self._state.book.open_orders(self._account):
+        for o in orders:
             spec = o.spec
-            if instrument_id is not None and spec.instrument_id != instrument_id:
-                continue
             out.append(
                 WorkingOrderView(
                     client_order_id=spec.client_order_id,
