@@ -12,14 +12,15 @@ from typing import Any
 
 from ashare_exec.clock import CST
 from ashare_exec.journal.codec import JournalEvent, encode_parts
-from ashare_exec.model.events import OrderEvent, OrderFilled
+from ashare_exec.model.events import OrderDenied, OrderEvent, OrderFilled, OrderSubmitted
 from ashare_exec.model.identifiers import InstrumentId
 from ashare_exec.model.order import Order
-from ashare_exec.model.portfolio import Cash, Position
+from ashare_exec.model.portfolio import Cash, DayRolled, Position
 from ashare_exec.oms.state import StateChange
 
 __all__ = [
     "SQL_CASH",
+    "SQL_DAY",
     "SQL_EVENT",
     "SQL_FILL",
     "SQL_IDMAP",
@@ -37,20 +38,33 @@ SQL_EVENT = (
     "INSERT INTO events(seq, ts, day, account, client_order_id, type, payload) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
+_ORDER_COLUMNS = (
+    "account, client_order_id, day, instrument, side, qty, price_type, price, status, "
+    "filled_qty, avg_px, broker_order_id, exchange_order_id, strategy_id, external, reasons, "
+    "ts_created, ts_updated, last_seq, protection_price, time_in_force, previous_status, "
+    "message, venue_filled_qty, created_seq, done_seq"
+)
+_ORDER_UPDATED = _ORDER_COLUMNS.split(", ")[2:-2]
+# The row is a full snapshot of the order, so a conflict overwrites every column. A row
+# without created_seq updates the order already there (keep its creation and first
+# terminal seqs); one with created_seq is a new order reusing the id of an evicted one.
 SQL_ORDER = (
-    "INSERT INTO orders(account, client_order_id, day, instrument, side, qty, "
-    "price_type, price, status, filled_qty, avg_px, broker_order_id, exchange_order_id, "
-    "strategy_id, external, reasons, ts_created, ts_updated, last_seq) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT(account, client_order_id) DO UPDATE SET status = excluded.status, "
-    "filled_qty = excluded.filled_qty, avg_px = excluded.avg_px, "
-    "broker_order_id = excluded.broker_order_id, "
-    "exchange_order_id = excluded.exchange_order_id, reasons = excluded.reasons, "
-    "ts_updated = excluded.ts_updated, last_seq = excluded.last_seq"
+    f"INSERT INTO orders({_ORDER_COLUMNS}) VALUES ({', '.join('?' * 26)}) "
+    "ON CONFLICT(account, client_order_id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _ORDER_UPDATED)
+    + ", done_seq = CASE WHEN excluded.created_seq IS NOT NULL THEN excluded.done_seq "
+    "ELSE COALESCE(done_seq, excluded.done_seq) END, "
+    "created_seq = COALESCE(excluded.created_seq, created_seq)"
 )
 SQL_FILL = (
-    "INSERT OR IGNORE INTO fills(account, client_order_id, trade_id, day, instrument, side, "
-    "qty, px, fee, ts, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO fills(account, client_order_id, trade_id, day, instrument, side, "
+    "qty, px, fee, ts, seq, venue_fee) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+SQL_DAY = (
+    "INSERT INTO ledger_days(account, day, roll_seq, last_seq) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT(account) DO UPDATE SET "
+    "roll_seq = CASE WHEN excluded.day > day THEN excluded.roll_seq ELSE roll_seq END, "
+    "day = MAX(day, excluded.day), last_seq = excluded.last_seq"
 )
 SQL_POSITION = (
     "INSERT OR REPLACE INTO positions(account, instrument, total, sellable, frozen, "
@@ -86,14 +100,21 @@ class Batch:
     cash: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     ids: dict[tuple[str, str], tuple[Any, ...]] = field(default_factory=dict)
     touched: dict[tuple[str, str], tuple[Order, int]] = field(default_factory=dict)
+    created: dict[tuple[str, str], int] = field(default_factory=dict)
+    """Seq of the creation event of orders created in this batch."""
+    done: dict[tuple[str, str], int] = field(default_factory=dict)
+    """Seq of the first event that left the order terminal, within this batch."""
+    days: list[tuple[Any, ...]] = field(default_factory=list)
 
     def seal(self) -> Batch:
         """Build the order and id-map rows from the orders touched; return ``self``."""
         for key, (order, seq) in self.touched.items():
-            self.orders[key] = _order_row(order, seq)
+            self.orders[key] = _order_row(order, seq, self.created.get(key), self.done.get(key))
             if order.broker_order_id is not None or order.exchange_order_id is not None:
                 self.ids[key] = (*key, order.broker_order_id, order.exchange_order_id)
         self.touched.clear()
+        self.created.clear()
+        self.done.clear()
         return self
 
     @classmethod
@@ -104,11 +125,17 @@ class Batch:
         out = cls()
         for b in batches:
             out.events.extend(b.events)
-            out.orders.update(b.orders)
+            for key, row in b.orders.items():
+                old = out.orders.get(key)
+                if old is not None and row[-2] is None:
+                    # Same order, updated later: keep the creation / first terminal seqs.
+                    row = (*row[:-2], old[-2], row[-1] if old[-1] is None else old[-1])
+                out.orders[key] = row
             out.fills.extend(b.fills)
             out.positions.update(b.positions)
             out.cash.update(b.cash)
             out.ids.update(b.ids)
+            out.days.extend(b.days)
         return out
 
 
@@ -118,7 +145,9 @@ def _day(ts: datetime, iso: str) -> str:
     return ts.astimezone(CST).date().isoformat()
 
 
-def _order_row(order: Order, seq: int) -> tuple[Any, ...]:
+def _order_row(
+    order: Order, seq: int, created_seq: int | None, done_seq: int | None
+) -> tuple[Any, ...]:
     spec = order.spec
     avg = order.avg_px
     created = order.ts_created.isoformat()
@@ -142,6 +171,13 @@ def _order_row(order: Order, seq: int) -> tuple[Any, ...]:
         created,
         order.ts_updated.isoformat(),
         seq,
+        None if spec.protection_price is None else str(spec.protection_price),
+        spec.time_in_force,
+        order.previous_status,
+        order.message,
+        order.venue_filled_qty,
+        created_seq,
+        done_seq,
     )
 
 
@@ -172,7 +208,15 @@ def prepare(batch: Batch, item: JournalItem, seq: int) -> None:
         position = item.ledger.position
         cash = item.ledger.cash
         fee = item.ledger.fee
-        duplicate = item.result is not None and item.result.duplicate
+        result = item.result
+        duplicate = result is not None and result.duplicate
+        if order is not None and result is not None and not duplicate:
+            key = (order.spec.account_id, order.spec.client_order_id)
+            if type(event) is OrderSubmitted or type(event) is OrderDenied:
+                batch.created[key] = seq
+                batch.done.pop(key, None)
+            if result.status_after.is_terminal and key not in batch.done:
+                batch.done[key] = seq
     else:
         event, order, position, cash, fee, duplicate = item, None, None, None, None, False  # type: ignore[assignment]
     payload, ts_iso = encode_parts(event)
@@ -195,8 +239,11 @@ def prepare(batch: Batch, item: JournalItem, seq: int) -> None:
                 None if fee is None else str(fee),
                 ts_iso,
                 seq,
+                None if event.fee is None else str(event.fee),
             )
         )
+    elif type(event) is DayRolled:
+        batch.days.append((event.account_id, event.day.isoformat(), seq, seq))
     if position is not None:
         batch.positions[(position.account_id, position.instrument_id)] = _position_row(
             position, seq

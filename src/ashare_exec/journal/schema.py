@@ -119,8 +119,54 @@ _V1: Final = (
     "CREATE INDEX id_map_broker ON id_map(account, broker_order_id)",
 )
 
+_V2: Final = (
+    # Everything needed to rebuild an order exactly from its row (fast recovery).
+    "ALTER TABLE orders ADD COLUMN protection_price TEXT",
+    "ALTER TABLE orders ADD COLUMN time_in_force TEXT",
+    "ALTER TABLE orders ADD COLUMN previous_status TEXT",
+    "ALTER TABLE orders ADD COLUMN message TEXT",
+    "ALTER TABLE orders ADD COLUMN venue_filled_qty INTEGER",
+    "ALTER TABLE orders ADD COLUMN created_seq INTEGER",
+    "ALTER TABLE orders ADD COLUMN done_seq INTEGER",
+    "CREATE INDEX orders_done ON orders(done_seq)",
+    # One row per journaled fill, keyed by its event: a client id reused on a later day
+    # may meet a trade id seen before (venues number trades per day).
+    """CREATE TABLE fills_v2 (
+        seq INTEGER PRIMARY KEY,
+        account TEXT NOT NULL,
+        client_order_id TEXT NOT NULL,
+        trade_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        instrument TEXT NOT NULL,
+        side TEXT NOT NULL,
+        qty INTEGER NOT NULL,
+        px TEXT NOT NULL,
+        fee TEXT,
+        ts TEXT NOT NULL,
+        venue_fee TEXT
+    )""",
+    "INSERT INTO fills_v2(seq, account, client_order_id, trade_id, day, instrument, side, qty, "
+    "px, fee, ts) SELECT seq, account, client_order_id, trade_id, day, instrument, side, qty, "
+    "px, fee, ts FROM fills",
+    "DROP TABLE fills",
+    "ALTER TABLE fills_v2 RENAME TO fills",
+    "CREATE INDEX fills_day ON fills(day)",
+    "CREATE INDEX fills_order ON fills(account, client_order_id)",
+    """CREATE TABLE ledger_days (
+        account TEXT PRIMARY KEY,
+        day TEXT NOT NULL,
+        roll_seq INTEGER NOT NULL,
+        last_seq INTEGER NOT NULL
+    )""",
+    # Rows written before this version lack the new columns: recovery replays the whole
+    # journal while any event predates the complete projections.
+    "CREATE TABLE projection_base (seq INTEGER NOT NULL)",
+    "INSERT INTO projection_base SELECT COALESCE(MAX(seq), 0) FROM events",
+)
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(1, "events, projections, state, id map", _V1),
+    Migration(2, "complete order projections, ledger days (fast recovery)", _V2),
 )
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version
 """The schema version this release writes."""

@@ -29,6 +29,7 @@ from ashare_exec.errors import JournalError
 from ashare_exec.journal.codec import JournalEvent, decode_event
 from ashare_exec.journal.rows import (
     SQL_CASH,
+    SQL_DAY,
     SQL_EVENT,
     SQL_FILL,
     SQL_IDMAP,
@@ -72,6 +73,7 @@ class Journal:
         self._pending: list[tuple[Batch, asyncio.Future[list[int]], int, int]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._executor: ThreadPoolExecutor | None = None
+        self._closed = False
 
     @classmethod
     def open(
@@ -138,6 +140,7 @@ class Journal:
             self._executor = None
         with self._lock:
             self._conn.close()
+            self._closed = True
 
     async def flush(self) -> None:
         """Wait until every async append so far is committed."""
@@ -192,6 +195,8 @@ class Journal:
                     conn.executemany(SQL_CASH, batch.cash.values())
                 if batch.ids:
                     conn.executemany(SQL_IDMAP, batch.ids.values())
+                if batch.days:
+                    conn.executemany(SQL_DAY, batch.days)
                 conn.execute("COMMIT")
             except sqlite3.Error as e:
                 with contextlib.suppress(sqlite3.Error):
@@ -272,6 +277,23 @@ class Journal:
                 return self._conn.execute(sql, params).fetchall()
             except sqlite3.Error as e:
                 raise JournalError(f"journal {self.path} read failed: {e}") from e
+
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Rows of a read-only query (for recovery); works on the file after :meth:`close`.
+
+        Raises:
+            JournalError: the query failed.
+        """
+        if not self._closed:
+            return self._query(sql, params)
+        try:
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            try:
+                return conn.execute(sql, params).fetchall()
+            finally:
+                conn.close()
+        except sqlite3.Error as e:
+            raise JournalError(f"journal {self.path} read failed: {e}") from e
 
     def iter_events(
         self, from_seq: int = 0, *, day: str | None = None, chunk: int = 10_000

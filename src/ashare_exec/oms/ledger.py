@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -184,20 +184,7 @@ class Ledger:
         leaves = order.leaves_qty
         if leaves == old_leaves:
             return False  # most events (acks, restatements) leave the freeze as it was
-        new: int | Decimal
-        if spec.side is Side.SELL:
-            new = leaves
-        elif leaves == 0:
-            new = _ZERO
-        else:
-            px = spec.price if spec.price is not None else spec.protection_price
-            if px is None and self._freeze_price is not None:
-                px = self._freeze_price(spec)
-            new = (
-                _ZERO
-                if px is None
-                else leaves * px + self._fee_fn(spec.instrument_id, Side.BUY, leaves, px)
-            )
+        new = self._freeze_amount(spec, leaves)
         if new == old:
             return False
         if leaves:
@@ -224,6 +211,56 @@ class Ledger:
                 cash.account_id, cash.available - delta, cash.frozen + delta, cash.fees_paid
             )
         return True
+
+    def _freeze_amount(self, spec: OrderSpec, leaves: int) -> int | Decimal:
+        if spec.side is Side.SELL:
+            return leaves
+        if leaves == 0:
+            return _ZERO
+        px = spec.price if spec.price is not None else spec.protection_price
+        if px is None and self._freeze_price is not None:
+            px = self._freeze_price(spec)
+        if px is None:
+            return _ZERO
+        return leaves * px + self._fee_fn(spec.instrument_id, Side.BUY, leaves, px)
+
+    # --- recovery -------------------------------------------------------------------
+
+    def restore(
+        self,
+        positions: Iterable[Position],
+        cash: Iterable[Cash],
+        days: Mapping[AccountId, date],
+        orders: Iterable[Order],
+        *,
+        unrolled: Iterable[tuple[AccountId, InstrumentId]] = (),
+    ) -> None:
+        """Load saved figures into this (empty) ledger, e.g. from the journal's projections.
+
+        ``unrolled`` names positions saved before their account's last day roll (the roll
+        itself writes no position row): their shares bought earlier become sellable here.
+        The per-order freezes are recomputed from the working ``orders``, as
+        :meth:`on_order_event` would compute them; the frozen totals are taken as saved.
+        """
+        for pos in positions:
+            self._positions[(pos.account_id, pos.instrument_id)] = pos
+        for c in cash:
+            self._cash[c.account_id] = c
+        self._day.update(days)
+        for key in unrolled:
+            pos = self._positions[key]
+            if pos.bought_today:
+                self._positions[key] = self._rolled(pos)
+        for order in orders:
+            leaves = order.leaves_qty
+            if not leaves:
+                continue
+            amount = self._freeze_amount(order.spec, leaves)
+            if amount != 0:
+                self._freezes[(order.spec.account_id, order.spec.client_order_id)] = (
+                    leaves,
+                    amount,
+                )
 
     # --- ledger events --------------------------------------------------------------
 
@@ -291,18 +328,21 @@ class Ledger:
         for key, pos in list(self._positions.items()):
             if key[0] != account_id or pos.bought_today == 0:
                 continue
-            t0 = self._is_t0(pos.instrument_id)
-            self._positions[key] = Position(
-                pos.account_id,
-                pos.instrument_id,
-                pos.total,
-                pos.sellable if t0 else pos.sellable + pos.bought_today,
-                pos.frozen,
-                0,
-                pos.avg_cost,
-                pos.realised_pnl,
-                pos.fees,
-            )
+            self._positions[key] = self._rolled(pos)
+
+    def _rolled(self, pos: Position) -> Position:
+        t0 = self._is_t0(pos.instrument_id)
+        return Position(
+            pos.account_id,
+            pos.instrument_id,
+            pos.total,
+            pos.sellable if t0 else pos.sellable + pos.bought_today,
+            pos.frozen,
+            0,
+            pos.avg_cost,
+            pos.realised_pnl,
+            pos.fees,
+        )
 
     # --- broker snapshot ------------------------------------------------------------
 

@@ -11,8 +11,12 @@ import pytest
 from ashare_exec.errors import JournalError
 from ashare_exec.journal import MIGRATIONS, SCHEMA_VERSION, Journal, Migration
 
-V2 = (*MIGRATIONS, Migration(2, "add a note column", ("ALTER TABLE orders ADD COLUMN note TEXT",)))
-BROKEN = (*MIGRATIONS, Migration(2, "broken", ("ALTER TABLE nope ADD COLUMN x TEXT",)))
+NEXT = SCHEMA_VERSION + 1
+V_NEXT = (
+    *MIGRATIONS,
+    Migration(NEXT, "add a note column", ("ALTER TABLE orders ADD COLUMN note TEXT",)),
+)
+BROKEN = (*MIGRATIONS, Migration(NEXT, "broken", ("ALTER TABLE nope ADD COLUMN x TEXT",)))
 
 
 def version_of(path: Path) -> int:
@@ -35,37 +39,38 @@ def test_open_when_older_schema_backs_up_then_migrates_keeping_events(tmp_path: 
     with Journal.open(path) as j:
         j.append(st.submitted())
 
-    with Journal.open(path, migrations=V2) as j:
+    with Journal.open(path, migrations=V_NEXT) as j:
         backup = j.backup_path
         events = list(j.iter_events())
 
-    assert version_of(path) == 2
+    assert version_of(path) == NEXT
     assert backup is not None
-    assert backup.name == "j.db.v1.bak"
-    assert version_of(backup) == 1
+    assert backup.name == f"j.db.v{SCHEMA_VERSION}.bak"
+    assert version_of(backup) == SCHEMA_VERSION
     assert len(events) == 1
 
 
 def test_open_when_schema_newer_than_code_refuses_with_clear_message(tmp_path: Path) -> None:
     path = tmp_path / "j.db"
-    Journal.open(path, migrations=V2).close()
+    Journal.open(path, migrations=V_NEXT).close()
 
     with pytest.raises(
-        JournalError, match=r"schema version 2, newer than this release supports \(1\)"
+        JournalError,
+        match=rf"schema version {NEXT}, newer than this release supports \({SCHEMA_VERSION}\)",
     ):
         Journal.open(path)
 
-    assert version_of(path) == 2
+    assert version_of(path) == NEXT
 
 
 def test_open_when_migration_fails_leaves_journal_at_old_version(tmp_path: Path) -> None:
     path = tmp_path / "j.db"
     Journal.open(path).close()
 
-    with pytest.raises(JournalError, match="migration to version 2 failed"):
+    with pytest.raises(JournalError, match=f"migration to version {NEXT} failed"):
         Journal.open(path, migrations=BROKEN)
 
-    assert version_of(path) == 1
+    assert version_of(path) == SCHEMA_VERSION
     with Journal.open(path) as j:
         assert j.last_seq == 0
 
@@ -73,9 +78,9 @@ def test_open_when_migration_fails_leaves_journal_at_old_version(tmp_path: Path)
 def test_open_when_backup_exists_picks_a_new_name(tmp_path: Path) -> None:
     path = tmp_path / "j.db"
     Journal.open(path).close()
-    (tmp_path / "j.db.v1.bak").write_bytes(b"older backup")
+    (tmp_path / f"j.db.v{SCHEMA_VERSION}.bak").write_bytes(b"older backup")
 
-    with Journal.open(path, migrations=V2) as j:
-        assert j.backup_path == tmp_path / "j.db.v1.2.bak"
+    with Journal.open(path, migrations=V_NEXT) as j:
+        assert j.backup_path == tmp_path / f"j.db.v{SCHEMA_VERSION}.2.bak"
 
-    assert (tmp_path / "j.db.v1.bak").read_bytes() == b"older backup"
+    assert (tmp_path / f"j.db.v{SCHEMA_VERSION}.bak").read_bytes() == b"older backup"

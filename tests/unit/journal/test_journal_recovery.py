@@ -152,7 +152,28 @@ def drive(state: OmsState, journal: Journal, ops: list[tuple[str, int, int, int]
     return journaled
 
 
-@settings(max_examples=100, deadline=None)
+def assert_same_state(recovered: OmsState, live: OmsState) -> None:
+    """Orders (fills, statuses, logs), indexes, ledger positions, cash, freezes, days."""
+    assert list(recovered.book) == list(live.book)  # every order, its fills and its log
+    assert recovered.ledger.positions() == live.ledger.positions()
+    assert recovered.ledger.accounts() == live.ledger.accounts()
+    assert [recovered.ledger.cash(a) for a in live.ledger.accounts()] == [
+        live.ledger.cash(a) for a in live.ledger.accounts()
+    ]
+    for order in live.book:
+        key = (order.spec.account_id, order.spec.client_order_id)
+        assert recovered.ledger.order_freeze(*key) == live.ledger.order_freeze(*key)
+        if order.broker_order_id is not None:
+            found = recovered.book.by_broker_id(key[0], order.broker_order_id)
+            assert found is not None
+            assert found.client_order_id == order.client_order_id
+    assert [o.client_order_id for o in recovered.book.open_orders()] == [
+        o.client_order_id for o in live.book.open_orders()
+    ]
+    assert recovered.ledger.trading_day(st.ACC) == live.ledger.trading_day(st.ACC)
+
+
+@settings(max_examples=150, deadline=None)
 @given(hs.lists(_op, min_size=1, max_size=60))
 def test_replay_when_random_legal_sequence_equals_live_state(
     ops: list[tuple[str, int, int, int]],
@@ -163,21 +184,17 @@ def test_replay_when_random_legal_sequence_equals_live_state(
         with Journal.open(path, durability="fast") as journal:
             journaled = drive(live, journal, ops)
         with Journal.open(path, durability="fast") as journal:
-            recovered = replay(journal, fee, is_t0=is_t0)
+            full = replay(journal, fee, is_t0=is_t0, use_projections=False)
+            fast = replay(journal, fee, is_t0=is_t0)
 
-    assert recovered.errors == []
-    assert recovered.events == journaled
-    assert list(recovered.book) == list(live.book)  # every order, its fills and its log
-    assert recovered.ledger.positions() == live.ledger.positions()
-    assert [recovered.ledger.cash(a) for a in live.ledger.accounts()] == [
-        live.ledger.cash(a) for a in live.ledger.accounts()
-    ]
-    for order in live.book:
-        key = (order.spec.account_id, order.spec.client_order_id)
-        assert recovered.ledger.order_freeze(*key) == live.ledger.order_freeze(*key)
-    assert [o.client_order_id for o in recovered.book.open_orders()] == [
-        o.client_order_id for o in live.book.open_orders()
-    ]
+            assert full.method == "replay"
+            assert fast.method == "projections"
+            assert full.errors == []
+            assert full.events == fast.events == journaled
+            assert full.last_seq == fast.last_seq
+            assert_same_state(full.state, live)
+            assert_same_state(fast.state, live)
+            assert_same_state(fast.state, full.state)
 
 
 def test_submit_when_repeated_after_restart_returns_existing_order(tmp_path: Path) -> None:
