@@ -83,15 +83,12 @@ async def _run(h: Harness, case: Case) -> None:
     raised: set[str] = set()
     errors: list[str] = []
     book = h.adapter._books[A1]
-    peak = 0
 
     async def submitter() -> None:
-        nonlocal peak
         while queue:
             cid, price = queue.pop()
             try:
                 await h.adapter.submit(spec(cid, qty=100, price=price))
-                peak = max(peak, book.pending_submits)
             except BrokerError as e:
                 raised.add(cid)
                 errors.append(f"{e.code}: {e}")
@@ -102,7 +99,6 @@ async def _run(h: Harness, case: Case) -> None:
         await eventually(lambda: not h.adapter._tasks, within=BOUND_S)
 
     assert book.pending_submits == 0
-    assert peak <= case.max_pending
     # Back-pressure answers at once (RATE_LIMITED, nothing sent); it never makes a caller wait.
     assert {e.split(":")[0] for e in errors} <= {"RATE_LIMITED"}
     assert bool(errors) == (case.max_pending < SUBMITTERS)

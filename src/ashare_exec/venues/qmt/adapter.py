@@ -127,9 +127,6 @@ class QmtAdapter(QmtLink):
         loop = asyncio.get_running_loop()
         rec.answer = loop.create_future()
         rec.holding = True
-        # Counted from before the send: submitters awaiting the session thread at the same
-        # time must not all pass the limit check above.
-        book.pending_submits += 1
         try:
             seq = await self._on_session(
                 session.order_async,
@@ -137,22 +134,20 @@ class QmtAdapter(QmtLink):
                 spec.qty, price_type, price, self.config.strategy_name, remark,
             )  # fmt: skip
         except BrokerRejected:
-            book.pending_submits -= 1
             book.by_cid.pop(rec.client_order_id, None)
             book.by_remark.pop(rec.remark, None)
             raise
         except BrokerTimeout:
-            book.pending_submits -= 1
             rec.in_doubt = True
             raise
         except BrokerError as e:  # the native call failed midway: it may have left
-            book.pending_submits -= 1
             rec.in_doubt = True
             raise BrokerTimeout(f"order_stock_async failed, order in doubt: {e.message}") from e
         except asyncio.CancelledError:
-            # The session thread still sends it: watch for the answer (matched by remark)
+            # It may still leave from the session thread: watch for an answer (by remark)
             # so the order ends acknowledged, rejected or ORDER_IN_DOUBT, never silent.
             rec.in_doubt = True
+            book.pending_submits += 1
             self._spawn(self._watch_answer(rec))
             raise
         finally:
@@ -161,6 +156,7 @@ class QmtAdapter(QmtLink):
         early = self._order_early.pop(seq, None)
         if early is not None:
             self.router.on_order_answer(spec.account_id, rec, early)
+        book.pending_submits += 1
         self._spawn(self._watch_answer(rec))
 
     async def _watch_answer(self, rec: OrderRecord) -> None:
