@@ -177,7 +177,13 @@ async def offered_load(
         fill = probe.wait(coid)
         await orders.submit(cmd)
         submit_lat.append((time.perf_counter() - due) * 1e6)
-        done = await fill
+        try:
+            done = await asyncio.wait_for(fill, 30)
+        except TimeoutError:
+            raise RuntimeError(
+                f"order {coid} not filled in 30 s (statuses: {_statuses(service)}): "
+                "the simulated book may have run dry"
+            ) from None
         fill_lat.append((done - due) * 1e6)
 
     loop = asyncio.get_running_loop()
