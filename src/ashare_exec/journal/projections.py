@@ -18,9 +18,12 @@ Anything that does not add up returns ``None``: the caller replays the whole jou
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable
+from dataclasses import fields
 from datetime import date, datetime
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, SupportsIndex, cast
 
 from ashare_exec.errors import InvalidTransition, JournalError
@@ -30,12 +33,7 @@ from ashare_exec.model.enums import OrderStatus, PriceType, Side, TimeInForce
 from ashare_exec.model.events import OrderDenied, OrderEvent, OrderSpec, OrderSubmitted
 from ashare_exec.model.identifiers import (
     AccountId,
-    BrokerOrderId,
-    ClientOrderId,
-    ExchangeOrderId,
     InstrumentId,
-    StrategyId,
-    TradeId,
 )
 from ashare_exec.model.order import Fill, Order, OrderLogEntry
 from ashare_exec.model.portfolio import Cash, Position
@@ -46,6 +44,7 @@ from ashare_exec.oms.state import OmsState
 __all__ = ["LazyLog", "load_order_log", "recover_from_projections"]
 
 _ZERO = Decimal(0)
+_MISSING = Decimal("NaN")
 _STATUS = {s.value: s for s in OrderStatus}
 _SIDE = {s.value: s for s in Side}
 _PRICE_TYPE = {p.value: p for p in PriceType}
@@ -55,8 +54,7 @@ _ORDER_SQL = (
     "SELECT account, client_order_id, instrument, side, qty, price_type, price, "
     "protection_price, time_in_force, strategy_id, external, status, previous_status, "
     "filled_qty, broker_order_id, exchange_order_id, reasons, message, venue_filled_qty, "
-    "ts_created, ts_updated, created_seq, done_seq, last_seq "
-    "FROM orders WHERE done_seq IS NULL OR done_seq > ? ORDER BY created_seq"
+    "ts_created, ts_updated, created_seq, done_seq FROM orders"
 )
 _FILL_SQL = (
     "SELECT account, client_order_id, trade_id, qty, px, venue_fee, ts, seq "
@@ -170,6 +168,18 @@ def recover_from_projections(journal: Journal, ledger: Ledger) -> OmsState | Non
     base = journal.read("SELECT seq FROM projection_base")
     if not base or base[0][0] != 0:
         return None
+    # Hundreds of thousands of new objects and no garbage: skip the cyclic collector's
+    # repeated passes over them (they cost more than the loading itself).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _recover(journal, ledger)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _recover(journal: Journal, ledger: Ledger) -> OmsState | None:
     last_seq = journal.last_seq
     day_rows = journal.read("SELECT account, day, roll_seq, last_seq FROM ledger_days")
     evicted_at = {r[0]: int(r[3]) for r in day_rows}
@@ -212,17 +222,37 @@ def recover_from_projections(journal: Journal, ledger: Ledger) -> OmsState | Non
     return OmsState(book, ledger)
 
 
+def _builder(cls: type[Any], names: tuple[str, ...]) -> Callable[..., Any]:
+    """A constructor that sets the slots directly: no ``__init__``, no frozen-check cost.
+
+    Only for values that already passed validation once (rows written from live objects).
+    """
+    setters = [cls.__dict__[n].__set__ for n in names]
+    new = object.__new__
+
+    def build(*values: Any) -> Any:
+        obj = new(cls)
+        for setter, value in zip(setters, values, strict=True):
+            setter(obj, value)
+        return obj
+
+    return build
+
+
+_new_spec = _builder(OrderSpec, tuple(f.name for f in fields(OrderSpec)))
+_new_fill = _builder(Fill, tuple(f.name for f in fields(Fill)))
+
+
 def _load_orders(journal: Journal, evicted_at: dict[str, int], last_seq: int) -> list[Order] | None:
     iids: dict[str, InstrumentId] = {}
-    decimals: dict[str, Decimal] = {}
+    decimals: dict[str | None, Decimal | None] = {None: None}
     ts_cache: dict[str, datetime] = {}
     parse_ts = datetime.fromisoformat
+    new_spec, new_fill, status_of = _new_spec, _new_fill, _STATUS
 
-    def dec(text: str | None) -> Decimal | None:
-        if text is None:
-            return None
-        d = decimals.get(text)
-        return d if d is not None else decimals.setdefault(text, Decimal(text))
+    def dec(text: str | None) -> Any:
+        found = decimals.get(text, _MISSING)
+        return decimals.setdefault(text, Decimal(text)) if found is _MISSING else found  # type: ignore[arg-type]
 
     def when(text: str) -> datetime:
         t = ts_cache.get(text)
@@ -231,57 +261,55 @@ def _load_orders(journal: Journal, evicted_at: dict[str, int], last_seq: int) ->
     orders: list[Order] = []
     by_key: dict[tuple[str, str], tuple[Order, int, list[int]]] = {}
     min_evicted = min(evicted_at.values(), default=0)
-    for row in journal.read(_ORDER_SQL, (min_evicted,)):
+    if min_evicted:
+        rows = journal.read(_ORDER_SQL + " WHERE done_seq IS NULL OR done_seq > ?", (min_evicted,))
+    else:
+        rows = journal.read(_ORDER_SQL)
+    if any(r[21] is None or r[8] is None for r in rows):
+        return None  # written before the columns existed
+    rows.sort(key=itemgetter(21))  # creation order (already nearly sorted: cheap)
+    for row in rows:
         (acct, coid, inst, side, qty, ptype, price, prot, tif, strategy, external, status,
          prev, filled, broker, exch, reasons, message, venue_filled, created, updated,
-         created_seq, done_seq, _last) = row  # fmt: skip
-        if created_seq is None or tif is None:
-            return None
+         created_seq, done_seq) = row  # fmt: skip
         if done_seq is not None and done_seq <= evicted_at.get(acct, 0):
             continue
         iid = iids.get(inst) or iids.setdefault(inst, InstrumentId.parse(inst))
-        spec = OrderSpec(
-            account_id=AccountId(acct),
-            client_order_id=ClientOrderId(coid),
-            instrument_id=iid,
-            side=_SIDE[side],
-            qty=qty,
-            price_type=_PRICE_TYPE[ptype],
-            price=dec(price),
-            protection_price=dec(prot),
-            time_in_force=_TIF[tif],
-            strategy_id=None if strategy is None else StrategyId(strategy),
-            external=bool(external),
-        )
+        px, ppx = dec(price), dec(prot)
+        spec = new_spec(
+            acct, coid, iid, _SIDE[side], qty, _PRICE_TYPE[ptype], px, ppx, _TIF[tif], strategy,
+            bool(external),
+        )  # fmt: skip
         order = Order(
-            spec=spec,
-            status=_STATUS[status],
-            ts_created=when(created),
-            ts_updated=when(updated),
-            previous_status=None if prev is None else _STATUS[prev],
-            broker_order_id=None if broker is None else BrokerOrderId(broker),
-            exchange_order_id=None if exch is None else ExchangeOrderId(exch),
-            filled_qty=filled,
-            overfilled=filled > qty,
-            venue_filled_qty=venue_filled,
-            reasons=tuple(reasons.split(",")) if reasons else (),
-            message=message or "",
-            log=LazyLog(load=_log_loader(journal, acct, coid, created_seq, last_seq)),
+            spec,
+            status_of[status],
+            when(created),
+            when(updated),
+            None if prev is None else status_of[prev],
+            broker,
+            exch,
+            filled,
+            _ZERO,
+            {},
+            filled > qty,
+            venue_filled,
+            tuple(reasons.split(",")) if reasons else (),
+            message or "",
+            LazyLog(load=_log_loader(journal, acct, coid, created_seq, last_seq)),
         )
         orders.append(order)
         by_key[(acct, coid)] = (order, created_seq, [0])
     if not orders:
         return orders
     first = min(created for _o, created, _n in by_key.values())
-    for acct, coid, trade, qty, px, fee, ts, seq in journal.read(_FILL_SQL, (first,)):
+    for acct, coid, trade, qty, text, fee, ts, seq in journal.read(_FILL_SQL, (first,)):
         found = by_key.get((acct, coid))
         if found is None or seq < found[1]:
             continue  # a fill of an evicted order (maybe of a reused client id)
         order, _created, total = found
-        p = dec(px)
-        assert p is not None
-        order.fills[TradeId(trade)] = Fill(TradeId(trade), qty, p, dec(fee), when(ts))
-        order.notional += qty * p
+        px = dec(text)
+        order.fills[trade] = new_fill(trade, qty, px, dec(fee), when(ts))
+        order.notional += qty * px
         total[0] += qty
     for order, _created, total in by_key.values():
         if total[0] != order.filled_qty:
