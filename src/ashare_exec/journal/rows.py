@@ -19,6 +19,7 @@ from ashare_exec.model.portfolio import Cash, DayRolled, Position
 from ashare_exec.oms.state import StateChange
 
 __all__ = [
+    "SQL_BARE",
     "SQL_CASH",
     "SQL_DAY",
     "SQL_EVENT",
@@ -60,6 +61,7 @@ SQL_FILL = (
     "INSERT INTO fills(account, client_order_id, trade_id, day, instrument, side, "
     "qty, px, fee, ts, seq, venue_fee) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+SQL_BARE = "UPDATE projection_base SET seq = MAX(seq, ?)"
 SQL_DAY = (
     "INSERT INTO ledger_days(account, day, roll_seq, last_seq) VALUES (?, ?, ?, ?) "
     "ON CONFLICT(account) DO UPDATE SET "
@@ -105,6 +107,8 @@ class Batch:
     done: dict[tuple[str, str], int] = field(default_factory=dict)
     """Seq of the first event that left the order terminal, within this batch."""
     days: list[tuple[Any, ...]] = field(default_factory=list)
+    bare: int = 0
+    """Seq of the last bare order or correction event: its projections were not written."""
 
     def seal(self) -> Batch:
         """Build the order and id-map rows from the orders touched; return ``self``."""
@@ -136,6 +140,7 @@ class Batch:
             out.cash.update(b.cash)
             out.ids.update(b.ids)
             out.days.extend(b.days)
+            out.bare = max(out.bare, b.bare)
         return out
 
 
@@ -219,6 +224,8 @@ def prepare(batch: Batch, item: JournalItem, seq: int) -> None:
                 batch.done[key] = seq
     else:
         event, order, position, cash, fee, duplicate = item, None, None, None, None, False  # type: ignore[assignment]
+        if type(event) is not DayRolled:
+            batch.bare = seq
     payload, ts_iso = encode_parts(event)
     day = _day(event.ts_event, ts_iso)
     coid = getattr(event, "client_order_id", None)

@@ -28,6 +28,7 @@ from typing import Any
 from ashare_exec.errors import JournalError
 from ashare_exec.journal.codec import JournalEvent, decode_event
 from ashare_exec.journal.rows import (
+    SQL_BARE,
     SQL_CASH,
     SQL_DAY,
     SQL_EVENT,
@@ -197,6 +198,8 @@ class Journal:
                     conn.executemany(SQL_IDMAP, batch.ids.values())
                 if batch.days:
                     conn.executemany(SQL_DAY, batch.days)
+                if batch.bare:
+                    conn.execute(SQL_BARE, (batch.bare,))
                 conn.execute("COMMIT")
             except sqlite3.Error as e:
                 with contextlib.suppress(sqlite3.Error):

@@ -14,6 +14,7 @@ import pytest
 from test_journal_recovery import assert_same_state, fee, is_t0, new_state
 
 from ashare_exec.journal import MIGRATIONS, Journal, replay
+from ashare_exec.journal.codec import encode_parts
 from ashare_exec.journal.projections import LazyLog
 from ashare_exec.model import (
     AccountId,
@@ -144,10 +145,17 @@ def test_replay_when_journal_predates_complete_projections_replays_every_event(
 ) -> None:
     path = tmp_path / "j.db"
     live = new_state()
-    with Journal.open(path, migrations=MIGRATIONS[:1]) as old:
-        for e in (st.submitted("C1"), st.accepted("C1"), st.pending_cancel("C1")):
-            live.apply(e)  # type: ignore[arg-type]
-            old.append(e)  # type: ignore[arg-type]
+    Journal.open(path, migrations=MIGRATIONS[:1]).close()
+    conn = sqlite3.connect(path)
+    for seq, e in enumerate((st.submitted("C1"), st.accepted("C1"), st.filled("C1")), 1):
+        live.apply(e)  # type: ignore[arg-type]
+        payload, ts_iso = encode_parts(e)
+        conn.execute(
+            "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (seq, ts_iso, ts_iso[:10], e.account_id, e.client_order_id, type(e).__name__, payload),
+        )
+    conn.commit()
+    conn.close()
 
     with Journal.open(path) as journal:
         recovered = replay(journal, fee, is_t0=is_t0)
@@ -215,3 +223,21 @@ def test_lazy_log_when_read_loads_once(read: object, expected: object) -> None:
 @dataclasses.dataclass
 class Holder:
     log: list[str]
+
+
+def test_replay_when_a_bare_order_event_was_journaled_replays_every_event(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "j.db"
+    live = new_state()
+    with Journal.open(path) as journal:
+        journal.append(live.apply(st.submitted("C1")))
+        event = st.accepted("C1")
+        live.apply(event)
+        journal.append(event)  # no projections written for it
+
+    with Journal.open(path) as journal:
+        recovered = replay(journal, fee, is_t0=is_t0)
+
+        assert recovered.method == "replay"
+        assert_same_state(recovered.state, live)
