@@ -45,6 +45,8 @@ __all__ = ["LazyLog", "load_order_log", "recover_from_projections"]
 
 _ZERO = Decimal(0)
 _MISSING = Decimal("NaN")
+_FREEZE_AT = 10_000
+"""Orders in the book from which the recovered objects are moved out of the collector's view."""
 _STATUS = {s.value: s for s in OrderStatus}
 _SIDE = {s.value: s for s in Side}
 _PRICE_TYPE = {p.value: p for p in PriceType}
@@ -173,7 +175,12 @@ def recover_from_projections(journal: Journal, ledger: Ledger) -> OmsState | Non
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _recover(journal, ledger)
+        state = _recover(journal, ledger)
+        if state is not None and len(state.book) >= _FREEZE_AT:
+            # The recovered state lives as long as the process: keep the collector's full
+            # passes from re-scanning it (seconds at 1M events). Refcounting still frees it.
+            gc.freeze()
+        return state
     finally:
         if enabled:
             gc.enable()
