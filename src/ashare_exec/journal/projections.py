@@ -194,8 +194,7 @@ def _recover(journal: Journal, ledger: Ledger) -> OmsState | None:
     if orders is None:
         return None
     book = OrderBook()
-    for order in orders:
-        book.add(order)
+    book.restore(orders)
     roll_seq = {r[0]: int(r[2]) for r in day_rows}
     positions: list[Position] = []
     unrolled: list[tuple[AccountId, InstrumentId]] = []
@@ -233,17 +232,14 @@ def _builder(cls: type[Any], names: tuple[str, ...]) -> Callable[..., Any]:
     """A constructor that sets the slots directly: no ``__init__``, no frozen-check cost.
 
     Only for values that already passed validation once (rows written from live objects).
+    The body is unrolled (one setter call per field): this runs once per order or fill.
     """
-    setters = [cls.__dict__[n].__set__ for n in names]
-    new = object.__new__
-
-    def build(*values: Any) -> Any:
-        obj = new(cls)
-        for setter, value in zip(setters, values, strict=True):
-            setter(obj, value)
-        return obj
-
-    return build
+    args = ", ".join(f"v{i}" for i in range(len(names)))
+    body = "".join(f"    s{i}(obj, v{i})\n" for i in range(len(names)))
+    scope: dict[str, Any] = {f"s{i}": cls.__dict__[n].__set__ for i, n in enumerate(names)}
+    scope["new"], scope["cls"] = object.__new__, cls
+    exec(f"def build({args}):\n    obj = new(cls)\n{body}    return obj\n", scope)
+    return cast(Callable[..., Any], scope["build"])
 
 
 _new_spec = _builder(OrderSpec, tuple(f.name for f in fields(OrderSpec)))

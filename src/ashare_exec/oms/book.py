@@ -144,6 +144,28 @@ class OrderBook:
         self._orders[key] = order
         self._reindex(key, order)
 
+    def restore(self, orders: list[Order]) -> None:
+        """Insert rebuilt orders (in creation order) into this empty book, in bulk.
+
+        Raises:
+            InvalidTransition: the book is not empty, or two orders share a key.
+        """
+        if self._orders:
+            raise InvalidTransition("can only restore into an empty book")
+        book = self._orders
+        for order in orders:
+            book[(order.spec.account_id, order.spec.client_order_id)] = order
+        if len(book) != len(orders):
+            book.clear()
+            raise InvalidTransition("restored orders share a client order id")
+        for key, order in book.items():
+            if order.broker_order_id is not None:
+                self._by_broker[(key[0], order.broker_order_id)] = order
+            if order.exchange_order_id is not None:
+                self._by_exchange[(key[0], order.exchange_order_id)] = order
+            if order.status.is_open:
+                self._open[key] = order
+
     def apply(self, event: OrderEvent) -> tuple[Order, ApplyResult]:
         """Apply an event to its order (creating it for a creation event).
 

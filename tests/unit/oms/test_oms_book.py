@@ -20,6 +20,7 @@ from ashare_exec.model import (
     SubmitOrder,
     is_valid_client_order_id,
 )
+from ashare_exec.model.order import Order
 from ashare_exec.oms import ClientOrderIdMinter, OrderBook, check_submit
 
 
@@ -193,3 +194,15 @@ def test_roll_day_when_orders_terminal_evicts_them_so_ids_can_be_reused() -> Non
     ]  # UNKNOWN stays; other account too
     assert state.book.by_broker_id(st.ACC, "B1") is None  # type: ignore[arg-type]
     assert check_submit(state.book, _command(qty=500), ClientOrderId("C1")) is None
+
+
+def test_book_restore_when_orders_share_a_key_refuses_and_stays_empty() -> None:
+    one = Order.create(st.submitted("C1"))
+    book = OrderBook()
+
+    with pytest.raises(InvalidTransition, match="share a client order id"):
+        book.restore([one, Order.create(st.submitted("C1"))])
+
+    assert len(book) == 0
+    book.restore([one])
+    assert book.open_orders() == [one]
