@@ -31,26 +31,44 @@ class OmsAccountView:
         self._instruments = instruments
         self._quotes = quotes
         self._start_equity = start_equity
-        # Working orders by instrument, kept current by observe(): the checks ask per order,
-        # and scanning every open order each time was the hot path's largest cost.
-        self._open: dict[InstrumentId, dict[str, Order]] = {}
+        # Working orders by (instrument, side) with their running leaves totals, kept
+        # current by observe(): the checks ask per order, and scanning the open orders
+        # each time was the hot path's largest cost.
+        self._open: dict[tuple[InstrumentId, Side], dict[str, Order]] = {}
+        self._leaves: dict[str, int] = {}
+        self._working_qty: dict[tuple[InstrumentId, Side], int] = {}
         for order in state.book.open_orders(account_id):
-            self._open.setdefault(order.spec.instrument_id, {})[order.spec.client_order_id] = order
+            self._track(order)
 
     def observe(self, change: StateChange) -> None:
         """Keep the working-order index current (call for every applied change)."""
         order = change.order
         if order is None or order.spec.account_id != self._account:
             return
-        spec = order.spec
         if order.status.is_open:
-            self._open.setdefault(spec.instrument_id, {})[spec.client_order_id] = order
+            self._track(order)
         else:
-            bucket = self._open.get(spec.instrument_id)
-            if bucket is not None:
-                bucket.pop(spec.client_order_id, None)
-                if not bucket:
-                    del self._open[spec.instrument_id]
+            self._untrack(order)
+
+    def _track(self, order: Order) -> None:
+        spec = order.spec
+        key = (spec.instrument_id, spec.side)
+        coid = spec.client_order_id
+        leaves = order.leaves_qty
+        self._working_qty[key] = self._working_qty.get(key, 0) + leaves - self._leaves.get(coid, 0)
+        self._leaves[coid] = leaves
+        self._open.setdefault(key, {})[coid] = order
+
+    def _untrack(self, order: Order) -> None:
+        spec = order.spec
+        key = (spec.instrument_id, spec.side)
+        bucket = self._open.get(key)
+        if bucket is None or bucket.pop(spec.client_order_id, None) is None:
+            return
+        self._working_qty[key] -= self._leaves.pop(spec.client_order_id, 0)
+        if not bucket:
+            del self._open[key]
+            del self._working_qty[key]
 
     def available_cash(self) -> Decimal:
         """Cash free for new buys."""
@@ -63,14 +81,12 @@ class OmsAccountView:
     def position(self, instrument_id: InstrumentId) -> PositionView | None:
         """Holding and working quantities of one symbol."""
         pos = self._state.ledger.position(self._account, instrument_id)
-        working = self._open.get(instrument_id)
-        wsell = wbuy = 0
-        if working:
-            for o in working.values():
-                if o.spec.side is Side.SELL:
-                    wsell += o.leaves_qty
-                else:
-                    wbuy += o.leaves_qty
+        wsell = self._working_qty.get((instrument_id, Side.SELL), 0)
+        wbuy = self._working_qty.get((instrument_id, Side.BUY), 0)
+        working = (instrument_id, Side.SELL) in self._open or (
+            instrument_id,
+            Side.BUY,
+        ) in self._open
         if pos.total == 0 and not working and pos.bought_today == 0:
             return None
         return PositionView(
@@ -84,13 +100,16 @@ class OmsAccountView:
         )
 
     def working_orders(
-        self, instrument_id: InstrumentId | None = None
+        self, instrument_id: InstrumentId | None = None, side: Side | None = None
     ) -> Sequence[WorkingOrderView]:
-        """Our working orders (all, or of one symbol)."""
+        """Our working orders (all, or of one symbol, or of one symbol and side)."""
         if instrument_id is None:
             orders = [o for bucket in self._open.values() for o in bucket.values()]
+            if side is not None:
+                orders = [o for o in orders if o.spec.side is side]
         else:
-            orders = list(self._open.get(instrument_id, {}).values())
+            sides = (Side.BUY, Side.SELL) if side is None else (side,)
+            orders = [o for s in sides for o in self._open.get((instrument_id, s), {}).values()]
         out = []
         for o in orders:
             spec = o.spec
@@ -112,7 +131,7 @@ class OmsAccountView:
 
     def open_order_count(self) -> int:
         """How many orders are working."""
-        return sum(len(bucket) for bucket in self._open.values())
+        return len(self._leaves)
 
     def _mark(self, instrument_id: InstrumentId) -> Decimal:
         q = self._quotes(instrument_id)

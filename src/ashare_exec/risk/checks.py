@@ -283,7 +283,7 @@ def check_self_trade(ctx: CheckContext) -> CheckResult:
     cmd = ctx.cmd
     opposite = cmd.side.opposite
     price = cmd.price if not cmd.price_type.is_market else None
-    for o in ctx.view.working_orders(cmd.instrument_id):
+    for o in ctx.view.working_orders(cmd.instrument_id, opposite):
         if o.side is not opposite or o.leaves_qty <= 0:
             continue
         if price is None or o.price is None:

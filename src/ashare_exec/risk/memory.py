@@ -171,11 +171,12 @@ class InMemoryAccount:
         avg = pos.cost / pos.total if pos.total else None
         return PositionView(pos.total, pos.sellable, ws, wb, pos.bought_today, avg)
 
-    def working_orders(self, instrument_id: InstrumentId | None = None) -> list[WorkingOrderView]:
-        """Working orders, all or of one symbol."""
-        if instrument_id is not None:
-            return self._view(instrument_id)[1]
-        return self._working(None)
+    def working_orders(
+        self, instrument_id: InstrumentId | None = None, side: Side | None = None
+    ) -> list[WorkingOrderView]:
+        """Working orders: all, of one symbol, or of one symbol and side."""
+        found = self._view(instrument_id)[1] if instrument_id is not None else self._working(None)
+        return found if side is None else [o for o in found if o.side is side]
 
     def _working(self, instrument_id: InstrumentId | None) -> list[WorkingOrderView]:
         return [

@@ -72,9 +72,9 @@ class AccountView(Protocol):
         ...
 
     def working_orders(
-        self, instrument_id: InstrumentId | None = None
+        self, instrument_id: InstrumentId | None = None, side: Side | None = None
     ) -> Sequence[WorkingOrderView]:
-        """Working orders, all or of one symbol."""
+        """Working orders: all, of one symbol, or of one symbol and side."""
         ...
 
     def open_order_count(self) -> int:

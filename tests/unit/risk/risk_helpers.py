@@ -97,8 +97,14 @@ class StubView:
     def position(self, instrument_id: InstrumentId) -> PositionView | None:
         return self.pos
 
-    def working_orders(self, instrument_id: InstrumentId | None = None) -> list[WorkingOrderView]:
-        return [o for o in self.orders if instrument_id in (None, o.instrument_id)]
+    def working_orders(
+        self, instrument_id: InstrumentId | None = None, side: Side | None = None
+    ) -> list[WorkingOrderView]:
+        return [
+            o
+            for o in self.orders
+            if instrument_id in (None, o.instrument_id) and side in (None, o.side)
+        ]
 
     def open_order_count(self) -> int:
         return len(self.orders)
