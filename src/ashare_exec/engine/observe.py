@@ -48,7 +48,7 @@ from ashare_exec.observability.alerts import (
     Snapshot,
 )
 from ashare_exec.observability.audit import AuditLog, GroupSyncedAuditLog, day_path
-from ashare_exec.observability.logging import order_log
+from ashare_exec.observability.logging import OrderActionLog
 from ashare_exec.observability.metrics import Metrics
 from ashare_exec.observability.notifiers import NotifierHub, build_notifiers
 from ashare_exec.observability.rules.config import load_alerts_config
@@ -97,6 +97,7 @@ class Observer:
     ) -> None:
         self.clock = clock
         self.log = structlog.get_logger("ashare_exec.orders")
+        self.order_log = OrderActionLog("ashare_exec.orders", clock)
         self.metrics = Metrics(clock=clock)
         raw = dict(alerts)
         notifier_entries = raw.pop("notifiers", [])
@@ -165,8 +166,7 @@ class Observer:
             m.cancel_rejected(account, event.reason_code)
         if order is not None and order.status.is_terminal:
             self._submitted_at.pop(key, None)
-        order_log(
-            self.log,
+        self.order_log(
             action=action,
             result=result,
             reason_code=reason,
@@ -194,8 +194,7 @@ class Observer:
             ),
             self.clock.now(),
         )
-        order_log(
-            self.log,
+        self.order_log(
             action=action + "_sent",
             result="ok" if error is None else "error",
             reason_code=error,

@@ -17,6 +17,7 @@ import logging.handlers
 import queue
 import re
 import sys
+import time
 from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -35,6 +36,7 @@ __all__ = [
     "ORDER_LOG_FIELDS",
     "REDACTED",
     "LoggingHandle",
+    "OrderActionLog",
     "Redactor",
     "bind_order",
     "configure_logging",
@@ -353,3 +355,84 @@ def order_log(
     line["latency_ms"] = None if latency_ms is None else round(latency_ms, 3)
     level = "info" if result.lower() in _OK_RESULTS and reason_code is None else "warning"
     getattr(logger, level)("order_action", **line)
+
+
+class OrderActionLog:
+    """A fast writer of order-action lines, for the order path.
+
+    Produces the same line as :func:`order_log` (every field of :data:`ORDER_LOG_FIELDS`,
+    ``event="order_action"``, the level and logger name, the clock's timestamp), but builds
+    the log record directly instead of going through structlog's processor chain on the
+    caller's thread: that chain (frame walk for the logger name, bound-context merge, stdlib
+    record construction) cost about 80 µs per line, four lines per order. Redaction and JSON
+    rendering still happen in the handlers' formatter, as for every other line.
+
+    Args:
+        name: the logger name (``ashare_exec.orders``).
+        clock: source of the ``timestamp`` field.
+    """
+
+    def __init__(self, name: str, clock: Clock) -> None:
+        self.name = name
+        self._logger = logging.getLogger(name)
+        self._clock = clock
+        # Everything a record carries that does not change from line to line; copied into
+        # each record instead of running LogRecord.__init__ (pid, thread, path lookups).
+        template = logging.LogRecord(name, logging.INFO, __file__, 0, "", None, None)
+        template.__dict__.update(_logger=self._logger, _name="info")
+        self._template = template.__dict__
+
+    def __call__(
+        self,
+        *,
+        action: str,
+        result: str,
+        reason_code: str | None,
+        latency_ms: float | None,
+        account: object,
+        client_order_id: object,
+        broker_order_id: object,
+        symbol: object,
+        side: object,
+        price: object,
+        qty: object,
+        **extra: object,
+    ) -> None:
+        """Write one order-action line (``info``, or ``warning`` for refusals and errors);
+        ``extra`` fields (e.g. ``status``) are added to the line."""
+        ok = reason_code is None and result in _OK_RESULTS
+        levelno = logging.INFO if ok else logging.WARNING
+        logger = self._logger
+        if not logger.isEnabledFor(levelno):
+            return
+        level = "info" if ok else "warning"
+        event = {
+            "account": account,
+            "client_order_id": client_order_id,
+            "broker_order_id": broker_order_id,
+            "symbol": symbol,
+            "side": side,
+            "price": price,
+            "qty": qty,
+            "action": action,
+            "result": result,
+            "reason_code": reason_code,
+            "latency_ms": None if latency_ms is None else round(latency_ms, 3),
+            "event": "order_action",
+            "level": level,
+            "logger": self.name,
+            "timestamp": self._clock.now().isoformat(timespec="microseconds"),
+        }
+        if extra:
+            event.update(extra)
+        record = logging.LogRecord.__new__(logging.LogRecord)
+        d = record.__dict__
+        d.update(self._template)
+        d["msg"] = event
+        d["levelno"] = levelno
+        d["levelname"] = "INFO" if ok else "WARNING"
+        d["_name"] = level
+        now = time.time()
+        d["created"] = now
+        d["msecs"] = (now - int(now)) * 1000
+        logger.handle(record)
