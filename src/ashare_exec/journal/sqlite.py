@@ -27,6 +27,7 @@ from typing import Any
 
 from ashare_exec.errors import JournalError
 from ashare_exec.journal.codec import JournalEvent, decode_event
+from ashare_exec.journal.integrity import mark_clean_close, take_clean_close_mark, wal_has_content
 from ashare_exec.journal.rows import (
     SQL_BARE,
     SQL_CASH,
@@ -59,12 +60,15 @@ class Journal:
         durability: Durability,
         group_window: float,
         backup: Path | None,
+        checked: bool = True,
     ) -> None:
         self._conn = conn
         self.path = path
         self.durability = durability
         self.backup_path = backup
         """The copy made before the last migration, if one was made on open."""
+        self.integrity_checked = checked
+        """Whether open ran ``PRAGMA quick_check`` (skipped after a verified clean close)."""
         self._group_window = group_window
         self._lock = threading.Lock()
         self._failed: JournalError | None = None
@@ -84,13 +88,18 @@ class Journal:
         durability: Durability | str = Durability.DURABLE,
         group_window: float = 0.0,
         migrations: tuple[Migration, ...] = MIGRATIONS,
+        always_check: bool = False,
     ) -> Journal:
         """Open (creating or migrating) the journal at ``path``.
+
+        ``PRAGMA quick_check`` runs unless the previous session closed the file cleanly
+        and nothing touched it since (:mod:`ashare_exec.journal.integrity`).
 
         Args:
             durability: ``durable`` or ``fast``.
             group_window: seconds an async batch waits for more appends before its
                 commit (0: only what queued during the previous commit).
+            always_check: run the integrity check even after a clean close.
 
         Raises:
             JournalError: the file is not a journal, is corrupt, unwritable, or newer.
@@ -99,6 +108,7 @@ class Journal:
         mode = Durability(durability)
         conn: sqlite3.Connection | None = None
         try:
+            wal_before = wal_has_content(path)
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(
@@ -106,11 +116,13 @@ class Journal:
                 if mode is Durability.DURABLE
                 else "PRAGMA synchronous=NORMAL"
             )
-            status = conn.execute("PRAGMA quick_check").fetchone()
-            if status is None or status[0] != "ok":
-                raise JournalError(f"journal {path} failed its integrity check: {status}")
+            clean = take_clean_close_mark(conn, path, wal_before=wal_before)
+            if always_check or not clean:
+                status = conn.execute("PRAGMA quick_check").fetchone()
+                if status is None or status[0] != "ok":
+                    raise JournalError(f"journal {path} failed its integrity check: {status}")
             _version, backup = migrate(conn, path, migrations)
-            return cls(conn, path, mode, group_window, backup)
+            return cls(conn, path, mode, group_window, backup, always_check or not clean)
         except sqlite3.Error as e:
             if conn is not None:
                 conn.close()
@@ -135,11 +147,19 @@ class Journal:
         return self._seq
 
     def close(self) -> None:
-        """Close the file (call :meth:`flush` first if async appends may be pending)."""
+        """Close the file (call :meth:`flush` first if async appends may be pending).
+
+        Unless a write failed, the close is recorded as clean: the next open may then
+        skip the integrity check (:mod:`ashare_exec.journal.integrity`).
+        """
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
         with self._lock:
+            if self._closed:
+                return
+            if self._failed is None and not self._pending:
+                mark_clean_close(self._conn)
             self._conn.close()
             self._closed = True
 
