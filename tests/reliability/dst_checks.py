@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
-from ashare_exec.model import AccountId, OrderStatus
+from ashare_exec.model import AccountId, OrderStatus, Side
 from ashare_exec.model.fsm import TRANSITIONS
 from ashare_exec.model.order import Order
 
@@ -123,19 +124,41 @@ def check_orders_vs_venue(
     return None
 
 
-def check_ledger(ledger: Any, exchange: Any, account: AccountId) -> str | None:
-    """Positions (total, sellable) and cash (available, frozen) equal the venue's."""
+def check_ledger(ledger: Any, exchange: Any, account: AccountId, book: Any = None) -> str | None:
+    """Positions (total, sellable) and cash (available, frozen) equal the venue's.
+
+    With ``book``: our working orders the venue has never received (in flight, or lost on
+    the way) freeze on our side only, so the venue's figures are compared less them: a
+    sell's leaves off ``sellable``, a buy's frozen cash moved from available to frozen.
+    Orders the venue knows are in its figures (``check_orders_vs_venue`` sees they agree).
+    """
     acct = exchange.accounts[account]
-    theirs = {str(i): (h.total, h.sellable) for i, h in acct.holdings.items() if h.total}
+    held: dict[str, int] = {}
+    cash_held = Decimal(0)
+    for o in book.open_orders(account) if book is not None else ():
+        if (account, o.spec.client_order_id) in exchange.orders:
+            continue
+        if o.spec.side is Side.SELL:
+            sym = str(o.spec.instrument_id)
+            held[sym] = held.get(sym, 0) + o.leaves_qty
+        else:
+            cash_held += ledger.order_freeze(account, o.spec.client_order_id)
+    theirs = {
+        str(i): (h.total, h.sellable - held.get(str(i), 0))
+        for i, h in acct.holdings.items()
+        if h.total
+    }
     ours = {str(p.instrument_id): (p.total, p.sellable) for p in ledger.positions(account)}
     ours = {k: v for k, v in ours.items() if v[0]}
     if ours != theirs:
         diff = sorted(set(ours.items()) ^ set(theirs.items()))
         return f"positions differ from the venue: {diff[:4]}"
     cash = ledger.cash(account)
-    if (cash.available, cash.frozen) != (acct.available, acct.frozen):
+    venue_cash = (acct.available - cash_held, acct.frozen + cash_held)
+    if (cash.available, cash.frozen) != venue_cash:
         return (
             f"cash (available, frozen) ({cash.available}, {cash.frozen}) != venue "
-            f"({acct.available}, {acct.frozen})"
+            f"({venue_cash[0]}, {venue_cash[1]})"
+            + (f" (after our unseen buy freezes {cash_held})" if cash_held else "")
         )
     return None

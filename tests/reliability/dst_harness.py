@@ -272,7 +272,8 @@ class DstRun:
         self.note(f"wait {seconds}s -> {self.clock.now().time()}")
         if self.lossless and self.sim.is_connected:
             # No report was ever lost: the ledger built from reports alone matches the venue.
-            problem = check_ledger(self.svc.core.state.ledger, self.sim.exchange, ACC)
+            state = self.svc.core.state
+            problem = check_ledger(state.ledger, self.sim.exchange, ACC, state.book)
             if problem:
                 raise self.fail(f"ledger drifted without any lost report: {problem}")
 
@@ -379,7 +380,9 @@ class DstRun:
             self.clock.now(),
             grace_s=0.0 if final else GRACE_S * 3,
             alerted=in_doubt_alerted,
-        ) or check_ledger(self.svc.core.state.ledger, self.sim.exchange, ACC)
+        ) or check_ledger(
+            self.svc.core.state.ledger, self.sim.exchange, ACC, self.svc.core.state.book
+        )
         if problem:
             raise self.fail(problem)
 

@@ -6,6 +6,15 @@ orders, trades, positions and cash; applies the missing fills and status changes
 orders placed outside the gateway; settles our in-flight orders the venue does not know;
 sets the ledger to the broker's figures (each correction journaled, alerted above the
 tolerance); and keeps the diff as a JSON report under ``<data_dir>/reconcile/``.
+
+The broker's balances count only the orders it has received: the freezes of our orders
+still in flight (or that it reports ended before we know) are taken off its figures first
+(:func:`~ashare_exec.oms.snapshot.unseen_freezes`), judged against the order list of the
+same pass. That list and the balances are separate queries, so the order list is queried
+again after the balances: if anything moved in between (an order arrived, a fill, a
+cancel), the balances may or may not include it, and the ledger correction is skipped for
+this pass and another reconcile requested (at most :data:`MAX_DEFERRALS` in a row; then
+the timer's next run tries again). One more ``query_orders`` per reconcile is the cost.
 """
 
 from __future__ import annotations
@@ -26,15 +35,19 @@ from ashare_exec.model import (
     OrderEvent,
     OrderRestated,
     OrderStatus,
+    OrderStatusReport,
 )
 from ashare_exec.observability.alerts import ReconciliationMismatch
 from ashare_exec.oms.reconcile import ReconcileReport, reconcile
+from ashare_exec.oms.snapshot import unseen_freezes
 from ashare_exec.oms.state import StateChange
 
-__all__ = ["Reconciler"]
+__all__ = ["MAX_DEFERRALS", "Reconciler"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+MAX_DEFERRALS = 3
+"""Reconciles in a row that may skip the ledger correction and ask for another at once."""
 
 
 class Reconciler:
@@ -54,6 +67,7 @@ class Reconciler:
         self._pending: set[AccountId] = set()
         self.last_reports: dict[AccountId, ReconcileReport] = {}
         self.runs = 0
+        self._deferrals: dict[AccountId, int] = {}
 
     def request(self, account_id: AccountId, why: str) -> None:
         """Ask for a reconcile of ``account_id`` soon (coalesced)."""
@@ -130,8 +144,20 @@ class Reconciler:
         )
         rep = reconcile(state.book, state.ledger, account_id, now, orders=orders, trades=trades)
         changes = core.apply_internal(rep.events)
-        changes += await self._settle_missing(account_id, rep.missing_at_venue, why)
-        correction_changes = state.apply_broker_snapshot(account_id, positions, cash, now)
+        settled, found = await self._settle_missing(account_id, rep.missing_at_venue, why)
+        changes += settled
+        # The last await before the correction: from here on nothing moves our state.
+        if found or await self._moved(account_id, orders):
+            rep.balances_deferred = True
+            correction_changes = []
+            self._defer(account_id)
+        else:
+            self._deferrals.pop(account_id, None)
+            unseen = unseen_freezes(state.book, state.ledger, account_id, orders)
+            rep.unseen_freezes = dict(unseen.orders)
+            correction_changes = state.apply_broker_snapshot(
+                account_id, positions, cash, now, unseen=unseen
+            )
         corrections: list[Any] = [c.event for c in correction_changes]
         rep.position_mismatches.extend(
             _mismatch(c) for c in corrections if c.instrument_id is not None
@@ -163,13 +189,39 @@ class Reconciler:
             )
         return rep
 
+    async def _moved(self, account_id: AccountId, before: list[OrderStatusReport]) -> bool:
+        """Whether the venue's orders changed since ``before`` (or cannot be queried)."""
+        venue = self.core.accounts[account_id].venue
+        try:
+            after = await venue.query_orders(account_id)
+        except (BrokerUnavailable, BrokerTimeout):
+            return True
+        return _fingerprint(after) != _fingerprint(before)
+
+    def _defer(self, account_id: AccountId) -> None:
+        count = self._deferrals.get(account_id, 0) + 1
+        self._deferrals[account_id] = count
+        if count <= MAX_DEFERRALS:
+            self.request(account_id, "the venue's orders moved while its balances were read")
+        else:
+            log.warning(
+                "reconcile of %s: balances not corrected %d times in a row (orders moving)",
+                account_id,
+                count,
+            )
+
     async def _settle_missing(
         self, account_id: AccountId, missing: list[ClientOrderId], why: str
-    ) -> list[StateChange]:
-        """Our open orders the venue does not list: in-flight ones wait; older ones end."""
+    ) -> tuple[list[StateChange], bool]:
+        """Our open orders the venue does not list: in-flight ones wait; older ones end.
+
+        Also says whether one of them was found by a single-order query after all (it
+        reached the venue after the list was taken: the balances may include it or not).
+        """
         core = self.core
         now = core.clock.now()
         events: list[OrderEvent] = []
+        found_any = False
         for coid in missing:
             order = core.state.book.get(account_id, coid)
             if order is None or order.is_terminal:
@@ -183,6 +235,7 @@ class Reconciler:
                 continue
             if found is not None:
                 core.on_report(found)
+                found_any = True
                 continue
             if order.status in (OrderStatus.PENDING_NEW, OrderStatus.UNKNOWN):
                 status = OrderStatus.REJECTED
@@ -205,7 +258,7 @@ class Reconciler:
                 f"{coid}: {text}",
                 {"account_id": account_id, "client_order_id": coid},
             )
-        return core.apply_internal(events)
+        return core.apply_internal(events), found_any
 
     def _keep(self, rep: ReconcileReport, why: str, applied: int, corrections: list[Any]) -> None:
         if self.report_dir is None or (rep.clean and not corrections and why == "timer"):
@@ -227,6 +280,8 @@ class Reconciler:
             "unmatched_fills": [f.trade_id for f in rep.unmatched_fills],
             "quarantined": [reason for _, reason in rep.quarantined],
             "missing_at_venue": list(rep.missing_at_venue),
+            "unseen_freezes": {c: str(v) for c, v in rep.unseen_freezes.items()},
+            "balances_deferred": rep.balances_deferred,
             "corrections": [
                 {
                     "symbol": str(c.instrument_id) if c.instrument_id else None,
@@ -240,6 +295,10 @@ class Reconciler:
         }
         path = self.report_dir / f"{rep.account_id}-{stamp}-{why}.json"
         path.write_text(json.dumps(body, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def _fingerprint(orders: list[OrderStatusReport]) -> set[tuple[object, ...]]:
+    return {(o.client_order_id, o.broker_order_id, o.status, o.filled_qty, o.qty) for o in orders}
 
 
 def _mismatch_counts(rep: ReconcileReport, corrections: list[Any]) -> dict[str, int]:

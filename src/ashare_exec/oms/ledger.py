@@ -6,7 +6,8 @@
 * Freezes are recomputed from the order after every event, so cancel / reject / expire /
   fill release exactly what the order no longer needs, in any order of arrival.
 * A fill's fee is the venue's when reported, else the injected fee function's estimate.
-* :meth:`Ledger.apply_broker_snapshot` sets our figures to the broker's and returns the
+* :meth:`Ledger.apply_broker_snapshot` sets our figures to the broker's (less the freezes
+  of our orders the broker has not seen, :mod:`ashare_exec.oms.snapshot`) and returns the
   corrections as :class:`~ashare_exec.model.portfolio.LedgerCorrected` events to journal.
 """
 
@@ -16,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from ashare_exec.model.enums import Side
 from ashare_exec.model.events import OrderEvent, OrderFilled, OrderSpec
@@ -23,6 +25,9 @@ from ashare_exec.model.identifiers import AccountId, ClientOrderId, InstrumentId
 from ashare_exec.model.order import ApplyResult, Order
 from ashare_exec.model.portfolio import Cash, DayRolled, LedgerCorrected, LedgerEvent, Position
 from ashare_exec.model.reports import CashReport, PositionReport
+
+if TYPE_CHECKING:
+    from ashare_exec.oms.snapshot import UnseenFreezes
 
 __all__ = ["FeeFunction", "Ledger", "LedgerUpdate"]
 
@@ -100,6 +105,10 @@ class Ledger:
     def order_freeze(self, account_id: AccountId, client_order_id: ClientOrderId) -> int | Decimal:
         """What the order currently freezes: shares for a sell, cash for a buy."""
         return self._freezes.get((account_id, client_order_id), (0, 0))[1]
+
+    def freeze_for(self, spec: OrderSpec, leaves: int) -> int | Decimal:
+        """What an order freezes with ``leaves`` working: shares for a sell, cash for a buy."""
+        return self._freeze_amount(spec, leaves)
 
     def trading_day(self, account_id: AccountId) -> date | None:
         """The last day rolled to, if any."""
@@ -356,16 +365,21 @@ class Ledger:
         cash_tolerance: Decimal = Decimal("0.01"),
         qty_tolerance: int = 0,
         complete: bool = True,
+        unseen: UnseenFreezes | None = None,
     ) -> list[LedgerCorrected]:
         """Set our figures to the broker's; return (and apply) one event per difference.
 
         Args:
             complete: ``positions`` is the broker's full list, so a position we hold that
                 the broker does not report is corrected to zero.
+            unseen: freezes of our orders the broker's figures do not contain yet (from
+                :func:`~ashare_exec.oms.snapshot.unseen_freezes`): the target ``sellable``
+                and ``available`` are the broker's less these, ``frozen`` the broker's plus.
             cash_tolerance / qty_tolerance: differences above these are flagged
                 ``exceeds_tolerance`` (alert); smaller ones are still corrected.
         """
         corrections: list[LedgerCorrected] = []
+        held = unseen.shares if unseen is not None else {}
 
         def fix(inst: InstrumentId | None, name: str, ours: Decimal, theirs: Decimal) -> None:
             if ours == theirs:
@@ -394,7 +408,7 @@ class Ledger:
                 report.instrument_id,
                 "sellable",
                 Decimal(pos.sellable),
-                Decimal(report.sellable_qty),
+                Decimal(report.sellable_qty - held.get(report.instrument_id, 0)),
             )
             if report.avg_cost is not None:
                 fix(report.instrument_id, "avg_cost", pos.avg_cost, report.avg_cost)
@@ -403,9 +417,11 @@ class Ledger:
                 if pos.instrument_id in seen:
                     continue
                 fix(pos.instrument_id, "total", Decimal(pos.total), _ZERO)
-                fix(pos.instrument_id, "sellable", Decimal(pos.sellable), _ZERO)
+                sellable = Decimal(-held.get(pos.instrument_id, 0))
+                fix(pos.instrument_id, "sellable", Decimal(pos.sellable), sellable)
         if cash is not None:
             ours = self.cash(account_id)
-            fix(None, "available", ours.available, cash.available)
-            fix(None, "frozen", ours.frozen, cash.frozen)
+            extra = (unseen.available, unseen.frozen) if unseen is not None else (_ZERO, _ZERO)
+            fix(None, "available", ours.available, cash.available - extra[0])
+            fix(None, "frozen", ours.frozen, cash.frozen + extra[1])
         return corrections

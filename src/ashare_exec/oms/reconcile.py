@@ -3,7 +3,9 @@
 :func:`reconcile` changes nothing. The engine applies :attr:`ReconcileReport.events` in
 the given order (creations of adopted orders, then missing fills, then status changes),
 journals them, then calls :meth:`Ledger.apply_broker_snapshot` with the same position and
-cash reports so that the broker's figures win; the report is logged and kept.
+cash reports so that the broker's figures win, less the freezes of our orders the broker's
+order list does not show working (:func:`~ashare_exec.oms.snapshot.unseen_freezes`); the
+report is logged and kept. The balance diff here does not take those freezes off.
 """
 
 from __future__ import annotations
@@ -53,6 +55,10 @@ class ReconcileReport:
     """Our open orders the venue did not report: query them by client id."""
     position_mismatches: list[BalanceMismatch] = field(default_factory=list)
     cash_mismatches: list[BalanceMismatch] = field(default_factory=list)
+    unseen_freezes: dict[ClientOrderId, int | Decimal] = field(default_factory=dict)
+    """Our orders' freezes the broker's balances did not include (taken off its figures)."""
+    balances_deferred: bool = False
+    """The venue's orders moved while its balances were read: the ledger was not corrected."""
 
     @property
     def events(self) -> list[OrderEvent]:
@@ -72,9 +78,10 @@ class ReconcileReport:
 
     @property
     def clean(self) -> bool:
-        """Nothing differs."""
+        """Nothing differs (and the balances were compared)."""
         return not (
-            self.events
+            self.balances_deferred
+            or self.events
             or self.alerts
             or self.missing_at_venue
             or self.position_mismatches
