@@ -58,7 +58,10 @@ def test_stream_delivers_order_events_in_order_and_replays_after_reconnect(
                 if m["data"].get("status") == "CANCELED":
                     break
         events = [m["data"]["event"] for m in all_msgs if m["data"]["client_order_id"] == "ws-1"]
-        assert events == ["OrderSubmitted", "OrderAccepted", "OrderPendingCancel", "OrderCanceled"]
+        # The venue's acknowledgement may be applied before or after our cancel request.
+        assert events[0] == "OrderSubmitted"
+        assert sorted(events[1:3]) == ["OrderAccepted", "OrderPendingCancel"]
+        assert events[3:] == ["OrderCanceled"]
         seqs = [m["seq"] for m in all_msgs]
         assert seqs == sorted(seqs)
         assert len(set(seqs)) == len(seqs)

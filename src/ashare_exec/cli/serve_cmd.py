@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 import sys
 from datetime import datetime
@@ -60,14 +59,14 @@ def load_with_overrides(args: argparse.Namespace) -> GatewayConfig:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from ashare_exec.engine.runner import choose_clock, run_service
+    from ashare_exec.engine.runner import choose_clock, run_loop, run_service
     from ashare_exec.refdata import load_calendar
 
     config = load_with_overrides(args)
     calendar = load_calendar(config.holidays)
     clock, text = choose_clock(config, calendar)
     try:
-        return asyncio.run(
+        return run_loop(
             run_service(
                 config,
                 clock=clock,

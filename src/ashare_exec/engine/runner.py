@@ -13,20 +13,47 @@ import os
 import secrets
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from datetime import datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ashare_exec.clock import CST, Clock, SimClock, WallClock
 from ashare_exec.config import GatewayConfig, TokenConfig
 from ashare_exec.rules import TradingCalendar
 
-__all__ = ["choose_clock", "resolve_tokens", "run_service"]
+__all__ = ["choose_clock", "loop_name", "resolve_tokens", "run_loop", "run_service"]
+
+T = TypeVar("T")
 
 TOKEN_ENV = "ASHARE_EXEC_TOKEN"
+LOOP_ENV = "ASHARE_EXEC_LOOP"
+"""``asyncio`` forces the standard event loop even where uvloop is installed."""
 _OPEN = time(9, 15)
 _CLOSE = time(15, 0)
+
+
+def _uvloop_run() -> Callable[[Coroutine[Any, Any, Any]], Any] | None:
+    if sys.platform == "win32" or os.environ.get(LOOP_ENV, "auto") == "asyncio":
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.run
+
+
+def run_loop(main: Coroutine[Any, Any, T]) -> T:
+    """Run ``main`` to completion on uvloop where it is installed (Linux, macOS), else on
+    asyncio's standard loop (Windows, or ``ASHARE_EXEC_LOOP=asyncio``)."""
+    run = _uvloop_run()
+    result: T = run(main) if run is not None else asyncio.run(main)
+    return result
+
+
+def loop_name() -> str:
+    """The running event loop's implementation, for the banner (``uvloop`` / ``asyncio``)."""
+    return type(asyncio.get_running_loop()).__module__.split(".")[0]
 
 
 def choose_clock(
@@ -185,6 +212,7 @@ async def run_service(
                 f"  token:    {token_where}",
                 f"  accounts: {accounts}",
                 f"  clock:    {clock_text}",
+                f"  loop:     {loop_name()}",
                 f"  journal:  {Path(config.data_dir).resolve()}",
                 f"  logs:     {Path(config.log_dir).resolve()}",
                 "  stop:     Ctrl-C (graceful)",
