@@ -173,7 +173,7 @@ def build_service(config: GatewayConfig, clock: Clock) -> ExecutionService:
     runtimes: dict[AccountId, AccountRuntime] = {}
     for acct, venue in venues.items():
         minter = ClientOrderIdMinter(day)
-        minter.resume(o.spec.client_order_id for o in state.book.orders(acct))
+        minter.resume(state.book.client_order_ids(acct))
         runtimes[acct] = AccountRuntime(acct, venue, minter)
 
     views = {acct: OmsAccountView(state, acct, instruments, quotes) for acct in runtimes}

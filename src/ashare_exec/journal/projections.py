@@ -19,7 +19,7 @@ Anything that does not add up returns ``None``: the caller replays the whole jou
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import fields
 from datetime import date, datetime
 from decimal import Decimal
@@ -29,7 +29,7 @@ from typing import Any, SupportsIndex, cast
 from ashare_exec.errors import InvalidTransition, JournalError
 from ashare_exec.journal.codec import decode_event
 from ashare_exec.journal.sqlite import Journal
-from ashare_exec.model.enums import OrderStatus, PriceType, Side, TimeInForce
+from ashare_exec.model.enums import TERMINAL_STATUSES, OrderStatus, PriceType, Side, TimeInForce
 from ashare_exec.model.events import OrderDenied, OrderEvent, OrderSpec, OrderSubmitted
 from ashare_exec.model.identifiers import (
     AccountId,
@@ -37,7 +37,7 @@ from ashare_exec.model.identifiers import (
 )
 from ashare_exec.model.order import Fill, Order, OrderLogEntry
 from ashare_exec.model.portfolio import Cash, Position
-from ashare_exec.oms.book import OrderBook
+from ashare_exec.oms.book import ColdOrder, OrderBook, OrderKey, OrderLoader
 from ashare_exec.oms.ledger import Ledger
 from ashare_exec.oms.state import OmsState
 
@@ -58,10 +58,31 @@ _ORDER_SQL = (
     "filled_qty, broker_order_id, exchange_order_id, reasons, message, venue_filled_qty, "
     "ts_created, ts_updated, created_seq, done_seq FROM orders"
 )
+_TERMINAL = "(" + ", ".join(sorted(f"'{s.value}'" for s in TERMINAL_STATUSES)) + ")"
+_HOT_SQL = f"{_ORDER_SQL} WHERE status NOT IN {_TERMINAL}"
+_COLD_SQL = (
+    "SELECT account, client_order_id, broker_order_id, exchange_order_id, created_seq, "
+    f"done_seq, time_in_force IS NULL FROM orders WHERE status IN {_TERMINAL} "
+    "AND (done_seq IS NULL OR done_seq > ?)"
+)
+_COLD_FILLS_CHECK_SQL = (
+    "SELECT COUNT(*) FROM orders o LEFT JOIN ledger_days d ON d.account = o.account "
+    f"WHERE o.status IN {_TERMINAL} AND (o.done_seq IS NULL "
+    "OR o.done_seq > COALESCE(d.last_seq, 0)) AND o.filled_qty != COALESCE((SELECT "
+    "SUM(f.qty) FROM fills f WHERE f.account = o.account AND f.client_order_id = "
+    "o.client_order_id AND f.seq >= o.created_seq), 0)"
+)
 _FILL_SQL = (
     "SELECT account, client_order_id, trade_id, qty, px, venue_fee, ts, seq "
     "FROM fills WHERE seq >= ? ORDER BY seq"
 )
+_ONE_ORDER_SQL = f"{_ORDER_SQL} WHERE account = ? AND client_order_id = ?"
+_ONE_ORDER_FILLS_SQL = (
+    "SELECT account, client_order_id, trade_id, qty, px, venue_fee, ts, seq "
+    "FROM fills WHERE account = ? AND client_order_id = ? AND seq >= ? ORDER BY seq"
+)
+_BULK_THAW = 64
+"""From this many orders at once, cold orders are built from one scan, not one query each."""
 _LOG_SQL = (
     "SELECT type, payload FROM events WHERE account = ? AND client_order_id = ? "
     "AND seq BETWEEN ? AND ? ORDER BY seq"
@@ -190,11 +211,11 @@ def _recover(journal: Journal, ledger: Ledger) -> OmsState | None:
     last_seq = journal.last_seq
     day_rows = journal.read("SELECT account, day, roll_seq, last_seq FROM ledger_days")
     evicted_at = {r[0]: int(r[3]) for r in day_rows}
-    orders = _load_orders(journal, evicted_at, last_seq)
-    if orders is None:
+    loaded = _load_book(journal, evicted_at, last_seq)
+    if loaded is None:
         return None
     book = OrderBook()
-    book.restore(orders)
+    book.restore(loaded, _thawer(journal, last_seq))
     roll_seq = {r[0]: int(r[2]) for r in day_rows}
     positions: list[Position] = []
     unrolled: list[tuple[AccountId, InstrumentId]] = []
@@ -246,44 +267,37 @@ _new_spec = _builder(OrderSpec, tuple(f.name for f in fields(OrderSpec)))
 _new_fill = _builder(Fill, tuple(f.name for f in fields(Fill)))
 
 
-def _load_orders(journal: Journal, evicted_at: dict[str, int], last_seq: int) -> list[Order] | None:
-    iids: dict[str, InstrumentId] = {}
-    decimals: dict[str | None, Decimal | None] = {None: None}
-    ts_cache: dict[str, datetime] = {}
-    parse_ts = datetime.fromisoformat
-    new_spec, new_fill, status_of = _new_spec, _new_fill, _STATUS
+class _Builder:
+    """Builds orders and fills from projection rows, sharing parsed values between them."""
 
-    def dec(text: str | None) -> Any:
-        found = decimals.get(text, _MISSING)
-        return decimals.setdefault(text, Decimal(text)) if found is _MISSING else found  # type: ignore[arg-type]
+    def __init__(self, journal: Journal, last_seq: int) -> None:
+        self.journal, self.last_seq = journal, last_seq
+        self.iids: dict[str, InstrumentId] = {}
+        self.decimals: dict[str | None, Decimal | None] = {None: None}
+        self.ts_cache: dict[str, datetime] = {}
 
-    def when(text: str) -> datetime:
-        t = ts_cache.get(text)
-        return t if t is not None else ts_cache.setdefault(text, parse_ts(text))
+    def dec(self, text: str | None) -> Any:
+        found = self.decimals.get(text, _MISSING)
+        if found is _MISSING:
+            return self.decimals.setdefault(text, Decimal(text))  # type: ignore[arg-type]
+        return found
 
-    orders: list[Order] = []
-    by_key: dict[tuple[str, str], tuple[Order, int, list[int]]] = {}
-    min_evicted = min(evicted_at.values(), default=0)
-    if min_evicted:
-        rows = journal.read(_ORDER_SQL + " WHERE done_seq IS NULL OR done_seq > ?", (min_evicted,))
-    else:
-        rows = journal.read(_ORDER_SQL)
-    if any(r[21] is None or r[8] is None for r in rows):
-        return None  # written before the columns existed
-    rows.sort(key=itemgetter(21))  # creation order (already nearly sorted: cheap)
-    for row in rows:
+    def when(self, text: str) -> datetime:
+        t = self.ts_cache.get(text)
+        return t if t is not None else self.ts_cache.setdefault(text, datetime.fromisoformat(text))
+
+    def order(self, row: tuple[Any, ...]) -> Order:
+        """An order from an ``_ORDER_SQL`` row, without its fills."""
         (acct, coid, inst, side, qty, ptype, price, prot, tif, strategy, external, status,
          prev, filled, broker, exch, reasons, message, venue_filled, created, updated,
-         created_seq, done_seq) = row  # fmt: skip
-        if done_seq is not None and done_seq <= evicted_at.get(acct, 0):
-            continue
-        iid = iids.get(inst) or iids.setdefault(inst, InstrumentId.parse(inst))
-        px, ppx = dec(price), dec(prot)
-        spec = new_spec(
-            acct, coid, iid, _SIDE[side], qty, _PRICE_TYPE[ptype], px, ppx, _TIF[tif], strategy,
-            bool(external),
+         created_seq, _done_seq) = row  # fmt: skip
+        iid = self.iids.get(inst) or self.iids.setdefault(inst, InstrumentId.parse(inst))
+        dec, when, status_of = self.dec, self.when, _STATUS
+        spec = _new_spec(
+            acct, coid, iid, _SIDE[side], qty, _PRICE_TYPE[ptype], dec(price), dec(prot),
+            _TIF[tif], strategy, bool(external),
         )  # fmt: skip
-        order = Order(
+        return Order(
             spec,
             status_of[status],
             when(created),
@@ -298,23 +312,86 @@ def _load_orders(journal: Journal, evicted_at: dict[str, int], last_seq: int) ->
             venue_filled,
             tuple(reasons.split(",")) if reasons else (),
             message or "",
-            LazyLog(load=_log_loader(journal, acct, coid, created_seq, last_seq)),
+            LazyLog(load=_log_loader(self.journal, acct, coid, created_seq, self.last_seq)),
         )
-        orders.append(order)
-        by_key[(acct, coid)] = (order, created_seq, [0])
-    if not orders:
-        return orders
-    first = min(created for _o, created, _n in by_key.values())
-    for acct, coid, trade, qty, text, fee, ts, seq in journal.read(_FILL_SQL, (first,)):
-        found = by_key.get((acct, coid))
-        if found is None or seq < found[1]:
-            continue  # a fill of an evicted order (maybe of a reused client id)
-        order, _created, total = found
-        px = dec(text)
-        order.fills[trade] = new_fill(trade, qty, px, dec(fee), when(ts))
-        order.notional += qty * px
-        total[0] += qty
-    for order, _created, total in by_key.values():
-        if total[0] != order.filled_qty:
+
+    def add_fills(
+        self, by_key: dict[tuple[str, str], tuple[Order, int, list[int]]], rows: list[Any]
+    ) -> bool:
+        """Attach fill rows to their orders; whether every order's fills add up."""
+        dec, when = self.dec, self.when
+        for acct, coid, trade, qty, text, fee, ts, seq in rows:
+            found = by_key.get((acct, coid))
+            if found is None or seq < found[1]:
+                continue  # a fill of an evicted order (maybe of a reused client id)
+            order, _created, total = found
+            px = dec(text)
+            order.fills[trade] = _new_fill(trade, qty, px, dec(fee), when(ts))
+            order.notional += qty * px
+            total[0] += qty
+        return all(total[0] == order.filled_qty for order, _c, total in by_key.values())
+
+
+def _load_book(
+    journal: Journal, evicted_at: dict[str, int], last_seq: int
+) -> list[Order | ColdOrder] | None:
+    """The book's orders in creation order: working ones built, terminal ones cold."""
+    min_evicted = min(evicted_at.values(), default=0)
+    hot_rows = journal.read(_HOT_SQL)
+    cold_rows = journal.read(_COLD_SQL, (min_evicted,))
+    if any(r[21] is None or r[8] is None for r in hot_rows) or any(
+        r[4] is None or r[6] for r in cold_rows
+    ):
+        return None  # written before the columns existed
+    if journal.read(_COLD_FILLS_CHECK_SQL)[0][0]:
+        return None  # a terminal order's fills do not add up
+    builder = _Builder(journal, last_seq)
+    entries: list[tuple[int, Order | ColdOrder]] = []
+    by_key: dict[tuple[str, str], tuple[Order, int, list[int]]] = {}
+    for row in hot_rows:
+        order = builder.order(row)
+        entries.append((row[21], order))
+        by_key[(row[0], row[1])] = (order, row[21], [0])
+    for acct, coid, broker, exch, created_seq, done_seq, _old in cold_rows:
+        if done_seq is not None and done_seq <= evicted_at.get(acct, 0):
+            continue
+        entries.append((created_seq, ColdOrder(acct, coid, broker, exch)))
+    if by_key:
+        first = min(created for _o, created, _n in by_key.values())
+        if not builder.add_fills(by_key, journal.read(_FILL_SQL, (first,))):
             return None
-    return orders
+    entries.sort(key=itemgetter(0))  # creation order (already nearly sorted: cheap)
+    return [e[1] for e in entries]
+
+
+def _thawer(journal: Journal, last_seq: int) -> OrderLoader:
+    """The book's loader of cold orders: their rows and fills, read when first needed.
+
+    A cold order is terminal and no event reached it since recovery (any would have
+    built it first), so its rows are still those read at recovery.
+    """
+
+    def thaw(keys: Sequence[OrderKey]) -> dict[OrderKey, Order]:
+        builder = _Builder(journal, last_seq)
+        by_key: dict[tuple[str, str], tuple[Order, int, list[int]]] = {}
+        if len(keys) < _BULK_THAW:
+            for key in keys:
+                for row in journal.read(_ONE_ORDER_SQL, key):
+                    by_key[key] = (builder.order(row), row[21], [0])
+            fills = [
+                f
+                for key, (_o, created, _t) in by_key.items()
+                for f in journal.read(_ONE_ORDER_FILLS_SQL, (*key, created))
+            ]
+        else:
+            wanted = set(keys)
+            for row in journal.read(f"{_ORDER_SQL} WHERE status IN {_TERMINAL}"):
+                if (row[0], row[1]) in wanted:
+                    by_key[(row[0], row[1])] = (builder.order(row), row[21], [0])
+            first = min((c for _o, c, _t in by_key.values()), default=0)
+            fills = journal.read(_FILL_SQL, (first,))
+        if not builder.add_fills(by_key, fills):
+            raise JournalError("journal: the fills of a restored order do not add up")
+        return {cast(OrderKey, k): v[0] for k, v in by_key.items()}
+
+    return thaw

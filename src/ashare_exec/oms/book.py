@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import NamedTuple
 
 from ashare_exec.errors import InvalidTransition, OrderNotFound
 from ashare_exec.model.enums import OrderStatus, Side
@@ -17,10 +18,22 @@ from ashare_exec.model.identifiers import (
 )
 from ashare_exec.model.order import ApplyOutcome, ApplyResult, Order
 
-__all__ = ["OrderBook", "OrderKey"]
+__all__ = ["ColdOrder", "OrderBook", "OrderKey", "OrderLoader"]
 
 OrderKey = tuple[AccountId, ClientOrderId]
 """An order's identity: ``(account_id, client_order_id)``."""
+
+OrderLoader = Callable[[Sequence[OrderKey]], dict[OrderKey, Order]]
+"""Loads restored-but-not-built orders by key; returns every key asked for, or raises."""
+
+
+class ColdOrder(NamedTuple):
+    """A terminal order restored by key and ids only; built on first use (see ``restore``)."""
+
+    account_id: AccountId
+    client_order_id: ClientOrderId
+    broker_order_id: BrokerOrderId | None
+    exchange_order_id: ExchangeOrderId | None
 
 
 class OrderBook:
@@ -29,21 +42,39 @@ class OrderBook:
     :meth:`apply` is the door for events: it creates orders from ``OrderSubmitted`` /
     ``OrderDenied``, applies the rest through :meth:`Order.apply`, and keeps the indexes
     and the open-order set current.
+
+    After :meth:`restore` with cold orders, terminal orders may be known by key and ids
+    only ("cold"): every lookup that finds one builds it first through the loader, so
+    the book behaves as if they were all in memory. Iterating over the orders builds
+    every cold order (of the account asked for) at once.
     """
 
-    __slots__ = ("_by_broker", "_by_exchange", "_open", "_orders")
+    __slots__ = (
+        "_by_broker",
+        "_by_exchange",
+        "_cold",
+        "_cold_broker",
+        "_cold_exchange",
+        "_load",
+        "_open",
+        "_orders",
+    )
 
     def __init__(self) -> None:
-        self._orders: dict[OrderKey, Order] = {}
+        self._orders: dict[OrderKey, Order | None] = {}  # None: cold (in ``_cold``)
         self._by_broker: dict[tuple[AccountId, BrokerOrderId], Order] = {}
         self._by_exchange: dict[tuple[AccountId, ExchangeOrderId], Order] = {}
         self._open: dict[OrderKey, Order] = {}
+        self._cold: dict[OrderKey, ColdOrder] = {}
+        self._cold_broker: dict[tuple[AccountId, BrokerOrderId], OrderKey] = {}
+        self._cold_exchange: dict[tuple[AccountId, ExchangeOrderId], OrderKey] = {}
+        self._load: OrderLoader | None = None
 
     def __len__(self) -> int:
         return len(self._orders)
 
     def __iter__(self) -> Iterator[Order]:
-        return iter(self._orders.values())
+        return iter(self._all())
 
     def __contains__(self, key: object) -> bool:
         return key in self._orders
@@ -52,7 +83,23 @@ class OrderBook:
 
     def get(self, account_id: AccountId, client_order_id: ClientOrderId) -> Order | None:
         """Return the order, or ``None``."""
-        return self._orders.get((account_id, client_order_id))
+        order = self._orders.get((account_id, client_order_id))
+        if order is None and self._cold:
+            return self._thaw_key((account_id, client_order_id))
+        return order
+
+    @property
+    def cold_count(self) -> int:
+        """Restored terminal orders not built yet (they are built on first use)."""
+        return len(self._cold)
+
+    def client_order_ids(self, account_id: AccountId) -> list[ClientOrderId]:
+        """The account's client order ids in the book, in creation order (builds nothing)."""
+        return [k[1] for k in self._orders if k[0] == account_id]
+
+    def has_orders(self, account_id: AccountId) -> bool:
+        """Whether the book holds any order of the account (builds nothing)."""
+        return any(k[0] == account_id for k in self._orders)
 
     def require(self, account_id: AccountId, client_order_id: ClientOrderId) -> Order:
         """Return the order.
@@ -60,7 +107,7 @@ class OrderBook:
         Raises:
             OrderNotFound: no such order.
         """
-        order = self._orders.get((account_id, client_order_id))
+        order = self.get(account_id, client_order_id)
         if order is None:
             raise OrderNotFound(
                 f"order {client_order_id!r} was not found in account {account_id!r}",
@@ -70,13 +117,23 @@ class OrderBook:
 
     def by_broker_id(self, account_id: AccountId, broker_order_id: BrokerOrderId) -> Order | None:
         """Return the order with this broker id, or ``None``."""
-        return self._by_broker.get((account_id, broker_order_id))
+        order = self._by_broker.get((account_id, broker_order_id))
+        if order is None and self._cold_broker:
+            key = self._cold_broker.get((account_id, broker_order_id))
+            if key is not None:
+                return self._thaw_key(key)
+        return order
 
     def by_exchange_id(
         self, account_id: AccountId, exchange_order_id: ExchangeOrderId
     ) -> Order | None:
         """Return the order with this exchange id, or ``None``."""
-        return self._by_exchange.get((account_id, exchange_order_id))
+        order = self._by_exchange.get((account_id, exchange_order_id))
+        if order is None and self._cold_exchange:
+            key = self._cold_exchange.get((account_id, exchange_order_id))
+            if key is not None:
+                return self._thaw_key(key)
+        return order
 
     def find(
         self,
@@ -87,15 +144,15 @@ class OrderBook:
     ) -> Order | None:
         """Return the order matching the first id that is known (client, exchange, broker)."""
         if client_order_id:
-            order = self._orders.get((account_id, client_order_id))
+            order = self.get(account_id, client_order_id)
             if order is not None:
                 return order
         if exchange_order_id:
-            order = self._by_exchange.get((account_id, exchange_order_id))
+            order = self.by_exchange_id(account_id, exchange_order_id)
             if order is not None:
                 return order
         if broker_order_id:
-            return self._by_broker.get((account_id, broker_order_id))
+            return self.by_broker_id(account_id, broker_order_id)
         return None
 
     def open_orders(self, account_id: AccountId | None = None) -> list[Order]:
@@ -115,7 +172,7 @@ class OrderBook:
         open_only: bool = False,
     ) -> list[Order]:
         """Orders matching every given filter, in creation order."""
-        source = self._open.values() if open_only else self._orders.values()
+        source = self._open.values() if open_only else self._all(account_id)
         statuses = frozenset({status}) if isinstance(status, OrderStatus) else status
         return [
             o
@@ -144,27 +201,53 @@ class OrderBook:
         self._orders[key] = order
         self._reindex(key, order)
 
-    def restore(self, orders: list[Order]) -> None:
+    def restore(self, orders: Sequence[Order | ColdOrder], load: OrderLoader | None = None) -> None:
         """Insert rebuilt orders (in creation order) into this empty book, in bulk.
 
+        A :class:`ColdOrder` (a terminal order known by its key and ids only) is built
+        through ``load`` the first time a lookup finds it, or when the orders are listed.
+
         Raises:
-            InvalidTransition: the book is not empty, or two orders share a key.
+            InvalidTransition: the book is not empty, two orders share a key, or cold
+                orders come without ``load``.
         """
         if self._orders:
             raise InvalidTransition("can only restore into an empty book")
-        book = self._orders
+        book, cold = self._orders, self._cold
         for order in orders:
-            book[(order.spec.account_id, order.spec.client_order_id)] = order
-        if len(book) != len(orders):
+            if isinstance(order, ColdOrder):
+                key = (order.account_id, order.client_order_id)
+                book[key] = None
+                cold[key] = order
+            else:
+                book[(order.spec.account_id, order.spec.client_order_id)] = order
+        if len(book) != len(orders) or (cold and load is None):
+            why = "share a client order id" if len(book) != len(orders) else "need a loader"
             book.clear()
-            raise InvalidTransition("restored orders share a client order id")
-        for key, order in book.items():
-            if order.broker_order_id is not None:
-                self._by_broker[(key[0], order.broker_order_id)] = order
-            if order.exchange_order_id is not None:
-                self._by_exchange[(key[0], order.exchange_order_id)] = order
-            if order.status.is_open:
-                self._open[key] = order
+            cold.clear()
+            raise InvalidTransition(f"restored orders {why}")
+        self._load = load
+        by_broker, by_exchange = self._by_broker, self._by_exchange
+        cold_broker, cold_exchange = self._cold_broker, self._cold_exchange
+        # In creation order, so that (as in live processing) the later order keeps an id.
+        for key, found in book.items():
+            if found is None:
+                ids = cold[key]
+                if ids.broker_order_id is not None:
+                    by_broker.pop((key[0], ids.broker_order_id), None)
+                    cold_broker[(key[0], ids.broker_order_id)] = key
+                if ids.exchange_order_id is not None:
+                    by_exchange.pop((key[0], ids.exchange_order_id), None)
+                    cold_exchange[(key[0], ids.exchange_order_id)] = key
+                continue
+            if found.broker_order_id is not None:
+                cold_broker.pop((key[0], found.broker_order_id), None)
+                by_broker[(key[0], found.broker_order_id)] = found
+            if found.exchange_order_id is not None:
+                cold_exchange.pop((key[0], found.exchange_order_id), None)
+                by_exchange[(key[0], found.exchange_order_id)] = found
+            if found.status.is_open:
+                self._open[key] = found
 
     def apply(self, event: OrderEvent) -> tuple[Order, ApplyResult]:
         """Apply an event to its order (creating it for a creation event).
@@ -185,6 +268,8 @@ class OrderBook:
             self._reindex(key, created)
             return created, ApplyResult(ApplyOutcome.APPLIED, created.status, created.status)
         order = self._orders.get(key)
+        if order is None and self._cold:
+            order = self._thaw_key(key)
         if order is None:
             raise OrderNotFound(
                 f"event {type(event).__name__} for unknown order {event.client_order_id!r}",
@@ -199,25 +284,82 @@ class OrderBook:
             self._reindex(key, order)
         return order, result
 
-    def evict_done(self, account_id: AccountId) -> list[Order]:
-        """Remove the account's terminal orders (at the day roll); return them.
+    def evict_done(self, account_id: AccountId) -> list[OrderKey]:
+        """Remove the account's terminal orders (at the day roll); return their keys.
 
         Client order ids are unique per trading day, so after the roll yesterday's ids
         may be used again; the evicted orders live on in the journal and the archive.
-        Open orders (e.g. ``UNKNOWN`` ones still to be resolved) stay.
+        Open orders (e.g. ``UNKNOWN`` ones still to be resolved) stay. Cold orders leave
+        without being built.
         """
         done = [
-            o
-            for o in self._orders.values()
-            if o.spec.account_id == account_id and o.status.is_terminal
+            key
+            for key, o in self._orders.items()
+            if key[0] == account_id and (o is None or o.status.is_terminal)
         ]
-        for order in done:
-            del self._orders[(account_id, order.spec.client_order_id)]
+        for key in done:
+            order = self._orders.pop(key)
+            if order is None:
+                ids = self._cold.pop(key)
+                if ids.broker_order_id is not None:
+                    bkey = (account_id, ids.broker_order_id)
+                    if self._cold_broker.get(bkey) == key:
+                        del self._cold_broker[bkey]
+                if ids.exchange_order_id is not None:
+                    ekey = (account_id, ids.exchange_order_id)
+                    if self._cold_exchange.get(ekey) == key:
+                        del self._cold_exchange[ekey]
+                continue
             if order.broker_order_id is not None:
                 self._by_broker.pop((account_id, order.broker_order_id), None)
             if order.exchange_order_id is not None:
                 self._by_exchange.pop((account_id, order.exchange_order_id), None)
         return done
+
+    # --- cold orders ----------------------------------------------------------------
+
+    def _all(self, account_id: AccountId | None = None) -> Iterable[Order]:
+        """Every order (of the account), building the cold ones first."""
+        if not self._cold:
+            return self._orders.values()  # type: ignore[return-value]
+        keys = [k for k in self._cold if account_id is None or k[0] == account_id]
+        if keys:
+            self._thaw(keys)
+        return [o for o in self._orders.values() if o is not None]
+
+    def _thaw_key(self, key: OrderKey) -> Order | None:
+        if key not in self._cold:
+            return None
+        return self._thaw([key])[key]
+
+    def _thaw(self, keys: Sequence[OrderKey]) -> dict[OrderKey, Order]:
+        if self._load is None:
+            raise InvalidTransition("restored orders need a loader")
+        loaded = self._load(keys)
+        missing = [k for k in keys if k not in loaded]
+        if missing:
+            raise InvalidTransition(f"cold orders could not be loaded: {missing[:3]}")
+        cold_broker, cold_exchange = self._cold_broker, self._cold_exchange
+        for key in keys:
+            order = loaded[key]
+            ids = self._cold.pop(key)
+            self._orders[key] = order
+            # Only the ids this order still owns: a later order may have taken one.
+            if ids.broker_order_id is not None:
+                bkey = (key[0], ids.broker_order_id)
+                if cold_broker.get(bkey) == key:
+                    del cold_broker[bkey]
+                    self._by_broker[bkey] = order
+            if ids.exchange_order_id is not None:
+                ekey = (key[0], ids.exchange_order_id)
+                if cold_exchange.get(ekey) == key:
+                    del cold_exchange[ekey]
+                    self._by_exchange[ekey] = order
+            if order.status.is_open:
+                self._open[key] = order
+        if not self._cold:
+            self._load = None
+        return loaded
 
     def _reindex(self, key: OrderKey, order: Order) -> None:
         account = key[0]
