@@ -2,7 +2,10 @@
 
 A real uvicorn server runs in a subprocess on 127.0.0.1 (a free port): the service built by
 ``build_service`` (simulator in memory, logging to file as ``serve`` does) behind
-``create_app``. This process is the client (httpx + websockets), bounded in count and time:
+``create_app``, on the event loop ``serve`` uses (uvloop where installed) with httptools.
+This process is the client, bounded in count and time: orders are sent by a minimal
+keep-alive HTTP/1.1 client (``_rawhttp.py``; httpx's own per-request CPU would otherwise
+dominate on two cores), cancels and the fan-out by httpx and websockets:
 
 * ``single``: ``--n`` orders, ``POST /v1/orders``, ``--concurrency`` requests in flight;
   orders/s and request latency percentiles;
@@ -35,6 +38,7 @@ import websockets
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _harness import ACCOUNT, BUY_SYMBOLS, SYMBOLS, emit, percentiles
+from _rawhttp import RawConnection
 
 TOKEN = "bench-admin-token-0123456789abcdef"
 HERE = Path(__file__).resolve()
@@ -51,6 +55,7 @@ def serve(folder: Path, port: int, durability: str, audit: str) -> None:
     from ashare_exec.api.app import create_app
     from ashare_exec.api.auth import Authenticator
     from ashare_exec.config import TokenConfig
+    from ashare_exec.engine.runner import run_loop
 
     if audit == "group":
         GroupFsyncAudit.install()
@@ -65,7 +70,7 @@ def serve(folder: Path, port: int, durability: str, audit: str) -> None:
         )
         await uvicorn.Server(config).serve()
 
-    asyncio.run(main())
+    run_loop(main())
 
 
 # ---- client side --------------------------------------------------------------------------
@@ -105,21 +110,22 @@ async def _single(base: str, prices: Prices, n: int, conc: int, prefix: str) -> 
     errors = 0
     counter = iter(range(n))
     headers = {"Authorization": f"Bearer {TOKEN}"}
-    limits = httpx.Limits(max_connections=conc, max_keepalive_connections=conc)
-    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=30) as c:
+    conns = [await RawConnection.open(base) for _ in range(conc)]
 
-        async def worker() -> None:
-            nonlocal errors
-            for k in counter:
-                t = time.perf_counter()
-                r = await c.post("/v1/orders", json=prices.order(k, prefix))
-                lat.append((time.perf_counter() - t) * 1e6)
-                if r.status_code != 201 or r.json().get("status") == "DENIED":
-                    errors += 1
+    async def worker(c: RawConnection) -> None:
+        nonlocal errors
+        for k in counter:
+            t = time.perf_counter()
+            status, body = await c.post_json("/v1/orders", prices.order(k, prefix), headers)
+            lat.append((time.perf_counter() - t) * 1e6)
+            if status != 201 or body.get("status") == "DENIED":
+                errors += 1
 
-        t0 = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(conc)))
-        dt = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker(c) for c in conns))
+    dt = time.perf_counter() - t0
+    for c in conns:
+        await c.close()
     return {"orders": n, "concurrency": conc, "orders_per_s": round(n / dt), "errors": errors,
             "latency": percentiles(lat)}  # fmt: skip
 
@@ -131,21 +137,23 @@ async def _batch(
     errors = 0
     counter = iter(range(batches))
     headers = {"Authorization": f"Bearer {TOKEN}"}
-    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as c:
+    conns = [await RawConnection.open(base) for _ in range(conc)]
 
-        async def worker() -> None:
-            nonlocal errors
-            for b in counter:
-                body = {"orders": [prices.order(b * size + i, prefix) for i in range(size)]}
-                t = time.perf_counter()
-                r = await c.post("/v1/orders/batch", json=body)
-                lat.append((time.perf_counter() - t) * 1e6)
-                results = r.json()["results"]
-                errors += sum(1 for x in results if "error" in x or x.get("status") == "DENIED")
+    async def worker(c: RawConnection) -> None:
+        nonlocal errors
+        for b in counter:
+            body = {"orders": [prices.order(b * size + i, prefix) for i in range(size)]}
+            t = time.perf_counter()
+            _status, answer = await c.post_json("/v1/orders/batch", body, headers)
+            lat.append((time.perf_counter() - t) * 1e6)
+            results = answer["results"]
+            errors += sum(1 for x in results if "error" in x or x.get("status") == "DENIED")
 
-        t0 = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(conc)))
-        dt = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker(c) for c in conns))
+    dt = time.perf_counter() - t0
+    for c in conns:
+        await c.close()
     return {"batches": batches, "batch_size": size, "concurrency": conc,
             "orders_per_s": round(batches * size / dt), "errors": errors,
             "request_latency": percentiles(lat)}  # fmt: skip
