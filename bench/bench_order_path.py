@@ -48,6 +48,7 @@ from _harness import (
 )
 
 from ashare_exec.api.schemas import OrderIn
+from ashare_exec.engine.runner import loop_name, run_loop
 from ashare_exec.engine.service import ExecutionService
 from ashare_exec.model import AccountId, InstrumentId, Side, SubmitOrder
 
@@ -218,6 +219,7 @@ async def run_mode(mode: str, args: argparse.Namespace) -> dict[str, Any]:
             Path(d), mode, sim_state=args.sim_state, log_level=args.log_level, venue=args.venue
         )
         await service.start()
+        out["loop"] = loop_name()
         try:
             # warm-up (imports, caches, sqlite pages)
             await saturation(service, 500, 32, args.layer, "w")
@@ -249,6 +251,12 @@ def main() -> None:
     ap.add_argument("--venue", choices=("sim", "qmt"), default="sim", help="qmt: MiniQMT emulator")
     ap.add_argument("--log-level", default="INFO", help="WARNING: no per-order log lines")
     ap.add_argument("--sim-state", action="store_true", help="simulator state in SQLite")
+    ap.add_argument(
+        "--loop",
+        choices=("serve", "asyncio"),
+        default="serve",
+        help="serve: the loop `ashare-exec serve` runs on (uvloop where installed)",
+    )
     args = ap.parse_args()
     args.rates = [int(r) for r in args.rates.split(",") if r]
     if args.audit == "group":
@@ -256,7 +264,8 @@ def main() -> None:
     results: dict[str, Any] = {}
     rows = []
     for mode in args.modes.split(","):
-        r = asyncio.run(run_mode(mode, args))
+        main = run_mode(mode, args)
+        r = run_loop(main) if args.loop == "serve" else asyncio.run(main)
         results[mode] = r
         sat = r["saturation"]
         rows.append((mode, "saturation", str(sat["orders_per_s"]), "", "", "", "", "", ""))
@@ -284,6 +293,7 @@ def main() -> None:
             "log_level": args.log_level,
             "audit": args.audit,
             "venue": args.venue,
+            "loop": args.loop,
             "results": results,
         },
         rows,
