@@ -51,7 +51,7 @@ class AlertEngine:
         rate_limit_exempt_critical: bool = True,
         metrics: Metrics | None = None,
     ) -> None:
-        self.rules = list(rules)
+        self.rules = tuple(rules)
         self._dedupe_window = dedupe_window
         self._rate_max = rate_limit_max
         self._rate_window = rate_limit_window
@@ -60,6 +60,8 @@ class AlertEngine:
         self._last: dict[str, tuple[datetime, Severity]] = {}
         self._sent: deque[datetime] = deque()
         self._subscribers: list[AlertSubscriber] = []
+        # Event type -> the rules that look at it (the order path sends every change here).
+        self._by_type: dict[type, list[AlertRule]] = {}
 
     @classmethod
     def from_config(cls, config: AlertsConfig, *, metrics: Metrics | None = None) -> AlertEngine:
@@ -85,13 +87,22 @@ class AlertEngine:
 
     def on_event(self, event: object, now: datetime) -> list[Alert]:
         """Run every rule on ``event``; return the alerts published."""
+        rules = self._by_type.get(type(event))
+        if rules is None:
+            rules = self._by_type[type(event)] = [
+                r
+                for r in self.rules
+                if (types := getattr(r, "event_types", None)) is None or isinstance(event, types)
+            ]
+        if not rules:
+            return []
         raised: list[Alert] = []
-        for rule in self.rules:
+        for rule in rules:
             try:
                 raised += rule.on_event(event, now)
             except Exception:
                 _log.exception("alert rule failed", rule=rule.name, event_type=type(event).__name__)
-        return self._publish_all(raised, now)
+        return self._publish_all(raised, now) if raised else []
 
     def on_tick(self, snapshot: Snapshot, now: datetime) -> list[Alert]:
         """Run every rule on the periodic ``snapshot``; return the alerts published."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -125,6 +126,8 @@ class Metrics:
         self._clock = clock or WallClock()
         self._rates: dict[str, _RateTracker] = {}
         self._venues_down: set[str] = set()
+        # labels() takes a lock and validates on every call; the label sets are few.
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
         r = self.registry
         h = METRIC_HELP
 
@@ -192,56 +195,63 @@ class Metrics:
             names.update(family.name + s for s in suffixes)
         return frozenset(names)
 
+    def _child(self, metric: Any, *values: str) -> Any:
+        key = (id(metric), values)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*values)
+        return child
+
     # -- orders -----------------------------------------------------------------------
 
     def order_submitted(self, account: str) -> None:
         """Count an order sent to the venue (also feeds the rate and cancel-ratio gauges)."""
-        self._submitted.labels(account).inc()
+        self._child(self._submitted, account).inc()
         self._count_action(account, cancel=False)
 
     def order_accepted(self, account: str, ack_latency_seconds: float | None = None) -> None:
         """Count a venue acknowledgement, with its submit→ack latency when known."""
-        self._accepted.labels(account).inc()
+        self._child(self._accepted, account).inc()
         if ack_latency_seconds is not None:
-            self._ack.labels(account).observe(ack_latency_seconds)
+            self._child(self._ack, account).observe(ack_latency_seconds)
 
     def order_denied(self, account: str, reason_code: str) -> None:
         """Count an order refused by our own risk checks."""
-        self._denied.labels(account, reason_code).inc()
+        self._child(self._denied, account, reason_code).inc()
 
     def order_rejected(self, account: str, reason_code: str) -> None:
         """Count an order rejected by the broker or exchange."""
-        self._rejected.labels(account, reason_code).inc()
+        self._child(self._rejected, account, reason_code).inc()
 
     def cancel_requested(self, account: str) -> None:
         """Count a cancel sent to the venue (also feeds the rate and cancel-ratio gauges)."""
-        self._cancels.labels(account).inc()
+        self._child(self._cancels, account).inc()
         self._count_action(account, cancel=True)
 
     def cancel_rejected(self, account: str, reason_code: str) -> None:
         """Count a cancel the venue refused."""
-        self._cancel_rejects.labels(account, reason_code).inc()
+        self._child(self._cancel_rejects, account, reason_code).inc()
 
     def order_filled(
         self, account: str, side: str, qty: int, first_fill_latency_seconds: float | None = None
     ) -> None:
         """Count a fill of ``qty`` shares; pass the submit→fill latency on an order's first fill."""
-        self._fills.labels(account).inc()
-        self._filled_shares.labels(account, side).inc(qty)
+        self._child(self._fills, account).inc()
+        self._child(self._filled_shares, account, side).inc(qty)
         if first_fill_latency_seconds is not None:
-            self._fill_latency.labels(account).observe(first_fill_latency_seconds)
+            self._child(self._fill_latency, account).observe(first_fill_latency_seconds)
 
     def observe_ack_latency(self, account: str, seconds: float) -> None:
         """Record a submit→ack latency."""
-        self._ack.labels(account).observe(seconds)
+        self._child(self._ack, account).observe(seconds)
 
     def observe_fill_latency(self, account: str, seconds: float) -> None:
         """Record a submit→first-fill latency."""
-        self._fill_latency.labels(account).observe(seconds)
+        self._child(self._fill_latency, account).observe(seconds)
 
     def set_inflight(self, account: str, count: int) -> None:
         """Set the number of orders sent and not yet terminal."""
-        self._inflight.labels(account).set(count)
+        self._child(self._inflight, account).set(count)
 
     def seed_daily_counts(self, account: str, orders: int, cancels: int) -> None:
         """Restore today's order and cancel counts (after a restart, from the journal)."""
@@ -267,10 +277,10 @@ class Metrics:
         self._publish_rates(account, t)
 
     def _publish_rates(self, account: str, t: _RateTracker) -> None:
-        self._today.labels(account).set(t.today)
-        self._peak.labels(account).set(t.peak)
-        self._cancel_ratio.labels(account).set(t.cancels / t.orders if t.orders else 0.0)
-        self._per_second.labels(account).set(self._last_second_count(t))
+        self._child(self._today, account).set(t.today)
+        self._child(self._peak, account).set(t.peak)
+        self._child(self._cancel_ratio, account).set(t.cancels / t.orders if t.orders else 0.0)
+        self._child(self._per_second, account).set(self._last_second_count(t))
 
     def _last_second_count(self, t: _RateTracker) -> int:
         now_s = int(self._clock.now().timestamp())
@@ -298,15 +308,15 @@ class Metrics:
 
     def observe_api_request(self, method: str, route: str, status: int, seconds: float) -> None:
         """Record one HTTP request (``route`` is the template, e.g. ``/v1/orders/{id}``)."""
-        self._api.labels(method.upper(), route, str(status)).observe(seconds)
+        self._child(self._api, method.upper(), route, str(status)).observe(seconds)
 
     def observe_broker_call(
         self, venue: str, call: str, seconds: float, error_code: str | None = None
     ) -> None:
         """Record one venue adapter call (``submit``, ``cancel``, ``query_orders`` ...)."""
-        self._broker.labels(venue, call).observe(seconds)
+        self._child(self._broker, venue, call).observe(seconds)
         if error_code is not None:
-            self._broker_errors.labels(venue, call, error_code).inc()
+            self._child(self._broker_errors, venue, call, error_code).inc()
 
     # -- venue and account ------------------------------------------------------------
 
@@ -320,28 +330,28 @@ class Metrics:
         """
         was_down = venue in self._venues_down
         self._venues_down.discard(venue)
-        self._venue_up.labels(venue).set(1)
+        self._child(self._venue_up, venue).set(1)
         if was_down if reconnect is None else reconnect:
-            self._reconnects.labels(venue).inc()
+            self._child(self._reconnects, venue).inc()
 
     def venue_disconnected(self, venue: str) -> None:
         """Mark the venue down."""
         self._venues_down.add(venue)
-        self._venue_up.labels(venue).set(0)
+        self._child(self._venue_up, venue).set(0)
 
     def set_account_status(self, account: str, status: str) -> None:
         """Set the account's status (``OK``, ``TRANSIENT`` or ``DOWN``)."""
         status = str(status).upper()
         for s in (*_ACCOUNT_STATUSES, *([status] if status not in _ACCOUNT_STATUSES else [])):
-            self._account_status.labels(account, s).set(1 if s == status else 0)
+            self._child(self._account_status, account, s).set(1 if s == status else 0)
 
     def set_trading_halted(self, account: str, halted: bool) -> None:
         """Set whether new orders are refused for ``account`` (``"*"`` for all)."""
-        self._halted.labels(account).set(1 if halted else 0)
+        self._child(self._halted, account).set(1 if halted else 0)
 
     def risk_breaker_tripped(self, account: str, breaker: str) -> None:
         """Count a circuit breaker (kill switch, daily loss, cancel-ratio cool-down ...)."""
-        self._breakers.labels(account, breaker).inc()
+        self._child(self._breakers, account, breaker).inc()
 
     # -- journal, reconciliation, clock -----------------------------------------------
 
@@ -359,11 +369,11 @@ class Metrics:
 
     def reconciliation_run(self, account: str, trigger: str) -> None:
         """Count a reconciliation run (``startup``, ``reconnect``, ``timer``, ``eod``)."""
-        self._recon_runs.labels(account, trigger).inc()
+        self._child(self._recon_runs, account, trigger).inc()
 
     def reconciliation_corrected(self, account: str, kind: str, count: int = 1) -> None:
         """Count corrections (``order_status``, ``missing_fill``, ``position``, ``cash`` ...)."""
-        self._recon_fixes.labels(account, kind).inc(count)
+        self._child(self._recon_fixes, account, kind).inc(count)
 
     def set_clock_drift(self, seconds: float) -> None:
         """Set local clock minus reference time (positive when we are ahead)."""
@@ -373,12 +383,12 @@ class Metrics:
 
     def alert_raised(self, severity: str, code: str) -> None:
         """Count an alert that was published."""
-        self._alerts.labels(severity, code).inc()
+        self._child(self._alerts, severity, code).inc()
 
     def alert_suppressed(self, code: str, why: str) -> None:
         """Count an alert dropped (``why`` is ``dedup`` or ``rate_limit``)."""
-        self._suppressed.labels(code, why).inc()
+        self._child(self._suppressed, code, why).inc()
 
     def notification(self, notifier: str, ok: bool) -> None:
         """Count a notification attempt."""
-        self._notifications.labels(notifier, "ok" if ok else "error").inc()
+        self._child(self._notifications, notifier, "ok" if ok else "error").inc()

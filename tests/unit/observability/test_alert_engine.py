@@ -201,3 +201,40 @@ def test_load_alerts_config_when_empty_uses_defaults() -> None:
         load_alerts_config({"rules": {"latency": {"ack_seconds": 2}}}).rules.latency.ack_seconds
         == 2.0
     )
+
+
+class _Recorder:
+    def __init__(self, name: str, event_types: tuple[type, ...] | None) -> None:
+        self.name = name
+        self.event_types = event_types
+        self.seen: list[object] = []
+
+    def on_event(self, event: object, now: datetime) -> list[Alert]:
+        self.seen.append(event)
+        return []
+
+    def on_tick(self, snapshot: Snapshot, now: datetime) -> list[Alert]:
+        return []
+
+
+def test_alert_engine_when_rule_declares_event_types_gets_only_those() -> None:
+    only_venue = _Recorder("venue_only", (VenueDisconnected,))
+    everything = _Recorder("all", None)
+    engine = AlertEngine([only_venue, everything])
+    venue = VenueDisconnected(venue="qmt", ts_event=T0)
+    journal = JournalFailed(message="disk", ts_event=T0)
+
+    for event in (venue, journal, journal, venue):
+        engine.on_event(event, T0)
+
+    assert only_venue.seen == [venue, venue]
+    assert everything.seen == [venue, journal, journal, venue]
+
+
+def test_built_in_rules_when_event_types_declared_still_raise_their_alerts() -> None:
+    # Each built-in rule's declared types must include the events it alerts on.
+    engine = AlertEngine(build_rules())
+    assert [a.code for a in engine.on_event(JournalFailed(message="x", ts_event=T0), T0)] == [
+        "JOURNAL_ERROR"
+    ]
+    assert all(getattr(r, "event_types", ()) is not None for r in engine.rules)

@@ -28,6 +28,7 @@ class VenueRule(RuleBase):
     """Venue link down, flapping, and back up."""
 
     name = "venue"
+    event_types: tuple[type, ...] | None = (VenueDisconnected, VenueConnected)
 
     def __init__(self, config: VenueRuleConfig) -> None:
         self.c = config
@@ -96,6 +97,7 @@ class AccountRule(RuleBase):
     """Broker account logged out or failed, and restored."""
 
     name = "account"
+    event_types: tuple[type, ...] | None = (AccountStatusChanged,)
 
     def __init__(self, config: AccountRuleConfig) -> None:
         self.c = config
@@ -145,6 +147,7 @@ class SessionEdgeRule(RuleBase):
     """Rejections, disconnects or lost logins in the minutes around the open and close."""
 
     name = "session_edge"
+    event_types: tuple[type, ...] | None = (OrderRejected, VenueDisconnected, AccountStatusChanged)
 
     def __init__(self, config: SessionEdgeRuleConfig) -> None:
         self.c = config

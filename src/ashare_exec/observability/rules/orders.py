@@ -40,6 +40,7 @@ class ConsecutiveRejectsRule(RuleBase):
     """N rejections in a row on one account (an ack or a fill resets the count)."""
 
     name = "consecutive_rejections"
+    event_types: tuple[type, ...] | None = (OrderAccepted, OrderFilled, OrderRejected, OrderDenied)
 
     def __init__(self, config: ConsecutiveRejectsConfig) -> None:
         self.c = config
@@ -76,6 +77,7 @@ class ReconciliationRule(RuleBase):
     """Reconciliation had to correct our view of the account."""
 
     name = "reconciliation"
+    event_types: tuple[type, ...] | None = (ReconciliationMismatch,)
 
     def __init__(self, config: ReconciliationRuleConfig) -> None:
         self.c = config
@@ -100,6 +102,7 @@ class InflightRule(RuleBase):
     """Orders sent with no final answer: in doubt at once, unresolved after a while."""
 
     name = "inflight"
+    event_types: tuple[type, ...] | None = (OrderUnknown,)
 
     def __init__(self, config: InflightRuleConfig) -> None:
         self.c = config
@@ -140,6 +143,7 @@ class RiskBreakerRule(RuleBase):
     """A risk circuit breaker fired."""
 
     name = "risk_breaker"
+    event_types: tuple[type, ...] | None = (RiskBreakerTripped,)
 
     def __init__(self, config: RiskBreakerRuleConfig) -> None:
         self.c = config
@@ -163,6 +167,7 @@ class HftRateRule(RuleBase):
     """An account nears (WARNING) or reaches (CRITICAL) the high-frequency thresholds."""
 
     name = "hft_rate"
+    event_types: tuple[type, ...] | None = ()
 
     def __init__(self, config: HftRateRuleConfig) -> None:
         self.c = config

@@ -30,6 +30,7 @@ class LatencyRule(RuleBase):
     """Latency above its threshold several samples in a row."""
 
     name = "latency"
+    event_types: tuple[type, ...] | None = (LatencyObserved,)
 
     def __init__(self, config: LatencyRuleConfig) -> None:
         self.c = config
@@ -68,6 +69,7 @@ class JournalRule(RuleBase):
     """Journal failures, and a journal falling behind."""
 
     name = "journal"
+    event_types: tuple[type, ...] | None = (JournalFailed,)
 
     def __init__(self, config: JournalRuleConfig) -> None:
         self.c = config
@@ -102,6 +104,7 @@ class ClockDriftRule(RuleBase):
     """The local clock differs from the reference."""
 
     name = "clock_drift"
+    event_types: tuple[type, ...] | None = (ClockDriftMeasured,)
 
     def __init__(self, config: ClockDriftRuleConfig) -> None:
         self.c = config
