@@ -234,6 +234,13 @@ def _computed_limits(
     return NO_LIMITS if pct is None else _compute(inst, pc, pct, pct, day, config)
 
 
+# The limits of one instrument on one day are asked for by every order (our checks and the
+# simulator's); they depend only on these immutable arguments. Keyed by identity, and the
+# entry keeps the objects so an id is never reused while cached.
+_LIMITS_CACHE: dict[tuple[int, date, int, int], tuple[object, object, object, PriceLimits]] = {}
+_LIMITS_CACHE_MAX = 20_000
+
+
 def price_limits(
     inst: Instrument,
     day: date,
@@ -247,7 +254,15 @@ def price_limits(
     computation, each side independently. Otherwise ``prev_close × (1 ± band)`` rounded
     half-up to the tick, with the one-tick floor where it is in force.
     """
-    computed = _computed_limits(inst, day, calendar, config)
+    key = (id(inst), day, id(calendar), id(config))
+    hit = _LIMITS_CACHE.get(key)
+    if hit is not None and hit[0] is inst and hit[1] is calendar and hit[2] is config:
+        computed = hit[3]
+    else:
+        computed = _computed_limits(inst, day, calendar, config)
+        if len(_LIMITS_CACHE) >= _LIMITS_CACHE_MAX:
+            _LIMITS_CACHE.clear()
+        _LIMITS_CACHE[key] = (inst, calendar, config, computed)
     up = inst.limit_up if inst.limit_up is not None else computed.up
     down = inst.limit_down if inst.limit_down is not None else computed.down
     return PriceLimits(up, down)

@@ -236,3 +236,19 @@ def test_listing_day_index_when_no_calendar_counts_weekdays() -> None:
     assert listing_day_index(i, date(2026, 10, 8), None) == 7
     assert listing_day_index(i, date(2026, 10, 8), WEEKDAYS_ONLY) == 7
     assert listing_day_index(i, date(2026, 10, 8), CAL) == 2
+
+
+def test_price_limits_when_asked_again_matches_a_fresh_computation() -> None:
+    # Limits are memoised per (instrument, day, calendar, config): a repeat must equal the
+    # first answer, and any other argument must be computed afresh, never served stale.
+    a = inst("600000.SH", "10.00")
+    first = price_limits(a, LATE_2026, CAL)
+    assert price_limits(a, LATE_2026, CAL) == first
+    assert (first.up, first.down) == (D("11.00"), D("9.00"))
+    other = price_limits(inst("600000.SH", "20.00"), LATE_2026, CAL)
+    assert (other.up, other.down) == (D("22.00"), D("18.00"))
+    st = inst("600000.SH", "10.00", is_st=True)
+    before, after = price_limits(st, date(2026, 7, 3), CAL), price_limits(st, date(2026, 7, 6), CAL)
+    assert (before.up, before.down) == (D("10.50"), D("9.50"))
+    assert (after.up, after.down) == (D("11.00"), D("9.00"))
+    assert price_limits(a, LATE_2026, CAL, config=RulesConfig()) == first
