@@ -6,9 +6,11 @@ last event. Loading them costs a few microseconds per order in the book instead 
 decode and an :meth:`OmsState.apply` per event ever journaled.
 
 * The book: every order not evicted by its account's last day roll (``done_seq`` is the
-  seq of the event that first left the order terminal), rebuilt field by field with its
-  fills; each order's ``log`` is a :class:`LazyLog` that replays the order's own events
-  from the journal the first time it is read (or appended to).
+  seq of the event that first left the order terminal). Working orders are rebuilt field
+  by field with their fills; terminal ones are restored *cold* (key and ids only, see
+  :class:`~ashare_exec.oms.book.ColdOrder`) and built the same way on first lookup. Each
+  order's ``log`` is a :class:`~ashare_exec.journal.lazylog.LazyLog` that replays the
+  order's own events from the journal the first time it is read (or appended to).
 * The ledger: positions and cash as saved; positions saved before the last day roll are
   rolled here (the roll writes no position row); per-order freezes recomputed from the
   working orders (:meth:`Ledger.restore`).
@@ -19,29 +21,30 @@ Anything that does not add up returns ``None``: the caller replays the whole jou
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import fields
 from datetime import date, datetime
 from decimal import Decimal
 from operator import itemgetter
-from typing import Any, SupportsIndex, cast
+from typing import Any, cast
 
-from ashare_exec.errors import InvalidTransition, JournalError
-from ashare_exec.journal.codec import decode_event
+from ashare_exec.errors import JournalError
+from ashare_exec.journal.lazylog import LazyLog, load_order_log, log_loader
 from ashare_exec.journal.sqlite import Journal
 from ashare_exec.model.enums import TERMINAL_STATUSES, OrderStatus, PriceType, Side, TimeInForce
-from ashare_exec.model.events import OrderDenied, OrderEvent, OrderSpec, OrderSubmitted
+from ashare_exec.model.events import OrderSpec
 from ashare_exec.model.identifiers import (
     AccountId,
     InstrumentId,
 )
-from ashare_exec.model.order import Fill, Order, OrderLogEntry
+from ashare_exec.model.order import Fill, Order
 from ashare_exec.model.portfolio import Cash, Position
 from ashare_exec.oms.book import ColdOrder, OrderBook, OrderKey, OrderLoader
 from ashare_exec.oms.ledger import Ledger
 from ashare_exec.oms.state import OmsState
 
-__all__ = ["LazyLog", "load_order_log", "recover_from_projections"]
+__all__ = ["LazyLog", "load_order_log", "recover_from_projections"]  # the first two: lazylog
 
 _ZERO = Decimal(0)
 _MISSING = Decimal("NaN")
@@ -83,103 +86,6 @@ _ONE_ORDER_FILLS_SQL = (
 )
 _BULK_THAW = 64
 """From this many orders at once, cold orders are built from one scan, not one query each."""
-_LOG_SQL = (
-    "SELECT type, payload FROM events WHERE account = ? AND client_order_id = ? "
-    "AND seq BETWEEN ? AND ? ORDER BY seq"
-)
-
-
-class LazyLog(list[OrderLogEntry]):
-    """An order's log that loads its past entries on first use (read or write).
-
-    Recovery from projections does not decode the events; the log of an order is rebuilt
-    from the journal only when something (e.g. the API's order detail) asks for it.
-    """
-
-    __slots__ = ("_load",)
-
-    def __init__(
-        self,
-        items: Iterable[OrderLogEntry] = (),
-        load: Callable[[], list[OrderLogEntry]] | None = None,
-    ) -> None:
-        super().__init__(items)
-        self._load = load
-
-    @property
-    def loaded(self) -> bool:
-        """Whether the past entries are in memory."""
-        return self._load is None
-
-    def _ready(self) -> None:
-        load = self._load
-        if load is not None:
-            past = load()
-            self._load = None
-            list.__init__(self, [*past, *list.__iter__(self)])
-
-    def __getitem__(self, i: Any) -> Any:
-        self._ready()
-        return list.__getitem__(self, i)
-
-    def __setitem__(self, i: Any, value: Any) -> None:
-        self._ready()
-        list.__setitem__(self, i, value)
-
-    def __delitem__(self, i: SupportsIndex | slice) -> None:
-        self._ready()
-        list.__delitem__(self, i)
-
-
-def _materialising(name: str) -> Callable[..., Any]:
-    base = getattr(list, name)
-
-    def method(self: LazyLog, *args: Any, **kwargs: Any) -> Any:
-        self._ready()
-        return base(self, *args, **kwargs)
-
-    method.__name__ = name
-    return method
-
-
-for _name in (
-    "__iter__", "__len__", "__contains__", "__reversed__", "__eq__", "__ne__", "__lt__",
-    "__le__", "__gt__", "__ge__", "__repr__", "__add__", "__iadd__", "__mul__", "__rmul__",
-    "__imul__", "__reduce_ex__", "append", "extend", "insert", "pop", "remove", "index",
-    "count", "copy", "sort", "reverse", "clear",
-):  # fmt: skip
-    setattr(LazyLog, _name, _materialising(_name))
-
-
-def load_order_log(
-    journal: Journal, account: str, client_order_id: str, first_seq: int, last_seq: int
-) -> list[OrderLogEntry]:
-    """Rebuild an order's log from its events ``first_seq..last_seq`` (creation first).
-
-    Raises:
-        JournalError: the events do not start with the order's creation.
-    """
-    order: Order | None = None
-    for type_name, payload in journal.read(
-        _LOG_SQL, (account, client_order_id, first_seq, last_seq)
-    ):
-        event = cast(OrderEvent, decode_event(type_name, payload))
-        if order is None:
-            if not isinstance(event, OrderSubmitted | OrderDenied):
-                raise JournalError(f"order {client_order_id!r}: no creation event at {first_seq}")
-            order = Order.create(event)
-            continue
-        try:
-            order.apply(event)
-        except InvalidTransition:
-            continue  # refused on replay too
-    return [] if order is None else list(order.log)
-
-
-def _log_loader(
-    journal: Journal, account: str, coid: str, first: int, last: int
-) -> Callable[[], list[OrderLogEntry]]:
-    return lambda: load_order_log(journal, account, coid, first, last)
 
 
 def recover_from_projections(journal: Journal, ledger: Ledger) -> OmsState | None:
@@ -191,17 +97,23 @@ def recover_from_projections(journal: Journal, ledger: Ledger) -> OmsState | Non
     base = journal.read("SELECT seq FROM projection_base")
     if not base or base[0][0] != 0:
         return None
-    # Hundreds of thousands of new objects and no garbage: skip the cyclic collector's
-    # repeated passes over them (they cost more than the loading itself).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with _collector_paused():
         state = _recover(journal, ledger)
         if state is not None and len(state.book) >= _FREEZE_AT:
             # The recovered state lives as long as the process: keep the collector's full
             # passes from re-scanning it (seconds at 1M events). Refcounting still frees it.
             gc.freeze()
         return state
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Hundreds of thousands of new objects and no garbage: skip the cyclic collector's
+    repeated passes over them (they cost more than the loading itself)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
     finally:
         if enabled:
             gc.enable()
@@ -312,7 +224,7 @@ class _Builder:
             venue_filled,
             tuple(reasons.split(",")) if reasons else (),
             message or "",
-            LazyLog(load=_log_loader(self.journal, acct, coid, created_seq, self.last_seq)),
+            LazyLog(load=log_loader(self.journal, acct, coid, created_seq, self.last_seq)),
         )
 
     def add_fills(
@@ -383,15 +295,24 @@ def _thawer(journal: Journal, last_seq: int) -> OrderLoader:
                 for key, (_o, created, _t) in by_key.items()
                 for f in journal.read(_ONE_ORDER_FILLS_SQL, (*key, created))
             ]
-        else:
+            return _built(builder, by_key, fills)
+        with _collector_paused():
             wanted = set(keys)
             for row in journal.read(f"{_ORDER_SQL} WHERE status IN {_TERMINAL}"):
                 if (row[0], row[1]) in wanted:
                     by_key[(row[0], row[1])] = (builder.order(row), row[21], [0])
             first = min((c for _o, c, _t in by_key.values()), default=0)
-            fills = journal.read(_FILL_SQL, (first,))
-        if not builder.add_fills(by_key, fills):
-            raise JournalError("journal: the fills of a restored order do not add up")
-        return {cast(OrderKey, k): v[0] for k, v in by_key.items()}
+            built = _built(builder, by_key, journal.read(_FILL_SQL, (first,)))
+            if len(keys) >= _FREEZE_AT:
+                gc.freeze()  # as at recovery: these orders stay for the day
+            return built
 
     return thaw
+
+
+def _built(
+    builder: _Builder, by_key: dict[tuple[str, str], tuple[Order, int, list[int]]], fills: Any
+) -> dict[OrderKey, Order]:
+    if not builder.add_fills(by_key, fills):
+        raise JournalError("journal: the fills of a restored order do not add up")
+    return {cast(OrderKey, k): v[0] for k, v in by_key.items()}
