@@ -226,3 +226,29 @@ def test_configure_logging_when_file_exceeds_max_bytes_rotates(tmp_path: Path) -
 
     assert (tmp_path / f"{LOG_FILE_NAME}.1").exists()
     assert not (tmp_path / f"{LOG_FILE_NAME}.4").exists()
+
+
+@pytest.mark.parametrize("background", [False, True])
+def test_rotation_when_file_preexists_keeps_every_file_under_max_bytes_and_loses_no_line(
+    tmp_path: Path, background: bool
+) -> None:
+    (tmp_path / LOG_FILE_NAME).write_text('{"event": "old"}\n' * 20, encoding="utf-8")
+    handle = configure_logging(
+        tmp_path, console=False, max_bytes=3000, backup_count=50, background=background
+    )
+    try:
+        for i in range(200):
+            structlog.get_logger().info("filler", i=i, pad="数" * 20)
+    finally:
+        handle.close()
+
+    files = sorted(tmp_path.glob(f"{LOG_FILE_NAME}*"))
+    assert len(files) > 5
+    assert all(f.stat().st_size <= 3000 for f in files)
+    numbers = sorted(
+        json.loads(line)["i"]
+        for f in files
+        for line in f.read_text(encoding="utf-8").splitlines()
+        if json.loads(line)["event"] == "filler"
+    )
+    assert numbers == list(range(200))
