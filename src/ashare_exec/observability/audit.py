@@ -250,17 +250,27 @@ class AuditLog:
         """
         if ts.tzinfo is None:
             raise ValueError("audit timestamps must be timezone-aware")
+        ts_text = ts.isoformat()
+        payload_json = canonical_json(dict(payload))
+        # The canonical body, spelled out in its sorted key order: serialising the whole
+        # record twice (once to hash, once with the hash) cost more than the rest together.
+        # tests/unit/observability/test_audit.py checks it equals canonical_json(body).
+        head = f'{{"actor":{canonical_json(actor)}'
+        tail = (
+            f'"kind":{canonical_json(kind)},"payload":{payload_json},'
+            f'"prev_hash":"{self._last_hash}","seq":{self._seq},"ts":"{ts_text}"}}'
+        )
+        digest = hashlib.sha256((self._last_hash + head + "," + tail).encode("utf-8")).hexdigest()
+        line = f'{head},"hash":"{digest}",{tail}\n'
         body: dict[str, object] = {
             "seq": self._seq,
-            "ts": ts.isoformat(),
+            "ts": ts_text,
             "kind": kind,
             "actor": actor,
-            # Round-trip so the stored payload is exactly what was hashed.
-            "payload": json.loads(canonical_json(dict(payload))),
+            # Parsed back so the returned payload is exactly what was hashed.
+            "payload": json.loads(payload_json),
             "prev_hash": self._last_hash,
         }
-        digest = _hash(self._last_hash, body)
-        line = canonical_json({**body, "hash": digest}) + "\n"
         if self._file is None:
             self._file = self.path.open("a", encoding="utf-8", newline="\n")
         self._file.write(line)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
@@ -11,6 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ashare_exec.cli import audit_cmd
 from ashare_exec.clock import CST
@@ -301,3 +304,37 @@ def _run_cli(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     code: int = args.handler(args)
     return code
+
+
+_text = st.text(st.characters(codec="utf-8"), max_size=12)
+_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | _text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_text, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(kind=_text, actor=_text, payload=st.dictionaries(_text, _values, max_size=5))
+def test_append_when_any_content_line_is_the_canonical_record_and_verifies(
+    tmp_path_factory: pytest.TempPathFactory, kind: str, actor: str, payload: dict[str, object]
+) -> None:
+    path = tmp_path_factory.mktemp("audit") / "a.jsonl"
+    log = AuditLog(path, fsync=False)
+    first = log.append("command", "api", {"x": 1}, T0)
+    rec = log.append(kind, actor, payload, T0)
+    log.close()
+
+    # Only "\n" ends a record: text may hold other line breaks (U+2028, U+0085 ...).
+    line = path.read_text(encoding="utf-8").split("\n")[1]
+    body = {
+        "seq": 1,
+        "ts": T0.isoformat(),
+        "kind": kind,
+        "actor": actor,
+        "payload": rec.payload,
+        "prev_hash": first.hash,
+    }
+    assert line == canonical_json({**body, "hash": rec.hash})
+    assert rec.hash == hashlib.sha256((first.hash + canonical_json(body)).encode()).hexdigest()
+    assert verify(path).ok
