@@ -258,6 +258,7 @@ def _load_book(
     if journal.read(_COLD_FILLS_CHECK_SQL)[0][0]:
         return None  # a terminal order's fills do not add up
     builder = _Builder(journal, last_seq)
+    new_cold = ColdOrder._make
     entries: list[tuple[int, Order | ColdOrder]] = []
     by_key: dict[tuple[str, str], tuple[Order, int, list[int]]] = {}
     for row in hot_rows:
@@ -267,7 +268,7 @@ def _load_book(
     for acct, coid, broker, exch, created_seq, done_seq, _old in cold_rows:
         if done_seq is not None and done_seq <= evicted_at.get(acct, 0):
             continue
-        entries.append((created_seq, ColdOrder(acct, coid, broker, exch)))
+        entries.append((created_seq, new_cold((acct, coid, broker, exch))))
     if by_key:
         first = min(created for _o, created, _n in by_key.values())
         if not builder.add_fills(by_key, journal.read(_FILL_SQL, (first,))):

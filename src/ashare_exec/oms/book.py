@@ -213,41 +213,44 @@ class OrderBook:
         """
         if self._orders:
             raise InvalidTransition("can only restore into an empty book")
-        book, cold = self._orders, self._cold
-        for order in orders:
-            if isinstance(order, ColdOrder):
-                key = (order.account_id, order.client_order_id)
-                book[key] = None
-                cold[key] = order
-            else:
-                book[(order.spec.account_id, order.spec.client_order_id)] = order
-        if len(book) != len(orders) or (cold and load is None):
-            why = "share a client order id" if len(book) != len(orders) else "need a loader"
-            book.clear()
-            cold.clear()
-            raise InvalidTransition(f"restored orders {why}")
-        self._load = load
+        book, cold, opened = self._orders, self._cold, self._open
         by_broker, by_exchange = self._by_broker, self._by_exchange
         cold_broker, cold_exchange = self._cold_broker, self._cold_exchange
-        # In creation order, so that (as in live processing) the later order keeps an id.
-        for key, found in book.items():
-            if found is None:
-                ids = cold[key]
-                if ids.broker_order_id is not None:
-                    by_broker.pop((key[0], ids.broker_order_id), None)
-                    cold_broker[(key[0], ids.broker_order_id)] = key
-                if ids.exchange_order_id is not None:
-                    by_exchange.pop((key[0], ids.exchange_order_id), None)
-                    cold_exchange[(key[0], ids.exchange_order_id)] = key
+        # One pass in creation order: as in live processing, the later order keeps an id.
+        for order in orders:
+            if isinstance(order, ColdOrder):
+                acct = order.account_id
+                key = (acct, order.client_order_id)
+                book[key] = None
+                cold[key] = order
+                if order.broker_order_id is not None:
+                    bkey = (acct, order.broker_order_id)
+                    if by_broker:
+                        by_broker.pop(bkey, None)
+                    cold_broker[bkey] = key
+                if order.exchange_order_id is not None:
+                    ekey = (acct, order.exchange_order_id)
+                    if by_exchange:
+                        by_exchange.pop(ekey, None)
+                    cold_exchange[ekey] = key
                 continue
-            if found.broker_order_id is not None:
-                cold_broker.pop((key[0], found.broker_order_id), None)
-                by_broker[(key[0], found.broker_order_id)] = found
-            if found.exchange_order_id is not None:
-                cold_exchange.pop((key[0], found.exchange_order_id), None)
-                by_exchange[(key[0], found.exchange_order_id)] = found
-            if found.status.is_open:
-                self._open[key] = found
+            acct = order.spec.account_id
+            key = (acct, order.spec.client_order_id)
+            book[key] = order
+            if order.broker_order_id is not None:
+                cold_broker.pop((acct, order.broker_order_id), None)
+                by_broker[(acct, order.broker_order_id)] = order
+            if order.exchange_order_id is not None:
+                cold_exchange.pop((acct, order.exchange_order_id), None)
+                by_exchange[(acct, order.exchange_order_id)] = order
+            if order.status.is_open:
+                opened[key] = order
+        if len(book) != len(orders) or (cold and load is None):
+            why = "share a client order id" if len(book) != len(orders) else "need a loader"
+            for index in (book, cold, opened, by_broker, by_exchange, cold_broker, cold_exchange):
+                index.clear()
+            raise InvalidTransition(f"restored orders {why}")
+        self._load = load
 
     def apply(self, event: OrderEvent) -> tuple[Order, ApplyResult]:
         """Apply an event to its order (creating it for a creation event).
