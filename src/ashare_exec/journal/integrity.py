@@ -22,7 +22,13 @@ import os
 import sqlite3
 from pathlib import Path
 
-__all__ = ["CLEAN_CLOSE_KEY", "mark_clean_close", "take_clean_close_mark", "wal_has_content"]
+__all__ = [
+    "CLEAN_CLOSE_KEY",
+    "closed_cleanly",
+    "mark_clean_close",
+    "take_clean_close_mark",
+    "wal_has_content",
+]
 
 CLEAN_CLOSE_KEY = "journal.clean_close"
 """``state`` key of the clean-close marker."""
@@ -34,6 +40,20 @@ def _geometry(conn: sqlite3.Connection) -> str:
     return f"{int(pages)} {int(size)}"
 
 
+def _marker(conn: sqlite3.Connection) -> str | None:
+    has_state = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'state'"
+    ).fetchone()
+    if has_state is None:
+        return None  # a new file, or one older than the state table
+    row = conn.execute("SELECT value FROM state WHERE key = ?", (CLEAN_CLOSE_KEY,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def _has_marker(conn: sqlite3.Connection) -> bool:
+    return _marker(conn) is not None
+
+
 def wal_has_content(path: Path) -> bool:
     """Whether ``<path>-wal`` exists and is not empty (call before connecting)."""
     try:
@@ -42,27 +62,33 @@ def wal_has_content(path: Path) -> bool:
         return False
 
 
-def take_clean_close_mark(conn: sqlite3.Connection, path: Path, *, wal_before: bool) -> bool:
-    """Whether the journal was closed cleanly since its last check; clears the marker.
+def closed_cleanly(conn: sqlite3.Connection, path: Path, *, wal_before: bool) -> bool:
+    """Whether the journal at ``path`` carries a valid clean-close marker (reads only).
 
-    ``wal_before``: whether a write-ahead log with content existed before this connection
-    opened the file (:func:`wal_has_content`). The caller runs the integrity check
-    whenever this returns ``False``.
+    ``wal_before``: whether a write-ahead log with content existed before ``conn``
+    opened the file (:func:`wal_has_content`). For read-only checkers (``ashare-exec
+    check``) deciding whether they need ``PRAGMA quick_check`` too.
+
+    Raises:
+        sqlite3.Error: the file cannot be read.
+    """
+    marker = _marker(conn)
+    if marker is None or wal_before:
+        return False
+    geometry = _geometry(conn)
+    pages, size = (int(x) for x in geometry.split())
+    return bool(marker == geometry and os.stat(path).st_size == pages * size)
+
+
+def take_clean_close_mark(conn: sqlite3.Connection, path: Path, *, wal_before: bool) -> bool:
+    """:func:`closed_cleanly`, then clear the marker (the caller checks when ``False``).
 
     Raises:
         sqlite3.Error: the file cannot be read or written.
     """
-    has_state = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'state'"
-    ).fetchone()
-    if has_state is None:
-        return False  # a new file, or one older than the state table
-    row = conn.execute("SELECT value FROM state WHERE key = ?", (CLEAN_CLOSE_KEY,)).fetchone()
-    if row is None:
-        return False
-    geometry = _geometry(conn)
-    pages, size = (int(x) for x in geometry.split())
-    clean = row[0] == geometry and not wal_before and os.stat(path).st_size == pages * size
+    clean = closed_cleanly(conn, path, wal_before=wal_before)
+    if not _has_marker(conn):
+        return clean
     conn.execute("DELETE FROM state WHERE key = ?", (CLEAN_CLOSE_KEY,))
     # Into the main file now: a copy of it taken while the journal is open has no marker.
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

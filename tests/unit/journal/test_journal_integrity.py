@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 
 from ashare_exec.errors import JournalError
 from ashare_exec.journal import Journal
-from ashare_exec.journal.integrity import CLEAN_CLOSE_KEY
+from ashare_exec.journal.integrity import CLEAN_CLOSE_KEY, closed_cleanly, wal_has_content
 
 
 def _write(path: Path, n: int = 50) -> None:
@@ -113,3 +114,25 @@ def test_open_when_pages_corrupt_and_check_runs_raises(tmp_path: Path, clean_clo
 
     with pytest.raises(JournalError):
         Journal.open(path, always_check=clean_close)
+
+
+def test_closed_cleanly_when_read_only_checker_asks_reports_without_clearing(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "j.db"
+    _write(path)
+
+    def ask() -> bool:
+        wal = wal_has_content(path)
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return closed_cleanly(conn, path, wal_before=wal)
+        finally:
+            conn.close()
+
+    first, second = ask(), ask()
+    with Journal.open(path) as j:
+        skipped = not j.integrity_checked
+        during = ask()
+
+    assert (first, second, skipped, during) == (True, True, True, False)
