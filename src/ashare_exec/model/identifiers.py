@@ -7,7 +7,7 @@ except :class:`InstrumentId`, which is parsed and rendered as ``600000.SH``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NewType
 
 from ashare_exec.model.enums import Exchange
@@ -40,10 +40,13 @@ class InstrumentId:
 
     code: str
     exchange: Exchange
+    # The rendered text, built once: every log line, row and view asks for it.
+    _text: str = field(default="", init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.code) != 6 or not (self.code.isascii() and self.code.isdigit()):
             raise ValueError(f"instrument code must be six digits, was {self.code!r}")
+        object.__setattr__(self, "_text", f"{self.code}.{self.exchange.value}")
 
     @classmethod
     def parse(cls, text: str) -> InstrumentId:
@@ -58,7 +61,7 @@ class InstrumentId:
         return cls(m.group(1), Exchange(m.group(2)))
 
     def __str__(self) -> str:
-        return f"{self.code}.{self.exchange.value}"
+        return self._text
 
 
 def is_valid_client_order_id(text: str) -> bool:

@@ -1,5 +1,9 @@
 """Identifiers: parsing and rendering of symbols, client order id shape."""
 
+import copy
+import dataclasses
+import pickle
+
 import pytest
 
 from ashare_exec.model import Exchange, InstrumentId, is_valid_client_order_id
@@ -46,3 +50,18 @@ def test_same_code_on_two_exchanges_is_two_instruments() -> None:
 )
 def test_client_order_id_shape(text: str, ok: bool) -> None:
     assert is_valid_client_order_id(text) is ok
+
+
+def test_instrument_id_when_copied_pickled_or_replaced_renders_its_own_text() -> None:
+    a = InstrumentId.parse("600000.SH")
+    b = pickle.loads(pickle.dumps(a))
+    c = dataclasses.replace(a, code="000001", exchange=Exchange.SZ)
+    assert (str(a), str(b), str(copy.deepcopy(a)), str(c)) == (
+        "600000.SH",
+        "600000.SH",
+        "600000.SH",
+        "000001.SZ",
+    )
+    assert b == a
+    assert hash(b) == hash(a)
+    assert repr(a) == "InstrumentId(code='600000', exchange=<Exchange.SH: 'SH'>)"
