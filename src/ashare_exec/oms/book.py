@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 from ashare_exec.errors import InvalidTransition, OrderNotFound
-from ashare_exec.model.enums import OrderStatus, Side
+from ashare_exec.model.enums import TERMINAL_STATUSES, OrderStatus, Side
 from ashare_exec.model.events import OrderDenied, OrderEvent, OrderSubmitted
 from ashare_exec.model.identifiers import (
     AccountId,
@@ -172,8 +172,14 @@ class OrderBook:
         open_only: bool = False,
     ) -> list[Order]:
         """Orders matching every given filter, in creation order."""
-        source = self._open.values() if open_only else self._all(account_id)
         statuses = frozenset({status}) if isinstance(status, OrderStatus) else status
+        source: Iterable[Order]
+        if open_only:
+            source = self._open.values()
+        elif statuses is not None and statuses.isdisjoint(TERMINAL_STATUSES):
+            source = [o for o in self._orders.values() if o is not None]  # cold ones are done
+        else:
+            source = self._all(account_id)
         return [
             o
             for o in source

@@ -213,3 +213,22 @@ def test_get_when_loader_misses_a_key_raises_and_keeps_order_cold() -> None:
         book.get(st.ACC, ClientOrderId("C1"))
 
     assert book.cold_count == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "listed", "built"),
+    [
+        (OrderStatus.NEW, ["C2"], []),
+        (frozenset({OrderStatus.NEW, OrderStatus.PENDING_NEW}), ["C2"], []),
+        (frozenset({OrderStatus.NEW, OrderStatus.CANCELED}), ["C2", "C3"], ["C1", "C3"]),
+    ],
+)
+def test_orders_when_status_filter_given_builds_cold_only_if_it_may_match(
+    status: OrderStatus | frozenset[OrderStatus], listed: list[str], built: list[str]
+) -> None:
+    book, loader = _restored(_live())
+
+    found = book.orders(st.ACC, status=status)
+
+    assert [o.client_order_id for o in found] == listed
+    assert sorted(k[1] for k in loader.asked) == built
