@@ -349,6 +349,15 @@ class OrderBook:
         if missing:
             raise InvalidTransition(f"cold orders could not be loaded: {missing[:3]}")
         cold_broker, cold_exchange = self._cold_broker, self._cold_exchange
+        if len(keys) == len(self._cold):  # every cold order (keys come from ``_cold``): in bulk
+            self._orders.update(loaded)  # an existing key keeps its place (creation order)
+            self._by_broker.update({bk: loaded[k] for bk, k in cold_broker.items()})
+            self._by_exchange.update({ek: loaded[k] for ek, k in cold_exchange.items()})
+            self._open.update({k: o for k, o in loaded.items() if o.status.is_open})
+            for index in (self._cold, cold_broker, cold_exchange):
+                index.clear()
+            self._load = None
+            return loaded
         for key in keys:
             order = loaded[key]
             ids = self._cold.pop(key)
@@ -374,8 +383,12 @@ class OrderBook:
         account = key[0]
         if order.broker_order_id is not None:
             self._by_broker[(account, order.broker_order_id)] = order
+            if self._cold_broker:  # the later order keeps the id, even once the cold is built
+                self._cold_broker.pop((account, order.broker_order_id), None)
         if order.exchange_order_id is not None:
             self._by_exchange[(account, order.exchange_order_id)] = order
+            if self._cold_exchange:
+                self._cold_exchange.pop((account, order.exchange_order_id), None)
         if order.status.is_open:
             self._open[key] = order
         else:

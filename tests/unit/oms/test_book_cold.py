@@ -232,3 +232,20 @@ def test_orders_when_status_filter_given_builds_cold_only_if_it_may_match(
 
     assert [o.client_order_id for o in found] == listed
     assert sorted(k[1] for k in loader.asked) == built
+
+
+@pytest.mark.parametrize("build_all", [False, True])
+def test_thaw_when_live_order_took_a_cold_orders_broker_id_live_one_keeps_it(
+    build_all: bool,
+) -> None:
+    book, _loader = _restored(_live())
+    book.apply(st.submitted("C9"))
+    book.apply(st.accepted("C9", broker="B1", exch="E1"))
+
+    if build_all:
+        list(book)
+    else:
+        book.get(st.ACC, ClientOrderId("C1"))
+
+    assert book.by_broker_id(st.ACC, BrokerOrderId("B1")).client_order_id == "C9"  # type: ignore[union-attr]
+    assert book.by_exchange_id(st.ACC, "E1").client_order_id == "C9"  # type: ignore[arg-type, union-attr]
