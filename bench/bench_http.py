@@ -55,6 +55,7 @@ def serve(folder: Path, port: int, durability: str, audit: str) -> None:
     from ashare_exec.api.app import create_app
     from ashare_exec.api.auth import Authenticator
     from ashare_exec.config import TokenConfig
+    from ashare_exec.engine import heap
     from ashare_exec.engine.runner import run_loop
 
     if audit == "group":
@@ -63,6 +64,8 @@ def serve(folder: Path, port: int, durability: str, audit: str) -> None:
     async def main() -> None:
         service = build(folder, durability)
         await service.start()
+        heap.configure()  # as `ashare-exec serve` does after start-up
+        heap.settle()
         tokens = [TokenConfig("bench", TOKEN, frozenset({"admin"}))]
         app = create_app(service, Authenticator(tokens))
         config = uvicorn.Config(

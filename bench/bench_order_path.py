@@ -48,6 +48,7 @@ from _harness import (
 )
 
 from ashare_exec.api.schemas import OrderIn
+from ashare_exec.engine import heap
 from ashare_exec.engine.runner import loop_name, run_loop
 from ashare_exec.engine.service import ExecutionService
 from ashare_exec.model import AccountId, InstrumentId, Side, SubmitOrder
@@ -223,6 +224,9 @@ async def run_mode(mode: str, args: argparse.Namespace) -> dict[str, Any]:
         try:
             # warm-up (imports, caches, sqlite pages)
             await saturation(service, 500, 32, args.layer, "w")
+            if args.heap == "serve":  # what `ashare-exec serve` does after start-up
+                heap.configure()
+                heap.settle()
             gc.collect()
             out["saturation"] = await saturation(service, args.n, args.concurrency, args.layer)
             for rate in args.rates:
@@ -251,6 +255,12 @@ def main() -> None:
     ap.add_argument("--venue", choices=("sim", "qmt"), default="sim", help="qmt: MiniQMT emulator")
     ap.add_argument("--log-level", default="INFO", help="WARNING: no per-order log lines")
     ap.add_argument("--sim-state", action="store_true", help="simulator state in SQLite")
+    ap.add_argument(
+        "--heap",
+        choices=("serve", "default"),
+        default="serve",
+        help="serve: the collector settings `ashare-exec serve` applies (engine/heap.py)",
+    )
     ap.add_argument(
         "--loop",
         choices=("serve", "asyncio"),
@@ -294,6 +304,7 @@ def main() -> None:
             "audit": args.audit,
             "venue": args.venue,
             "loop": args.loop,
+            "heap": args.heap,
             "results": results,
         },
         rows,

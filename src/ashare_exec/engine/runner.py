@@ -14,13 +14,16 @@ import secrets
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Iterator
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ashare_exec.clock import CST, Clock, SimClock, WallClock
 from ashare_exec.config import GatewayConfig, TokenConfig
 from ashare_exec.rules import TradingCalendar
+
+if TYPE_CHECKING:
+    from ashare_exec.engine.service import ExecutionService
 
 __all__ = ["choose_clock", "loop_name", "resolve_tokens", "run_loop", "run_service"]
 
@@ -173,6 +176,7 @@ async def run_service(
     if service.observer is not None:
         logs.redactor.add_secrets(service.observer.secrets())
     await service.start()
+    _tune_heap(service)
     app = create_app(service, Authenticator(tokens), max_body=config.api.max_body_bytes)
     host = host or config.api.host
     port = config.api.port if port is None else port
@@ -231,6 +235,22 @@ async def run_service(
     print_fn("stopped cleanly")
     logs.close()
     return 0
+
+
+def _tune_heap(service: ExecutionService) -> None:
+    """Long-running process only: collector thresholds, the start-up state frozen, and again
+    after each end of day (``engine/heap.py``)."""
+    from ashare_exec.engine import heap
+
+    heap.configure()
+    heap.settle()
+    after_day = service.hooks.on_end_of_day
+
+    def end_of_day(day: date) -> None:
+        after_day(day)
+        heap.settle()
+
+    service.hooks.on_end_of_day = end_of_day
 
 
 def now_plus(clock: Clock, seconds: float) -> datetime:
