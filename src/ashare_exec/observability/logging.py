@@ -73,6 +73,7 @@ _SECRET_KEY_RE = re.compile(
 )
 _MIN_SECRET_LEN = 4  # masking very short values would shred ordinary text
 _MAX_DEPTH = 6
+_MAX_KEYS_CACHED = 4096
 _OK_RESULTS = frozenset({"ok", "accepted", "filled", "sent", "done", "success"})
 
 
@@ -89,6 +90,8 @@ class Redactor:
         self, secrets: Iterable[str] = (), *, key_pattern: re.Pattern[str] = _SECRET_KEY_RE
     ) -> None:
         self._key_re = key_pattern
+        # Log lines reuse a few dozen key names: remember which ones are secret.
+        self._secret_keys: dict[str, bool] = {}
         self._secrets: list[str] = []
         self.add_secrets(secrets)
 
@@ -119,8 +122,14 @@ class Redactor:
         return value
 
     def _item(self, key: object, value: object, depth: int) -> object:
-        if isinstance(key, str) and self._key_re.search(key) and value not in (None, ""):
-            return REDACTED
+        if isinstance(key, str) and value is not None and value != "":
+            secret = self._secret_keys.get(key)
+            if secret is None:
+                secret = self._key_re.search(key) is not None
+                if len(self._secret_keys) < _MAX_KEYS_CACHED:
+                    self._secret_keys[key] = secret
+            if secret:
+                return REDACTED
         return self._value(value, depth)
 
     def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
