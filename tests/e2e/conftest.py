@@ -7,6 +7,7 @@ with a simulated clock starting in continuous trading, driven through the SDK.
 from __future__ import annotations
 
 import os
+import queue
 import re
 import signal
 import subprocess
@@ -158,16 +159,29 @@ def start_service(
         text=True,
     )
     assert proc.stdout is not None
-    lines = []
+    lines: list[str] = []
+    fresh: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+
+    # One reader for the whole life of the process, so the pipe never fills up and the
+    # start-up wait below keeps its deadline even if the process hangs without a word.
+    def drain() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            fresh.put(line)
+        fresh.put(None)
+
+    drainer = threading.Thread(target=drain, daemon=True)
+    drainer.start()
     deadline = time.monotonic() + timeout
     url = None
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            if proc.poll() is not None:
-                break
-            continue
-        lines.append(line)
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            line = fresh.get(timeout=left)
+        except queue.Empty:
+            break
+        if line is None:
+            break
         m = re.search(r"API:\s+(http://127\.0\.0\.1:\d+)/v1", line)
         if m:
             url = m.group(1)
@@ -176,17 +190,9 @@ def start_service(
     if url is None:
         proc.kill()
         proc.wait(10)
+        drainer.join(5)
         proc.stdout.close()
         raise RuntimeError("service did not start:\n" + "".join(lines))
-
-    # Keep draining output so the pipe never fills up.
-    def drain() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.append(line)
-
-    drainer = threading.Thread(target=drain, daemon=True)
-    drainer.start()
     svc = Service(proc, url, folder, "".join(lines), drainer, lines)
     _wait_ready(svc)
     return svc

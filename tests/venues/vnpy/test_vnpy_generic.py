@@ -136,3 +136,14 @@ async def test_generic_when_queried_then_cash_and_positions_from_events(rig: Gen
     )  # fmt: skip
     (pos,) = await rig.adapter.query_positions("G1")
     assert (str(pos.instrument_id), pos.total_qty, pos.sellable_qty) == ("600000.SH", 1000, 700)
+
+
+async def test_host_when_started_engine_threads_never_keep_the_process_alive(
+    rig: GenericRig,
+) -> None:
+    # vn.py starts plain threads; a service that dies before close() must still exit.
+    host = rig.adapter.host
+    assert host is not None
+    threads = [host.engine._thread, host.engine._timer]
+    assert all(t.is_alive() for t in threads)
+    assert all(t.daemon for t in threads)

@@ -150,6 +150,12 @@ class GatewayHost:
             (EVENT_HOST, _same_row),
         ):
             self.engine.register(kind, self._handler(copy))
+        # vn.py's engine threads are not daemons: if the service dies before stop() (a
+        # start-up error), they would keep the process alive, half-dead, forever.
+        for name in ("_thread", "_timer"):
+            thread = getattr(self.engine, name, None)
+            if isinstance(thread, threading.Thread) and not thread.is_alive():
+                thread.daemon = True
         self.engine.start()
 
     def _handler(self, copy: Callable[[Any], object]) -> Callable[[Any], None]:
