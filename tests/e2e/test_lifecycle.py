@@ -115,6 +115,37 @@ def test_restart_keeps_orders_and_idempotency(tmp_path: Path) -> None:
         svc2.stop()
 
 
+def test_resubmit_after_sigkill_returns_denied_orders_unchanged(tmp_path: Path) -> None:
+    # Crash-soak finding (seed 11, life 441): a DENIED order resubmitted after a SIGKILL
+    # once answered HTTP 500. Denials of every kind, killed at once, then resubmitted.
+    folder = tmp_path / "svc"
+    svc = start_service(folder, durability="durable")
+    low = _low_price(svc)
+    with svc.client() as c:
+        q = c.quote("600000.SH")
+        above = Decimal(q["limit_up"]) + Decimal("0.01")
+        sent = {
+            "kd-band": ("600000.SH", "BUY", 100, above),
+            "kd-nopos": ("000001.SZ", "SELL", 100, low),
+            "kd-lot": ("600000.SH", "BUY", 150, low),
+        }
+        for coid, (sym, side, qty, px) in sent.items():
+            assert c.submit("paper", sym, side, qty, px, client_order_id=coid).status == "DENIED"
+    svc.stop(signal.SIGKILL)
+    svc2 = start_service(folder)
+    try:
+        with svc2.client() as c:
+            for coid, (sym, side, qty, px) in sent.items():
+                again = c.submit("paper", sym, side, qty, px, client_order_id=coid)
+                assert again.info.raw["created"] is False, coid
+                assert again.status == "DENIED", coid
+                assert again.info.reasons, coid
+            statuses = {o.client_order_id: o.status for o in c.orders("paper")}
+            assert statuses == dict.fromkeys(sent, "DENIED")
+    finally:
+        svc2.stop()
+
+
 def test_graceful_shutdown_settles_in_flight_orders_and_exits_zero(tmp_path: Path) -> None:
     folder = tmp_path / "svc"
     svc = start_service(folder)
