@@ -351,7 +351,10 @@ def _build_external(
 
         # The client id <-> order_id <-> order_sysid mapping lives in the journal.
         store = KeyValueIdStore(
-            journal.get_state, journal.set_state, clock.now().date().isoformat()
+            journal.get_state,
+            journal.set_state,
+            clock.now().date().isoformat(),
+            stage=journal.stage_states,  # rides on group commits, no fsync of its own
         )
         return build_qmt_venue(config, clock, accounts, instruments, store=store)
     if kind == "vnpy":
@@ -360,7 +363,10 @@ def _build_external(
         from ashare_exec.venues.vnpy.store import KeyValueVnpyIdStore
 
         vstore = KeyValueVnpyIdStore(
-            journal.get_state, journal.set_state, clock.now().date().isoformat()
+            journal.get_state,
+            journal.set_state,
+            clock.now().date().isoformat(),
+            stage=journal.stage_states,
         )
         seeds = [
             SimAccountConfig(a.account_id, a.cash, dict(a.positions))

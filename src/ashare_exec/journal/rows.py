@@ -83,6 +83,8 @@ SQL_IDMAP = (
     "exchange_order_id = COALESCE(excluded.exchange_order_id, exchange_order_id)"
 )
 
+SQL_STATE = "INSERT OR REPLACE INTO state(key, value) VALUES (?, ?)"
+
 JournalItem = StateChange | OrderEvent | JournalEvent
 """What the journal accepts: a bare event, or a state change (event + projections)."""
 
@@ -107,6 +109,8 @@ class Batch:
     done: dict[tuple[str, str], int] = field(default_factory=dict)
     """Seq of the first event that left the order terminal, within this batch."""
     days: list[tuple[Any, ...]] = field(default_factory=list)
+    state: dict[str, str] = field(default_factory=dict)
+    """Key/value rows of the ``state`` table staged with this commit (last value wins)."""
     bare: int = 0
     """Seq of the last bare order or correction event: its projections were not written."""
 
@@ -140,6 +144,7 @@ class Batch:
             out.cash.update(b.cash)
             out.ids.update(b.ids)
             out.days.extend(b.days)
+            out.state.update(b.state)
             out.bare = max(out.bare, b.bare)
         return out
 

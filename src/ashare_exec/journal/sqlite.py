@@ -37,6 +37,7 @@ from ashare_exec.journal.rows import (
     SQL_IDMAP,
     SQL_ORDER,
     SQL_POSITION,
+    SQL_STATE,
     Batch,
     JournalItem,
     prepare,
@@ -218,6 +219,8 @@ class Journal:
                     conn.executemany(SQL_IDMAP, batch.ids.values())
                 if batch.days:
                     conn.executemany(SQL_DAY, batch.days)
+                if batch.state:
+                    conn.executemany(SQL_STATE, batch.state.items())
                 if batch.bare:
                     conn.execute(SQL_BARE, (batch.bare,))
                 conn.execute("COMMIT")
@@ -265,6 +268,30 @@ class Journal:
         if self._flusher is None or self._flusher.done():
             self._flusher = loop.create_task(self._flush_loop(), name="journal-group-commit")
         return await future
+
+    def stage_states(self, items: dict[str, str]) -> asyncio.Future[list[int]]:
+        """Write key/values to the state table with the next group commit.
+
+        Unlike :meth:`set_state` (a commit of its own — an fsync in durable mode, on the
+        caller's thread), the rows share the commit of whatever else is pending. Await the
+        returned future to know they are durable; a caller that does not need to know may
+        drop it (a failure stops the journal, which halts trading, like any failed commit).
+
+        Raises:
+            JournalError: the journal has failed.
+        """
+        if self._failed is not None:
+            raise self._failed
+        batch = Batch()
+        batch.state.update(items)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[list[int]] = loop.create_future()
+        # Read the outcome even when nobody awaits it (no "never retrieved" warnings).
+        future.add_done_callback(lambda f: f.cancelled() or f.exception())
+        self._pending.append((batch, future, self._seq + 1, self._seq))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = loop.create_task(self._flush_loop(), name="journal-group-commit")
+        return future
 
     async def _flush_loop(self) -> None:
         loop = asyncio.get_running_loop()

@@ -232,3 +232,38 @@ def test_ledger_snapshot_when_journaled_records_cash_projection(journal: Journal
     [cash] = journal.rows("cash")
     assert Decimal(cash["available"]) == Decimal("5000")
     assert state.ledger.cash(st.ACC).available == Decimal("5000")
+
+
+async def test_stage_states_when_orders_pending_share_one_commit(tmp_path: Path) -> None:
+    journal = Journal.open(tmp_path / "j.db", durability="durable")
+    writes = 0
+    real_write = journal._write
+
+    def counting_write(batch: object) -> None:
+        nonlocal writes
+        writes += 1
+        real_write(batch)  # type: ignore[arg-type]
+
+    journal._write = counting_write  # type: ignore[method-assign]
+
+    staged = journal.stage_states({"k/1": "a", "k/2": "b"})
+    dropped = journal.stage_states({"k/2": "c"})  # nobody awaits this one: still written
+    await asyncio.gather(journal.append_async(st.submitted("C1")), staged)
+    await journal.aclose()
+
+    assert dropped.done()
+    assert writes == 1
+    with Journal.open(tmp_path / "j.db") as again:
+        assert (again.get_state("k/1"), again.get_state("k/2")) == ("a", "c")
+        assert [seq for seq, _e in again.iter_events()] == [1]
+
+
+async def test_stage_states_when_journal_failed_raises_and_pending_stage_fails(
+    journal: Journal,
+) -> None:
+    journal._conn.execute("PRAGMA query_only=ON")
+    staged = journal.stage_states({"k": "v"})
+    with pytest.raises(JournalError):
+        await staged
+    with pytest.raises(JournalError):
+        journal.stage_states({"k": "w"})

@@ -14,7 +14,13 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from ashare_exec.clock import Clock
-from ashare_exec.errors import BrokerError, BrokerRejected, BrokerTimeout, BrokerUnavailable
+from ashare_exec.errors import (
+    BrokerError,
+    BrokerRejected,
+    BrokerTimeout,
+    BrokerUnavailable,
+    GatewayError,
+)
 from ashare_exec.model import (
     AccountId,
     AccountStatus,
@@ -121,7 +127,16 @@ class QmtAdapter(QmtLink):
         )
         book.add(rec)
         _, session_id = self.session_ids()
-        self.store.save(rec.ids(rec.stock_code, session_id))  # before anything leaves
+        try:
+            # Durable before anything leaves (shares the journal's next group commit).
+            await self.store.persist(rec.ids(rec.stock_code, session_id))
+            self._require_ready(spec.account_id)  # the link may have dropped meanwhile
+        except BaseException as e:
+            book.by_cid.pop(rec.client_order_id, None)
+            book.by_remark.pop(rec.remark, None)
+            if isinstance(e, GatewayError) and not isinstance(e, BrokerError):
+                raise BrokerUnavailable(f"ids not recorded, nothing was sent: {e}") from e
+            raise
         session = self._session
         assert session is not None
         loop = asyncio.get_running_loop()

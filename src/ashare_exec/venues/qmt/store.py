@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Protocol
 
 from ashare_exec.model import AccountId, ClientOrderId
+from ashare_exec.venues.idstore import DayRecords, Stage
 
 __all__ = ["InMemoryIdStore", "KeyValueIdStore", "QmtIdStore", "QmtOrderIds"]
 
@@ -39,7 +40,12 @@ class QmtIdStore(Protocol):
     """Where the adapter persists :class:`QmtOrderIds` (the engine's journal in production)."""
 
     def save(self, ids: QmtOrderIds) -> None:
-        """Insert or replace the mapping of ``(ids.account_id, ids.client_order_id)``."""
+        """Insert or replace the mapping of ``(ids.account_id, ids.client_order_id)``; it
+        may become durable a little later (with the journal's next commit)."""
+        ...
+
+    async def persist(self, ids: QmtOrderIds) -> None:
+        """Like :meth:`save`, returning once the mapping is durable (before an order leaves)."""
         ...
 
     def load(self, account_id: AccountId) -> list[QmtOrderIds]:
@@ -57,68 +63,54 @@ class InMemoryIdStore:
         """Insert or replace a mapping."""
         self._rows[(ids.account_id, ids.client_order_id)] = ids
 
+    async def persist(self, ids: QmtOrderIds) -> None:
+        """Insert or replace a mapping."""
+        self.save(ids)
+
     def load(self, account_id: AccountId) -> list[QmtOrderIds]:
         """Return the mappings of one account."""
         return [v for (acc, _), v in self._rows.items() if acc == account_id]
 
 
 class KeyValueIdStore:
-    """A :class:`QmtIdStore` over string key/value callables, e.g. the journal's
-    ``get_state`` / ``set_state``: ``KeyValueIdStore(j.get_state, j.set_state, "2026-11-25")``.
+    """A :class:`QmtIdStore` over the journal's key/value table:
+    ``KeyValueIdStore(j.get_state, j.set_state, "2026-11-25", stage=j.stage_states)``.
 
-    One key per order, plus an index of client ids in buckets of :attr:`BUCKET` so each save
-    writes O(1) data. Keys are scoped by trading day: yesterday's mappings are never loaded.
+    Layout and write path: :class:`~ashare_exec.venues.idstore.DayRecords` (one row per
+    order plus an index in buckets; keys scoped by trading day, so yesterday's mappings are
+    never loaded; with ``stage``, writes share the journal's group commits).
     """
 
-    BUCKET = 256
+    BUCKET = DayRecords.BUCKET
 
     def __init__(
         self,
         get: Callable[[str], str | None],
         put: Callable[[str, str], None],
         trading_day: str,
+        *,
+        stage: Stage | None = None,
     ) -> None:
-        self._get = get
-        self._put = put
-        self._prefix = f"qmt.ids/{trading_day}"
-        self._known: dict[str, set[str]] = {}
+        self._records = DayRecords(get, put, f"qmt.ids/{trading_day}", stage)
 
-    def _index(self, account_id: str) -> set[str]:
-        known = self._known.get(account_id)
-        if known is None:
-            known = self._known[account_id] = set(self._cids(account_id))
-        return known
-
-    def _cids(self, account_id: str) -> list[str]:
-        count = int(self._get(f"{self._prefix}/{account_id}/#count") or 0)
-        out: list[str] = []
-        for bucket in range((count + self.BUCKET - 1) // self.BUCKET):
-            raw = self._get(f"{self._prefix}/{account_id}/#{bucket}") or ""
-            out += [c for c in raw.split("\n") if c]
-        return out
+    def _rows(self, ids: QmtOrderIds) -> dict[str, str]:
+        record = json.dumps(asdict(ids), sort_keys=True)
+        return self._records.rows(ids.account_id, ids.client_order_id, record)
 
     def save(self, ids: QmtOrderIds) -> None:
-        """Write the mapping (and index a new client id)."""
-        base = f"{self._prefix}/{ids.account_id}"
-        self._put(f"{base}/{ids.client_order_id}", json.dumps(asdict(ids), sort_keys=True))
-        known = self._index(ids.account_id)
-        if ids.client_order_id in known:
-            return
-        count = len(known)
-        bucket = f"{base}/#{count // self.BUCKET}"
-        head = self._get(bucket) or "" if count % self.BUCKET else ""
-        self._put(bucket, f"{head}{ids.client_order_id}\n")
-        self._put(f"{base}/#count", str(count + 1))
-        known.add(ids.client_order_id)
+        """Write the mapping (and index a new client id); durable with the next commit."""
+        self._records.write(self._rows(ids))
+
+    async def persist(self, ids: QmtOrderIds) -> None:
+        """Write the mapping and return once it is durable."""
+        await self._records.write_durably(self._rows(ids))
 
     def load(self, account_id: AccountId) -> list[QmtOrderIds]:
         """Read every mapping of the day for ``account_id``."""
         out = []
-        for cid in self._cids(account_id):
-            raw = self._get(f"{self._prefix}/{account_id}/{cid}")
-            if raw:
-                data = json.loads(raw)
-                data["account_id"] = AccountId(data["account_id"])
-                data["client_order_id"] = ClientOrderId(data["client_order_id"])
-                out.append(QmtOrderIds(**data))
+        for raw in self._records.records(account_id):
+            data = json.loads(raw)
+            data["account_id"] = AccountId(data["account_id"])
+            data["client_order_id"] = ClientOrderId(data["client_order_id"])
+            out.append(QmtOrderIds(**data))
         return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from ashare_exec.errors import BrokerRejected, BrokerTimeout, BrokerUnavailable
+from ashare_exec.errors import BrokerRejected, BrokerTimeout, BrokerUnavailable, GatewayError
 from ashare_exec.model import (
     AccountId,
     AccountStatus,
@@ -73,7 +73,14 @@ class VnpyAdapter(VnpyLink):
             holding=True,
         )  # fmt: skip
         self.book.add(rec)
-        self.store.save(_ids(rec))
+        try:
+            await self.store.persist(_ids(rec))  # durable before anything leaves
+            host = self._require_host()  # the link may have dropped meanwhile
+        except BaseException as e:
+            self.book.by_cid.pop(spec.client_order_id, None)
+            if isinstance(e, GatewayError) and not isinstance(e, BrokerUnavailable):
+                raise BrokerUnavailable(f"ids not recorded, nothing was sent: {e}") from e
+            raise
         loop = asyncio.get_running_loop()
         self._sending += 1
         try:

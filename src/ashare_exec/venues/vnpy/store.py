@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Protocol
 
 from ashare_exec.model import AccountId, ClientOrderId
+from ashare_exec.venues.idstore import DayRecords, Stage
 
 __all__ = ["InMemoryVnpyIdStore", "KeyValueVnpyIdStore", "VnpyIdStore", "VnpyOrderIds"]
 
@@ -36,7 +37,12 @@ class VnpyIdStore(Protocol):
     """Where the adapter persists :class:`VnpyOrderIds` (the engine's journal in production)."""
 
     def save(self, ids: VnpyOrderIds) -> None:
-        """Insert or replace the mapping of ``(ids.account_id, ids.client_order_id)``."""
+        """Insert or replace the mapping of ``(ids.account_id, ids.client_order_id)``; it
+        may become durable a little later (with the journal's next commit)."""
+        ...
+
+    async def persist(self, ids: VnpyOrderIds) -> None:
+        """Like :meth:`save`, returning once the mapping is durable (before an order leaves)."""
         ...
 
     def load(self, account_id: AccountId) -> list[VnpyOrderIds]:
@@ -54,63 +60,55 @@ class InMemoryVnpyIdStore:
         """Insert or replace a mapping."""
         self._rows[(ids.account_id, ids.client_order_id)] = ids
 
+    async def persist(self, ids: VnpyOrderIds) -> None:
+        """Insert or replace a mapping."""
+        self.save(ids)
+
     def load(self, account_id: AccountId) -> list[VnpyOrderIds]:
         """Return the mappings of one account."""
         return [v for (acc, _), v in self._rows.items() if acc == account_id]
 
 
 class KeyValueVnpyIdStore:
-    """A :class:`VnpyIdStore` over string key/value callables, e.g. the journal's
-    ``get_state`` / ``set_state``: ``KeyValueVnpyIdStore(j.get_state, j.set_state, "2026-11-25")``.
+    """A :class:`VnpyIdStore` over the journal's key/value table:
+    ``KeyValueVnpyIdStore(j.get_state, j.set_state, "2026-11-25", stage=j.stage_states)``.
 
-    One key per order, plus an index of client ids in buckets of :attr:`BUCKET` so each save
-    writes O(1) data. Keys are scoped by trading day, so yesterday's mappings (and surrogate
-    numbers) are never loaded.
+    Layout and write path: :class:`~ashare_exec.venues.idstore.DayRecords` (keys scoped by
+    trading day, so yesterday's mappings and surrogate numbers are never loaded).
     """
 
-    BUCKET = 256
+    BUCKET = DayRecords.BUCKET
 
     def __init__(
-        self, get: Callable[[str], str | None], put: Callable[[str, str], None], trading_day: str
+        self,
+        get: Callable[[str], str | None],
+        put: Callable[[str, str], None],
+        trading_day: str,
+        *,
+        stage: Stage | None = None,
     ) -> None:
-        self._get = get
-        self._put = put
-        self._prefix = f"vnpy.ids/{trading_day}"
-        self._known: dict[str, list[str]] = {}
+        self._records = DayRecords(get, put, f"vnpy.ids/{trading_day}", stage)
 
-    def _index(self, account_id: str) -> list[str]:
-        known = self._known.get(account_id)
-        if known is None:
-            base = f"{self._prefix}/{account_id}"
-            count = int(self._get(f"{base}/#count") or 0)
-            known = []
-            for bucket in range((count + self.BUCKET - 1) // self.BUCKET):
-                known += [c for c in (self._get(f"{base}/#{bucket}") or "").split("\n") if c]
-            self._known[account_id] = known
-        return known
+    def _rows(self, ids: VnpyOrderIds) -> dict[str, str]:
+        record = json.dumps(asdict(ids), sort_keys=True)
+        return self._records.rows(ids.account_id, ids.client_order_id, record)
 
     def save(self, ids: VnpyOrderIds) -> None:
-        """Write the mapping (and index a new client id)."""
-        base = f"{self._prefix}/{ids.account_id}"
-        self._put(f"{base}/{ids.client_order_id}", json.dumps(asdict(ids), sort_keys=True))
-        known = self._index(ids.account_id)
-        if ids.client_order_id in known:
-            return
-        known.append(ids.client_order_id)
-        first = (len(known) - 1) // self.BUCKET * self.BUCKET
-        self._put(f"{base}/#{first // self.BUCKET}", "\n".join(known[first:]))
-        self._put(f"{base}/#count", str(len(known)))
+        """Write the mapping (and index a new client id); durable with the next commit."""
+        self._records.write(self._rows(ids))
+
+    async def persist(self, ids: VnpyOrderIds) -> None:
+        """Write the mapping and return once it is durable."""
+        await self._records.write_durably(self._rows(ids))
 
     def load(self, account_id: AccountId) -> list[VnpyOrderIds]:
         """Read every mapping of the day for ``account_id``, in first-save order."""
         out = []
-        for cid in self._index(account_id):
-            raw = self._get(f"{self._prefix}/{account_id}/{cid}")
-            if raw:
-                data = json.loads(raw)
-                out.append(VnpyOrderIds(
-                    account_id=AccountId(data["account_id"]),
-                    client_order_id=ClientOrderId(data["client_order_id"]),
-                    surrogate=int(data["surrogate"]), vt_orderid=str(data["vt_orderid"]),
-                ))  # fmt: skip
+        for raw in self._records.records(account_id):
+            data = json.loads(raw)
+            out.append(VnpyOrderIds(
+                account_id=AccountId(data["account_id"]),
+                client_order_id=ClientOrderId(data["client_order_id"]),
+                surrogate=int(data["surrogate"]), vt_orderid=str(data["vt_orderid"]),
+            ))  # fmt: skip
         return out
