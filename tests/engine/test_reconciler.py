@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -13,8 +14,15 @@ from typing import Any, Literal
 import pytest
 
 from ashare_exec.api.schemas import OrderIn
-from ashare_exec.engine.reconciler import Reconciler
-from ashare_exec.model import ClientOrderId, InstrumentId, OrderStatus, Side, SubmitOrder
+from ashare_exec.engine.reconciler import MAX_DEFERRALS, Reconciler
+from ashare_exec.model import (
+    BrokerOrderId,
+    ClientOrderId,
+    InstrumentId,
+    OrderStatus,
+    Side,
+    SubmitOrder,
+)
 from tests.engine.conftest import ACC as RIG_ACC
 from tests.engine.conftest import Rig
 from tests.reliability.dst_checks import check_ledger
@@ -142,3 +150,32 @@ async def test_reconcile_when_fill_lands_between_queries_defers_correction_and_r
     assert [f.last_qty for f in second.missing_fills] == [100]
     assert [m.field for m in second.cash_mismatches] == ["available", "frozen"]
     assert rig.core.state.ledger.cash(RIG_ACC).available == Decimal("990000")
+
+
+async def test_reconcile_when_orders_never_settle_retries_at_most_max_deferrals(rig: Rig) -> None:
+    reconciler = Reconciler(rig.core, report_dir=None)
+    query_orders = rig.venue.query_orders
+    calls = 0
+
+    async def always_moving(account_id: Any) -> Any:
+        """Every re-query (2nd call of a pass) shows one more order than the first."""
+        nonlocal calls
+        calls += 1
+        found = await query_orders(account_id)
+        if calls % 2:
+            return found
+        extra = replace(found[0], client_order_id=ClientOrderId(f"z{calls}"))
+        return [*found, replace(extra, broker_order_id=BrokerOrderId(f"BZ{calls}"))]
+
+    await rig.core.submit(_buy("c1"))
+    await rig.core.drain()
+    rig.venue.query_orders = always_moving  # type: ignore[method-assign]
+
+    await reconciler.reconcile(RIG_ACC, "timer")
+    for _ in range(20):
+        await asyncio.sleep(0)
+        await rig.core.drain()
+
+    assert reconciler.runs == 1 + MAX_DEFERRALS
+    assert calls == 2 * (1 + MAX_DEFERRALS)
+    assert reconciler.last_reports[RIG_ACC].balances_deferred
