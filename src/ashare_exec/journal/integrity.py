@@ -60,6 +60,8 @@ def wal_has_content(path: Path) -> bool:
         return os.stat(f"{path}-wal").st_size > 0
     except FileNotFoundError:
         return False
+    except OSError:
+        return True  # cannot tell: assume the worst (the check runs)
 
 
 def closed_cleanly(conn: sqlite3.Connection, path: Path, *, wal_before: bool) -> bool:
