@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 from ashare_exec.model.enums import Side
@@ -36,6 +36,7 @@ FeeFunction = Callable[[InstrumentId, Side, int, Decimal], Decimal]
 
 _ZERO = Decimal(0)
 _COST_EXP = Decimal("0.00000001")
+_CENT = Decimal("0.01")
 _INT_FIELDS = frozenset({"total", "sellable", "frozen", "bought_today"})
 
 
@@ -50,6 +51,15 @@ class LedgerUpdate:
 
 
 _NO_UPDATE = LedgerUpdate()
+
+
+def _same_at(ours: Decimal, theirs: Decimal) -> bool:
+    """Whether two costs agree at the precision the broker reported (cents at least):
+    brokers round average costs, ours keeps eight decimals; correcting the rounding would
+    journal a correction after every trade and lose our precision for nothing."""
+    exponent = theirs.as_tuple().exponent
+    step = _CENT if not isinstance(exponent, int) else Decimal(1).scaleb(min(exponent, -2))
+    return ours.quantize(step, ROUND_HALF_UP) == theirs.quantize(step, ROUND_HALF_UP)
 
 
 class Ledger:
@@ -410,7 +420,7 @@ class Ledger:
                 Decimal(pos.sellable),
                 Decimal(report.sellable_qty - held.get(report.instrument_id, 0)),
             )
-            if report.avg_cost is not None:
+            if report.avg_cost is not None and not _same_at(pos.avg_cost, report.avg_cost):
                 fix(report.instrument_id, "avg_cost", pos.avg_cost, report.avg_cost)
         if complete:
             for pos in self.positions(account_id):

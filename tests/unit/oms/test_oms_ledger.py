@@ -233,3 +233,31 @@ def test_partial_fill_when_leaves_shrink_recomputes_buy_freeze_with_fee() -> Non
 
     assert state.ledger.order_freeze(st.ACC, st.ClientOrderId("C1")) == D("7007.00")
     assert state.ledger.cash(st.ACC).frozen == D("7007.00")
+
+
+@pytest.mark.parametrize(
+    ("price", "reported", "corrected"),
+    [
+        ("10.005", "10.02", False),  # ours 10.01501 (fee folded in) rounds to 10.02
+        ("10.00", "10.01", False),  # ours 10.01 (fee folded in) equals the broker's
+        ("10.00", "10.0100", False),  # reported to 4 decimals, equal there
+        ("10.00", "10.03", True),  # a real difference of 2 cents
+        ("10.00", "10.1", True),  # one decimal reported: still compared to the cent
+    ],
+)
+def test_snapshot_when_broker_rounds_avg_cost_only_real_differences_are_corrected(
+    price: str, reported: str, corrected: bool
+) -> None:
+    state = make_state()
+    run(state, st.submitted(qty=1000, price=price), st.filled(qty=1000, px=price))
+    ours = state.ledger.position(st.ACC, st.INST).avg_cost
+    report = PositionReport(
+        account_id=st.ACC, instrument_id=st.INST, total_qty=1000, sellable_qty=0,
+        avg_cost=D(reported),
+    )  # fmt: skip
+
+    corrections = state.ledger.apply_broker_snapshot(st.ACC, [report], None, st.ts(100))
+
+    assert [c.field for c in corrections] == (["avg_cost"] if corrected else [])
+    after = state.ledger.position(st.ACC, st.INST).avg_cost
+    assert after == (D(reported) if corrected else ours)
