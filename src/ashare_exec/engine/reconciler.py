@@ -138,7 +138,7 @@ class Reconciler:
         # On a brand-new journal the broker's figures are the opening balance, not a drift.
         initial = (
             why == "start"
-            and not state.book.orders(account_id)
+            and not state.book.has_orders(account_id)
             and not state.ledger.positions(account_id)
             and state.ledger.cash(account_id).total == 0
         )
