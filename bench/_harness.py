@@ -17,7 +17,7 @@ import statistics
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -91,46 +91,6 @@ def sim_in_memory(enabled: bool = True) -> Iterator[None]:
         yield
     finally:
         factory.build_sim_venue = original  # type: ignore[assignment]
-
-
-class GroupFsyncAudit:
-    """What ``--audit group`` measures: audit lines written and flushed at once (a process
-    crash loses none), fsynced by a background thread at most once per pending batch instead
-    of once per record on the event loop. Installed by :func:`patch_audit`."""
-
-    @staticmethod
-    def install() -> None:
-        import threading
-
-        import ashare_exec.engine.observe as observe
-        from ashare_exec.observability.audit import AuditLog
-
-        class GroupAuditLog(AuditLog):
-            def __init__(self, path: Path, **kwargs: Any) -> None:
-                super().__init__(path, **{**kwargs, "fsync": False})
-                self._dirty = threading.Event()
-                self._stop = False
-                threading.Thread(target=self._syncer, name="audit-fsync", daemon=True).start()
-
-            def append(self, *args: Any, **kwargs: Any) -> Any:
-                record = super().append(*args, **kwargs)
-                self._dirty.set()
-                return record
-
-            def _syncer(self) -> None:
-                while not self._stop:
-                    self._dirty.wait(0.5)
-                    self._dirty.clear()
-                    f = self._file
-                    if f is not None:
-                        with suppress(OSError, ValueError):
-                            os.fsync(f.fileno())
-
-            def close(self) -> None:
-                self._stop = True
-                super().close()
-
-        observe.AuditLog = GroupAuditLog  # type: ignore[misc]
 
 
 def build(

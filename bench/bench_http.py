@@ -47,19 +47,16 @@ HERE = Path(__file__).resolve()
 # ---- server side (runs in the subprocess) -----------------------------------------------
 
 
-def serve(folder: Path, port: int, durability: str, audit: str) -> None:
+def serve(folder: Path, port: int, durability: str) -> None:
     """Build the service and serve HTTP until killed."""
     import uvicorn
-    from _harness import GroupFsyncAudit, build
+    from _harness import build
 
     from ashare_exec.api.app import create_app
     from ashare_exec.api.auth import Authenticator
     from ashare_exec.config import TokenConfig
     from ashare_exec.engine import heap
     from ashare_exec.engine.runner import run_loop
-
-    if audit == "group":
-        GroupFsyncAudit.install()
 
     async def main() -> None:
         service = build(folder, durability)
@@ -244,13 +241,7 @@ def run_client(base: str, args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--serve", nargs=4, metavar=("FOLDER", "PORT", "DURABILITY", "AUDIT"))
-    ap.add_argument(
-        "--audit",
-        choices=("sync", "group"),
-        default="sync",
-        help="audit fsync per record / grouped",
-    )
+    ap.add_argument("--serve", nargs=3, metavar=("FOLDER", "PORT", "DURABILITY"))
     ap.add_argument("--durability", default="durable")
     ap.add_argument("--n", type=int, default=4000)
     ap.add_argument("--concurrency", type=int, default=32)
@@ -262,14 +253,14 @@ def main() -> None:
     ap.add_argument("--fanout-orders", type=int, default=200)
     args = ap.parse_args()
     if args.serve:
-        serve(Path(args.serve[0]), int(args.serve[1]), args.serve[2], args.serve[3])
+        serve(Path(args.serve[0]), int(args.serve[1]), args.serve[2])
         return
     args.subscribers = [int(s) for s in args.subscribers.split(",") if s]
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="bench-http-") as d:
         proc = subprocess.Popen(
-            [sys.executable, str(HERE), "--serve", d, str(port), args.durability, args.audit],
+            [sys.executable, str(HERE), "--serve", d, str(port), args.durability],
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         try:
@@ -300,7 +291,7 @@ def main() -> None:
         rows.append((f"fanout x{f['subscribers']}", "", str(d_["p50_us"]), str(d_["p99_us"])))
     emit(
         "http",
-        {"durability": args.durability, "audit": args.audit, "sim_state": False, "results": result},
+        {"durability": args.durability, "sim_state": False, "results": result},
         rows,
         ("case", "orders/s", "p50 µs", "p99 µs"),
     )

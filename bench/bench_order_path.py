@@ -14,11 +14,11 @@ simulator acknowledges and fills at once, so one order makes three journaled cha
 counted from each order's scheduled time, so queueing is included).
 
 Run: ``python bench/bench_order_path.py [--modes durable,fast] [--n 20000] [--rates
-100,1000,5000] [--layer service|core] [--audit sync|group] [--log-level INFO|WARNING]
-[--venue sim|qmt] [--sim-state]``. ``--audit group`` and ``--log-level WARNING`` measure the
-engine changes proposed in ``docs/benchmarks.md``; ``--venue qmt`` puts the QMT adapter and
-the MiniQMT emulator in the path (keep ``--concurrency`` ≤ 64: the adapter refuses more
-pending submits).
+100,1000,5000] [--layer service|core] [--log-level INFO|WARNING] [--venue sim|qmt]
+[--sim-state]``. The audit trail is as the engine ships it (grouped fsync on a thread);
+``--log-level WARNING`` shows the cost of the per-order log lines; ``--venue qmt`` puts the
+QMT adapter and the MiniQMT emulator in the path (keep ``--concurrency`` ≤ 64: the adapter
+refuses more pending submits).
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ from _harness import (
     ACCOUNT,
     BUY_SYMBOLS,
     SYMBOLS,
-    GroupFsyncAudit,
     build,
     emit,
     marketable_prices,
@@ -246,12 +245,6 @@ def main() -> None:
     ap.add_argument("--rates", default="100,1000,5000")
     ap.add_argument("--seconds", type=float, default=2.0)
     ap.add_argument("--layer", choices=("service", "core"), default="service")
-    ap.add_argument(
-        "--audit",
-        choices=("sync", "group"),
-        default="sync",
-        help="audit fsync per record / grouped",
-    )
     ap.add_argument("--venue", choices=("sim", "qmt"), default="sim", help="qmt: MiniQMT emulator")
     ap.add_argument("--log-level", default="INFO", help="WARNING: no per-order log lines")
     ap.add_argument("--sim-state", action="store_true", help="simulator state in SQLite")
@@ -269,8 +262,6 @@ def main() -> None:
     )
     args = ap.parse_args()
     args.rates = [int(r) for r in args.rates.split(",") if r]
-    if args.audit == "group":
-        GroupFsyncAudit.install()
     results: dict[str, Any] = {}
     rows = []
     for mode in args.modes.split(","):
@@ -301,7 +292,6 @@ def main() -> None:
             "layer": args.layer,
             "sim_state": args.sim_state,
             "log_level": args.log_level,
-            "audit": args.audit,
             "venue": args.venue,
             "loop": args.loop,
             "heap": args.heap,
