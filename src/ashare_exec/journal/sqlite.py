@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ashare_exec.errors import JournalError
+from ashare_exec.journal.checkpoint import WalCheckpointer
 from ashare_exec.journal.codec import JournalEvent, decode_event
 from ashare_exec.journal.integrity import mark_clean_close, take_clean_close_mark, wal_has_content
 from ashare_exec.journal.rows import (
@@ -79,6 +80,7 @@ class Journal:
         self._pending: list[tuple[Batch, asyncio.Future[list[int]], int, int]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._executor: ThreadPoolExecutor | None = None
+        self._checkpointer = WalCheckpointer(path)
         self._closed = False
 
     @classmethod
@@ -123,6 +125,9 @@ class Journal:
                 if status is None or status[0] != "ok":
                     raise JournalError(f"journal {path} failed its integrity check: {status}")
             _version, backup = migrate(conn, path, migrations)
+            # Checkpoints run on a thread of their own (journal/checkpoint.py), not
+            # inside whichever commit crosses the threshold.
+            conn.execute("PRAGMA wal_autocheckpoint=0")
             return cls(conn, path, mode, group_window, backup, always_check or not clean)
         except sqlite3.Error as e:
             if conn is not None:
@@ -156,6 +161,7 @@ class Journal:
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
+        self._checkpointer.stop()
         with self._lock:
             if self._closed:
                 return
@@ -231,6 +237,10 @@ class Journal:
                     f"journal {self.path} write failed: {e}", context={"path": str(self.path)}
                 )
                 raise self._failed from e
+            if self._checkpointer.committed():
+                # The background checkpointer made no progress for a long while.
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
 
     def append(self, item: JournalItem) -> int:
         """Journal one event (or a state change with its projections); return its seq.

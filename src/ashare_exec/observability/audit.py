@@ -381,8 +381,19 @@ class GroupSyncedAuditLog(AuditLog):
                 continue
             self._stopped.wait(self._interval)  # gather more records into one fsync
             self._dirty.clear()
-            with self._lock, contextlib.suppress(OSError, ValueError):
-                self.sync()
+            with self._lock:
+                f = self._file
+                if f is None:
+                    continue
+                try:
+                    f.flush()
+                    fd = f.fileno()
+                except (OSError, ValueError):
+                    continue
+            # Outside the lock: appends come from the event loop and must not wait for the
+            # disk. close() stops this thread before closing the file.
+            with contextlib.suppress(OSError):
+                os.fsync(fd)
 
     def close(self) -> None:
         """Sync, stop the background thread and close the file."""

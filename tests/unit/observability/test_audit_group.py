@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -31,3 +32,26 @@ def test_group_synced_log_writes_a_verifiable_chain_and_syncs_in_the_background(
     result = verify(path)
     assert result.ok
     assert result.records == 50
+
+
+def test_an_append_does_not_wait_for_the_background_fsync(tmp_path: Path) -> None:
+    # The appender is the event loop: a slow disk must not stall it.
+    path = tmp_path / "audit.jsonl"
+    in_fsync = threading.Event()
+    release = threading.Event()
+
+    def slow_fsync(fd: int) -> None:
+        in_fsync.set()
+        release.wait(5)
+
+    with mock.patch("ashare_exec.observability.audit.os.fsync", side_effect=slow_fsync):
+        log = GroupSyncedAuditLog(path, interval_s=0.01)
+        log.append("command", "t", {"i": 0}, TS)
+        assert in_fsync.wait(5)
+        t0 = time.monotonic()
+        log.append("command", "t", {"i": 1}, TS)
+        waited = time.monotonic() - t0
+        release.set()
+        log.close()
+    assert waited < 1.0
+    assert verify(path).records == 2
