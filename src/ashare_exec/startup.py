@@ -7,7 +7,9 @@ check`` prints it, and ``serve`` runs it before opening for orders. Each item is
 * ``clock`` — offset of this machine's clock from NTP, measured with a small SNTP client
   (RFC 4330, UDP): no server answered = warning; |offset| above the limit (100 ms) = error.
 * ``journal`` — the journal opened read-only passes ``PRAGMA quick_check`` and its schema
-  version is one this release knows; unreadable or corrupt = error.
+  version is one this release knows; unreadable or corrupt = error. ``serve`` skips the
+  ``quick_check`` (it reads the whole file) when the last session closed the journal
+  cleanly, as opening the journal does (:mod:`ashare_exec.journal.integrity`).
 * ``disk`` — free space on the data folder's disk: below 1 GiB = warning, 200 MiB = error.
 * ``venue:<name>`` / ``account:<id>`` — each venue connects, and each account's status at the
   broker is ``OK`` (``TRANSIENT`` = warning, ``DOWN`` or no answer = error).
@@ -173,18 +175,25 @@ async def check_clock(
 # ---- journal ----------------------------------------------------------------------------
 
 
-def check_journal(path: Path) -> CheckItem:
-    """Open the journal read-only, run ``PRAGMA quick_check`` and compare its schema version."""
+def check_journal(path: Path, *, always_check: bool = True) -> CheckItem:
+    """Open the journal read-only, run ``PRAGMA quick_check`` and compare its schema version.
+
+    With ``always_check=False`` the ``quick_check`` is skipped when the journal carries a
+    valid clean-close marker (:func:`~ashare_exec.journal.integrity.closed_cleanly`).
+    """
+    from ashare_exec.journal.integrity import closed_cleanly, wal_has_content
     from ashare_exec.journal.schema import SCHEMA_VERSION
 
     if not path.exists():
         return CheckItem("journal", CheckStatus.OK, f"{path}: none yet (created at start)")
+    wal_before = wal_has_content(path)
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error as e:
         return CheckItem("journal", CheckStatus.ERROR, f"{path}: cannot be opened: {e}")
     try:
-        rows = [r[0] for r in conn.execute("PRAGMA quick_check").fetchall()]
+        clean = not always_check and closed_cleanly(conn, path, wal_before=wal_before)
+        rows = ["ok"] if clean else [r[0] for r in conn.execute("PRAGMA quick_check").fetchall()]
         if rows != ["ok"]:
             shown = "; ".join(str(r) for r in rows[:3])
             return CheckItem(
@@ -204,7 +213,7 @@ def check_journal(path: Path) -> CheckItem:
         return CheckItem("journal", CheckStatus.ERROR, f"{path}: unreadable: {e}")
     finally:
         conn.close()
-    data = {"schema_version": version, "events": events}
+    data = {"schema_version": version, "events": events, "integrity_checked": not clean}
     if version > SCHEMA_VERSION:
         return CheckItem(
             "journal",
@@ -214,7 +223,10 @@ def check_journal(path: Path) -> CheckItem:
         )
     note = "" if version == SCHEMA_VERSION else f", will be migrated to v{SCHEMA_VERSION}"
     return CheckItem(
-        "journal", CheckStatus.OK, f"{path}: intact, {events} events, v{version}{note}", data
+        "journal",
+        CheckStatus.OK,
+        f"{path}: {'closed cleanly' if clean else 'intact'}, {events} events, v{version}{note}",
+        data,
     )
 
 
@@ -320,6 +332,7 @@ async def run_startup_checks(
     skip: Collection[str] = (),
     disk_usage: Callable[[Path], Any] = shutil.disk_usage,
     wall_time: Callable[[], float] = time.time,
+    journal_always_check: bool = True,
 ) -> CheckReport:
     """Run every start-up check and return the report.
 
@@ -327,6 +340,7 @@ async def run_startup_checks(
     its own service with ``build`` (after the journal check, and only if the journal is
     usable), connects its venues and closes everything again, so call this before building
     the service that will serve. ``wall_time`` is the machine clock compared with NTP.
+    ``journal_always_check=False`` skips the journal's ``quick_check`` after a clean close.
     """
     data_dir = Path(config.data_dir)
     found: list[CheckItem] = []
@@ -337,7 +351,7 @@ async def run_startup_checks(
     )
     journal_ok = True
     if "journal" not in skip:
-        item = check_journal(data_dir / "journal.sqlite3")
+        item = check_journal(data_dir / "journal.sqlite3", always_check=journal_always_check)
         journal_ok = item.status is not CheckStatus.ERROR
         found.append(item)
     if "disk" not in skip:

@@ -222,6 +222,31 @@ def test_check_journal_when_intact_reports_version_and_events(tmp_path: Path) ->
     assert item.data["schema_version"] >= 1
 
 
+def test_check_journal_after_a_clean_close_may_skip_the_full_read(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    Journal.open(path).close()
+
+    quick = check_journal(path, always_check=False)
+    full = check_journal(path)
+
+    assert quick.status is CheckStatus.OK
+    assert quick.data["integrity_checked"] is False
+    assert "closed cleanly" in quick.detail
+    assert full.data["integrity_checked"] is True  # `ashare-exec check` always reads it all
+
+
+def test_check_journal_left_open_runs_the_full_read(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    journal = Journal.open(path)  # a running (or crashed) service: no clean-close marker
+
+    item = check_journal(path, always_check=False)
+    journal.close()
+
+    assert item.status is CheckStatus.OK
+    assert item.data["integrity_checked"] is True
+    assert "intact" in item.detail
+
+
 def _garbage(path: Path) -> None:
     path.write_bytes(b"this is not a database" * 300)
 

@@ -158,6 +158,7 @@ async def run_service(
             clock=clock,
             settings=CheckSettings(max_drift_ms=config.checks.max_drift_ms),
             skip=skip,
+            journal_always_check=False,  # the full read is `ashare-exec check`'s job
         )
         if report.status is not CheckStatus.OK:
             print_fn(report.table())
