@@ -102,6 +102,18 @@ def test_cancel_all_cancels_every_working_order(service: Service) -> None:
         assert c.orders("paper", open_only=True) == []
 
 
+def test_order_list_limit_keeps_the_newest_orders_the_caller_may_see(service: Service) -> None:
+    with service.client() as c:
+        q = c.quote("600000.SH")
+        low = Decimal(q["bids"][0][0]) - Decimal("0.05")
+        for account, coid in [("paper", "p1"), ("paper", "p2"), ("paper", "p3"), ("other", "o1")]:
+            c.submit(account, "600000.SH", "BUY", 100, low, client_order_id=coid)
+        assert [o.client_order_id for o in c.orders(limit=2)] == ["p3", "o1"]
+    with Client(service.url, PAPER_TOKEN) as c:
+        # The caller's accounts are chosen before the limit: two of *its* newest orders.
+        assert [o.client_order_id for o in c.orders(limit=2)] == ["p2", "p3"]
+
+
 def test_halt_refuses_orders_and_resume_allows_them_again(service: Service) -> None:
     with service.client() as c:
         q = c.quote("600000.SH")

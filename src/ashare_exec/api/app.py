@@ -177,9 +177,10 @@ def create_app(service: ExecutionService, auth: Authenticator, *, max_body: int 
         """Orders of the day, newest last."""
         p = principal(request)
         p.require("read", account_id)
-        orders = engine.list_orders(account_id, status, symbol, strategy, open_only)
-        orders = [o for o in orders if p.may_see(o["account_id"])]
-        return {"orders": orders[-limit:]}
+        orders = engine.list_orders(
+            account_id, status, symbol, strategy, open_only, visible=p.may_see, newest=limit
+        )
+        return {"orders": orders}
 
     @app.get("/v1/orders/{account_id}/{client_order_id}", tags=["orders"])
     async def get_order(account_id: str, client_order_id: str, request: Request) -> Any:

@@ -129,7 +129,8 @@ class AsyncClient:
         return OrderInfo(await self.request("GET", f"/v1/orders/{account}/{client_order_id}"))
 
     async def orders(self, account: str | None = None, **filters: Any) -> list[OrderInfo]:
-        """Orders, filtered by ``status``, ``symbol``, ``strategy``, ``open_only``."""
+        """Orders, filtered by ``status``, ``symbol``, ``strategy``, ``open_only``; the newest
+        ``limit`` (default 1,000), oldest first."""
         params = {k: v for k, v in {"account_id": account, **filters}.items() if v is not None}
         body = await self.request("GET", "/v1/orders", params=params)
         return [OrderInfo(o) for o in body["orders"]]

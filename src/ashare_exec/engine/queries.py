@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,8 +51,15 @@ class QueriesMixin:
         symbol: str | None,
         strategy: str | None,
         open_only: bool,
+        *,
+        visible: Callable[[str], bool] | None = None,
+        newest: int | None = None,
     ) -> list[dict[str, Any]]:
-        """Orders matching the filters, oldest first."""
+        """Orders matching the filters, oldest first.
+
+        ``visible`` filters by account id (the caller's permissions); ``newest=N`` keeps
+        the last ``N`` matches (and builds no other restored order).
+        """
         try:
             st = OrderStatus(status.upper()) if status else None
             iid = InstrumentId.parse(symbol) if symbol else None
@@ -63,6 +71,8 @@ class QueriesMixin:
             instrument_id=iid,
             strategy_id=StrategyId(strategy) if strategy else None,
             open_only=open_only,
+            where=None if visible is None else (lambda o: visible(o.spec.account_id)),
+            newest=newest,
         )
         return [order_view(o) for o in orders]
 

@@ -170,25 +170,38 @@ class OrderBook:
         strategy_id: StrategyId | None = None,
         side: Side | None = None,
         open_only: bool = False,
+        where: Callable[[Order], bool] | None = None,
+        newest: int | None = None,
     ) -> list[Order]:
-        """Orders matching every given filter, in creation order."""
+        """Orders matching every given filter, in creation order.
+
+        ``where`` is one more filter; ``newest=N`` keeps only the last ``N`` matches and,
+        after a restart, builds only as many cold orders as it takes to find them (newest
+        first) instead of every order of the day.
+        """
         statuses = frozenset({status}) if isinstance(status, OrderStatus) else status
+
+        def match(o: Order) -> bool:
+            return (
+                (account_id is None or o.spec.account_id == account_id)
+                and (statuses is None or o.status in statuses)
+                and (instrument_id is None or o.spec.instrument_id == instrument_id)
+                and (strategy_id is None or o.spec.strategy_id == strategy_id)
+                and (side is None or o.spec.side is side)
+                and (where is None or where(o))
+            )
+
         source: Iterable[Order]
         if open_only:
             source = self._open.values()
         elif statuses is not None and statuses.isdisjoint(TERMINAL_STATUSES):
             source = [o for o in self._orders.values() if o is not None]  # cold ones are done
+        elif newest is not None and self._cold:
+            return self._newest(account_id, match, newest)
         else:
             source = self._all(account_id)
-        return [
-            o
-            for o in source
-            if (account_id is None or o.spec.account_id == account_id)
-            and (statuses is None or o.status in statuses)
-            and (instrument_id is None or o.spec.instrument_id == instrument_id)
-            and (strategy_id is None or o.spec.strategy_id == strategy_id)
-            and (side is None or o.spec.side is side)
-        ]
+        found = [o for o in source if match(o)]
+        return found if newest is None else found[max(len(found) - newest, 0) :]
 
     # --- mutation -------------------------------------------------------------------
 
@@ -335,6 +348,29 @@ class OrderBook:
         if keys:
             self._thaw(keys)
         return [o for o in self._orders.values() if o is not None]
+
+    def _newest(
+        self, account_id: AccountId | None, match: Callable[[Order], bool], n: int
+    ) -> list[Order]:
+        """The last ``n`` matching orders, building cold ones newest first, in chunks."""
+        keys = [k for k in reversed(self._orders) if account_id is None or k[0] == account_id]
+        found: list[Order] = []
+        start, chunk = 0, max(n, 256)
+        while start < len(keys) and len(found) < n:
+            part = keys[start : start + chunk]
+            start += chunk
+            chunk *= 2  # a rare filter ends up building the rest in few loader calls
+            cold = [k for k in part if self._orders[k] is None]
+            if cold:
+                self._thaw(cold)
+            for key in part:
+                order = self._orders[key]
+                if order is not None and match(order):
+                    found.append(order)
+                    if len(found) == n:
+                        break
+        found.reverse()
+        return found
 
     def _thaw_key(self, key: OrderKey) -> Order | None:
         if key not in self._cold:

@@ -249,3 +249,49 @@ def test_thaw_when_live_order_took_a_cold_orders_broker_id_live_one_keeps_it(
 
     assert book.by_broker_id(st.ACC, BrokerOrderId("B1")).client_order_id == "C9"  # type: ignore[union-attr]
     assert book.by_exchange_id(st.ACC, "E1").client_order_id == "C9"  # type: ignore[arg-type, union-attr]
+
+
+def _many(n: int) -> OrderBook:
+    """``n`` filled orders C0..C<n-1>, then one working order W."""
+    book = OrderBook()
+    for i in range(n):
+        coid = f"C{i}"
+        book.apply(st.submitted(coid))
+        book.apply(st.accepted(coid, broker=f"B{i}"))
+        book.apply(st.filled(coid, qty=1000))
+    book.apply(st.submitted("W"))
+    return book
+
+
+def test_orders_when_newest_asked_builds_only_enough_cold_orders_newest_first() -> None:
+    live = _many(1000)
+    book, loader = _restored(live)
+
+    listed = book.orders(st.ACC, newest=3)
+
+    assert [o.client_order_id for o in listed] == ["C998", "C999", "W"]  # creation order
+    # One chunk of the 256 newest keys (W is live), not all 1,000 cold orders.
+    assert len(loader.asked) == 255
+    assert loader.asked[0] == (st.ACC, "C999")
+    assert book.cold_count == 1000 - 255
+
+
+def test_orders_when_newest_meets_rare_filter_keeps_building_until_found() -> None:
+    live = _many(1000)
+    book, _loader = _restored(live)
+
+    listed = book.orders(st.ACC, newest=2, where=lambda o: o.client_order_id in {"C3", "C7"})
+
+    assert [o.client_order_id for o in listed] == ["C3", "C7"]
+
+
+@pytest.mark.parametrize("restored", [False, True])
+def test_orders_newest_and_where_select_as_without_them(restored: bool) -> None:
+    live = _many(40)
+    book = _restored(live)[0] if restored else live
+    every = [o for o in live.orders(st.ACC) if int(o.client_order_id[1:] or 0) % 3 == 0]
+
+    listed = book.orders(st.ACC, where=lambda o: int(o.client_order_id[1:] or 0) % 3 == 0, newest=5)
+
+    assert listed == every[-5:]
+    assert book.orders(st.ACC, newest=10_000) == live.orders(st.ACC)
