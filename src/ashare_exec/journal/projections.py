@@ -75,17 +75,19 @@ _COLD_FILLS_CHECK_SQL = (
     "SUM(f.qty) FROM fills f WHERE f.account = o.account AND f.client_order_id = "
     "o.client_order_id AND f.seq >= o.created_seq), 0)"
 )
-_FILL_SQL = (
-    "SELECT account, client_order_id, trade_id, qty, px, venue_fee, ts, seq "
-    "FROM fills WHERE seq >= ? ORDER BY seq"
-)
+_FILL_COLUMNS = "SELECT account, client_order_id, trade_id, qty, px, venue_fee, ts, seq"
+_FILL_SQL = f"{_FILL_COLUMNS} FROM fills WHERE seq >= ? ORDER BY seq"
 _ONE_ORDER_SQL = f"{_ORDER_SQL} WHERE account = ? AND client_order_id = ?"
 _ONE_ORDER_FILLS_SQL = (
     "SELECT account, client_order_id, trade_id, qty, px, venue_fee, ts, seq "
     "FROM fills WHERE account = ? AND client_order_id = ? AND seq >= ? ORDER BY seq"
 )
 _BULK_THAW = 64
-"""From this many orders at once, cold orders are built from one scan, not one query each."""
+"""From this many orders at once, cold orders are read by batches of keys, not one by one."""
+_SCAN_THAW = 20_000
+"""From this many orders at once, cold orders are built from one scan of every terminal
+order (the whole day's, at a restart): cheaper than looking that many up by key."""
+_KEYS_PER_QUERY = 500  # under SQLite's oldest default limit of 999 bound parameters
 
 
 def recover_from_projections(journal: Journal, ledger: Ledger) -> OmsState | None:
@@ -297,6 +299,8 @@ def _thawer(journal: Journal, last_seq: int) -> OrderLoader:
                 for f in journal.read(_ONE_ORDER_FILLS_SQL, (*key, created))
             ]
             return _built(builder, by_key, fills)
+        if len(keys) < _SCAN_THAW:
+            return _built(builder, by_key, _read_by_keys(journal, builder, keys, by_key))
         with _collector_paused():
             wanted = set(keys)
             for row in journal.read(f"{_ORDER_SQL} WHERE status IN {_TERMINAL}"):
@@ -309,6 +313,35 @@ def _thawer(journal: Journal, last_seq: int) -> OrderLoader:
             return built
 
     return thaw
+
+
+def _read_by_keys(
+    journal: Journal,
+    builder: _Builder,
+    keys: Sequence[OrderKey],
+    by_key: dict[tuple[str, str], tuple[Order, int, list[int]]],
+) -> list[Any]:
+    """Read the orders of ``keys`` into ``by_key`` by batches of keys; return their fills
+    (in seq order per order, which is all :meth:`_Builder.add_fills` needs)."""
+    per_account: dict[str, list[str]] = {}
+    for acct, coid in keys:
+        per_account.setdefault(acct, []).append(coid)
+    fills: list[Any] = []
+    for account, coids in per_account.items():
+        for i in range(0, len(coids), _KEYS_PER_QUERY):
+            part = coids[i : i + _KEYS_PER_QUERY]
+            marks = ", ".join("?" * len(part))
+            for row in journal.read(
+                f"{_ORDER_SQL} WHERE account = ? AND client_order_id IN ({marks})",
+                (account, *part),
+            ):
+                by_key[(row[0], row[1])] = (builder.order(row), row[21], [0])
+            fills += journal.read(
+                f"{_FILL_COLUMNS} FROM fills WHERE account = ? AND client_order_id IN ({marks}) "
+                "ORDER BY seq",
+                (account, *part),
+            )
+    return fills
 
 
 def _built(

@@ -9,7 +9,7 @@ import oms_stubs as st
 import pytest
 from test_journal_recovery import assert_same_state, fee, is_t0, new_state
 
-from ashare_exec.journal import Journal, replay
+from ashare_exec.journal import Journal, projections, replay
 from ashare_exec.model import ClientOrderId
 from ashare_exec.oms import OmsState
 
@@ -34,10 +34,14 @@ def _journal_of(path: Path, done: int) -> OmsState:
     return live
 
 
-@pytest.mark.parametrize("done", [3, 200])  # one query per order / one scan for all
+@pytest.mark.parametrize(
+    ("done", "scan_from"),
+    [(3, 20_000), (200, 20_000), (200, 100)],  # a query per order / by keys / one scan
+)
 def test_replay_when_orders_terminal_keeps_them_cold_until_listed(
-    tmp_path: Path, done: int
+    tmp_path: Path, done: int, scan_from: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(projections, "_SCAN_THAW", scan_from)
     live = _journal_of(tmp_path / "j.db", done)
 
     with Journal.open(tmp_path / "j.db") as journal:
@@ -78,3 +82,19 @@ def test_replay_when_fill_row_of_terminal_order_missing_replays_every_event(
 
         assert recovered.method == "replay"
         assert_same_state(recovered.state, live)
+
+
+def test_newest_orders_listed_after_restart_are_read_by_key_and_equal_the_live_ones(
+    tmp_path: Path,
+) -> None:
+    live = _journal_of(tmp_path / "j.db", 600)
+    with Journal.open(tmp_path / "j.db") as journal:
+        recovered = replay(journal, fee, is_t0=is_t0)
+        reads: list[str] = []
+        journal._conn.set_trace_callback(reads.append)
+
+        newest = recovered.book.orders(st.ACC, newest=300)
+
+    assert newest == live.book.orders(st.ACC)[-300:]
+    assert 0 < recovered.book.cold_count < 600  # the oldest stay cold
+    assert not any("status IN" in sql for sql in reads)  # no scan of every terminal order
