@@ -18,7 +18,7 @@ import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,19 @@ from ashare_exec.clock import CST, SimClock
 from ashare_exec.config import AccountConfig, GatewayConfig, JournalConfig, SessionConfig
 from ashare_exec.engine.node import build_service
 from ashare_exec.engine.service import ExecutionService
-from ashare_exec.model import AccountId, InstrumentId
+from ashare_exec.model import (
+    AccountId,
+    BrokerOrderId,
+    ClientOrderId,
+    InstrumentId,
+    OrderAccepted,
+    OrderFilled,
+    OrderSpec,
+    OrderSubmitted,
+    PriceType,
+    Side,
+    TradeId,
+)
 
 START = datetime(2026, 11, 25, 10, 0, tzinfo=CST)
 ACCOUNT = "bench"
@@ -202,3 +214,45 @@ def emit(
     doc = {"bench": name, "machine": machine(), "commit": git_head(), **result}
     print(json.dumps(doc, default=str))
     sys.stdout.flush()
+
+
+ACC = AccountId(ACCOUNT)
+IIDS = [InstrumentId.parse(s) for s in BUY_SYMBOLS]
+
+
+def flat_fee(_iid: InstrumentId, _side: Side, _qty: int, px: Decimal) -> Decimal:
+    """A fee of 5 yuan per fill (journal benchmarks need one, not a real one)."""
+    return Decimal("5")
+
+
+def order_events(k: int, *, fill: bool) -> list[Any]:
+    """Order ``k``'s events: submitted, accepted and (``fill``) filled."""
+    coid = ClientOrderId(f"o{k}")
+    iid = IIDS[k % len(IIDS)]
+    ts = START + timedelta(microseconds=k)
+    spec = OrderSpec(
+        account_id=ACC, client_order_id=coid, instrument_id=iid, side=Side.BUY, qty=200,
+        price_type=PriceType.LIMIT, price=Decimal("10.00"),
+    )  # fmt: skip
+    out: list[Any] = [
+        OrderSubmitted(account_id=ACC, client_order_id=coid, ts_event=ts, spec=spec),
+        OrderAccepted(
+            account_id=ACC, client_order_id=coid, ts_event=ts, broker_order_id=BrokerOrderId(str(k))
+        ),
+    ]
+    if fill:
+        out.append(
+            OrderFilled(
+                account_id=ACC,
+                client_order_id=coid,
+                ts_event=ts,
+                trade_id=TradeId(f"t{k}"),
+                instrument_id=iid,
+                side=Side.BUY,
+                last_qty=200,
+                last_px=Decimal("10.00"),
+                fee=Decimal("5"),
+                broker_order_id=BrokerOrderId(str(k)),
+            )
+        )
+    return out

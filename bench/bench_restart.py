@@ -32,82 +32,28 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _harness import ACCOUNT, BUY_SYMBOLS, START, build, emit, gateway_config
+from _harness import build, emit, flat_fee, gateway_config, order_events
 
 from ashare_exec.journal.recovery import replay
 from ashare_exec.journal.sqlite import Journal
-from ashare_exec.model import (
-    AccountId,
-    BrokerOrderId,
-    ClientOrderId,
-    InstrumentId,
-    OrderAccepted,
-    OrderFilled,
-    OrderSpec,
-    OrderSubmitted,
-    PriceType,
-    Side,
-    TradeId,
-)
 from ashare_exec.oms.state import OmsState
-
-ACC = AccountId(ACCOUNT)
-IIDS = [InstrumentId.parse(s) for s in BUY_SYMBOLS]
-
-
-def _fee(_iid: InstrumentId, _side: Side, _qty: int, px: Decimal) -> Decimal:
-    return Decimal("5")
-
-
-def _order_events(k: int, *, fill: bool) -> list[Any]:
-    coid = ClientOrderId(f"o{k}")
-    iid = IIDS[k % len(IIDS)]
-    ts = START + timedelta(microseconds=k)
-    spec = OrderSpec(
-        account_id=ACC, client_order_id=coid, instrument_id=iid, side=Side.BUY, qty=200,
-        price_type=PriceType.LIMIT, price=Decimal("10.00"),
-    )  # fmt: skip
-    out: list[Any] = [
-        OrderSubmitted(account_id=ACC, client_order_id=coid, ts_event=ts, spec=spec),
-        OrderAccepted(
-            account_id=ACC, client_order_id=coid, ts_event=ts, broker_order_id=BrokerOrderId(str(k))
-        ),
-    ]
-    if fill:
-        out.append(
-            OrderFilled(
-                account_id=ACC,
-                client_order_id=coid,
-                ts_event=ts,
-                trade_id=TradeId(f"t{k}"),
-                instrument_id=iid,
-                side=Side.BUY,
-                last_qty=200,
-                last_px=Decimal("10.00"),
-                fee=Decimal("5"),
-                broker_order_id=BrokerOrderId(str(k)),
-            )
-        )
-    return out
 
 
 def generate(path: Path, n_events: int) -> float:
     """Write a journal of ``n_events`` events (fast mode); return seconds taken."""
     t0 = time.perf_counter()
-    state = OmsState.new(_fee)
+    state = OmsState.new(flat_fee)
     journal = Journal.open(path, durability="fast")
     chunk: list[Any] = []
     k = 0
     written = 0
     while written < n_events:
-        for event in _order_events(k, fill=True)[: n_events - written]:
+        for event in order_events(k, fill=True)[: n_events - written]:
             chunk.append(state.apply(event))
             written += 1
         k += 1
@@ -141,7 +87,7 @@ def time_replay(
 ) -> tuple[float, str]:
     t0 = time.perf_counter()
     journal = Journal.open(path, durability="fast", always_check=always_check)
-    recovered = replay(journal, _fee, use_projections=use_projections)
+    recovered = replay(journal, flat_fee, use_projections=use_projections)
     elapsed = time.perf_counter() - t0
     journal.close()
     return elapsed, recovered.method
@@ -159,10 +105,10 @@ async def time_ready(folder: Path) -> float:
 
 def live_order_memory(n: int) -> float:
     """Bytes of Python heap per working order held in the OMS state."""
-    events = [e for k in range(n) for e in _order_events(k, fill=False)]
+    events = [e for k in range(n) for e in order_events(k, fill=False)]
     gc.collect()
     tracemalloc.start()
-    state = OmsState.new(_fee)
+    state = OmsState.new(flat_fee)
     before = tracemalloc.get_traced_memory()[0]
     for e in events:
         state.apply(e)

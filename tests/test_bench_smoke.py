@@ -95,3 +95,11 @@ def test_bench_script_short_run_reports_its_figures(
     doc = _run(script, *args)
     for key in keys:
         assert doc[key], f"{script}: {key} missing or empty in {doc}"
+
+
+def test_bench_journal_short_run_times_every_commit() -> None:
+    doc = _run("bench_journal.py", "--orders", "3", "--commits", "3", "--switch", "0.005")
+    assert doc["events_per_commit"] == 6
+    results = doc["results"]
+    assert len(results) == 4  # {multi-row, per-row} x {idle, busy thread}
+    assert all(r["commits"] == 3 and r["median_ms"] > 0 for r in results.values())

@@ -29,6 +29,7 @@ from ashare_exec.errors import JournalError
 from ashare_exec.journal.checkpoint import WalCheckpointer
 from ashare_exec.journal.codec import JournalEvent, decode_event
 from ashare_exec.journal.integrity import mark_clean_close, take_clean_close_mark, wal_has_content
+from ashare_exec.journal.multirow import insert_rows
 from ashare_exec.journal.rows import (
     SQL_BARE,
     SQL_CASH,
@@ -212,21 +213,15 @@ class Journal:
             conn = self._conn
             try:
                 conn.execute("BEGIN")
-                conn.executemany(SQL_EVENT, batch.events)
-                if batch.orders:
-                    conn.executemany(SQL_ORDER, batch.orders.values())
-                if batch.fills:
-                    conn.executemany(SQL_FILL, batch.fills)
-                if batch.positions:
-                    conn.executemany(SQL_POSITION, batch.positions.values())
-                if batch.cash:
-                    conn.executemany(SQL_CASH, batch.cash.values())
-                if batch.ids:
-                    conn.executemany(SQL_IDMAP, batch.ids.values())
-                if batch.days:
-                    conn.executemany(SQL_DAY, batch.days)
-                if batch.state:
-                    conn.executemany(SQL_STATE, batch.state.items())
+                # Multi-row statements: one GIL round trip per statement, not per row.
+                insert_rows(conn, SQL_EVENT, batch.events)
+                insert_rows(conn, SQL_ORDER, list(batch.orders.values()))
+                insert_rows(conn, SQL_FILL, batch.fills)
+                insert_rows(conn, SQL_POSITION, list(batch.positions.values()))
+                insert_rows(conn, SQL_CASH, list(batch.cash.values()))
+                insert_rows(conn, SQL_IDMAP, list(batch.ids.values()))
+                insert_rows(conn, SQL_DAY, batch.days)
+                insert_rows(conn, SQL_STATE, list(batch.state.items()))
                 if batch.bare:
                     conn.execute(SQL_BARE, (batch.bare,))
                 conn.execute("COMMIT")
