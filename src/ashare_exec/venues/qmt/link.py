@@ -238,9 +238,7 @@ class QmtLink(VenueAdapter):
             self._declare_trouble(f"{self._failures} failed calls ({reason})")
 
     # ------------------------------------------------------------------ requests
-    async def _on_session(
-        self, fn: Callable[..., T], *args: Any, budget: float | None = None
-    ) -> T:
+    async def _on_session(self, fn: Callable[..., T], *args: Any, budget: float | None = None) -> T:
         session = self._session
         if session is None:
             raise BrokerUnavailable("MiniQMT is not connected")
