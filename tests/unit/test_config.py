@@ -135,7 +135,7 @@ def test_venue_settings_references_resolve_and_plain_values_pass_through(
     from ashare_exec.config import resolve_references
 
     monkeypatch.setenv("XTP_PW", "pw-123456")
-    cfg = load_config(write(tmp_path, "[venues.vnpy]\ngateway = \"x:Y\"\n"))
+    cfg = load_config(write(tmp_path, '[venues.vnpy]\ngateway = "x:Y"\n'))
     table = {"settings": {"密码": "env:XTP_PW", "账号": "secret:acct", "端口": 6101}}
     out = resolve_references(table, cfg, secrets=_Store({"acct": "253191001"}))
     assert out["settings"] == {"密码": "pw-123456", "账号": "253191001", "端口": 6101}
