@@ -79,8 +79,8 @@ _FILL_COLUMNS = "SELECT account, client_order_id, trade_id, qty, px, venue_fee, 
 _FILL_SQL = f"{_FILL_COLUMNS} FROM fills WHERE seq >= ? ORDER BY seq"
 _ONE_ORDER_SQL = f"{_ORDER_SQL} WHERE account = ? AND client_order_id = ?"
 _ONE_ORDER_FILLS_SQL = (
-    "SELECT account, client_order_id, trade_id, qty, px, venue_fee, ts, seq "
-    "FROM fills WHERE account = ? AND client_order_id = ? AND seq >= ? ORDER BY seq"
+    f"{_FILL_COLUMNS} FROM fills WHERE account = ? AND client_order_id = ? AND seq >= ? "
+    "ORDER BY seq"
 )
 _BULK_THAW = 64
 """From this many orders at once, cold orders are read by batches of keys, not one by one."""
