@@ -172,75 +172,80 @@ async def run_service(
         level="INFO",
         secrets=[t.value for t in tokens],
         clock=clock,
+        background=True,
     )
-    service = build_service(config, clock)
-    if service.observer is not None:
-        logs.redactor.add_secrets(service.observer.secrets())
-    await service.start()
-    _tune_heap(service)
-    app = create_app(service, Authenticator(tokens), max_body=config.api.max_body_bytes)
-    host = host or config.api.host
-    port = config.api.port if port is None else port
+    try:
+        service = build_service(config, clock)
+        if service.observer is not None:
+            logs.redactor.add_secrets(service.observer.secrets())
+        await service.start()
+        _tune_heap(service)
+        app = create_app(service, Authenticator(tokens), max_body=config.api.max_body_bytes)
+        host = host or config.api.host
+        port = config.api.port if port is None else port
 
-    class _Server(uvicorn.Server):
-        # Signals belong to us: shutdown must first settle orders, then stop HTTP.
-        @contextlib.contextmanager
-        def capture_signals(self) -> Iterator[None]:
-            yield
+        class _Server(uvicorn.Server):
+            # Signals belong to us: shutdown must first settle orders, then stop HTTP.
+            @contextlib.contextmanager
+            def capture_signals(self) -> Iterator[None]:
+                yield
 
-    server = _Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off"))
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    _install_signals(loop, stopping.set)
-
-    async def serve() -> None:
-        await server.serve()
-
-    task = asyncio.create_task(serve(), name="http")
-    while not server.started and not task.done():
-        await asyncio.sleep(0.01)
-    if task.done():
-        await service.stop(cancel_working=False)
-        task.result()
-        return 1
-    bound = port
-    for s in server.servers:
-        for sock in s.sockets:
-            bound = sock.getsockname()[1]
-    url = f"http://{host}:{bound}"
-    accounts = ", ".join(f"{a.account_id} on {a.venue}" for a in config.accounts)
-    print_fn(
-        "\n".join(
-            [
-                "ashare-exec is running",
-                f"  API:      {url}/v1   (docs: {url}/docs)",
-                f"  token:    {token_where}",
-                f"  accounts: {accounts}",
-                f"  clock:    {clock_text}",
-                f"  loop:     {loop_name()}",
-                f"  journal:  {Path(config.data_dir).resolve()}",
-                f"  logs:     {Path(config.log_dir).resolve()}",
-                "  stop:     Ctrl-C (graceful)",
-            ]
+        server = _Server(
+            uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
         )
-    )
-    sys.stdout.flush()
-    waiter = asyncio.create_task(stopping.wait())
-    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-    print_fn("shutting down: refusing new orders, settling in-flight orders ...")
-    await service.stop(cancel_working=cancel_on_shutdown)
-    server.should_exit = True
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    waiter.cancel()
-    print_fn("stopped cleanly")
-    logs.close()
-    return 0
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        _install_signals(loop, stopping.set)
+
+        async def serve() -> None:
+            await server.serve()
+
+        task = asyncio.create_task(serve(), name="http")
+        while not server.started and not task.done():
+            await asyncio.sleep(0.01)
+        if task.done():
+            await service.stop(cancel_working=False)
+            task.result()
+            return 1
+        bound = port
+        for s in server.servers:
+            for sock in s.sockets:
+                bound = sock.getsockname()[1]
+        url = f"http://{host}:{bound}"
+        accounts = ", ".join(f"{a.account_id} on {a.venue}" for a in config.accounts)
+        print_fn(
+            "\n".join(
+                [
+                    "ashare-exec is running",
+                    f"  API:      {url}/v1   (docs: {url}/docs)",
+                    f"  token:    {token_where}",
+                    f"  accounts: {accounts}",
+                    f"  clock:    {clock_text}",
+                    f"  loop:     {loop_name()}",
+                    f"  journal:  {Path(config.data_dir).resolve()}",
+                    f"  logs:     {Path(config.log_dir).resolve()}",
+                    "  stop:     Ctrl-C (graceful)",
+                ]
+            )
+        )
+        sys.stdout.flush()
+        waiter = asyncio.create_task(stopping.wait())
+        await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        print_fn("shutting down: refusing new orders, settling in-flight orders ...")
+        await service.stop(cancel_working=cancel_on_shutdown)
+        server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        waiter.cancel()
+        print_fn("stopped cleanly")
+        return 0
+    finally:
+        logs.close()  # the logging thread writes out what is still queued
 
 
 def _tune_heap(service: ExecutionService) -> None:
-    """Long-running process only: collector thresholds, the start-up state frozen, and again
-    after each end of day (``engine/heap.py``)."""
+    """Long-running process only: collector thresholds and survivors frozen, the start-up
+    state frozen, and a full settle after each end of day (``engine/heap.py``)."""
     from ashare_exec.engine import heap
 
     heap.configure()
@@ -249,7 +254,7 @@ def _tune_heap(service: ExecutionService) -> None:
 
     def end_of_day(day: date) -> None:
         after_day(day)
-        heap.settle()
+        heap.settle(full=True)
 
     service.hooks.on_end_of_day = end_of_day
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import logging.handlers
 import queue
 import re
 import sys
@@ -25,12 +24,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 from ashare_exec.clock import Clock, WallClock
+from ashare_exec.observability.log_sinks import (
+    BatchSink,
+    BatchWriter,
+    Console,
+    QueueSink,
+    RotatingFile,
+)
 
 __all__ = [
     "LOG_FILE_NAME",
@@ -169,8 +175,8 @@ class LoggingHandle:
     redactor: Redactor
     handlers: list[logging.Handler] = field(default_factory=list)
     previous_level: int = logging.WARNING
-    listener: logging.handlers.QueueListener | None = None
-    sinks: list[logging.Handler] = field(default_factory=list)
+    listener: BatchWriter | None = None
+    sinks: list[BatchSink] = field(default_factory=list)
 
     def close(self) -> None:
         """Flush and detach the handlers and restore structlog's defaults (shutdown, tests)."""
@@ -213,47 +219,6 @@ class _Formatter(structlog.stdlib.ProcessorFormatter):
         return super().format(record)
 
 
-class _RotatingFile(logging.handlers.RotatingFileHandler):
-    """A size-rotated log file that formats each record once and keeps its own byte count.
-
-    The standard handler formats every record twice (once to decide on rotation) and looks
-    the file up on disk for each line; on the order path that doubled the logging cost.
-    """
-
-    _size: int | None = None
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            msg = self.format(record) + self.terminator
-            n = len(msg.encode("utf-8", "replace"))
-            if self.stream is None:
-                self.stream = self._open()
-                self._size = None
-            if self._size is None:
-                self.stream.seek(0, 2)  # Windows opens for append at position 0
-                self._size = self.stream.tell()
-            if 0 < self.maxBytes <= self._size + n and self._size > 0:
-                self.doRollover()
-                # delay=True leaves the new file unopened (typeshed says the stream is
-                # never None, hence the cast).
-                if cast("Any", self.stream) is None:
-                    self.stream = self._open()
-                self._size = 0
-            self.stream.write(msg)
-            self.stream.flush()
-            self._size += n
-        except Exception:
-            self.handleError(record)
-
-
-class _RawQueueHandler(logging.handlers.QueueHandler):
-    """Queues the record as it is: rendering (structlog processors, redaction, JSON) happens
-    on the listener thread, not on the caller's (the event loop)."""
-
-    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
-        return record
-
-
 def configure_logging(
     log_dir: Path,
     *,
@@ -280,8 +245,9 @@ def configure_logging(
         backup_count: rotated files kept.
         console_json: force JSON (``True``) or human-readable (``False``) console lines;
             by default human-readable only when stderr is a terminal.
-        background: render and write lines on a logging thread (the service: keeps file
-            I/O and JSON rendering off the event loop); records are queued unformatted.
+        background: render and write lines on a logging thread, in batches (the service:
+            keeps file I/O and JSON rendering off the event loop); records are queued
+            unformatted, and reach the file within a few tens of milliseconds.
 
     Returns:
         A handle with the file path and the redactor (to add secrets loaded later).
@@ -318,28 +284,29 @@ def configure_logging(
         )
 
     # delay=True: the file is opened on first write, which keeps Windows rotation simple.
-    file_handler = _RotatingFile(
+    file_handler = RotatingFile(
         handle.log_file, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8", delay=True
     )
     file_handler.setFormatter(formatter(json_renderer))
-    handle.handlers.append(file_handler)
+    sinks: list[BatchSink] = [file_handler]
     if console:
         as_json = not sys.stderr.isatty() if console_json is None else console_json
         renderer: Processor = (
             json_renderer if as_json else structlog.dev.ConsoleRenderer(colors=False)
         )
-        console_handler = logging.StreamHandler(sys.stderr)
+        console_handler = Console(sys.stderr)
         console_handler.setFormatter(formatter(renderer))
-        handle.handlers.append(console_handler)
+        sinks.append(console_handler)
 
     root = logging.getLogger()
     if background:
-        sinks, handle.handlers = handle.handlers, []
         q: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-        handle.handlers.append(_RawQueueHandler(q))
+        handle.handlers.append(QueueSink(q))
         handle.sinks = sinks
-        handle.listener = logging.handlers.QueueListener(q, *sinks, respect_handler_level=True)
+        handle.listener = BatchWriter(q, sinks)
         handle.listener.start()
+    else:
+        handle.handlers.extend(sinks)
     for h in handle.handlers:
         root.addHandler(h)
     root.setLevel(level)
