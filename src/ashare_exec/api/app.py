@@ -173,14 +173,23 @@ def create_app(service: ExecutionService, auth: Authenticator, *, max_body: int 
         strategy: str | None = None,
         open_only: bool = False,
         limit: int = Query(1000, ge=1, le=100_000),
+        before: int | None = Query(None, ge=0),
     ) -> Any:
-        """Orders of the day, newest last."""
+        """The newest ``limit`` matching orders of the day, oldest first; ``next_before``,
+        when not null, is the ``before`` of the next, older page (a page may stop short of
+        ``limit`` to bound its work, so follow ``next_before`` until it is null)."""
         p = principal(request)
         p.require("read", account_id)
-        orders = engine.list_orders(
-            account_id, status, symbol, strategy, open_only, visible=p.may_see, newest=limit
+        return engine.order_page(
+            account_id,
+            status,
+            symbol,
+            strategy,
+            open_only,
+            limit=limit,
+            before=before,
+            visible=p.may_see,
         )
-        return {"orders": orders}
 
     @app.get("/v1/orders/{account_id}/{client_order_id}", tags=["orders"])
     async def get_order(account_id: str, client_order_id: str, request: Request) -> Any:

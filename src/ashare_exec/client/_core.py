@@ -16,6 +16,8 @@ __all__ = [
     "RefusedError",
     "UnavailableError",
     "build_order_body",
+    "next_page",
+    "order_params",
     "raise_for_error",
 ]
 
@@ -159,3 +161,23 @@ class OrderInfo:
     def is_active(self) -> bool:
         """Whether the order may still trade."""
         return not self.is_done()
+
+
+def order_params(account: str | None, limit: int, filters: dict[str, Any]) -> dict[str, Any]:
+    """Query parameters of ``GET /v1/orders`` (``None`` filters left out)."""
+    params = {k: v for k, v in {"account_id": account, **filters}.items() if v is not None}
+    params["limit"] = limit
+    return params
+
+
+def next_page(params: dict[str, Any], body: dict[str, Any]) -> bool:
+    """Whether an older page is still needed for ``limit`` orders after the page ``body``;
+    if so, point ``params`` at it (the server may end a page early, with a cursor, to
+    bound its work)."""
+    remaining = params["limit"] - len(body["orders"])
+    cursor = body.get("next_before")
+    if cursor is None or remaining <= 0:
+        return False
+    params["before"] = cursor
+    params["limit"] = remaining
+    return True

@@ -11,7 +11,13 @@ from typing import Any
 import httpx
 import websockets
 
-from ashare_exec.client._core import OrderInfo, build_order_body, raise_for_error
+from ashare_exec.client._core import (
+    OrderInfo,
+    build_order_body,
+    next_page,
+    order_params,
+    raise_for_error,
+)
 
 __all__ = ["AsyncClient", "AsyncOrderHandle"]
 
@@ -128,12 +134,18 @@ class AsyncClient:
         """One order with its fills and event log."""
         return OrderInfo(await self.request("GET", f"/v1/orders/{account}/{client_order_id}"))
 
-    async def orders(self, account: str | None = None, **filters: Any) -> list[OrderInfo]:
+    async def orders(
+        self, account: str | None = None, *, limit: int = 1000, **filters: Any
+    ) -> list[OrderInfo]:
         """Orders, filtered by ``status``, ``symbol``, ``strategy``, ``open_only``; the newest
-        ``limit`` (default 1,000), oldest first."""
-        params = {k: v for k, v in {"account_id": account, **filters}.items() if v is not None}
-        body = await self.request("GET", "/v1/orders", params=params)
-        return [OrderInfo(o) for o in body["orders"]]
+        ``limit``, oldest first (following the server's pages as far as needed)."""
+        params = order_params(account, limit, filters)
+        pages: list[list[dict[str, Any]]] = []
+        while True:
+            body = await self.request("GET", "/v1/orders", params=params)
+            pages.append(body["orders"])
+            if not next_page(params, body):
+                return [OrderInfo(o) for page in reversed(pages) for o in page]
 
     async def positions(self, account: str) -> list[dict[str, Any]]:
         """Positions of an account."""

@@ -51,30 +51,38 @@ class QueriesMixin:
         symbol: str | None,
         strategy: str | None,
         open_only: bool,
-        *,
-        visible: Callable[[str], bool] | None = None,
-        newest: int | None = None,
     ) -> list[dict[str, Any]]:
-        """Orders matching the filters, oldest first.
-
-        ``visible`` filters by account id (the caller's permissions); ``newest=N`` keeps
-        the last ``N`` matches (and builds no other restored order).
-        """
-        try:
-            st = OrderStatus(status.upper()) if status else None
-            iid = InstrumentId.parse(symbol) if symbol else None
-        except ValueError as e:
-            raise InvalidRequest(str(e)) from e
+        """Every order matching the filters, oldest first (builds every restored order
+        that may match: the API pages with :meth:`order_page` instead)."""
         orders = self.core.state.book.orders(
-            AccountId(account_id) if account_id else None,
-            status=st,
-            instrument_id=iid,
-            strategy_id=StrategyId(strategy) if strategy else None,
-            open_only=open_only,
-            where=None if visible is None else (lambda o: visible(o.spec.account_id)),
-            newest=newest,
+            **_order_filters(account_id, status, symbol, strategy), open_only=open_only
         )
         return [order_view(o) for o in orders]
+
+    def order_page(
+        self,
+        account_id: str | None,
+        status: str | None,
+        symbol: str | None,
+        strategy: str | None,
+        open_only: bool,
+        *,
+        limit: int,
+        before: int | None = None,
+        visible: Callable[[str], bool] | None = None,
+    ) -> dict[str, Any]:
+        """One page of orders: the newest ``limit`` matches created before the cursor
+        ``before``, and ``next_before``, the cursor of the next (older) page or ``None``
+        at the oldest order (see :meth:`OrderBook.page`). ``visible`` filters by account
+        id (the caller's permissions)."""
+        page = self.core.state.book.page(
+            **_order_filters(account_id, status, symbol, strategy),
+            limit=limit,
+            before=before,
+            open_only=open_only,
+            where=None if visible is None else (lambda o: visible(o.spec.account_id)),
+        )
+        return {"orders": [order_view(o) for o in page.orders], "next_before": page.next_before}
 
     def get_order(
         self, account_id: str, client_order_id: str, *, with_events: bool = False
@@ -190,3 +198,20 @@ class QueriesMixin:
             if rt.status.value != "OK":
                 reasons.append(f"{rt.account_id}: account {rt.status.value}")
         return not reasons, reasons
+
+
+def _order_filters(
+    account_id: str | None, status: str | None, symbol: str | None, strategy: str | None
+) -> dict[str, Any]:
+    """The book's filter arguments from the API's strings (raises InvalidRequest)."""
+    try:
+        st = OrderStatus(status.upper()) if status else None
+        iid = InstrumentId.parse(symbol) if symbol else None
+    except ValueError as e:
+        raise InvalidRequest(str(e)) from e
+    return {
+        "account_id": AccountId(account_id) if account_id else None,
+        "status": st,
+        "instrument_id": iid,
+        "strategy_id": StrategyId(strategy) if strategy else None,
+    }

@@ -18,7 +18,7 @@ from ashare_exec.model.identifiers import (
 )
 from ashare_exec.model.order import ApplyOutcome, ApplyResult, Order
 
-__all__ = ["ColdOrder", "OrderBook", "OrderKey", "OrderLoader"]
+__all__ = ["PAGE_BUILD_BUDGET", "ColdOrder", "OrderBook", "OrderKey", "OrderLoader", "OrderPage"]
 
 OrderKey = tuple[AccountId, ClientOrderId]
 """An order's identity: ``(account_id, client_order_id)``."""
@@ -34,6 +34,20 @@ class ColdOrder(NamedTuple):
     client_order_id: ClientOrderId
     broker_order_id: BrokerOrderId | None
     exchange_order_id: ExchangeOrderId | None
+
+
+class OrderPage(NamedTuple):
+    """One page of a listing (:meth:`OrderBook.page`)."""
+
+    orders: list[Order]
+    """Matching orders, oldest first."""
+    next_before: int | None
+    """Where the next (older) page starts; ``None`` when no older order is left to examine."""
+
+
+PAGE_BUILD_BUDGET = 5_000
+"""Cold orders one page may build (≈ 75 ms); a listing that needs more ends its page early,
+with a cursor, so one request never holds the event loop for seconds."""
 
 
 class OrderBook:
@@ -58,6 +72,8 @@ class OrderBook:
         "_load",
         "_open",
         "_orders",
+        "_pos",
+        "_seq",
     )
 
     def __init__(self) -> None:
@@ -69,6 +85,9 @@ class OrderBook:
         self._cold_broker: dict[tuple[AccountId, BrokerOrderId], OrderKey] = {}
         self._cold_exchange: dict[tuple[AccountId, ExchangeOrderId], OrderKey] = {}
         self._load: OrderLoader | None = None
+        # Creation order by position, for paged listings (positions change at the day roll).
+        self._seq: list[OrderKey] = []
+        self._pos: dict[OrderKey, int] = {}
 
     def __len__(self) -> int:
         return len(self._orders)
@@ -171,37 +190,60 @@ class OrderBook:
         side: Side | None = None,
         open_only: bool = False,
         where: Callable[[Order], bool] | None = None,
-        newest: int | None = None,
     ) -> list[Order]:
-        """Orders matching every given filter, in creation order.
-
-        ``where`` is one more filter; ``newest=N`` keeps only the last ``N`` matches and,
-        after a restart, builds only as many cold orders as it takes to find them (newest
-        first) instead of every order of the day.
-        """
+        """Orders matching every given filter, in creation order (``where`` is one more
+        filter). After a restart this builds every cold order that may match: for the
+        newest few, use :meth:`page`."""
         statuses = frozenset({status}) if isinstance(status, OrderStatus) else status
-
-        def match(o: Order) -> bool:
-            return (
-                (account_id is None or o.spec.account_id == account_id)
-                and (statuses is None or o.status in statuses)
-                and (instrument_id is None or o.spec.instrument_id == instrument_id)
-                and (strategy_id is None or o.spec.strategy_id == strategy_id)
-                and (side is None or o.spec.side is side)
-                and (where is None or where(o))
-            )
-
+        match = _matcher(account_id, statuses, instrument_id, strategy_id, side, where)
         source: Iterable[Order]
         if open_only:
             source = self._open.values()
         elif statuses is not None and statuses.isdisjoint(TERMINAL_STATUSES):
             source = [o for o in self._orders.values() if o is not None]  # cold ones are done
-        elif newest is not None and self._cold:
-            return self._newest(account_id, match, newest)
         else:
             source = self._all(account_id)
-        found = [o for o in source if match(o)]
-        return found if newest is None else found[max(len(found) - newest, 0) :]
+        return [o for o in source if match(o)]
+
+    def page(
+        self,
+        account_id: AccountId | None = None,
+        *,
+        limit: int,
+        before: int | None = None,
+        status: OrderStatus | frozenset[OrderStatus] | None = None,
+        instrument_id: InstrumentId | None = None,
+        strategy_id: StrategyId | None = None,
+        side: Side | None = None,
+        open_only: bool = False,
+        where: Callable[[Order], bool] | None = None,
+        max_built: int | None = None,
+    ) -> OrderPage:
+        """The newest ``limit`` matching orders created before position ``before`` (all
+        orders when ``None``), and where the next, older page starts.
+
+        A page may hold fewer than ``limit`` orders and still have a ``next_before``: it
+        stops early rather than build more than ``max_built`` cold orders
+        (:data:`PAGE_BUILD_BUDGET` by default). Positions are stable until the day roll
+        evicts finished orders.
+        """
+        statuses = frozenset({status}) if isinstance(status, OrderStatus) else status
+        match = _matcher(account_id, statuses, instrument_id, strategy_id, side, where)
+        end = len(self._seq) if before is None else max(0, min(before, len(self._seq)))
+        if open_only or (statuses is not None and statuses.isdisjoint(TERMINAL_STATUSES)):
+            # Only hot orders can match (cold ones are finished): no scan of the day.
+            source = self._open if open_only else self._orders
+            pos = self._pos
+            hits = sorted(
+                (pos[k], o)
+                for k, o in source.items()
+                if o is not None and pos[k] < end and match(o)
+            )
+            kept = hits[max(len(hits) - limit, 0) :]
+            more = len(hits) > limit
+            return OrderPage([o for _p, o in kept], kept[0][0] if more else None)
+        budget = PAGE_BUILD_BUDGET if max_built is None else max_built
+        return self._scan(account_id, match, limit, end, budget)
 
     # --- mutation -------------------------------------------------------------------
 
@@ -218,6 +260,7 @@ class OrderBook:
                 context={"client_order_id": order.spec.client_order_id},
             )
         self._orders[key] = order
+        self._append(key)
         self._reindex(key, order)
 
     def restore(self, orders: Sequence[Order | ColdOrder], load: OrderLoader | None = None) -> None:
@@ -270,6 +313,8 @@ class OrderBook:
                 index.clear()
             raise InvalidTransition(f"restored orders {why}")
         self._load = load
+        self._seq = list(book)
+        self._pos = {key: i for i, key in enumerate(self._seq)}
 
     def apply(self, event: OrderEvent) -> tuple[Order, ApplyResult]:
         """Apply an event to its order (creating it for a creation event).
@@ -287,6 +332,7 @@ class OrderBook:
                 )
             created = Order.create(event)
             self._orders[key] = created
+            self._append(key)
             self._reindex(key, created)
             return created, ApplyResult(ApplyOutcome.APPLIED, created.status, created.status)
         order = self._orders.get(key)
@@ -336,6 +382,9 @@ class OrderBook:
                 self._by_broker.pop((account_id, order.broker_order_id), None)
             if order.exchange_order_id is not None:
                 self._by_exchange.pop((account_id, order.exchange_order_id), None)
+        if done:
+            self._seq = [k for k in self._seq if k in self._orders]
+            self._pos = {key: i for i, key in enumerate(self._seq)}
         return done
 
     # --- cold orders ----------------------------------------------------------------
@@ -349,28 +398,46 @@ class OrderBook:
             self._thaw(keys)
         return [o for o in self._orders.values() if o is not None]
 
-    def _newest(
-        self, account_id: AccountId | None, match: Callable[[Order], bool], n: int
-    ) -> list[Order]:
-        """The last ``n`` matching orders, building cold ones newest first, in chunks."""
-        keys = [k for k in reversed(self._orders) if account_id is None or k[0] == account_id]
+    def _scan(
+        self,
+        account_id: AccountId | None,
+        match: Callable[[Order], bool],
+        limit: int,
+        end: int,
+        max_built: int,
+    ) -> OrderPage:
+        """The last ``limit`` matches before position ``end``, newest first, building cold
+        orders a chunk at a time (at most ``max_built`` of them after the first chunk)."""
+        seq, orders = self._seq, self._orders
         found: list[Order] = []
-        start, chunk = 0, max(n, 256)
-        while start < len(keys) and len(found) < n:
-            part = keys[start : start + chunk]
-            start += chunk
-            chunk *= 2  # a rare filter ends up building the rest in few loader calls
-            cold = [k for k in part if self._orders[k] is None]
+        built, chunk, i = 0, min(max(limit, 256), max_built), end
+        while i > 0 and len(found) < limit:
+            lo = max(i - chunk, 0)
+            part = seq[lo:i]
+            cold = [  # newest first, as the page fills
+                k
+                for k in reversed(part)
+                if orders[k] is None and (account_id is None or k[0] == account_id)
+            ]
             if cold:
+                if built and built + len(cold) > max_built:
+                    break  # the budget is spent: the caller continues from ``i``
                 self._thaw(cold)
-            for key in part:
-                order = self._orders[key]
+                built += len(cold)
+            j = len(part)
+            while j and len(found) < limit:
+                j -= 1
+                order = orders[part[j]]
                 if order is not None and match(order):
                     found.append(order)
-                    if len(found) == n:
-                        break
+            i = lo + j
+            chunk = min(chunk * 2, max_built)  # a rare filter: few, larger loader calls
         found.reverse()
-        return found
+        return OrderPage(found, i if i > 0 else None)
+
+    def _append(self, key: OrderKey) -> None:
+        self._pos[key] = len(self._seq)
+        self._seq.append(key)
 
     def _thaw_key(self, key: OrderKey) -> Order | None:
         if key not in self._cold:
@@ -429,3 +496,24 @@ class OrderBook:
             self._open[key] = order
         else:
             self._open.pop(key, None)
+
+
+def _matcher(
+    account_id: AccountId | None,
+    statuses: frozenset[OrderStatus] | None,
+    instrument_id: InstrumentId | None,
+    strategy_id: StrategyId | None,
+    side: Side | None,
+    where: Callable[[Order], bool] | None,
+) -> Callable[[Order], bool]:
+    def match(o: Order) -> bool:
+        return (
+            (account_id is None or o.spec.account_id == account_id)
+            and (statuses is None or o.status in statuses)
+            and (instrument_id is None or o.spec.instrument_id == instrument_id)
+            and (strategy_id is None or o.spec.strategy_id == strategy_id)
+            and (side is None or o.spec.side is side)
+            and (where is None or where(o))
+        )
+
+    return match

@@ -93,7 +93,7 @@ def test_newest_orders_listed_after_restart_are_read_by_key_and_equal_the_live_o
         reads: list[str] = []
         journal._conn.set_trace_callback(reads.append)
 
-        newest = recovered.book.orders(st.ACC, newest=300)
+        newest = recovered.book.page(st.ACC, limit=300).orders
 
     assert newest == live.book.orders(st.ACC)[-300:]
     assert 0 < recovered.book.cold_count < 600  # the oldest stay cold

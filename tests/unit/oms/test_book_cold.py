@@ -263,11 +263,11 @@ def _many(n: int) -> OrderBook:
     return book
 
 
-def test_orders_when_newest_asked_builds_only_enough_cold_orders_newest_first() -> None:
+def test_page_when_newest_asked_builds_only_enough_cold_orders_newest_first() -> None:
     live = _many(1000)
     book, loader = _restored(live)
 
-    listed = book.orders(st.ACC, newest=3)
+    listed = book.page(st.ACC, limit=3).orders
 
     assert [o.client_order_id for o in listed] == ["C998", "C999", "W"]  # creation order
     # One chunk of the 256 newest keys (W is live), not all 1,000 cold orders.
@@ -276,22 +276,24 @@ def test_orders_when_newest_asked_builds_only_enough_cold_orders_newest_first() 
     assert book.cold_count == 1000 - 255
 
 
-def test_orders_when_newest_meets_rare_filter_keeps_building_until_found() -> None:
+def test_page_when_newest_meets_rare_filter_keeps_building_until_found() -> None:
     live = _many(1000)
     book, _loader = _restored(live)
 
-    listed = book.orders(st.ACC, newest=2, where=lambda o: o.client_order_id in {"C3", "C7"})
+    listed = book.page(st.ACC, limit=2, where=lambda o: o.client_order_id in {"C3", "C7"}).orders
 
     assert [o.client_order_id for o in listed] == ["C3", "C7"]
 
 
 @pytest.mark.parametrize("restored", [False, True])
-def test_orders_newest_and_where_select_as_without_them(restored: bool) -> None:
+def test_page_newest_and_where_select_as_without_them(restored: bool) -> None:
     live = _many(40)
     book = _restored(live)[0] if restored else live
     every = [o for o in live.orders(st.ACC) if int(o.client_order_id[1:] or 0) % 3 == 0]
 
-    listed = book.orders(st.ACC, where=lambda o: int(o.client_order_id[1:] or 0) % 3 == 0, newest=5)
+    listed = book.page(
+        st.ACC, where=lambda o: int(o.client_order_id[1:] or 0) % 3 == 0, limit=5
+    ).orders
 
     assert listed == every[-5:]
-    assert book.orders(st.ACC, newest=10_000) == live.orders(st.ACC)
+    assert book.page(st.ACC, limit=10_000).orders == live.orders(st.ACC)
