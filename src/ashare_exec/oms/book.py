@@ -28,12 +28,20 @@ OrderLoader = Callable[[Sequence[OrderKey]], dict[OrderKey, Order]]
 
 
 class ColdOrder(NamedTuple):
-    """A terminal order restored by key and ids only; built on first use (see ``restore``)."""
+    """A terminal order restored by key, ids and a summary only; built on first use (see
+    ``restore``). The summary (``instrument`` as rendered, ``side`` and ``status`` by
+    value) lets reconciliation check a broker's report of a finished order without
+    building it; ``status`` is ``None`` when there is none."""
 
     account_id: AccountId
     client_order_id: ClientOrderId
     broker_order_id: BrokerOrderId | None
     exchange_order_id: ExchangeOrderId | None
+    instrument: str = ""
+    side: str = ""
+    qty: int = 0
+    status: str | None = None
+    filled_qty: int = 0
 
 
 class OrderPage(NamedTuple):
@@ -173,6 +181,56 @@ class OrderBook:
         if broker_order_id:
             return self.by_broker_id(account_id, broker_order_id)
         return None
+
+    def cold(
+        self,
+        account_id: AccountId,
+        client_order_id: ClientOrderId | None = None,
+        broker_order_id: BrokerOrderId | None = None,
+        exchange_order_id: ExchangeOrderId | None = None,
+    ) -> ColdOrder | None:
+        """The order :meth:`find` would return, if it is cold (``None`` if it is built or
+        unknown); builds nothing."""
+        if client_order_id and (account_id, client_order_id) in self._orders:
+            return self._cold.get((account_id, client_order_id))
+        if exchange_order_id:
+            ekey = (account_id, exchange_order_id)
+            if ekey in self._by_exchange:
+                return None
+            if ekey in self._cold_exchange:
+                return self._cold[self._cold_exchange[ekey]]
+        if broker_order_id:
+            bkey = (account_id, broker_order_id)
+            if bkey in self._cold_broker and bkey not in self._by_broker:
+                return self._cold[self._cold_broker[bkey]]
+        return None
+
+    def prefetch(
+        self,
+        account_id: AccountId,
+        refs: Iterable[tuple[ClientOrderId | None, BrokerOrderId | None, ExchangeOrderId | None]],
+    ) -> int:
+        """Build at once the cold orders that :meth:`find` would build one by one for these
+        ``(client, broker, exchange)`` ids; return how many. A broker's full list of the
+        day's orders after a restart names every one of them: one load instead of one
+        per order."""
+        if not self._cold:
+            return 0
+        orders, cold_exchange, cold_broker = self._orders, self._cold_exchange, self._cold_broker
+        wanted: dict[OrderKey, None] = {}
+        for coid, broker_id, exchange_id in refs:
+            key: OrderKey | None = None
+            if coid and (account_id, coid) in orders:
+                key = (account_id, coid)  # find stops here, hot or cold
+            elif exchange_id and (account_id, exchange_id) in cold_exchange:
+                key = cold_exchange[(account_id, exchange_id)]
+            elif broker_id and (account_id, broker_id) in cold_broker:
+                key = cold_broker[(account_id, broker_id)]
+            if key is not None and orders[key] is None:
+                wanted[key] = None
+        if wanted:
+            self._thaw(list(wanted))
+        return len(wanted)
 
     def open_orders(self, account_id: AccountId | None = None) -> list[Order]:
         """Orders that may still trade (incl. ``PENDING_NEW`` and ``UNKNOWN``)."""

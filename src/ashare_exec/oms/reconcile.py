@@ -17,11 +17,17 @@ from datetime import datetime
 from decimal import Decimal
 
 from ashare_exec.model.events import OrderEvent, OrderFilled, OrderRestated, OrderSubmitted
-from ashare_exec.model.identifiers import AccountId, BrokerOrderId, ClientOrderId, InstrumentId
+from ashare_exec.model.identifiers import (
+    AccountId,
+    BrokerOrderId,
+    ClientOrderId,
+    ExchangeOrderId,
+    InstrumentId,
+)
 from ashare_exec.model.reports import CashReport, OrderStatusReport, PositionReport
 from ashare_exec.oms.book import OrderBook
 from ashare_exec.oms.ledger import Ledger
-from ashare_exec.oms.reports import plan_status_report
+from ashare_exec.oms.reports import cold_report_agrees, plan_status_report
 
 __all__ = ["BalanceMismatch", "ReconcileReport", "reconcile"]
 
@@ -112,6 +118,9 @@ def reconcile(
     Balances are compared with the ledger as it is now (before the missing fills).
     """
     rep = ReconcileReport(account_id, ts_event)
+    orders = [r for r in orders if r.account_id == account_id]
+    trades = [f for f in trades if f.account_id == account_id]
+    cold_filled, settled = _prepare(book, account_id, orders, trades)
     adopted_by_broker_id: dict[BrokerOrderId, ClientOrderId] = {}
     venue_filled: dict[ClientOrderId, int] = {}
     seen: set[ClientOrderId] = set()
@@ -137,8 +146,9 @@ def reconcile(
     new_fill_qty: dict[ClientOrderId, int] = {}
     new_trade_ids: set[tuple[ClientOrderId, str]] = set()
     for fill in trades:
-        if fill.account_id != account_id:
-            continue
+        cold = book.cold(account_id, fill.client_order_id or None, fill.broker_order_id)
+        if cold is not None and cold.client_order_id in settled:
+            continue  # a finished order whose fills the venue counts as we do
         order = book.find(account_id, fill.client_order_id or None, fill.broker_order_id)
         if order is not None:
             coid = order.spec.client_order_id
@@ -159,8 +169,12 @@ def reconcile(
         rep.missing_fills.append(fill)
         new_fill_qty[coid] = new_fill_qty.get(coid, 0) + fill.last_qty
     for coid, venue_qty in venue_filled.items():
-        order = book.get(account_id, coid)
-        known = (order.filled_qty if order is not None else 0) + new_fill_qty.get(coid, 0)
+        if coid in cold_filled:
+            have = cold_filled[coid]
+        else:
+            order = book.get(account_id, coid)
+            have = order.filled_qty if order is not None else 0
+        known = have + new_fill_qty.get(coid, 0)
         if venue_qty > known:
             rep.fills_gaps[coid] = venue_qty - known
     if orders_complete:
@@ -184,6 +198,38 @@ def reconcile(
                     )
                 )
     return rep
+
+
+def _prepare(
+    book: OrderBook,
+    account_id: AccountId,
+    orders: list[OrderStatusReport],
+    trades: list[OrderFilled],
+) -> tuple[dict[ClientOrderId, int], set[ClientOrderId]]:
+    """After a restart a broker's full list names every order of the day. Finished orders
+    restored cold are checked against their summary, without building them; the others
+    the reports and trades name are built in one load, not one lookup at a time.
+
+    Returns our filled quantity of each cold order whose report agrees, and the subset
+    whose venue total equals ours (their trades are all known: no need to build them).
+    """
+    cold_filled: dict[ClientOrderId, int] = {}
+    settled: set[ClientOrderId] = set()
+    refs: list[tuple[ClientOrderId | None, BrokerOrderId | None, ExchangeOrderId | None]] = []
+    for r in orders:
+        cold = book.cold(account_id, r.client_order_id, r.broker_order_id, r.exchange_order_id)
+        if cold is not None and cold_report_agrees(cold, r):
+            cold_filled[cold.client_order_id] = cold.filled_qty
+            if r.filled_qty == cold.filled_qty:
+                settled.add(cold.client_order_id)
+        else:
+            refs.append((r.client_order_id, r.broker_order_id, r.exchange_order_id))
+    for f in trades:
+        cold = book.cold(account_id, f.client_order_id or None, f.broker_order_id)
+        if cold is not None and cold.client_order_id not in settled:
+            refs.append((f.client_order_id or None, f.broker_order_id, None))
+    book.prefetch(account_id, refs)
+    return cold_filled, settled
 
 
 def _diff_positions(

@@ -28,18 +28,20 @@ from ashare_exec.model.fsm import RESTATE_TRIGGERS, next_status
 from ashare_exec.model.identifiers import AccountId, ClientOrderId, is_valid_client_order_id
 from ashare_exec.model.order import VENUE_FILLED_QTY, Order
 from ashare_exec.model.reports import OrderStatusReport
-from ashare_exec.oms.book import OrderBook
+from ashare_exec.oms.book import ColdOrder, OrderBook
 
 __all__ = [
     "Quarantine",
     "QuarantinedReport",
     "ReportPlan",
+    "cold_report_agrees",
     "external_client_order_id",
     "plan_status_report",
     "route_fill",
 ]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+_STALE = "stale report: venue shows fewer fills than we have"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +114,17 @@ def plan_status_report(book: OrderBook, report: OrderStatusReport) -> ReportPlan
 
     Unknown orders are adopted as external orders (``spec.external=True``).
     """
+    cold = book.cold(
+        report.account_id,
+        report.client_order_id,
+        report.broker_order_id,
+        report.exchange_order_id,
+    )
+    if cold is not None and cold_report_agrees(cold, report):
+        # A finished order restored cold: the answer the built order would give, unbuilt.
+        if report.filled_qty < cold.filled_qty:
+            return ReportPlan(cold.client_order_id, note=_STALE)
+        return ReportPlan(cold.client_order_id, fills_gap=report.filled_qty - cold.filled_qty)
     order = book.find(
         report.account_id,
         report.client_order_id,
@@ -130,7 +143,7 @@ def plan_status_report(book: OrderBook, report: OrderStatusReport) -> ReportPlan
         return ReportPlan(coid, quarantine_reason="report content differs from the order")
     gap = max(report.filled_qty - order.filled_qty, 0)
     if report.filled_qty < order.filled_qty:
-        return ReportPlan(coid, note="stale report: venue shows fewer fills than we have")
+        return ReportPlan(coid, note=_STALE)
     new_ids = (report.broker_order_id is not None and order.broker_order_id is None) or (
         report.exchange_order_id is not None and order.exchange_order_id is None
     )
@@ -150,6 +163,17 @@ def plan_status_report(book: OrderBook, report: OrderStatusReport) -> ReportPlan
         return ReportPlan(coid, fills_gap=gap, quarantine_reason=e.message)
     event = _restated(coid, report)
     return ReportPlan(coid, events=(event,), fills_gap=gap)
+
+
+def cold_report_agrees(cold: ColdOrder, report: OrderStatusReport) -> bool:
+    """Whether ``report`` names the same instrument, side and quantity as the summary of
+    this cold order (if not, or without a summary, the order must be built to judge)."""
+    return (
+        cold.status is not None
+        and cold.qty == report.qty
+        and cold.side == report.side.value
+        and cold.instrument == str(report.instrument_id)
+    )
 
 
 def _restated(coid: ClientOrderId, report: OrderStatusReport) -> OrderRestated:

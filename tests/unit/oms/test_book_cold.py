@@ -19,8 +19,10 @@ from ashare_exec.model import (
     SubmitOrder,
 )
 from ashare_exec.model.order import Order
+from ashare_exec.model.reports import OrderStatusReport
 from ashare_exec.oms import Ledger, OmsState, OrderBook, check_submit
 from ashare_exec.oms.book import ColdOrder, OrderKey
+from ashare_exec.oms.reconcile import reconcile
 
 ACC2 = AccountId("ACC2")
 
@@ -31,9 +33,11 @@ class Loader:
     def __init__(self, live: OrderBook) -> None:
         self.live = live
         self.asked: list[OrderKey] = []
+        self.calls: list[int] = []  # keys per call
 
     def __call__(self, keys: Sequence[OrderKey]) -> dict[OrderKey, Order]:
         self.asked.extend(keys)
+        self.calls.append(len(keys))
         out = {}
         for k in keys:
             order = self.live.get(*k)
@@ -297,3 +301,49 @@ def test_page_newest_and_where_select_as_without_them(restored: bool) -> None:
 
     assert listed == every[-5:]
     assert book.page(st.ACC, limit=10_000).orders == live.orders(st.ACC)
+
+
+def test_prefetch_when_ids_name_cold_orders_builds_them_in_one_load() -> None:
+    book, loader = _restored(_live())
+
+    built = book.prefetch(
+        st.ACC,
+        [
+            (ClientOrderId("C1"), None, None),  # by client id
+            (None, BrokerOrderId("B3"), None),  # by broker id
+            (ClientOrderId("C2"), None, None),  # working: already built
+            (ClientOrderId("nope"), BrokerOrderId("nope"), None),
+            (ClientOrderId("C1"), None, None),  # twice: loaded once
+        ],
+    )
+
+    assert (built, loader.calls) == (2, [2])
+    assert book.cold_count == 1  # D1, another account's
+
+
+def test_reconcile_when_the_venue_lists_every_restored_order_loads_them_at_once() -> None:
+    live = _many(200)
+    book, loader = _restored(live)
+    reports = [
+        OrderStatusReport(
+            account_id=o.spec.account_id,
+            client_order_id=o.client_order_id,
+            broker_order_id=o.broker_order_id,
+            exchange_order_id=o.exchange_order_id,
+            instrument_id=o.spec.instrument_id,
+            side=o.spec.side,
+            price_type=o.spec.price_type,
+            price=o.spec.price,
+            qty=o.spec.qty,
+            filled_qty=o.filled_qty,
+            avg_px=None,
+            status=o.status,
+            ts_event=st.T0,
+        )
+        for o in live.orders(st.ACC)
+    ]
+
+    rep = reconcile(book, Ledger(lambda *_a: Decimal(0)), st.ACC, st.T0, orders=reports)
+
+    assert loader.calls == [200]
+    assert (rep.status_events, rep.quarantined, rep.fills_gaps) == ([], [], {})
