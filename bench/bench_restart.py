@@ -11,7 +11,11 @@ appended with ``Journal.append_many`` in chunks, as the engine does. Then:
 * ``recover_after_crash_s``: the same, with the integrity check an unclean shutdown
   forces (``always_check=True``: ``PRAGMA quick_check`` reads the whole file);
 * ``ready_s``: ``build_service`` + ``service.start()`` on that journal (replay, simulator
-  connect, reconcile) until the service takes orders — what an operator waits for.
+  connect, reconcile) until the service takes orders — what an operator waits for. The
+  simulator here starts empty, so that reconcile sees none of the day's orders;
+* ``reconcile_listed_s``: the reconcile a real broker causes after a restart mid-day, when
+  it lists every order and trade of the day (all agreeing with the journal), and how many
+  restored orders it had to build.
 
 Memory per live order: tracemalloc growth of an ``OmsState`` holding N working
 (accepted, unfilled) orders, divided by N.
@@ -32,15 +36,30 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _harness import build, emit, flat_fee, gateway_config, order_events
+from _harness import ACCOUNT, START, build, emit, flat_fee, gateway_config, order_events
 
 from ashare_exec.journal.recovery import replay
 from ashare_exec.journal.sqlite import Journal
+from ashare_exec.model import (
+    AccountId,
+    BrokerOrderId,
+    ClientOrderId,
+    ExchangeOrderId,
+    InstrumentId,
+    OrderFilled,
+    OrderStatus,
+    PriceType,
+    Side,
+    TradeId,
+)
+from ashare_exec.model.reports import OrderStatusReport
+from ashare_exec.oms.reconcile import reconcile
 from ashare_exec.oms.state import OmsState
 
 
@@ -91,6 +110,59 @@ def time_replay(
     elapsed = time.perf_counter() - t0
     journal.close()
     return elapsed, recovered.method
+
+
+def time_reconcile_listed(path: Path) -> tuple[float, int]:
+    """Seconds to reconcile the recovered state against a broker that lists every order
+    and trade of the day (as QMT's ``query_stock_orders`` / ``query_stock_trades`` do after
+    a restart mid-day), and how many restored orders that had to build."""
+    journal = Journal.open(path, durability="fast")
+    state = replay(journal, flat_fee).state
+    cold_before = state.book.cold_count
+    ts = START
+    reports = [
+        OrderStatusReport(
+            account_id=AccountId(a),
+            client_order_id=ClientOrderId(c),
+            broker_order_id=b and BrokerOrderId(b),
+            exchange_order_id=e and ExchangeOrderId(e),
+            instrument_id=InstrumentId.parse(i),
+            side=Side(sd),
+            price_type=PriceType(pt),
+            price=px and Decimal(px),
+            qty=q,
+            filled_qty=f,
+            avg_px=None,
+            status=OrderStatus(st),
+            ts_event=ts,
+        )
+        for a, c, b, e, i, sd, pt, px, q, f, st in journal.read(
+            "SELECT account, client_order_id, broker_order_id, exchange_order_id, instrument,"
+            " side, price_type, price, qty, filled_qty, status FROM orders"
+        )
+    ]
+    trades = [
+        OrderFilled(
+            account_id=AccountId(a),
+            client_order_id=ClientOrderId(c),
+            ts_event=ts,
+            trade_id=TradeId(t),
+            instrument_id=InstrumentId.parse(i),
+            side=Side(sd),
+            last_qty=q,
+            last_px=Decimal(px),
+        )
+        for a, c, t, i, sd, q, px in journal.read(
+            "SELECT account, client_order_id, trade_id, instrument, side, qty, px FROM fills"
+        )
+    ]
+    t0 = time.perf_counter()
+    rep = reconcile(state.book, state.ledger, AccountId(ACCOUNT), ts, orders=reports, trades=trades)
+    elapsed = time.perf_counter() - t0
+    journal.close()
+    if rep.events or rep.quarantined or rep.fills_gaps:
+        raise RuntimeError("the generated venue lists must agree with the journal")
+    return elapsed, cold_before - state.book.cold_count
 
 
 async def time_ready(folder: Path) -> float:
@@ -145,6 +217,7 @@ def main() -> None:
             checked_s = time_replay(path, use_projections=True, always_check=True)[0]
             recover_s = sorted(r[0] for r in recovers)
             readies = sorted(asyncio.run(time_ready(folder)) for _ in range(args.repeat))
+            listed_s, listed_built = time_reconcile_listed(path)
             mb = (data / "journal.sqlite3").stat().st_size / 1e6
             shutil.rmtree(folder / "logs", ignore_errors=True)
         r = {
@@ -156,6 +229,8 @@ def main() -> None:
             "recover_method": method,
             "recover_after_crash_s": round(checked_s, 3),
             "ready_s_median": round(readies[len(readies) // 2], 3),
+            "reconcile_listed_s": round(listed_s, 3),
+            "reconcile_listed_built": listed_built,
             "replay_events_per_s": (
                 round(size / replays[len(replays) // 2]) if args.full_repeat else None
             ),
@@ -168,16 +243,17 @@ def main() -> None:
                 str(r["replay_s_median"]),
                 f"{r['recover_s_median']} ({method}; {r['recover_after_crash_s']} checked)",
                 str(r["ready_s_median"]),
+                f"{r['reconcile_listed_s']} ({listed_built} built)",
             )
         )
     per_order = live_order_memory(args.live)
     results["bytes_per_live_order"] = round(per_order)
-    rows.append(("live orders", str(args.live), f"{round(per_order)} B/order", "", ""))
+    rows.append(("live orders", str(args.live), f"{round(per_order)} B/order", "", "", ""))
     emit(
         "restart",
         {"results": results, "target_ready_s_1m": 5.0},
         rows,
-        ("events", "journal MB", "full replay s", "recover s", "ready s"),
+        ("events", "journal MB", "full replay s", "recover s", "ready s", "reconcile listed s"),
     )
 
 

@@ -65,7 +65,7 @@ _TERMINAL = "(" + ", ".join(sorted(f"'{s.value}'" for s in TERMINAL_STATUSES)) +
 _HOT_SQL = f"{_ORDER_SQL} WHERE status NOT IN {_TERMINAL}"
 _COLD_SQL = (
     "SELECT account, client_order_id, broker_order_id, exchange_order_id, instrument, side, "
-    "qty, status, filled_qty, created_seq, done_seq, time_in_force IS NULL FROM orders "
+    "qty, filled_qty, created_seq, done_seq, time_in_force IS NULL FROM orders "
     f"WHERE status IN {_TERMINAL} AND (done_seq IS NULL OR done_seq > ?)"
 )
 _COLD_FILLS_CHECK_SQL = (
@@ -254,7 +254,7 @@ def _load_book(
     hot_rows = journal.read(_HOT_SQL)
     cold_rows = journal.read(_COLD_SQL, (min_evicted,))
     if any(r[21] is None or r[8] is None for r in hot_rows) or any(
-        r[9] is None or r[11] for r in cold_rows
+        r[8] is None or r[10] for r in cold_rows
     ):
         return None  # written before the columns existed
     if journal.read(_COLD_FILLS_CHECK_SQL)[0][0]:
@@ -267,25 +267,12 @@ def _load_book(
         order = builder.order(row)
         entries.append((row[21], order))
         by_key[(row[0], row[1])] = (order, row[21], [0])
-    texts: dict[str, str] = {}  # one string object per instrument, side and status
+    texts: dict[str, str] = {}  # one string object per instrument and side
     share = texts.setdefault
-    for (
-        acct,
-        coid,
-        broker,
-        exch,
-        inst,
-        side,
-        qty,
-        status,
-        filled,
-        created_seq,
-        done_seq,
-        _o,
-    ) in cold_rows:
+    for acct, coid, broker, exch, inst, side, qty, filled, created_seq, done_seq, _o in cold_rows:
         if done_seq is not None and done_seq <= evicted_at.get(acct, 0):
             continue
-        summary = (share(inst, inst), share(side, side), qty, share(status, status), filled)
+        summary = (share(inst, inst), share(side, side), qty, filled)
         entries.append((created_seq, new_cold((acct, coid, broker, exch, *summary))))
     if by_key:
         first = min(created for _o, created, _n in by_key.values())

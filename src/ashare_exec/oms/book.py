@@ -29,9 +29,9 @@ OrderLoader = Callable[[Sequence[OrderKey]], dict[OrderKey, Order]]
 
 class ColdOrder(NamedTuple):
     """A terminal order restored by key, ids and a summary only; built on first use (see
-    ``restore``). The summary (``instrument`` as rendered, ``side`` and ``status`` by
-    value) lets reconciliation check a broker's report of a finished order without
-    building it; ``status`` is ``None`` when there is none."""
+    ``restore``). The summary (``instrument`` as rendered, ``side`` by value, ``qty``,
+    ``filled_qty``) lets reconciliation check a broker's report of a finished order
+    without building it; ``instrument`` is empty when there is none."""
 
     account_id: AccountId
     client_order_id: ClientOrderId
@@ -40,7 +40,6 @@ class ColdOrder(NamedTuple):
     instrument: str = ""
     side: str = ""
     qty: int = 0
-    status: str | None = None
     filled_qty: int = 0
 
 
@@ -95,7 +94,7 @@ class OrderBook:
         self._load: OrderLoader | None = None
         # Creation order by position, for paged listings (positions change at the day roll).
         self._seq: list[OrderKey] = []
-        self._pos: dict[OrderKey, int] = {}
+        self._pos: dict[OrderKey, int] | None = None  # built when first needed
 
     def __len__(self) -> int:
         return len(self._orders)
@@ -291,7 +290,7 @@ class OrderBook:
         if open_only or (statuses is not None and statuses.isdisjoint(TERMINAL_STATUSES)):
             # Only hot orders can match (cold ones are finished): no scan of the day.
             source = self._open if open_only else self._orders
-            pos = self._pos
+            pos = self._positions()
             hits = sorted(
                 (pos[k], o)
                 for k, o in source.items()
@@ -372,7 +371,7 @@ class OrderBook:
             raise InvalidTransition(f"restored orders {why}")
         self._load = load
         self._seq = list(book)
-        self._pos = {key: i for i, key in enumerate(self._seq)}
+        self._pos = None
 
     def apply(self, event: OrderEvent) -> tuple[Order, ApplyResult]:
         """Apply an event to its order (creating it for a creation event).
@@ -442,7 +441,7 @@ class OrderBook:
                 self._by_exchange.pop((account_id, order.exchange_order_id), None)
         if done:
             self._seq = [k for k in self._seq if k in self._orders]
-            self._pos = {key: i for i, key in enumerate(self._seq)}
+            self._pos = None
         return done
 
     # --- cold orders ----------------------------------------------------------------
@@ -494,8 +493,14 @@ class OrderBook:
         return OrderPage(found, i if i > 0 else None)
 
     def _append(self, key: OrderKey) -> None:
-        self._pos[key] = len(self._seq)
+        if self._pos is not None:
+            self._pos[key] = len(self._seq)
         self._seq.append(key)
+
+    def _positions(self) -> dict[OrderKey, int]:
+        if self._pos is None:
+            self._pos = {key: i for i, key in enumerate(self._seq)}
+        return self._pos
 
     def _thaw_key(self, key: OrderKey) -> Order | None:
         if key not in self._cold:

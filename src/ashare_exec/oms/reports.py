@@ -169,7 +169,7 @@ def cold_report_agrees(cold: ColdOrder, report: OrderStatusReport) -> bool:
     """Whether ``report`` names the same instrument, side and quantity as the summary of
     this cold order (if not, or without a summary, the order must be built to judge)."""
     return (
-        cold.status is not None
+        cold.instrument != ""
         and cold.qty == report.qty
         and cold.side == report.side.value
         and cold.instrument == str(report.instrument_id)

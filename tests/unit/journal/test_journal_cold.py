@@ -98,3 +98,20 @@ def test_newest_orders_listed_after_restart_are_read_by_key_and_equal_the_live_o
     assert newest == live.book.orders(st.ACC)[-300:]
     assert 0 < recovered.book.cold_count < 600  # the oldest stay cold
     assert not any("status IN" in sql for sql in reads)  # no scan of every terminal order
+
+
+def test_replay_when_orders_terminal_gives_each_cold_order_its_summary(tmp_path: Path) -> None:
+    live = _journal_of(tmp_path / "j.db", 4)
+    with Journal.open(tmp_path / "j.db") as journal:
+        recovered = replay(journal, fee, is_t0=is_t0)
+
+        summaries = {
+            str(o.client_order_id): recovered.book.cold(st.ACC, o.client_order_id)
+            for o in live.book.orders(st.ACC)
+        }
+
+    assert summaries["W0"] is None  # working: built at recovery
+    d1 = summaries["D1"]
+    assert d1 is not None
+    assert (d1.instrument, d1.side, d1.qty, d1.filled_qty) == (str(st.INST), "BUY", 100, 100)
+    assert (d1.broker_order_id, d1.exchange_order_id) == ("BD1", "ED1")

@@ -51,7 +51,6 @@ def _summarised(live: OrderBook) -> tuple[OrderBook, Loader]:
             str(o.spec.instrument_id),
             o.spec.side.value,
             o.spec.qty,
-            o.status.value,
             o.filled_qty,
         )
         if o.status.is_terminal
