@@ -27,7 +27,7 @@ from ashare_exec.model.identifiers import (
 from ashare_exec.model.reports import CashReport, OrderStatusReport, PositionReport
 from ashare_exec.oms.book import OrderBook
 from ashare_exec.oms.ledger import Ledger
-from ashare_exec.oms.reports import cold_report_agrees, plan_status_report
+from ashare_exec.oms.reports import ReportPlan, plan_cold_report, plan_status_report
 
 __all__ = ["BalanceMismatch", "ReconcileReport", "reconcile"]
 
@@ -120,14 +120,12 @@ def reconcile(
     rep = ReconcileReport(account_id, ts_event)
     orders = [r for r in orders if r.account_id == account_id]
     trades = [f for f in trades if f.account_id == account_id]
-    cold_filled, settled = _prepare(book, account_id, orders, trades)
+    cold_plans, cold_filled, known_trades = _prepare(book, account_id, orders, trades)
     adopted_by_broker_id: dict[BrokerOrderId, ClientOrderId] = {}
     venue_filled: dict[ClientOrderId, int] = {}
     seen: set[ClientOrderId] = set()
-    for report in orders:
-        if report.account_id != account_id:
-            continue
-        plan = plan_status_report(book, report)
+    for report, cold_plan in zip(orders, cold_plans, strict=True):
+        plan = cold_plan or plan_status_report(book, report)
         if plan.quarantine_reason is not None:
             rep.quarantined.append((report, plan.quarantine_reason))
             continue
@@ -145,10 +143,9 @@ def reconcile(
     adopted = {e.client_order_id for e in rep.adopted_events if isinstance(e, OrderSubmitted)}
     new_fill_qty: dict[ClientOrderId, int] = {}
     new_trade_ids: set[tuple[ClientOrderId, str]] = set()
-    for fill in trades:
-        cold = book.cold(account_id, fill.client_order_id or None, fill.broker_order_id)
-        if cold is not None and cold.client_order_id in settled:
-            continue  # a finished order whose fills the venue counts as we do
+    for fill, is_known in zip(trades, known_trades, strict=True):
+        if is_known:
+            continue  # of a finished order whose fills the venue counts as we do
         order = book.find(account_id, fill.client_order_id or None, fill.broker_order_id)
         if order is not None:
             coid = order.spec.client_order_id
@@ -205,31 +202,39 @@ def _prepare(
     account_id: AccountId,
     orders: list[OrderStatusReport],
     trades: list[OrderFilled],
-) -> tuple[dict[ClientOrderId, int], set[ClientOrderId]]:
+) -> tuple[list[ReportPlan | None], dict[ClientOrderId, int], list[bool]]:
     """After a restart a broker's full list names every order of the day. Finished orders
-    restored cold are checked against their summary, without building them; the others
-    the reports and trades name are built in one load, not one lookup at a time.
+    restored cold are judged by their summary, without building them; the others the
+    reports and trades name are built in one load, not one lookup at a time.
 
-    Returns our filled quantity of each cold order whose report agrees, and the subset
-    whose venue total equals ours (their trades are all known: no need to build them).
+    Returns, per report, its plan when a cold order's summary settles it; our filled
+    quantity of those cold orders; and, per trade, whether it belongs to one of them whose
+    venue total equals ours (then all its trades are known: nothing to build).
     """
+    plans: list[ReportPlan | None] = []
     cold_filled: dict[ClientOrderId, int] = {}
     settled: set[ClientOrderId] = set()
     refs: list[tuple[ClientOrderId | None, BrokerOrderId | None, ExchangeOrderId | None]] = []
+    cold_of = book.cold
     for r in orders:
-        cold = book.cold(account_id, r.client_order_id, r.broker_order_id, r.exchange_order_id)
-        if cold is not None and cold_report_agrees(cold, r):
-            cold_filled[cold.client_order_id] = cold.filled_qty
-            if r.filled_qty == cold.filled_qty:
-                settled.add(cold.client_order_id)
-        else:
-            refs.append((r.client_order_id, r.broker_order_id, r.exchange_order_id))
+        ids = (r.client_order_id, r.broker_order_id, r.exchange_order_id)
+        cold = cold_of(account_id, *ids)
+        plan = None if cold is None else plan_cold_report(cold, r)
+        plans.append(plan)
+        if cold is None or plan is None:
+            refs.append(ids)
+            continue
+        cold_filled[cold.client_order_id] = cold.filled_qty
+        if r.filled_qty == cold.filled_qty:
+            settled.add(cold.client_order_id)
+    known: list[bool] = []
     for f in trades:
-        cold = book.cold(account_id, f.client_order_id or None, f.broker_order_id)
-        if cold is not None and cold.client_order_id not in settled:
+        cold = cold_of(account_id, f.client_order_id or None, f.broker_order_id)
+        known.append(cold is not None and cold.client_order_id in settled)
+        if cold is not None and not known[-1]:
             refs.append((f.client_order_id or None, f.broker_order_id, None))
     book.prefetch(account_id, refs)
-    return cold_filled, settled
+    return plans, cold_filled, known
 
 
 def _diff_positions(

@@ -34,8 +34,8 @@ __all__ = [
     "Quarantine",
     "QuarantinedReport",
     "ReportPlan",
-    "cold_report_agrees",
     "external_client_order_id",
+    "plan_cold_report",
     "plan_status_report",
     "route_fill",
 ]
@@ -120,11 +120,9 @@ def plan_status_report(book: OrderBook, report: OrderStatusReport) -> ReportPlan
         report.broker_order_id,
         report.exchange_order_id,
     )
-    if cold is not None and cold_report_agrees(cold, report):
-        # A finished order restored cold: the answer the built order would give, unbuilt.
-        if report.filled_qty < cold.filled_qty:
-            return ReportPlan(cold.client_order_id, note=_STALE)
-        return ReportPlan(cold.client_order_id, fills_gap=report.filled_qty - cold.filled_qty)
+    plan = None if cold is None else plan_cold_report(cold, report)
+    if plan is not None:
+        return plan
     order = book.find(
         report.account_id,
         report.client_order_id,
@@ -165,15 +163,19 @@ def plan_status_report(book: OrderBook, report: OrderStatusReport) -> ReportPlan
     return ReportPlan(coid, events=(event,), fills_gap=gap)
 
 
-def cold_report_agrees(cold: ColdOrder, report: OrderStatusReport) -> bool:
-    """Whether ``report`` names the same instrument, side and quantity as the summary of
-    this cold order (if not, or without a summary, the order must be built to judge)."""
-    return (
-        cold.instrument != ""
-        and cold.qty == report.qty
-        and cold.side == report.side.value
-        and cold.instrument == str(report.instrument_id)
-    )
+def plan_cold_report(cold: ColdOrder, report: OrderStatusReport) -> ReportPlan | None:
+    """The plan :func:`plan_status_report` would make for this finished order restored
+    cold, from its summary; ``None`` when the report names another instrument, side or
+    quantity, or there is no summary (then the order must be built to judge)."""
+    if (
+        cold.qty != report.qty
+        or cold.side != report.side
+        or cold.instrument != str(report.instrument_id)  # also "": no summary
+    ):
+        return None
+    if report.filled_qty < cold.filled_qty:
+        return ReportPlan(cold.client_order_id, note=_STALE)
+    return ReportPlan(cold.client_order_id, fills_gap=report.filled_qty - cold.filled_qty)
 
 
 def _restated(coid: ClientOrderId, report: OrderStatusReport) -> OrderRestated:
