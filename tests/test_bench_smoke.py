@@ -82,6 +82,7 @@ def test_bench_restart_short_run_recovers_from_projections() -> None:
     ("script", "args", "keys"),
     [
         ("bench_fsync.py", ("--n", "20"), ("fsync", "sqlite_commit")),
+        ("bench_gc.py", ("--orders", "600", "--chunk", "300", "--threshold0", "700"), ("results",)),
         ("bench_risk.py", ("--n", "200"), ("full_chain", "risk_only", "validator_only")),
         (
             "bench_sim.py",
