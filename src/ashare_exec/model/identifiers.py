@@ -55,13 +55,25 @@ class InstrumentId:
         Raises:
             ValueError: the text is not a valid symbol.
         """
+        parsed = _PARSED.get(text)
+        if parsed is not None:
+            return parsed
         m = _SYMBOL_RE.match(text.strip().upper())
         if m is None:
             raise ValueError(f"symbol must look like 600000.SH or 000001.SZ, was {text!r}")
-        return cls(m.group(1), Exchange(m.group(2)))
+        parsed = cls(m.group(1), Exchange(m.group(2)))
+        if len(_PARSED) < _PARSED_MAX:
+            _PARSED[text] = parsed
+        return parsed
 
     def __str__(self) -> str:
         return self._text
+
+
+_PARSED: dict[str, InstrumentId] = {}
+"""Parsed symbols by text: one shared (immutable) object per instrument, not one per order
+(every order, report and journal row names one; ~5,000 are listed)."""
+_PARSED_MAX = 20_000
 
 
 def is_valid_client_order_id(text: str) -> bool:

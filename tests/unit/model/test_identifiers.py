@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from ashare_exec.model import Exchange, InstrumentId, is_valid_client_order_id
+from ashare_exec.model import Exchange, InstrumentId, identifiers, is_valid_client_order_id
 
 
 @pytest.mark.parametrize(
@@ -31,6 +31,24 @@ def test_instrument_id_parse_when_valid_round_trips(
 def test_instrument_id_parse_when_invalid_raises(text: str) -> None:
     with pytest.raises(ValueError, match="symbol"):
         InstrumentId.parse(text)
+
+
+def test_instrument_id_parse_when_repeated_shares_one_object() -> None:
+    first = InstrumentId.parse("601318.SH")
+
+    assert InstrumentId.parse("601318.SH") is first
+    assert InstrumentId.parse("601318.sh") == first  # another text: equal, maybe not shared
+
+
+def test_instrument_id_parse_memo_when_full_still_parses(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(identifiers, "_PARSED", {})
+    monkeypatch.setattr(identifiers, "_PARSED_MAX", 1)
+    InstrumentId.parse("600000.SH")
+
+    fresh = InstrumentId.parse("000002.SZ")
+
+    assert str(fresh) == "000002.SZ"
+    assert list(identifiers._PARSED) == ["600000.SH"]  # bounded: the second was not kept
 
 
 def test_same_code_on_two_exchanges_is_two_instruments() -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import structlog
 
 from ashare_exec.clock import CST, SimClock
+from ashare_exec.model import InstrumentId, Side
 from ashare_exec.observability.logging import (
     ORDER_LOG_FIELDS,
     LoggingHandle,
@@ -102,3 +104,45 @@ def test_order_action_log_when_a_value_holds_a_secret_it_is_masked(tmp_path: Pat
     (line,) = _lines(handle)
     assert SECRET not in json.dumps(line)
     assert line["account"] == "acc-***"
+
+
+def test_order_action_log_when_extra_fields_are_secret_or_typed_renders_as_structlog(
+    tmp_path: Path,
+) -> None:
+    clock = SimClock(T0)
+    handle = configure_logging(
+        tmp_path, console=False, secrets=[SECRET], clock=clock, background=True
+    )
+    fast = OrderActionLog("ashare_exec.orders", clock)
+    extra = {
+        "api_token": "plain-but-secret-by-name",  # masked by its key
+        "note": f"from {SECRET}",  # masked by its value
+        "px": Decimal("10.010"),
+        "symbol_id": InstrumentId.parse("600000.SH"),
+        "when": T0,
+        "side_enum": Side.SELL,
+    }
+    fast(action="submit", result="ok", reason_code=None, latency_ms=None, **FIELDS, **extra)
+    order_log(
+        structlog.get_logger("ashare_exec.orders"),
+        action="submit",
+        result="ok",
+        **FIELDS,
+        **extra,
+    )
+
+    fast_line, slow_line = _lines(handle)
+    assert fast_line == slow_line
+    assert (fast_line["api_token"], fast_line["note"]) == ("***", "from ***")
+    assert (fast_line["px"], fast_line["side_enum"]) == ("10.010", "SELL")
+    assert fast_line["when"] == "2026-11-25T09:31:00.123456+08:00"
+
+
+def test_order_action_log_when_an_extra_field_is_nested_masks_inside_it(tmp_path: Path) -> None:
+    handle = configure_logging(tmp_path, console=False, secrets=[SECRET], background=True)
+    fast = OrderActionLog("ashare_exec.orders", SimClock(T0))
+    detail = {"password": "hunter2", "items": [f"x{SECRET}", Decimal("1.5")]}
+    fast(action="submit", result="ok", reason_code=None, latency_ms=None, **FIELDS, detail=detail)
+
+    (line,) = _lines(handle)
+    assert line["detail"] == {"password": "***", "items": ["x***", "1.5"]}
