@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import time
 from decimal import Decimal
 
 import httpx
 import pytest
 
+from ashare_exec.cli.main import main as cli_main
 from ashare_exec.client import AuthError, Client, ConflictError, RefusedError
-from tests.e2e.conftest import PAPER_TOKEN, READ_TOKEN, Service
+from tests.e2e.conftest import PAPER_TOKEN, READ_TOKEN, TOKEN, Service
 
 
 def best(c: Client, symbol: str, side: str, through: int = 2) -> tuple[Decimal, int]:
@@ -112,6 +114,22 @@ def test_order_list_limit_keeps_the_newest_orders_the_caller_may_see(service: Se
     with Client(service.url, PAPER_TOKEN) as c:
         # The caller's accounts are chosen before the limit: two of *its* newest orders.
         assert [o.client_order_id for o in c.orders(limit=2)] == ["p2", "p3"]
+
+
+def test_orders_cli_lists_the_newest_matching_orders(
+    service: Service, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with service.client() as c:
+        low = Decimal(c.quote("600000.SH")["bids"][0][0]) - Decimal("0.05")
+        for coid in ("cli1", "cli2", "cli3"):
+            c.submit("paper", "600000.SH", "BUY", 100, low, client_order_id=coid)
+        c.submit("other", "000001.SZ", "BUY", 100, Decimal("5.00"), client_order_id="cli4")
+    args = ["orders", "--url", service.url, "--token", TOKEN, "--json", "--limit", "2"]
+
+    assert cli_main([*args, "--symbol", "600000.SH"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+
+    assert [o["client_order_id"] for o in listed] == ["cli2", "cli3"]
 
 
 def test_halt_refuses_orders_and_resume_allows_them_again(service: Service) -> None:

@@ -116,7 +116,14 @@ def _cancel_all(c: Client, args: argparse.Namespace) -> int:
 
 @_run
 def _orders(c: Client, args: argparse.Namespace) -> int:
-    rows = [o.raw for o in c.orders(args.account, open_only=args.open or None, status=args.status)]
+    listed = c.orders(
+        args.account,
+        limit=args.limit,
+        open_only=args.open or None,
+        status=args.status,
+        symbol=args.symbol,
+    )
+    rows = [o.raw for o in listed]
     _emit(args, rows, _table(rows, _ORDER_COLS))
     return 0
 
@@ -208,6 +215,8 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--account", default=None)
     p.add_argument("--open", action="store_true", help="working orders only")
     p.add_argument("--status", default=None)
+    p.add_argument("--symbol", default=None)
+    p.add_argument("--limit", type=int, default=1000, help="the newest N (default 1000)")
     _common(p)
     p.set_defaults(handler=_orders)
 
