@@ -34,8 +34,11 @@ class BatchSink(logging.Handler):
             except Exception:
                 self.handleError(record)
         if lines:
-            with self.lock:  # type: ignore[union-attr]
-                self._write_lines(lines)
+            try:
+                with self.lock:  # type: ignore[union-attr]
+                    self._write_lines(lines)
+            except Exception:  # a full disk must not end the logging thread
+                self.handleError(records[-1])
 
     def _write_lines(self, lines: list[str]) -> None:
         raise NotImplementedError
@@ -155,6 +158,10 @@ class BatchWriter:
             if stop:
                 batch = batch[: batch.index(_STOP)]
             for sink in self._sinks:
-                sink.emit_many(batch)
+                try:
+                    sink.emit_many(batch)
+                except Exception:  # one sink's failure must not stop the thread
+                    if batch:
+                        sink.handleError(batch[-1])
             if stop:
                 return

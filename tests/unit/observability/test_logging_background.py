@@ -115,3 +115,29 @@ def test_rotating_file_when_a_batch_crosses_the_limit_rotates_between_whole_line
     written = [line for f in files for line in f.read_text(encoding="utf-8").splitlines()]
     assert written == lines
     assert all(f.stat().st_size <= 200 for f in files)
+
+
+class _FailingStream(io.StringIO):
+    def write(self, s: str) -> int:
+        raise OSError(28, "No space left on device")
+
+
+def test_batch_writer_when_a_sink_cannot_write_keeps_writing_the_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    broken, good = Console(_FailingStream()), Console(io.StringIO())
+    reported: list[logging.LogRecord] = []
+    monkeypatch.setattr(broken, "handleError", reported.append)
+    q: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    writer = BatchWriter(q, [broken, good], linger_s=0.001)
+    writer.start()
+
+    q.put(_record("first"))
+    deadline = time.monotonic() + 5
+    while "first" not in good.stream.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    q.put(_record("second"))
+    writer.stop()
+
+    assert good.stream.getvalue().splitlines() == ["first", "second"]
+    assert [r.getMessage() for r in reported] == ["first", "second"]
