@@ -165,6 +165,31 @@ def test_graceful_shutdown_settles_in_flight_orders_and_exits_zero(tmp_path: Pat
         svc2.stop()
 
 
+def test_graceful_shutdown_writes_every_order_action_line_to_the_log_file(tmp_path: Path) -> None:
+    folder = tmp_path / "svc"
+    svc = start_service(folder)
+    low = _low_price(svc)
+    with svc.client() as c:
+        for i in range(3):
+            c.submit("paper", "600000.SH", "BUY", 100, low, client_order_id=f"lg-{i}")
+        c.cancel("paper", "lg-0")
+    assert svc.stop(signal.SIGTERM) == 0
+
+    # Lines are rendered and written by the logging thread in batches; the stop writes out
+    # whatever is still queued.
+    text = (folder / "logs" / "ashare-exec.jsonl").read_text(encoding="utf-8")
+    lines = [json.loads(line) for line in text.splitlines()]
+    actions = {
+        (rec["client_order_id"], rec["action"])
+        for rec in lines
+        if rec.get("event") == "order_action"
+    }
+    assert {(f"lg-{i}", "submit") for i in range(3)} <= actions
+    assert {(f"lg-{i}", "send_sent") for i in range(3)} <= actions
+    assert ("lg-0", "cancel_sent") in actions
+    assert any(rec["level"] == "info" and rec["logger"] for rec in lines)
+
+
 def test_pre_close_cleanup_cancels_working_orders_on_the_simulated_clock(tmp_path: Path) -> None:
     svc = start_service(tmp_path / "svc", start="2026-11-25T14:55:40+08:00", speed=5.0)
     try:
