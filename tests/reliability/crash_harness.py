@@ -277,10 +277,7 @@ class CrashSoak:
             # are settled by the re-armed in-flight timer: give it a few timeouts.
             deadline = time.monotonic() + SETTLE_S
             while True:
-                orders = {
-                    o["client_order_id"]: o
-                    for o in _ok(http.get("/v1/orders", params={"limit": 100_000}))["orders"]
-                }
+                orders = {o["client_order_id"]: o for o in _every_order(http)}
                 pending = [c for c, o in orders.items() if o["status"] in IN_FLIGHT]
                 if not pending or time.monotonic() > deadline:
                     break
@@ -321,6 +318,19 @@ def check_no_order_lost(
                 raise Violation(f"{where}: order {coid} {key} {got[key]!r} != {body[key]!r}")
         if Decimal(got["price"]) != Decimal(body["price"]):
             raise Violation(f"{where}: order {coid} price {got['price']} != {body['price']}")
+
+
+def _every_order(http: httpx.Client) -> list[dict[str, Any]]:
+    """Every order of the day, following ``GET /v1/orders``'s pages (a page ends early,
+    with a cursor, rather than build more than a few thousand restored orders)."""
+    orders: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"limit": 100_000}
+    while True:
+        body = _ok(http.get("/v1/orders", params=params))
+        orders.extend(body["orders"])
+        if body["next_before"] is None:
+            return orders
+        params["before"] = body["next_before"]
 
 
 def sent_counts(log_dir: Path) -> Counter[str]:
