@@ -19,10 +19,8 @@ from ashare_exec.model import (
     SubmitOrder,
 )
 from ashare_exec.model.order import Order
-from ashare_exec.model.reports import OrderStatusReport
 from ashare_exec.oms import Ledger, OmsState, OrderBook, check_submit
 from ashare_exec.oms.book import ColdOrder, OrderKey
-from ashare_exec.oms.reconcile import reconcile
 
 ACC2 = AccountId("ACC2")
 
@@ -64,9 +62,21 @@ def _live() -> OrderBook:
     return book
 
 
-def _restored(live: OrderBook) -> tuple[OrderBook, Loader]:
+def _restored(live: OrderBook, *, summaries: bool = False) -> tuple[OrderBook, Loader]:
+    """``live`` restored as recovery restores it: finished orders cold (with the summary
+    reconciliation reads when ``summaries``), the others built."""
     entries: list[Order | ColdOrder] = [
-        ColdOrder(o.spec.account_id, o.client_order_id, o.broker_order_id, o.exchange_order_id)
+        ColdOrder(
+            o.spec.account_id,
+            o.client_order_id,
+            o.broker_order_id,
+            o.exchange_order_id,
+            *(
+                (str(o.spec.instrument_id), o.spec.side.value, o.spec.qty, o.filled_qty)
+                if summaries
+                else ()
+            ),
+        )
         if o.status.is_terminal
         else o
         for o in live
@@ -319,31 +329,3 @@ def test_prefetch_when_ids_name_cold_orders_builds_them_in_one_load() -> None:
 
     assert (built, loader.calls) == (2, [2])
     assert book.cold_count == 1  # D1, another account's
-
-
-def test_reconcile_when_the_venue_lists_every_restored_order_loads_them_at_once() -> None:
-    live = _many(200)
-    book, loader = _restored(live)
-    reports = [
-        OrderStatusReport(
-            account_id=o.spec.account_id,
-            client_order_id=o.client_order_id,
-            broker_order_id=o.broker_order_id,
-            exchange_order_id=o.exchange_order_id,
-            instrument_id=o.spec.instrument_id,
-            side=o.spec.side,
-            price_type=o.spec.price_type,
-            price=o.spec.price,
-            qty=o.spec.qty,
-            filled_qty=o.filled_qty,
-            avg_px=None,
-            status=o.status,
-            ts_event=st.T0,
-        )
-        for o in live.orders(st.ACC)
-    ]
-
-    rep = reconcile(book, Ledger(lambda *_a: Decimal(0)), st.ACC, st.T0, orders=reports)
-
-    assert loader.calls == [200]
-    assert (rep.status_events, rep.quarantined, rep.fills_gaps) == ([], [], {})

@@ -9,13 +9,12 @@ from typing import Any
 
 import oms_stubs as st
 import pytest
-from test_book_cold import Loader
+from test_book_cold import _many, _restored
 
 from ashare_exec.model import OrderFilled, TradeId
 from ashare_exec.model.order import Order
 from ashare_exec.model.reports import OrderStatusReport
 from ashare_exec.oms import Ledger, OrderBook
-from ashare_exec.oms.book import ColdOrder
 from ashare_exec.oms.reconcile import ReconcileReport, reconcile
 from ashare_exec.oms.reports import plan_status_report
 
@@ -38,29 +37,6 @@ def _live() -> OrderBook:
     ):
         book.apply(e)
     return book
-
-
-def _summarised(live: OrderBook) -> tuple[OrderBook, Loader]:
-    """``live`` restored as the journal restores it: finished orders cold, with summaries."""
-    entries: list[Order | ColdOrder] = [
-        ColdOrder(
-            o.spec.account_id,
-            o.client_order_id,
-            o.broker_order_id,
-            o.exchange_order_id,
-            str(o.spec.instrument_id),
-            o.spec.side.value,
-            o.spec.qty,
-            o.filled_qty,
-        )
-        if o.status.is_terminal
-        else o
-        for o in live
-    ]
-    loader = Loader(live)
-    book = OrderBook()
-    book.restore(entries, loader)
-    return book, loader
 
 
 def _report(o: Order, **changes: Any) -> OrderStatusReport:
@@ -144,18 +120,29 @@ SCENARIOS = [
 def test_reconcile_of_cold_orders_reports_what_the_built_book_reports(name: str) -> None:
     live = _live()
     reports, trades = _scenario(name, live)
-    book, _loader = _summarised(live)
+    book, _loader = _restored(live, summaries=True)
 
     assert _run(book, reports, trades) == _run(live, reports, trades)
-    fresh, _loader = _summarised(live)
+    fresh, _loader = _restored(live, summaries=True)
     assert [plan_status_report(fresh, r) for r in reports] == [
         plan_status_report(live, r) for r in reports
     ]
 
 
+def test_reconcile_when_restored_without_summaries_builds_what_it_needs_in_one_load() -> None:
+    live = _many(200)
+    book, loader = _restored(live)  # cold orders without a summary: built to be judged
+    reports = [_report(o) for o in live.orders(st.ACC)]
+
+    rep = reconcile(book, Ledger(lambda *_a: Decimal(0)), st.ACC, st.T0, orders=reports)
+
+    assert loader.calls == [200]
+    assert (rep.status_events, rep.quarantined, rep.fills_gaps) == ([], [], {})
+
+
 def test_reconcile_when_every_finished_order_agrees_builds_none_of_them() -> None:
     live = _live()
-    book, loader = _summarised(live)
+    book, loader = _restored(live, summaries=True)
     reports, trades = _scenario("every order agrees", live)
 
     rep = reconcile(book, Ledger(lambda *_a: Decimal(0)), st.ACC, st.T0, orders=reports)
@@ -170,7 +157,7 @@ def test_reconcile_when_every_finished_order_agrees_builds_none_of_them() -> Non
 
 def test_reconcile_when_a_finished_order_disagrees_builds_only_that_one() -> None:
     live = _live()
-    book, loader = _summarised(live)
+    book, loader = _restored(live, summaries=True)
     reports, trades = _scenario("venue has a fill we missed", live)
 
     rep = reconcile(
@@ -185,7 +172,7 @@ def test_reconcile_when_venue_total_agrees_takes_its_trades_of_a_cold_order_as_k
     # The venue's own total for the order equals ours: a trade id we do not have is the
     # venue renaming a trade, not a new one (a built order would be compared trade by trade).
     live = _live()
-    book, loader = _summarised(live)
+    book, loader = _restored(live, summaries=True)
     reports = [_report(o) for o in live.orders(st.ACC)]
     renamed = st.filled("F1", trade="OTHER-ID", qty=1000)
 
