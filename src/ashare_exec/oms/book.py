@@ -467,6 +467,7 @@ class OrderBook:
         orders a chunk at a time (at most ``max_built`` of them after the first chunk)."""
         seq, orders = self._seq, self._orders
         found: list[Order] = []
+        max_built = max(max_built, 1)  # a chunk of none would never move back
         built, chunk, i = 0, min(max(limit, 256), max_built), end
         while i > 0 and len(found) < limit:
             lo = max(i - chunk, 0)

@@ -125,7 +125,7 @@ def reconcile(
     venue_filled: dict[ClientOrderId, int] = {}
     seen: set[ClientOrderId] = set()
     for report, cold_plan in zip(orders, cold_plans, strict=True):
-        plan = cold_plan or plan_status_report(book, report)
+        plan = cold_plan if cold_plan is not None else plan_status_report(book, report)
         if plan.quarantine_reason is not None:
             rep.quarantined.append((report, plan.quarantine_reason))
             continue

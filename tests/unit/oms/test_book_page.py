@@ -111,3 +111,11 @@ def test_page_positions_after_day_roll_follow_the_remaining_orders() -> None:
     older = book.page(limit=1, before=page.next_before)
 
     assert (_ids(page.orders), _ids(older.orders), older.next_before) == (["N1"], ["W"], None)
+
+
+def test_page_when_budget_is_zero_still_moves_back_one_order_at_a_time() -> None:
+    book, _loader = _restored(_many(3))
+
+    pages = _all_pages(book, 10, account_id=st.ACC, max_built=0)
+
+    assert [c for p in reversed(pages) for c in p] == ["C0", "C1", "C2", "W"]
