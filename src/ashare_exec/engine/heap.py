@@ -12,8 +12,8 @@ only (the test suite starts hundreds of services in one process and keeps the de
 * **Survivors frozen** — after every pass, what survived moves to the permanent generation
   that passes skip, so no pass ever walks the day's state again. Reference counting still
   frees those objects; only *cyclic* garbage among them waits for the next full settle.
-  The order path creates none (``tests/engine/test_heap.py`` checks it), so what waits is
-  the odd cycle of an error path that was alive at a pass.
+  Requests and orders create none (``tests/api/test_no_cyclic_garbage.py`` checks it), so
+  what waits is the odd cycle of an error path that was alive at a pass.
 * :func:`settle` — collect once, then freeze: after start-up, and with ``full=True`` after
   each end of day, when a pause costs nothing, which also reclaims those cycles.
 """
