@@ -208,8 +208,8 @@ _installed: list[LoggingHandle] = []
 class _Formatter(structlog.stdlib.ProcessorFormatter):
     """structlog's formatter, with a short path for :class:`OrderActionLog` records: their
     event dict is complete already (level, logger, timestamp), so only redaction and the
-    JSON rendering remain — the same steps, without copying the record and walking the
-    processor chain for every line."""
+    rendering remain (JSON, or the console's human layout) — the same steps, without
+    copying the record and walking the processor chain for every line."""
 
     def __init__(self, *, redactor: Redactor, fast_json: bool, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -217,8 +217,11 @@ class _Formatter(structlog.stdlib.ProcessorFormatter):
         self._fast_json = fast_json
 
     def format(self, record: logging.LogRecord) -> str:
-        if self._fast_json and record.__dict__.get("_order_action"):
-            return _render_order_action(record.msg, self._redactor)  # type: ignore[arg-type]
+        if record.__dict__.get("_order_action"):
+            event: Mapping[str, Any] = record.msg  # type: ignore[assignment]
+            if self._fast_json:
+                return _render_order_action(event, self._redactor)
+            return _render_order_action_for_humans(event, self._redactor)
         return super().format(record)
 
 
@@ -226,6 +229,26 @@ _ORDER_ACTION_KEYS = frozenset((*ORDER_LOG_FIELDS, "event", "level", "logger", "
 """Keys of order-action lines that are never secret (only their text is searched)."""
 _ORDER_LINE = msgspec.json.Encoder()
 _PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def _render_order_action_for_humans(event: Mapping[str, Any], redactor: Redactor) -> str:
+    """The console's line for an order action, in the console renderer's layout (time,
+    level, event, then ``key=value``): that renderer takes ≈ 65 µs a line, which at four
+    lines per order would cost a terminal-run service half its throughput."""
+    fields = []
+    for key, value in sorted(event.items()):
+        if key in _HUMAN_HEAD:
+            continue
+        if key not in _ORDER_ACTION_KEYS:
+            value = redactor.redact_item(key, value)
+        elif type(value) is str:
+            value = redactor.redact_text(value)
+        fields.append(f"{key}={value}")
+    head = f"{event.get('timestamp', '')} [{event.get('level', '')!s:<9}] {'order_action':<30}"
+    return f"{head} [{event.get('logger', '')}] {' '.join(fields)}"
+
+
+_HUMAN_HEAD = frozenset({"timestamp", "level", "event", "logger"})
 
 
 def _render_order_action(event: Mapping[str, Any], redactor: Redactor) -> str:

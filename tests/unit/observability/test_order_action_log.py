@@ -146,3 +146,29 @@ def test_order_action_log_when_an_extra_field_is_nested_masks_inside_it(tmp_path
 
     (line,) = _lines(handle)
     assert line["detail"] == {"password": "***", "items": ["x***", "1.5"]}
+
+
+def test_order_action_log_on_a_human_console_matches_the_structlog_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clock = SimClock(T0)
+    handle = configure_logging(
+        tmp_path, console=True, console_json=False, secrets=[SECRET], clock=clock
+    )
+    fast = OrderActionLog("ashare_exec.orders", clock)
+    fields = {**FIELDS, "account": f"acc-{SECRET}", "api_key": "by-its-name"}
+    fast(action="ack", result="accepted", reason_code=None, latency_ms=1.5, **fields)
+    order_log(
+        structlog.get_logger("ashare_exec.orders"),
+        action="ack",
+        result="accepted",
+        latency_ms=1.5,
+        **fields,
+    )
+    handle.close()
+
+    fast_line, slow_line = capsys.readouterr().err.splitlines()
+    assert fast_line == slow_line
+    assert "acc-***" in fast_line
+    assert "api_key=***" in fast_line
+    assert SECRET not in fast_line
