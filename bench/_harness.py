@@ -112,11 +112,13 @@ def build(
     sim_state: bool = False,
     log_level: str = "INFO",
     venue: str = "sim",
+    console: bool = False,
 ) -> ExecutionService:
     """A service ready to start (journal replayed, venues not yet connected).
 
     Logging is configured as ``ashare-exec serve`` does (JSON lines to
-    ``<log_dir>/ashare-exec.jsonl`` at INFO), without the console copy; ``log_level=
+    ``<log_dir>/ashare-exec.jsonl`` at INFO), without the console copy unless ``console``
+    (then also human-readable lines on stderr, as ``serve`` in a terminal); ``log_level=
     "WARNING"`` leaves out the per-order action lines (to measure their cost).
     """
     clock = SimClock(START)
@@ -124,7 +126,12 @@ def build(
     from ashare_exec.observability.logging import configure_logging
 
     configure_logging(
-        Path(config.log_dir), console=False, level=log_level, clock=clock, background=True
+        Path(config.log_dir),
+        console=console,
+        console_json=False,
+        level=log_level,
+        clock=clock,
+        background=True,
     )
     with sim_in_memory(not sim_state):
         return build_service(config, clock)

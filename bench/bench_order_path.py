@@ -217,7 +217,12 @@ async def run_mode(mode: str, args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bench-") as d:
         service = build(
-            Path(d), mode, sim_state=args.sim_state, log_level=args.log_level, venue=args.venue
+            Path(d),
+            mode,
+            sim_state=args.sim_state,
+            log_level=args.log_level,
+            venue=args.venue,
+            console=args.console,
         )
         await service.start()
         out["loop"] = loop_name()
@@ -249,6 +254,11 @@ def main() -> None:
     ap.add_argument("--venue", choices=("sim", "qmt"), default="sim", help="qmt: MiniQMT emulator")
     ap.add_argument("--log-level", default="INFO", help="WARNING: no per-order log lines")
     ap.add_argument("--sim-state", action="store_true", help="simulator state in SQLite")
+    ap.add_argument(
+        "--console",
+        action="store_true",
+        help="also log human-readable lines to stderr, as serve in a terminal (redirect it)",
+    )
     ap.add_argument(
         "--heap",
         choices=("serve", "default"),
@@ -294,6 +304,7 @@ def main() -> None:
             "sim_state": args.sim_state,
             "log_level": args.log_level,
             "venue": args.venue,
+            "console": args.console,
             "loop": args.loop,
             "heap": args.heap,
             "results": results,
