@@ -96,10 +96,28 @@ class Console(logging.StreamHandler, BatchSink):  # type: ignore[type-arg]
 
 class QueueSink(logging.handlers.QueueHandler):
     """Queues the record as it is: rendering (structlog processors, redaction, JSON) happens
-    on the logging thread, not on the caller's (the event loop)."""
+    on the logging thread, not on the caller's (the event loop).
+
+    At most ``max_pending`` records wait: if the logging thread cannot keep up (a stalled
+    disk), newer records are dropped and counted in :attr:`dropped` rather than let memory
+    grow without bound; the thread reports the count in a warning line when it catches up.
+    """
+
+    def __init__(self, q: queue.SimpleQueue[Any], *, max_pending: int = 200_000) -> None:
+        super().__init__(q)
+        self.max_pending = max_pending
+        self.dropped = 0
+        """Records dropped since start (only ever grows)."""
 
     def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
         return record
+
+    def enqueue(self, record: logging.LogRecord) -> None:
+        q: queue.SimpleQueue[Any] = self.queue  # type: ignore[assignment]
+        if q.qsize() >= self.max_pending:
+            self.dropped += 1
+            return
+        q.put_nowait(record)
 
 
 _STOP: Any = object()
@@ -124,10 +142,13 @@ class BatchWriter:
         sinks: Sequence[BatchSink],
         *,
         linger_s: float = 0.02,
+        source: QueueSink | None = None,
     ) -> None:
         self._queue = q
         self._sinks = tuple(sinks)
         self._linger_s = linger_s
+        self._source = source
+        self._reported = 0
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -157,6 +178,9 @@ class BatchWriter:
             stop = _STOP in batch
             if stop:
                 batch = batch[: batch.index(_STOP)]
+            dropped = self._dropped_since_last()
+            if dropped:
+                batch.append(dropped)
             for sink in self._sinks:
                 try:
                     sink.emit_many(batch)
@@ -165,3 +189,12 @@ class BatchWriter:
                         sink.handleError(batch[-1])
             if stop:
                 return
+
+    def _dropped_since_last(self) -> logging.LogRecord | None:
+        """A warning record for the lines dropped since the last report, if any."""
+        if self._source is None or self._source.dropped == self._reported:
+            return None
+        total = self._source.dropped
+        lost, self._reported = total - self._reported, total
+        msg = f"log_lines_dropped: {lost} log lines dropped (the logging thread fell behind)"
+        return logging.LogRecord(__name__, logging.WARNING, __file__, 0, msg, None, None)

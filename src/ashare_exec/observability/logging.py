@@ -352,9 +352,10 @@ def configure_logging(
     root = logging.getLogger()
     if background:
         q: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-        handle.handlers.append(QueueSink(q))
+        source = QueueSink(q)
+        handle.handlers.append(source)
         handle.sinks = sinks
-        handle.listener = BatchWriter(q, sinks)
+        handle.listener = BatchWriter(q, sinks, source=source)
         handle.listener.start()
     else:
         handle.handlers.extend(sinks)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import structlog
 
-from ashare_exec.observability.log_sinks import BatchWriter, Console, RotatingFile
+from ashare_exec.observability.log_sinks import BatchWriter, Console, QueueSink, RotatingFile
 from ashare_exec.observability.logging import configure_logging, order_log
 
 
@@ -141,3 +141,20 @@ def test_batch_writer_when_a_sink_cannot_write_keeps_writing_the_others(
 
     assert good.stream.getvalue().splitlines() == ["first", "second"]
     assert [r.getMessage() for r in reported] == ["first", "second"]
+
+
+def test_queue_sink_when_the_thread_falls_behind_drops_and_reports_the_count() -> None:
+    q: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    source = QueueSink(q, max_pending=3)
+    for i in range(5):
+        source.handle(_record(f"line {i}"))
+    stream = io.StringIO()
+
+    writer = BatchWriter(q, [Console(stream)], linger_s=0.001, source=source)
+    writer.start()
+    writer.stop()
+
+    lines = stream.getvalue().splitlines()
+    assert lines[:3] == ["line 0", "line 1", "line 2"]  # the newest are the ones dropped
+    assert source.dropped == 2
+    assert lines[3:] == ["log_lines_dropped: 2 log lines dropped (the logging thread fell behind)"]
