@@ -215,18 +215,11 @@ class OrderBook:
         per order."""
         if not self._cold:
             return 0
-        orders, cold_exchange, cold_broker = self._orders, self._cold_exchange, self._cold_broker
         wanted: dict[OrderKey, None] = {}
         for coid, broker_id, exchange_id in refs:
-            key: OrderKey | None = None
-            if coid and (account_id, coid) in orders:
-                key = (account_id, coid)  # find stops here, hot or cold
-            elif exchange_id and (account_id, exchange_id) in cold_exchange:
-                key = cold_exchange[(account_id, exchange_id)]
-            elif broker_id and (account_id, broker_id) in cold_broker:
-                key = cold_broker[(account_id, broker_id)]
-            if key is not None and orders[key] is None:
-                wanted[key] = None
+            cold = self.cold(account_id, coid, broker_id, exchange_id)
+            if cold is not None:
+                wanted[(cold.account_id, cold.client_order_id)] = None
         if wanted:
             self._thaw(list(wanted))
         return len(wanted)
