@@ -10,7 +10,8 @@ simulator acknowledges and fills at once, so one order makes three journaled cha
 * ``fill``: from the intended send time to the fill being published on the event stream.
 
 ``saturation`` runs ``--n`` orders from ``--concurrency`` submitters and reports orders/s
-(all fills published). ``load R`` offers R orders/s open-loop for ``--seconds`` (latency
+(all fills published) and the event loop thread's CPU time per order (steadier than orders/s
+on a shared VM, so the measure to compare code changes by). ``load R`` offers R orders/s open-loop for ``--seconds`` (latency
 counted from each order's scheduled time, so queueing is included).
 
 Run: ``python bench/bench_order_path.py [--modes durable,fast] [--n 20000] [--rates
@@ -144,6 +145,7 @@ async def saturation(
             _coid, cmd = orders.next()
             await orders.submit(cmd)
 
+    cpu0 = time.thread_time()
     t0 = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     t_submitted = time.perf_counter()
@@ -160,6 +162,7 @@ async def saturation(
         "concurrency": concurrency,
         "submit_per_s": round(n / (t_submitted - t0)),
         "orders_per_s": round(n / (t_done - t0)),
+        "loop_cpu_us_per_order": round((time.thread_time() - cpu0) / n * 1e6, 1),
         "events_journaled": service.core.journal.last_seq,
     }
 
@@ -280,7 +283,15 @@ def main() -> None:
         r = run_loop(main) if args.loop == "serve" else asyncio.run(main)
         results[mode] = r
         sat = r["saturation"]
-        rows.append((mode, "saturation", str(sat["orders_per_s"]), "", "", "", "", "", ""))
+        rows.append(
+            (
+                mode,
+                "saturation",
+                str(sat["orders_per_s"]),
+                *[""] * 6,
+                str(sat["loop_cpu_us_per_order"]),
+            )
+        )
         for rate in args.rates:
             L = r[f"load_{rate}"]
             s, f = L["submit"], L["fill"]
@@ -295,6 +306,7 @@ def main() -> None:
                     str(f["p95_us"]),
                     str(f["p99_us"]),
                     str(f["max_us"]),
+                    "",
                 )
             )
     emit(
@@ -320,6 +332,7 @@ def main() -> None:
             "fill p95",
             "fill p99",
             "fill max",
+            "loop CPU µs/order",
         ),
     )
 

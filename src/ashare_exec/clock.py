@@ -13,7 +13,28 @@ from typing import Protocol
 CST = timezone(timedelta(hours=8), name="CST")
 """China Standard Time."""
 
-__all__ = ["CST", "Clock", "SimClock", "WallClock"]
+__all__ = ["CST", "Clock", "SimClock", "WallClock", "iso"]
+
+
+_ISO: dict[datetime, tuple[object, int, str]] = {}
+_ISO_MAX = 4096
+
+
+def iso(ts: datetime) -> str:
+    """``ts.isoformat()``, remembered for the last few thousand instants.
+
+    One order change renders the same event time in the journal row, the event payload,
+    the stream message and the API view (about a dozen times per order).
+    """
+    hit = _ISO.get(ts)
+    # Equal instants in different zones compare equal: the zone (and fold) must match too.
+    if hit is not None and hit[0] is ts.tzinfo and hit[1] == ts.fold:
+        return hit[2]
+    text = ts.isoformat()
+    if len(_ISO) >= _ISO_MAX:
+        _ISO.clear()
+    _ISO[ts] = (ts.tzinfo, ts.fold, text)
+    return text
 
 
 class Clock(Protocol):

@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ashare_exec.clock import Clock
+from ashare_exec.clock import Clock, iso
 from ashare_exec.config import GatewayConfig
 from ashare_exec.engine.bus import EventBus
 from ashare_exec.engine.core import ExecutionCore
@@ -463,7 +463,7 @@ class ExecutionService(QueriesMixin):
         if order is None or not isinstance(event, OrderEvent):
             self._publish_plain("account", {"event": type(event).__name__}, event.account_id)
             return
-        ts = event.ts_event.isoformat()
+        ts = iso(event.ts_event)
         kind = "fill" if isinstance(event, OrderFilled) else "order"
         self.bus.publish(kind, ts, event_view(order, event), order.spec.account_id)
 

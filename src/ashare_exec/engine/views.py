@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from ashare_exec.clock import iso
 from ashare_exec.model import OrderEvent, OrderFilled
 from ashare_exec.model.order import Order
 from ashare_exec.model.portfolio import Cash, Position
@@ -45,15 +46,15 @@ def order_view(order: Order, *, with_events: bool = False) -> dict[str, Any]:
         "reasons": list(order.reasons),
         "message": order.message,
         "overfilled": order.overfilled,
-        "created_at": order.ts_created.isoformat(),
-        "updated_at": order.ts_updated.isoformat(),
+        "created_at": iso(order.ts_created),
+        "updated_at": iso(order.ts_updated),
         "fills": [
             {
                 "trade_id": f.trade_id,
                 "qty": f.qty,
                 "px": str(f.px),
                 "fee": _s(f.fee),
-                "ts": f.ts_event.isoformat(),
+                "ts": iso(f.ts_event),
             }
             for f in order.fills.values()
         ],
@@ -62,7 +63,7 @@ def order_view(order: Order, *, with_events: bool = False) -> dict[str, Any]:
         view["events"] = [
             {
                 "type": type(e.event).__name__,
-                "ts": e.event.ts_event.isoformat(),
+                "ts": iso(e.event.ts_event),
                 "status_before": None if e.status_before is None else e.status_before.value,
                 "status_after": e.status_after.value,
                 "note": e.note,
@@ -99,7 +100,7 @@ def fill_view(fill: OrderFilled) -> dict[str, Any]:
         "qty": fill.last_qty,
         "px": str(fill.last_px),
         "fee": _s(fill.fee),
-        "ts": fill.ts_event.isoformat(),
+        "ts": iso(fill.ts_event),
     }
 
 

@@ -19,6 +19,7 @@ from typing import Any, Final, Union
 
 import msgspec
 
+from ashare_exec.clock import iso
 from ashare_exec.errors import JournalError
 from ashare_exec.model.events import ORDER_EVENT_TYPES, OrderEvent
 from ashare_exec.model.identifiers import InstrumentId
@@ -100,7 +101,7 @@ def _converters(tp: Any) -> tuple[_Conv, _Conv]:
     if tp is Decimal:
         return str, _dec_decimal
     if tp is datetime:
-        return datetime.isoformat, datetime.fromisoformat
+        return iso, datetime.fromisoformat
     if tp is date:
         return date.isoformat, date.fromisoformat
     if tp is InstrumentId:

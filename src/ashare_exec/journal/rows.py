@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ashare_exec.clock import CST
+from ashare_exec.clock import CST, iso
 from ashare_exec.journal.codec import JournalEvent, encode_parts
 from ashare_exec.model.events import OrderDenied, OrderEvent, OrderFilled, OrderSubmitted
 from ashare_exec.model.identifiers import InstrumentId
@@ -160,7 +160,7 @@ def _order_row(
 ) -> tuple[Any, ...]:
     spec = order.spec
     avg = order.avg_px
-    created = order.ts_created.isoformat()
+    created = iso(order.ts_created)
     return (
         spec.account_id,
         spec.client_order_id,
@@ -179,7 +179,7 @@ def _order_row(
         int(spec.external),
         ",".join(order.reasons),
         created,
-        order.ts_updated.isoformat(),
+        iso(order.ts_updated),
         seq,
         None if spec.protection_price is None else str(spec.protection_price),
         spec.time_in_force,

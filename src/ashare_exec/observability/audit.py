@@ -33,6 +33,7 @@ from enum import Enum
 from pathlib import Path
 from typing import IO
 
+from ashare_exec.clock import iso
 from ashare_exec.errors import GatewayError
 
 __all__ = [
@@ -250,7 +251,7 @@ class AuditLog:
         """
         if ts.tzinfo is None:
             raise ValueError("audit timestamps must be timezone-aware")
-        ts_text = ts.isoformat()
+        ts_text = iso(ts)
         payload_json = canonical_json(dict(payload))
         # The canonical body, spelled out in its sorted key order: serialising the whole
         # record twice (once to hash, once with the hash) cost more than the rest together.

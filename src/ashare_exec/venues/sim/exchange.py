@@ -8,8 +8,9 @@ and returns the reports in the order a venue would emit them.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from ashare_exec.errors import BrokerRejected
 from ashare_exec.model import (
@@ -18,6 +19,7 @@ from ashare_exec.model import (
     BrokerOrderId,
     CashReport,
     ClientOrderId,
+    Exchange,
     ExchangeOrderId,
     InstrumentId,
     OrderAccepted,
@@ -88,7 +90,7 @@ class SimExchange(SessionEngine):
             client_order_id=spec.client_order_id,
             broker_order_id=BrokerOrderId(str(n)),
             exchange_order_id=ExchangeOrderId(
-                f"{spec.instrument_id.exchange}{self.day:%m%d}{n:07d}"
+                f"{_id_prefix(spec.instrument_id.exchange, self.day)}{n:07d}"
             ),
             instrument_id=spec.instrument_id,
             side=spec.side,
@@ -292,3 +294,9 @@ class SimExchange(SessionEngine):
             [o for o in self.orders.values() if o.account_id == account_id],
             [f for f in self.fills if f.account_id == account_id],
         )
+
+
+@lru_cache(maxsize=64)
+def _id_prefix(exchange: Exchange, day: date) -> str:
+    """``SH1126``: the exchange and the day's month and day, ahead of the order number."""
+    return f"{exchange}{day:%m%d}"
