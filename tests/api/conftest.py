@@ -184,3 +184,46 @@ def fresh_api(tmp_path: Path) -> Iterator[Api]:
     """A service of its own, for requests that may break it."""
     with running_api(tmp_path) as api:
         yield api
+
+
+async def asgi_post(app: Any, chunks: list[bytes], path: str = "/v1/orders") -> tuple[int, bytes]:
+    """A POST through the ASGI interface as the admin, its body in ``chunks`` (no
+    Content-Length, as a chunked upload); returns the status and the body."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"authorization", f"Bearer {TOKENS['admin']}".encode()),
+        ],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 8000),
+    }
+    messages = [
+        {"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
+        for i, c in enumerate(chunks)
+    ]
+    status, out = 0, []
+
+    async def receive() -> dict[str, Any]:
+        if messages:
+            return messages.pop(0)
+        await asyncio.sleep(3600)
+        return {"type": "http.disconnect"}
+
+    async def send(msg: dict[str, Any]) -> None:
+        nonlocal status
+        if msg["type"] == "http.response.start":
+            status = msg["status"]
+        elif msg["type"] == "http.response.body":
+            out.append(msg.get("body", b""))
+
+    await app(scope, receive, send)
+    return status, b"".join(out)

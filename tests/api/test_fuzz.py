@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 import schemathesis
+from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
@@ -20,8 +21,17 @@ from ashare_exec.api.app import create_app
 from ashare_exec.api.auth import Authenticator
 from tests.api.conftest import TOKEN, TOKENS, Api
 
+
+def _openapi() -> dict[str, Any]:
+    """The OpenAPI document of the FastAPI app inside the middleware layers."""
+    app: Any = create_app(cast(Any, None), Authenticator([]))
+    while not isinstance(app, FastAPI):
+        app = app.app
+    return app.openapi()
+
+
 # The OpenAPI document does not depend on the service behind the app.
-RAW_SCHEMA = create_app(cast(Any, None), Authenticator([])).app.openapi()
+RAW_SCHEMA = _openapi()
 schema = schemathesis.openapi.from_dict(RAW_SCHEMA)
 schema.config.generation.update(
     modes=[schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE],

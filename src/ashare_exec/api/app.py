@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ashare_exec import __version__
 from ashare_exec.api.auth import Authenticator, AuthError, Principal
+from ashare_exec.api.hotpath import OrderHotPath
 from ashare_exec.api.schemas import BatchIn, CancelAllIn, LimitsIn, OrderIn, TradingStateIn
 from ashare_exec.errors import (
     BrokerError,
@@ -59,6 +60,11 @@ def _error(status: int, code: str, message: str, reasons: tuple[str, ...] = ()) 
     return JSONResponse(body, status_code=status)
 
 
+def _gateway_error_response(e: GatewayError) -> JSONResponse:
+    reasons = getattr(e, "reasons", (e.code,))
+    return _error(error_status(e), e.code, e.message, tuple(reasons))
+
+
 class BodyLimit:
     """Refuse request bodies over ``limit`` bytes with 413 (also without Content-Length)."""
 
@@ -75,24 +81,32 @@ class BodyLimit:
                 await _error(413, "INVALID_REQUEST", "request body too large")(scope, receive, send)
                 return
         seen = 0
+        started = answered = False
 
+        # A body that turns out too large while it streams in (no Content-Length) is
+        # answered here, and the app is told that the client left: an exception raised
+        # from ``receive`` would be turned by the framework into its own 400.
         async def limited() -> Message:
-            nonlocal seen
+            nonlocal seen, answered
+            if answered:
+                return {"type": "http.disconnect"}
             msg = await receive()
             if msg["type"] == "http.request":
                 seen += len(msg.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge
+                if seen > self.limit and not started:
+                    answered = True
+                    too_large = _error(413, "INVALID_REQUEST", "request body too large")
+                    await too_large(scope, receive, send)
+                    return {"type": "http.disconnect"}
             return msg
 
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await _error(413, "INVALID_REQUEST", "request body too large")(scope, receive, send)
+        async def guarded(msg: Message) -> None:
+            nonlocal started
+            if not answered:
+                started = True
+                await send(msg)
 
-
-class _TooLarge(Exception):
-    pass
+        await self.app(scope, limited, guarded)
 
 
 def create_app(service: ExecutionService, auth: Authenticator, *, max_body: int = 1 << 20) -> Any:
@@ -107,8 +121,7 @@ def create_app(service: ExecutionService, auth: Authenticator, *, max_body: int 
 
     @app.exception_handler(GatewayError)
     async def _gateway_error(_: Request, e: GatewayError) -> JSONResponse:
-        reasons = getattr(e, "reasons", (e.code,))
-        return _error(error_status(e), e.code, e.message, tuple(reasons))
+        return _gateway_error_response(e)
 
     @app.exception_handler(AuthError)
     async def _auth_error(_: Request, e: AuthError) -> JSONResponse:
@@ -334,4 +347,4 @@ def create_app(service: ExecutionService, auth: Authenticator, *, max_body: int 
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await reader
 
-    return BodyLimit(app, max_body)
+    return OrderHotPath(BodyLimit(app, max_body), engine, auth, max_body, _gateway_error_response)
