@@ -4,8 +4,9 @@ Durability modes:
 
 * ``durable`` (default): ``synchronous=FULL``, every commit reaches the disk. Concurrent
   :meth:`Journal.append_async` calls share one commit (group commit): while one batch is
-  being written in the journal's writer thread, new appends queue up and go together in
-  the next transaction.
+  being committed, new appends queue up and go together in the next transaction. The
+  batch's rows are written on the event loop and only its ``COMMIT`` (the fsync) runs on
+  the journal's writer thread, so the loop never waits for the disk.
 * ``fast``: ``synchronous=NORMAL`` (WAL): no disk flush per commit; a process crash loses
   nothing, a power loss may lose the last commits but never corrupts the file. With no
   fsync to wait for, group commits are written on the event loop itself (no thread hop).
@@ -52,8 +53,8 @@ __all__ = ["Durability", "Journal"]
 class Journal:
     """An open journal file. Create it with :meth:`open`.
 
-    Writes happen on one connection guarded by a lock; async appends are written by a
-    single writer thread so the event loop never waits for the disk.
+    Writes happen on one connection guarded by a lock; in durable mode, async appends are
+    committed by a single writer thread so the event loop never waits for the disk.
     """
 
     def __init__(
@@ -208,34 +209,65 @@ class Journal:
 
     def _write(self, batch: Batch) -> None:
         with self._lock:
-            if self._failed is not None:
-                raise self._failed
-            conn = self._conn
-            try:
-                conn.execute("BEGIN")
-                # Multi-row statements: one GIL round trip per statement, not per row.
-                insert_rows(conn, SQL_EVENT, batch.events)
-                insert_rows(conn, SQL_ORDER, list(batch.orders.values()))
-                insert_rows(conn, SQL_FILL, batch.fills)
-                insert_rows(conn, SQL_POSITION, list(batch.positions.values()))
-                insert_rows(conn, SQL_CASH, list(batch.cash.values()))
-                insert_rows(conn, SQL_IDMAP, list(batch.ids.values()))
-                insert_rows(conn, SQL_DAY, batch.days)
-                insert_rows(conn, SQL_STATE, list(batch.state.items()))
-                if batch.bare:
-                    conn.execute(SQL_BARE, (batch.bare,))
-                conn.execute("COMMIT")
-            except sqlite3.Error as e:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
-                self._failed = JournalError(
-                    f"journal {self.path} write failed: {e}", context={"path": str(self.path)}
-                )
-                raise self._failed from e
-            if self._checkpointer.committed():
-                # The background checkpointer made no progress for a long while.
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            self._stage(batch)
+            self._commit()
+
+    def _begin(self, batch: Batch) -> None:
+        """Open a transaction holding ``batch``, on the caller's thread; :meth:`_end` (on
+        any thread) commits it. The lock is held from here until ``_end`` returns."""
+        self._lock.acquire()
+        try:
+            self._stage(batch)
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _end(self) -> None:
+        """Commit the transaction :meth:`_begin` opened, then release the lock."""
+        try:
+            self._commit()
+        finally:
+            self._lock.release()
+
+    def _stage(self, batch: Batch) -> None:
+        if self._failed is not None:
+            raise self._failed
+        conn = self._conn
+        try:
+            conn.execute("BEGIN")
+            # Multi-row statements: one GIL round trip per statement, not per row.
+            insert_rows(conn, SQL_EVENT, batch.events)
+            insert_rows(conn, SQL_ORDER, list(batch.orders.values()))
+            insert_rows(conn, SQL_FILL, batch.fills)
+            insert_rows(conn, SQL_POSITION, list(batch.positions.values()))
+            insert_rows(conn, SQL_CASH, list(batch.cash.values()))
+            insert_rows(conn, SQL_IDMAP, list(batch.ids.values()))
+            insert_rows(conn, SQL_DAY, batch.days)
+            insert_rows(conn, SQL_STATE, list(batch.state.items()))
+            if batch.bare:
+                conn.execute(SQL_BARE, (batch.bare,))
+        except sqlite3.Error as e:
+            raise self._stop(e) from e
+
+    def _commit(self) -> None:
+        conn = self._conn
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error as e:
+            raise self._stop(e) from e
+        if self._checkpointer.committed():
+            # The background checkpointer made no progress for a long while.
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+
+    def _stop(self, e: sqlite3.Error) -> JournalError:
+        """Roll back and refuse every later write; return the error to raise."""
+        with contextlib.suppress(sqlite3.Error):
+            self._conn.execute("ROLLBACK")
+        self._failed = JournalError(
+            f"journal {self.path} write failed: {e}", context={"path": str(self.path)}
+        )
+        return self._failed
 
     def append(self, item: JournalItem) -> int:
         """Journal one event (or a state change with its projections); return its seq.
@@ -313,7 +345,17 @@ class Journal:
                     # hops (loop → writer → loop) it would take to do it elsewhere.
                     self._write(merged)
                 else:
-                    await loop.run_in_executor(self._executor, self._write, merged)
+                    # The rows are written here, only COMMIT (the fsync) on the writer
+                    # thread: each SQLite call there gives up the GIL and has to win it
+                    # back from the busy loop, up to a switch interval each (one per
+                    # statement made a commit wait several of them; now it is one).
+                    self._begin(merged)
+                    try:
+                        done = loop.run_in_executor(self._executor, self._end)
+                    except BaseException:
+                        self._end()  # the executor refused the job: commit here
+                        raise
+                    await done
             except Exception as e:
                 error = e if isinstance(e, JournalError) else JournalError(str(e))
                 for _b, fut, _f, _l in pending:

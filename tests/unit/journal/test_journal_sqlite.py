@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import oms_stubs as st
 import pytest
@@ -95,14 +97,14 @@ def test_open_when_durability_given_sets_wal_and_synchronous(
 async def test_append_async_when_concurrent_shares_commits(tmp_path: Path) -> None:
     journal = Journal.open(tmp_path / "j.db", durability="durable")
     writes = 0
-    real_write = journal._write
+    real_commit = journal._commit
 
-    def counting_write(batch: object) -> None:
+    def counting_commit() -> None:
         nonlocal writes
         writes += 1
-        real_write(batch)  # type: ignore[arg-type]
+        real_commit()
 
-    journal._write = counting_write  # type: ignore[method-assign]
+    journal._commit = counting_commit  # type: ignore[method-assign]
 
     seqs = await asyncio.gather(*(journal.append_async(st.submitted(f"C{i}")) for i in range(50)))
     await journal.aclose()
@@ -114,26 +116,35 @@ async def test_append_async_when_concurrent_shares_commits(tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize(("durability", "writer_thread"), [("fast", False), ("durable", True)])
-async def test_append_async_when_mode_given_writes_on_loop_only_without_fsync(
+async def test_append_async_when_mode_given_commits_on_the_writer_thread_only_if_durable(
     tmp_path: Path, durability: str, writer_thread: bool
 ) -> None:
     journal = Journal.open(tmp_path / "j.db", durability=durability)
-    threads: list[str] = []
-    real_write = journal._write
+    staged: list[str] = []
+    committed: list[str] = []
+    real_stage, real_commit = journal._stage, journal._commit
 
-    def recording_write(batch: object) -> None:
-        threads.append(threading.current_thread().name)
-        real_write(batch)  # type: ignore[arg-type]
+    def recording_stage(batch: Any) -> None:
+        staged.append(threading.current_thread().name)
+        real_stage(batch)
 
-    journal._write = recording_write  # type: ignore[method-assign]
+    def recording_commit() -> None:
+        committed.append(threading.current_thread().name)
+        real_commit()
+
+    journal._stage = recording_stage  # type: ignore[method-assign]
+    journal._commit = recording_commit  # type: ignore[method-assign]
 
     seqs = await asyncio.gather(*(journal.append_async(st.submitted(f"C{i}")) for i in range(20)))
     await journal.aclose()
 
     assert sorted(seqs) == list(range(1, 21))
-    assert threads
-    assert all(name.startswith("journal") for name in threads) is writer_thread
-    assert (threading.main_thread().name in threads) is not writer_thread
+    # Rows are written on the loop in both modes; only a durable COMMIT (the fsync) is not.
+    assert staged
+    assert set(staged) == {threading.main_thread().name}
+    assert committed
+    assert all(name.startswith("journal") for name in committed) is writer_thread
+    assert (threading.main_thread().name in committed) is not writer_thread
     with Journal.open(tmp_path / "j.db") as again:
         assert [seq for seq, _e in again.iter_events()] == list(range(1, 21))
 
@@ -187,6 +198,46 @@ async def test_append_async_when_write_fails_raises_journal_error(journal: Journ
     await journal.flush()
 
 
+class _FailingConnection:
+    """The journal's connection, with statements starting with ``fail`` raising."""
+
+    def __init__(self, conn: sqlite3.Connection, fail: str) -> None:
+        self._conn, self._fail = conn, fail
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        if sql.startswith(self._fail):
+            raise sqlite3.OperationalError("disk I/O error")
+        return self._conn.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+
+@pytest.mark.parametrize("failing", ["INSERT INTO events", "COMMIT"])
+async def test_append_async_when_durable_write_fails_on_either_thread_stops_the_journal(
+    tmp_path: Path, failing: str
+) -> None:
+    journal = Journal.open(tmp_path / "j.db", durability="durable")
+    journal.append(st.submitted("C0"))
+    real = journal._conn
+    journal._conn = _FailingConnection(real, failing)  # type: ignore[assignment]
+
+    results = await asyncio.gather(
+        *(journal.append_async(st.submitted(f"C{i}")) for i in range(1, 6)),
+        return_exceptions=True,
+    )
+
+    assert all(isinstance(r, JournalError) for r in results)
+    assert journal.failed is not None
+    assert not journal._lock.locked()  # released by whichever thread failed
+    with pytest.raises(JournalError):
+        await journal.append_async(st.submitted("C9"))
+    journal._conn = real
+    journal.close()
+    with Journal.open(tmp_path / "j.db") as again:
+        assert [e.client_order_id for _s, e in again.iter_events()] == ["C0"]
+
+
 def test_iter_events_when_payload_corrupt_raises_journal_error(journal: Journal) -> None:
     journal.append(st.submitted())
     journal._conn.execute("UPDATE events SET payload = '{broken'")
@@ -237,14 +288,14 @@ def test_ledger_snapshot_when_journaled_records_cash_projection(journal: Journal
 async def test_stage_states_when_orders_pending_share_one_commit(tmp_path: Path) -> None:
     journal = Journal.open(tmp_path / "j.db", durability="durable")
     writes = 0
-    real_write = journal._write
+    real_commit = journal._commit
 
-    def counting_write(batch: object) -> None:
+    def counting_commit() -> None:
         nonlocal writes
         writes += 1
-        real_write(batch)  # type: ignore[arg-type]
+        real_commit()
 
-    journal._write = counting_write  # type: ignore[method-assign]
+    journal._commit = counting_commit  # type: ignore[method-assign]
 
     staged = journal.stage_states({"k/1": "a", "k/2": "b"})
     dropped = journal.stage_states({"k/2": "c"})  # nobody awaits this one: still written
