@@ -333,9 +333,9 @@ def create_app(service: ExecutionService, auth: Authenticator, *, max_body: int 
                 if get not in done:
                     get.cancel()
                     break
-                await ws.send_json(get.result().to_json())
+                await ws.send_text(engine.bus.text(get.result()))
                 while not sub.queue.empty():
-                    await ws.send_json(sub.queue.get_nowait().to_json())
+                    await ws.send_text(engine.bus.text(sub.queue.get_nowait()))
                 if sub.overflowed:
                     await ws.close(code=4008, reason="SUBSCRIBER_OVERFLOW")
                     break

@@ -9,12 +9,16 @@ no longer kept). Everything here runs on the engine loop.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["EventBus", "StreamMessage", "Subscription"]
+
+_TEXTS_KEPT = 4_096
+"""Rendered messages kept for the other subscribers (they read within moments)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +77,19 @@ class EventBus:
         self._buffer: deque[StreamMessage] = deque(maxlen=replay_size)
         self._subs: list[Subscription] = []
         self._queue_size = queue_size
+        self._texts: dict[int, str] = {}
+
+    def text(self, msg: StreamMessage) -> str:
+        """``msg`` as the WebSocket sends it (compact JSON, non-ASCII kept): rendered once
+        for every subscriber, not once each. Only recent messages' texts are kept."""
+        text = self._texts.get(msg.seq) if msg.seq else None
+        if text is None:
+            text = json.dumps(msg.to_json(), separators=(",", ":"), ensure_ascii=False)
+            if msg.seq:
+                if len(self._texts) >= _TEXTS_KEPT:
+                    self._texts.clear()
+                self._texts[msg.seq] = text
+        return text
 
     @property
     def last_seq(self) -> int:
