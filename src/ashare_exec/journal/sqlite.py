@@ -352,10 +352,10 @@ class Journal:
                     self._begin(merged)
                     try:
                         done = loop.run_in_executor(self._executor, self._end)
-                    except BaseException:
-                        self._end()  # the executor refused the job: commit here
-                        raise
-                    await done
+                    except RuntimeError:  # the executor was shut down (closing)
+                        self._end()
+                    else:
+                        await done
             except Exception as e:
                 error = e if isinstance(e, JournalError) else JournalError(str(e))
                 for _b, fut, _f, _l in pending:

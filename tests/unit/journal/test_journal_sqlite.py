@@ -238,6 +238,24 @@ async def test_append_async_when_durable_write_fails_on_either_thread_stops_the_
         assert [e.client_order_id for _s, e in again.iter_events()] == ["C0"]
 
 
+async def test_append_async_when_writer_thread_is_gone_commits_on_the_loop(
+    tmp_path: Path,
+) -> None:
+    journal = Journal.open(tmp_path / "j.db", durability="durable")
+    await journal.append_async(st.submitted("C1"))
+    assert journal._executor is not None
+    journal._executor.shutdown()  # as while closing
+
+    seq = await journal.append_async(st.submitted("C2"))
+
+    assert seq == 2
+    assert not journal._lock.locked()
+    journal._executor = None
+    journal.close()
+    with Journal.open(tmp_path / "j.db") as again:
+        assert [e.client_order_id for _s, e in again.iter_events()] == ["C1", "C2"]
+
+
 def test_iter_events_when_payload_corrupt_raises_journal_error(journal: Journal) -> None:
     journal.append(st.submitted())
     journal._conn.execute("UPDATE events SET payload = '{broken'")
