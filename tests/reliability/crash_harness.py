@@ -92,6 +92,11 @@ seed = {seed}
 """
 
 
+def _note_server_error(report: LifeReport, what: str, r: httpx.Response) -> None:
+    if r.status_code >= 500 and r.status_code != 503:  # 503: not ready, a legitimate refusal
+        report.server_errors.append(f"{what} answered {r.status_code}: {r.text[:500]}")
+
+
 class Violation(AssertionError):
     """An invariant did not hold after a restart (message says which and where)."""
 
@@ -107,6 +112,8 @@ class LifeReport:
     resubmits: int = 0
     killed_after_s: float = 0.0
     orders_checked: int = 0
+    server_errors: list[str] = field(default_factory=list)
+    """Requests answered with a server error (5xx other than 503): always a violation."""
 
 
 @dataclass
@@ -148,6 +155,11 @@ class CrashSoak:
             self._resubmit_in_doubt(svc, report)
             if kill:
                 self._load_then_kill(svc, report)
+                if report.server_errors:
+                    raise Violation(
+                        f"life {life}: {len(report.server_errors)} requests answered with a "
+                        f"server error, first: {report.server_errors[0]}"
+                    )
             else:
                 report.orders_checked = self.check(svc, life)
         except Violation as e:
@@ -205,11 +217,12 @@ class CrashSoak:
                 if mine and rng.random() < 0.3:
                     coid = mine.pop(rng.randrange(len(mine)))
                     try:
-                        http.post(f"/v1/orders/{ACCOUNT}/{coid}/cancel")
+                        r = http.post(f"/v1/orders/{ACCOUNT}/{coid}/cancel")
                     except httpx.HTTPError:
                         return
                     with self._lock:
                         report.cancels += 1
+                        _note_server_error(report, f"cancel {coid}", r)
                     continue
                 body = self._order_body(rng)
                 coid = body["client_order_id"]
@@ -223,6 +236,7 @@ class CrashSoak:
                     return
                 with self._lock:
                     del self.in_doubt[coid]
+                    _note_server_error(report, f"submit {coid}", r)
                     if r.status_code in (200, 201):
                         self.answered[coid] = body
                         report.answered += 1

@@ -18,6 +18,7 @@ from typing import Any
 import structlog
 
 from ashare_exec.clock import Clock
+from ashare_exec.engine.audit_trail import AuditTrail
 from ashare_exec.model import (
     AccountStatusChanged,
     OrderAccepted,
@@ -47,7 +48,6 @@ from ashare_exec.observability.alerts import (
     Severity,
     Snapshot,
 )
-from ashare_exec.observability.audit import AuditLog, GroupSyncedAuditLog, day_path
 from ashare_exec.observability.logging import OrderActionLog
 from ashare_exec.observability.metrics import Metrics
 from ashare_exec.observability.notifiers import NotifierHub, build_notifiers
@@ -109,8 +109,7 @@ class Observer:
         self.alerts.subscribe(publish_alert)
         self.audit_dir = log_dir / "audit"
         self.audit_dir.mkdir(parents=True, exist_ok=True)
-        self._audit_day: date | None = None
-        self._audit: AuditLog | None = None
+        self.trail = AuditTrail(self.audit_dir, clock, self.on_alert)
         self._submitted_at: dict[tuple[str, str], datetime] = {}
         self.inflight: Callable[[], list[InflightOrder]] = list
         self.venue_of: Callable[[str], str] = lambda _a: "venue"
@@ -244,19 +243,13 @@ class Observer:
     # ---- audit --------------------------------------------------------------------------
 
     def audit(self, kind: str, actor: str, payload: Mapping[str, Any]) -> None:
-        """Append an audit record (one file per trading day)."""
-        now = self.clock.now()
-        if self._audit is None or self._audit_day != now.date():
-            if self._audit is not None:
-                self._audit.close()
-            self._audit_day = now.date()
-            self._audit = GroupSyncedAuditLog(day_path(self.audit_dir, now.date()))
-        self._audit.append(kind, actor, dict(payload), now)
+        """Append an audit record (one file per trading day); a failure raises an alert,
+        never an error in the command it records (``engine/audit_trail.py``)."""
+        self.trail.append(kind, actor, payload)
 
     def seal_day(self, day: date, archive_dir: Path) -> None:
         """Seal the day's audit log into the archive."""
-        if self._audit is not None and self._audit_day == day:
-            self._audit.seal_day(day, archive_dir)
+        self.trail.seal_day(day, archive_dir)
 
     # ---- periodic -----------------------------------------------------------------------
 
@@ -292,9 +285,7 @@ class Observer:
         with contextlib.suppress(Exception):
             await self.hub.drain()
         await self.hub.aclose()
-        if self._audit is not None:
-            self._audit.close()
-            self._audit = None
+        self.trail.close()
 
 
 def inflight_orders(orders: list[Any]) -> list[InflightOrder]:

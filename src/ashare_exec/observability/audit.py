@@ -42,6 +42,7 @@ __all__ = [
     "AuditLog",
     "AuditRecord",
     "SealResult",
+    "TailRepair",
     "VerifyResult",
     "canonical_json",
     "day_path",
@@ -205,15 +206,30 @@ class AuditLog:
         path: the JSON-lines file (its directory is created if missing).
         genesis_hash: anchor of the first record (e.g. the previous day's final hash).
         fsync: force every record to disk before :meth:`append` returns.
+        repair_torn_tail: first deal with a last line left unfinished by a crash (a write
+            cut short): a whole record that only lacks its newline gets it; anything else
+            is moved to ``<file>.torn`` and cut off. Records are written in buffered groups,
+            so a kill can cut one anywhere; only the last line, never a complete one.
     """
 
-    def __init__(self, path: Path, *, genesis_hash: str = GENESIS_HASH, fsync: bool = True) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        genesis_hash: str = GENESIS_HASH,
+        fsync: bool = True,
+        repair_torn_tail: bool = False,
+    ) -> None:
         self.path = path
         self._fsync = fsync
         self._flush_each = True
         self._genesis = genesis_hash
+        self.repaired: TailRepair | None = None
+        """What opening did with an unfinished last line (``repair_torn_tail``)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.exists():
+            if repair_torn_tail:
+                self.repaired = _repair_torn_tail(path, genesis_hash)
             result = verify(path, genesis_hash=genesis_hash)
             if not result.ok:
                 raise AuditChainBroken(
@@ -347,6 +363,59 @@ class AuditLog:
         return SealResult(target, seal, result.records, result.final_hash, file_sha)
 
 
+@dataclass(frozen=True, slots=True)
+class TailRepair:
+    """An unfinished last line found when opening an audit file, and what was done."""
+
+    completed: bool
+    """It was a whole record missing only its newline: the newline was added."""
+    set_aside: int
+    """Bytes of a partial record moved to :attr:`aside` and cut from the file (0 if completed)."""
+    aside: Path | None
+
+
+def _repair_torn_tail(path: Path, genesis_hash: str) -> TailRepair | None:
+    size = path.stat().st_size
+    with path.open("r+b") as f:
+        data, start = b"", size
+        # Read back from the end until the last two line ends are in hand (or the start).
+        while start > 0 and data.count(b"\n") < 2:
+            step = min(1 << 16, start)
+            start -= step
+            f.seek(start)
+            data = f.read(step) + data
+        if not data or data.endswith(b"\n"):
+            return None
+        cut = data.rfind(b"\n") + 1
+        tail = data[cut:]
+        seq, prev_hash = 0, genesis_hash
+        if cut:
+            try:
+                before = json.loads(data[data.rfind(b"\n", 0, cut - 1) + 1 : cut - 1])
+                seq, prev_hash = int(before["seq"]) + 1, str(before["hash"])
+            except (ValueError, KeyError, TypeError):
+                seq = -1  # the line before does not parse: the full check will say why
+        try:
+            whole = seq >= 0 and _check_line(seq, tail.decode("utf-8"), prev_hash)[0] is None
+        except UnicodeDecodeError:
+            whole = False
+        if whole:
+            f.seek(size)
+            f.write(b"\n")
+            f.flush()
+            os.fsync(f.fileno())
+            return TailRepair(True, 0, None)
+        aside = path.with_name(path.name + ".torn")
+        with aside.open("ab") as out:
+            out.write(tail + b"\n")
+            out.flush()
+            os.fsync(out.fileno())
+        f.truncate(start + cut)
+        f.flush()
+        os.fsync(f.fileno())
+        return TailRepair(False, len(tail), aside)
+
+
 class GroupSyncedAuditLog(AuditLog):
     """An :class:`AuditLog` whose records are handed to the operating system and forced to
     disk by a background thread within ``interval_s`` — one write and one fsync for many
@@ -356,9 +425,16 @@ class GroupSyncedAuditLog(AuditLog):
     committed before any order leaves, remains the record of what was sent)."""
 
     def __init__(
-        self, path: Path, *, genesis_hash: str = GENESIS_HASH, interval_s: float = 0.2
+        self,
+        path: Path,
+        *,
+        genesis_hash: str = GENESIS_HASH,
+        interval_s: float = 0.2,
+        repair_torn_tail: bool = False,
     ) -> None:
-        super().__init__(path, genesis_hash=genesis_hash, fsync=False)
+        super().__init__(
+            path, genesis_hash=genesis_hash, fsync=False, repair_torn_tail=repair_torn_tail
+        )
         self._flush_each = False
         self._dirty = threading.Event()
         self._stopped = threading.Event()

@@ -1,0 +1,134 @@
+"""The service's audit trail: one hash-chained file per trading day, kept writable.
+
+The audit records a command after the engine has handled it, so a failure here must
+not turn that command into an error: the order is journaled and may be at the venue
+already (an HTTP 500 for it would invite a resubmit, which would fail the same way).
+What the trail does instead:
+
+* a last line left unfinished by a crash (records are written in buffered groups, so a
+  kill can cut one anywhere) is completed or set aside, with a warning alert
+  ``AUDIT_TAIL_REPAIRED`` and an ``audit_repaired`` record in the chain itself;
+* a day file whose chain does not verify is kept under another name for inspection
+  and a new chain starts, with a critical alert ``AUDIT_CHAIN_BROKEN``;
+* a record that cannot be written raises a critical alert ``AUDIT_FAILED`` (once until
+  a record is written again); the journal remains the record of what was sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ashare_exec.clock import Clock
+from ashare_exec.errors import GatewayError
+from ashare_exec.observability.audit import (
+    AuditChainBroken,
+    AuditLog,
+    GroupSyncedAuditLog,
+    day_path,
+)
+
+__all__ = ["AuditTrail"]
+
+Alert = Callable[[str, str, str, Mapping[str, Any]], None]
+"""``(severity, code, message, context)``."""
+
+
+class AuditTrail:
+    """Appends audit records to the current trading day's file; never raises.
+
+    Args:
+        directory: where the day files live.
+        clock: the engine clock (record times, the day).
+        alert: how to raise an alert.
+    """
+
+    def __init__(self, directory: Path, clock: Clock, alert: Alert) -> None:
+        self.directory = directory
+        self._clock = clock
+        self._alert = alert
+        self._day: date | None = None
+        self._log: AuditLog | None = None
+        self._failing: str | None = None
+
+    def append(self, kind: str, actor: str, payload: Mapping[str, Any]) -> None:
+        """Append one record (failures become alerts, see the module docstring)."""
+        now = self._clock.now()
+        try:
+            log = self._open(now.date())
+            log.append(kind, actor, dict(payload), now)
+        except (GatewayError, OSError, ValueError, TypeError) as e:
+            reason = f"{type(e).__name__}: {e}"
+            if reason != self._failing:
+                self._failing = reason
+                self._alert(
+                    "critical",
+                    "AUDIT_FAILED",
+                    f"an audit record ({kind}) could not be written: {reason}",
+                    {"path": str(day_path(self.directory, now.date()))},
+                )
+            return
+        self._failing = None
+
+    def seal_day(self, day: date, archive_dir: Path) -> None:
+        """Seal the day's file into the archive (if it is the one open)."""
+        if self._log is not None and self._day == day:
+            self._log.seal_day(day, archive_dir)
+
+    def close(self) -> None:
+        """Sync and close the open file."""
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def _open(self, day: date) -> AuditLog:
+        if self._log is not None and self._day == day:
+            return self._log
+        self.close()
+        path = day_path(self.directory, day)
+        try:
+            log = GroupSyncedAuditLog(path, repair_torn_tail=True)
+        except AuditChainBroken as e:
+            kept = _keep_aside(path)
+            self._alert(
+                "critical",
+                "AUDIT_CHAIN_BROKEN",
+                f"{e.message}; the file is kept as {kept.name} and a new chain starts",
+                {"path": str(kept)},
+            )
+            log = GroupSyncedAuditLog(path)
+        self._log, self._day = log, day
+        repaired = log.repaired
+        if repaired is not None:
+            what = (
+                "completed its last record's line"
+                if repaired.completed
+                else f"set aside {repaired.set_aside} bytes of an unfinished record in "
+                f"{repaired.aside.name if repaired.aside else '?'}"
+            )
+            self._alert(
+                "warning",
+                "AUDIT_TAIL_REPAIRED",
+                f"audit log {path.name} was cut short by a crash: {what}",
+                {"path": str(path)},
+            )
+            payload = {
+                "completed": repaired.completed,
+                "set_aside_bytes": repaired.set_aside,
+                "aside": repaired.aside.name if repaired.aside else None,
+            }
+            log.append("audit_repaired", "engine", payload, self._clock.now())
+        return log
+
+
+def _keep_aside(path: Path) -> Path:
+    """Rename a broken day file to the first free ``<name>.broken-N.jsonl``."""
+    n = 1
+    while True:
+        kept = path.with_name(f"{path.stem}.broken-{n}{path.suffix}")
+        if not kept.exists():
+            path.replace(kept)
+            return kept
+        n += 1

@@ -1,0 +1,91 @@
+"""The service's audit trail keeps recording through crashes and broken files, and never
+turns a failure into an error for the command it records."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ashare_exec.clock import CST, SimClock
+from ashare_exec.engine.audit_trail import AuditTrail
+from ashare_exec.observability.audit import day_path, verify
+
+DAY = date(2026, 11, 25)
+
+
+class Alerts(list[tuple[str, str, str]]):
+    def __call__(self, severity: str, code: str, message: str, _context: Any) -> None:
+        self.append((severity, code, message))
+
+
+@pytest.fixture
+def alerts() -> Alerts:
+    return Alerts()
+
+
+def _trail(folder: Path, alerts: Alerts) -> AuditTrail:
+    return AuditTrail(folder, SimClock(datetime(2026, 11, 25, 10, 0, tzinfo=CST)), alerts)
+
+
+def _kinds(path: Path) -> list[str]:
+    return [json.loads(line)["kind"] for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_append_after_a_crash_cut_the_last_record_repairs_and_says_so(
+    tmp_path: Path, alerts: Alerts
+) -> None:
+    trail = _trail(tmp_path, alerts)
+    trail.append("command", "token:a", {"n": 1})
+    trail.append("command", "token:a", {"n": 2})
+    trail.close()
+    path = day_path(tmp_path, DAY)
+    whole = path.read_bytes()
+    path.write_bytes(whole[: whole.rindex(b"\n", 0, len(whole) - 1) + 20])  # as a kill leaves it
+
+    again = _trail(tmp_path, alerts)
+    again.append("command", "token:a", {"n": 3})
+    again.close()
+
+    assert [code for _s, code, _m in alerts] == ["AUDIT_TAIL_REPAIRED"]
+    assert _kinds(path) == ["command", "audit_repaired", "command"]
+    assert verify(path).ok
+
+
+def test_append_when_the_day_file_is_broken_keeps_it_and_starts_a_new_chain(
+    tmp_path: Path, alerts: Alerts
+) -> None:
+    trail = _trail(tmp_path, alerts)
+    trail.append("command", "token:a", {"n": 1})
+    trail.close()
+    path = day_path(tmp_path, DAY)
+    tampered = path.read_text(encoding="utf-8").replace('"n":1', '"n":9')
+    path.write_text(tampered, encoding="utf-8")
+
+    again = _trail(tmp_path, alerts)
+    again.append("command", "token:a", {"n": 2})
+    again.close()
+
+    assert [(s, code) for s, code, _m in alerts] == [("critical", "AUDIT_CHAIN_BROKEN")]
+    kept = tmp_path / f"{path.stem}.broken-1{path.suffix}"
+    assert kept.read_text(encoding="utf-8") == tampered
+    assert verify(path).ok
+    assert verify(path).records == 1
+
+
+def test_append_when_writing_fails_alerts_once_until_a_record_is_written_again(
+    tmp_path: Path, alerts: Alerts
+) -> None:
+    trail = _trail(tmp_path, alerts)
+
+    trail.append("command", "token:a", {"bad": object()})  # not serialisable
+    trail.append("command", "token:a", {"bad": object()})
+    trail.append("command", "token:a", {"n": 1})
+    trail.append("command", "token:a", {"bad": object()})
+    trail.close()
+
+    assert [(s, code) for s, code, _m in alerts] == [("critical", "AUDIT_FAILED")] * 2
+    assert verify(day_path(tmp_path, DAY)).records == 1
