@@ -235,7 +235,7 @@ class Journal:
         conn = self._conn
         try:
             conn.execute("BEGIN")
-            # Multi-row statements: one GIL round trip per statement, not per row.
+            # Multi-row statements: one SQLite step (and GIL release) per statement, not per row.
             insert_rows(conn, SQL_EVENT, batch.events)
             insert_rows(conn, SQL_ORDER, list(batch.orders.values()))
             insert_rows(conn, SQL_FILL, batch.fills)
