@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from ashare_exec.clock import CST, SimClock
+from ashare_exec.engine import audit_trail
 from ashare_exec.engine.audit_trail import AuditTrail
 from ashare_exec.observability.audit import day_path, verify
 
@@ -89,3 +90,25 @@ def test_append_when_writing_fails_alerts_once_until_a_record_is_written_again(
 
     assert [(s, code) for s, code, _m in alerts] == [("critical", "AUDIT_FAILED")] * 2
     assert verify(day_path(tmp_path, DAY)).records == 1
+
+
+def test_append_when_the_file_cannot_be_opened_tries_again_only_after_a_while(
+    tmp_path: Path, alerts: Alerts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = SimClock(datetime(2026, 11, 25, 10, 0, tzinfo=CST))
+    trail = AuditTrail(tmp_path, clock, alerts)
+    opened: list[Path] = []
+
+    def unopenable(path: Path, **_kw: Any) -> Any:
+        opened.append(path)
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(audit_trail, "GroupSyncedAuditLog", unopenable)
+
+    trail.append("command", "token:a", {"n": 1})
+    trail.append("command", "token:a", {"n": 2})
+    clock.advance(audit_trail.REOPEN_AFTER)
+    trail.append("command", "token:a", {"n": 3})
+
+    assert len(opened) == 2
+    assert [code for _s, code, _m in alerts] == ["AUDIT_FAILED"]

@@ -11,13 +11,14 @@ What the trail does instead:
 * a day file whose chain does not verify is kept under another name for inspection
   and a new chain starts, with a critical alert ``AUDIT_CHAIN_BROKEN``;
 * a record that cannot be written raises a critical alert ``AUDIT_FAILED`` (once until
-  a record is written again); the journal remains the record of what was sent.
+  a record is written again; a file that cannot be opened is tried again after
+  :data:`REOPEN_AFTER`); the journal remains the record of what was sent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,11 @@ from ashare_exec.observability.audit import (
     day_path,
 )
 
-__all__ = ["AuditTrail"]
+__all__ = ["REOPEN_AFTER", "AuditTrail"]
+
+REOPEN_AFTER = timedelta(seconds=60)
+"""After the day file failed to open, commands go unaudited this long before the next try
+(opening verifies the whole file)."""
 
 Alert = Callable[[str, str, str, Mapping[str, Any]], None]
 """``(severity, code, message, context)``."""
@@ -52,14 +57,19 @@ class AuditTrail:
         self._day: date | None = None
         self._log: AuditLog | None = None
         self._failing: str | None = None
+        self._retry_at: datetime | None = None
 
     def append(self, kind: str, actor: str, payload: Mapping[str, Any]) -> None:
         """Append one record (failures become alerts, see the module docstring)."""
         now = self._clock.now()
+        if self._log is None and self._retry_at is not None and now < self._retry_at:
+            return  # the file could not be opened a moment ago (alerted): no verify per command
         try:
             log = self._open(now.date())
             log.append(kind, actor, dict(payload), now)
         except (GatewayError, OSError, ValueError, TypeError) as e:
+            if self._log is None:
+                self._retry_at = now + REOPEN_AFTER
             reason = f"{type(e).__name__}: {e}"
             if reason != self._failing:
                 self._failing = reason
@@ -70,7 +80,7 @@ class AuditTrail:
                     {"path": str(day_path(self.directory, now.date()))},
                 )
             return
-        self._failing = None
+        self._failing = self._retry_at = None
 
     def seal_day(self, day: date, archive_dir: Path) -> None:
         """Seal the day's file into the archive (if it is the one open)."""
