@@ -56,3 +56,9 @@ def test_submit_when_the_audit_file_is_broken_answers_201_and_keeps_the_file(
 
 async def _call(fn: Callable[[], None]) -> None:
     fn()
+
+
+def test_service_opens_the_days_audit_file_at_start(fresh_api: Api) -> None:
+    trail = fresh_api.service.observer.trail  # type: ignore[union-attr]
+
+    assert trail._log is not None  # verified (and repaired) before the first command

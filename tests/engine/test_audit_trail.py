@@ -112,3 +112,18 @@ def test_append_when_the_file_cannot_be_opened_tries_again_only_after_a_while(
 
     assert len(opened) == 2
     assert [code for _s, code, _m in alerts] == ["AUDIT_FAILED"]
+
+
+def test_open_today_repairs_before_any_command(tmp_path: Path, alerts: Alerts) -> None:
+    trail = _trail(tmp_path, alerts)
+    trail.append("command", "token:a", {"n": 1})
+    trail.close()
+    path = day_path(tmp_path, DAY)
+    path.write_bytes(path.read_bytes()[:-10])
+
+    again = _trail(tmp_path, alerts)
+    again.open_today()
+    again.close()
+
+    assert [code for _s, code, _m in alerts] == ["AUDIT_TAIL_REPAIRED"]
+    assert _kinds(path) == ["audit_repaired"]

@@ -59,24 +59,35 @@ class AuditTrail:
         self._failing: str | None = None
         self._retry_at: datetime | None = None
 
+    def open_today(self) -> None:
+        """Open (verify, repair) today's file now, e.g. at start-up, rather than in the
+        first command; failures become alerts."""
+        self._write(None)
+
     def append(self, kind: str, actor: str, payload: Mapping[str, Any]) -> None:
         """Append one record (failures become alerts, see the module docstring)."""
+        self._write((kind, actor, payload))
+
+    def _write(self, record: tuple[str, str, Mapping[str, Any]] | None) -> None:
         now = self._clock.now()
         if self._log is None and self._retry_at is not None and now < self._retry_at:
             return  # the file could not be opened a moment ago (alerted): no verify per command
         try:
             log = self._open(now.date())
-            log.append(kind, actor, dict(payload), now)
+            if record is not None:
+                kind, actor, payload = record
+                log.append(kind, actor, dict(payload), now)
         except (GatewayError, OSError, ValueError, TypeError) as e:
             if self._log is None:
                 self._retry_at = now + REOPEN_AFTER
             reason = f"{type(e).__name__}: {e}"
             if reason != self._failing:
                 self._failing = reason
+                what = f"an audit record ({record[0]})" if record else "the audit file"
                 self._alert(
                     "critical",
                     "AUDIT_FAILED",
-                    f"an audit record ({kind}) could not be written: {reason}",
+                    f"{what} could not be written: {reason}",
                     {"path": str(day_path(self.directory, now.date()))},
                 )
             return
@@ -130,6 +141,7 @@ class AuditTrail:
                 "aside": repaired.aside.name if repaired.aside else None,
             }
             log.append("audit_repaired", "engine", payload, self._clock.now())
+            log.sync()  # rare, and the repair must not itself be lost to the next crash
         return log
 
 
