@@ -11,8 +11,9 @@ simulator acknowledges and fills at once, so one order makes three journaled cha
 
 ``saturation`` runs ``--n`` orders from ``--concurrency`` submitters and reports orders/s
 (all fills published) and the event loop thread's CPU time per order (steadier than orders/s
-on a shared VM, so the measure to compare code changes by). ``load R`` offers R orders/s open-loop for ``--seconds`` (latency
-counted from each order's scheduled time, so queueing is included).
+on a shared VM, so the measure to compare code changes by). ``load R`` offers R orders/s
+open-loop for ``--seconds`` (latency counted from each order's scheduled time, so queueing
+is included).
 
 Run: ``python bench/bench_order_path.py [--modes durable,fast] [--n 20000] [--rates
 100,1000,5000] [--layer service|core] [--log-level INFO|WARNING] [--venue sim|qmt]

@@ -127,3 +127,33 @@ def test_open_today_repairs_before_any_command(tmp_path: Path, alerts: Alerts) -
 
     assert [code for _s, code, _m in alerts] == ["AUDIT_TAIL_REPAIRED"]
     assert _kinds(path) == ["audit_repaired"]
+
+
+def test_seal_day_when_nothing_was_recorded_seals_an_empty_day(
+    tmp_path: Path, alerts: Alerts
+) -> None:
+    trail = _trail(tmp_path / "audit", alerts)
+    trail.open_today()
+
+    trail.seal_day(DAY, tmp_path / "archive")
+
+    sealed = day_path(tmp_path / "archive", DAY)
+    assert sealed.read_text(encoding="utf-8") == ""
+    assert json.loads(sealed.with_name(f"{sealed.stem}.seal.json").read_text())["records"] == 0
+    assert alerts == []
+
+
+def test_seal_day_when_the_chain_broke_during_the_day_alerts(
+    tmp_path: Path, alerts: Alerts
+) -> None:
+    trail = _trail(tmp_path / "audit", alerts)
+    trail.append("command", "token:a", {"n": 1})
+    path = day_path(tmp_path / "audit", DAY)
+    trail.close()
+    trail.open_today()
+    path.write_text(path.read_text(encoding="utf-8").replace('"n":1', '"n":2'), encoding="utf-8")
+
+    trail.seal_day(DAY, tmp_path / "archive")
+
+    assert [(s, code) for s, code, _m in alerts] == [("critical", "AUDIT_FAILED")]
+    assert not day_path(tmp_path / "archive", DAY).exists()

@@ -94,9 +94,19 @@ class AuditTrail:
         self._failing = self._retry_at = None
 
     def seal_day(self, day: date, archive_dir: Path) -> None:
-        """Seal the day's file into the archive (if it is the one open)."""
-        if self._log is not None and self._day == day:
+        """Seal the day's file into the archive (if it is the one open); a failure (the
+        chain broke during the day, the archive is not writable) is a critical alert."""
+        if self._log is None or self._day != day:
+            return
+        try:
             self._log.seal_day(day, archive_dir)
+        except (GatewayError, OSError) as e:
+            self._alert(
+                "critical",
+                "AUDIT_FAILED",
+                f"the audit log of {day} could not be sealed: {e}",
+                {"path": str(self._log.path)},
+            )
 
     def close(self) -> None:
         """Sync and close the open file."""
