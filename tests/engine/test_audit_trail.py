@@ -157,3 +157,29 @@ def test_seal_day_when_the_chain_broke_during_the_day_alerts(
 
     assert [(s, code) for s, code, _m in alerts] == [("critical", "AUDIT_FAILED")]
     assert not day_path(tmp_path / "archive", DAY).exists()
+
+
+def test_seal_day_takes_the_files_set_aside_that_day_into_the_archive(
+    tmp_path: Path, alerts: Alerts
+) -> None:
+    folder = tmp_path / "audit"
+    trail = _trail(folder, alerts)
+    trail.append("command", "token:a", {"n": 1})
+    trail.close()
+    path = day_path(folder, DAY)
+    path.write_text(path.read_text(encoding="utf-8").replace('"n":1', '"n":2'), encoding="utf-8")
+    trail.append("command", "token:a", {"n": 3})  # broken: kept aside, a new chain
+    trail.close()
+    path.write_bytes(path.read_bytes()[:-5])  # then a crash cuts the new chain short
+    trail.append("command", "token:a", {"n": 4})
+
+    trail.seal_day(DAY, tmp_path / "archive")
+
+    archived = sorted(p.name for p in (tmp_path / "archive").iterdir())
+    assert archived == [
+        "audit-2026-11-25.broken-1.jsonl",
+        "audit-2026-11-25.jsonl",
+        "audit-2026-11-25.jsonl.torn",
+        "audit-2026-11-25.seal.json",
+    ]
+    assert [code for _s, code, _m in alerts] == ["AUDIT_CHAIN_BROKEN", "AUDIT_TAIL_REPAIRED"]

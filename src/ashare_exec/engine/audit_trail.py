@@ -10,6 +10,7 @@ What the trail does instead:
   ``AUDIT_TAIL_REPAIRED`` and an ``audit_repaired`` record in the chain itself;
 * a day file whose chain does not verify is kept under another name for inspection
   and a new chain starts, with a critical alert ``AUDIT_CHAIN_BROKEN``;
+* the end-of-day seal takes those set-aside files into the day's archive too;
 * a record that cannot be written raises a critical alert ``AUDIT_FAILED`` (once until
   a record is written again; a file that cannot be opened is tried again after
   :data:`REOPEN_AFTER`); the journal remains the record of what was sent.
@@ -17,6 +18,9 @@ What the trail does instead:
 
 from __future__ import annotations
 
+import os
+import shutil
+import stat
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -100,6 +104,13 @@ class AuditTrail:
             return
         try:
             self._log.seal_day(day, archive_dir)
+            # What crashes and damage set aside that day goes with it, for inspection.
+            path = day_path(self.directory, day)
+            broken = sorted(self.directory.glob(f"{path.stem}.broken-*{path.suffix}"))
+            for extra in [*broken, path.with_name(path.name + ".torn")]:
+                if extra.exists() and not (archive_dir / extra.name).exists():
+                    shutil.copyfile(extra, archive_dir / extra.name)
+                    os.chmod(archive_dir / extra.name, stat.S_IREAD | stat.S_IRGRP | stat.S_IROTH)
         except (GatewayError, OSError) as e:
             self._alert(
                 "critical",
