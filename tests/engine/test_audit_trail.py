@@ -13,7 +13,7 @@ import pytest
 from ashare_exec.clock import CST, SimClock
 from ashare_exec.engine import audit_trail
 from ashare_exec.engine.audit_trail import AuditTrail
-from ashare_exec.observability.audit import day_path, verify
+from ashare_exec.observability.audit import GroupSyncedAuditLog, day_path, verify
 
 DAY = date(2026, 11, 25)
 
@@ -183,3 +183,22 @@ def test_seal_day_takes_the_files_set_aside_that_day_into_the_archive(
         "audit-2026-11-25.seal.json",
     ]
     assert [code for _s, code, _m in alerts] == ["AUDIT_CHAIN_BROKEN", "AUDIT_TAIL_REPAIRED"]
+
+
+def test_append_after_the_seal_continues_the_chain_with_a_running_syncer(
+    tmp_path: Path, alerts: Alerts
+) -> None:
+    trail = _trail(tmp_path / "audit", alerts)
+    trail.append("command", "token:a", {"n": 1})
+    trail.seal_day(DAY, tmp_path / "archive")
+
+    trail.append("trading_state", "operator:cli", {"state": "HALTED"})
+
+    log = trail._log
+    assert isinstance(log, GroupSyncedAuditLog)
+    assert log._thread.is_alive()
+    trail.close()
+    path = day_path(tmp_path / "audit", DAY)
+    assert _kinds(path) == ["command", "trading_state"]
+    assert verify(path).ok
+    assert verify(day_path(tmp_path / "archive", DAY)).records == 1

@@ -111,6 +111,9 @@ class AuditTrail:
                 if extra.exists() and not (archive_dir / extra.name).exists():
                     shutil.copyfile(extra, archive_dir / extra.name)
                     os.chmod(archive_dir / extra.name, stat.S_IREAD | stat.S_IRGRP | stat.S_IROTH)
+            # Sealing stopped the log's sync thread: a later record of the same day (an
+            # operator's halt after the close) reopens the file with a thread of its own.
+            self.close()
         except (GatewayError, OSError) as e:
             self._alert(
                 "critical",
