@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import NamedTuple
 
 from ashare_exec.errors import InvalidTransition, OrderNotFound
 from ashare_exec.model.enums import TERMINAL_STATUSES, OrderStatus, Side
@@ -17,44 +16,10 @@ from ashare_exec.model.identifiers import (
     StrategyId,
 )
 from ashare_exec.model.order import ApplyOutcome, ApplyResult, Order
+from ashare_exec.oms.cold import ColdIndex, ColdOrder, OrderKey, OrderLoader
+from ashare_exec.oms.listing import PAGE_BUILD_BUDGET, OrderPage, hot_page, matcher, scan
 
 __all__ = ["PAGE_BUILD_BUDGET", "ColdOrder", "OrderBook", "OrderKey", "OrderLoader", "OrderPage"]
-
-OrderKey = tuple[AccountId, ClientOrderId]
-"""An order's identity: ``(account_id, client_order_id)``."""
-
-OrderLoader = Callable[[Sequence[OrderKey]], dict[OrderKey, Order]]
-"""Loads restored-but-not-built orders by key; returns every key asked for, or raises."""
-
-
-class ColdOrder(NamedTuple):
-    """A terminal order restored by key, ids and a summary only; built on first use (see
-    ``restore``). The summary (``instrument`` as rendered, ``side`` by value, ``qty``,
-    ``filled_qty``) lets reconciliation check a broker's report of a finished order
-    without building it; ``instrument`` is empty when there is none."""
-
-    account_id: AccountId
-    client_order_id: ClientOrderId
-    broker_order_id: BrokerOrderId | None
-    exchange_order_id: ExchangeOrderId | None
-    instrument: str = ""
-    side: str = ""
-    qty: int = 0
-    filled_qty: int = 0
-
-
-class OrderPage(NamedTuple):
-    """One page of a listing (:meth:`OrderBook.page`)."""
-
-    orders: list[Order]
-    """Matching orders, oldest first."""
-    next_before: int | None
-    """Where the next (older) page starts; ``None`` when no older order is left to examine."""
-
-
-PAGE_BUILD_BUDGET = 5_000
-"""Cold orders one page may build (≈ 75 ms); a listing that needs more ends its page early,
-with a cursor, so one request never holds the event loop for seconds."""
 
 
 class OrderBook:
@@ -74,9 +39,6 @@ class OrderBook:
         "_by_broker",
         "_by_exchange",
         "_cold",
-        "_cold_broker",
-        "_cold_exchange",
-        "_load",
         "_open",
         "_orders",
         "_pos",
@@ -88,10 +50,7 @@ class OrderBook:
         self._by_broker: dict[tuple[AccountId, BrokerOrderId], Order] = {}
         self._by_exchange: dict[tuple[AccountId, ExchangeOrderId], Order] = {}
         self._open: dict[OrderKey, Order] = {}
-        self._cold: dict[OrderKey, ColdOrder] = {}
-        self._cold_broker: dict[tuple[AccountId, BrokerOrderId], OrderKey] = {}
-        self._cold_exchange: dict[tuple[AccountId, ExchangeOrderId], OrderKey] = {}
-        self._load: OrderLoader | None = None
+        self._cold = ColdIndex()
         # Creation order by position, for paged listings (positions change at the day roll).
         self._seq: list[OrderKey] = []
         self._pos: dict[OrderKey, int] | None = None  # built when first needed
@@ -144,8 +103,8 @@ class OrderBook:
     def by_broker_id(self, account_id: AccountId, broker_order_id: BrokerOrderId) -> Order | None:
         """Return the order with this broker id, or ``None``."""
         order = self._by_broker.get((account_id, broker_order_id))
-        if order is None and self._cold_broker:
-            key = self._cold_broker.get((account_id, broker_order_id))
+        if order is None and self._cold:
+            key = self._cold.key_by_broker((account_id, broker_order_id))
             if key is not None:
                 return self._thaw_key(key)
         return order
@@ -155,8 +114,8 @@ class OrderBook:
     ) -> Order | None:
         """Return the order with this exchange id, or ``None``."""
         order = self._by_exchange.get((account_id, exchange_order_id))
-        if order is None and self._cold_exchange:
-            key = self._cold_exchange.get((account_id, exchange_order_id))
+        if order is None and self._cold:
+            key = self._cold.key_by_exchange((account_id, exchange_order_id))
             if key is not None:
                 return self._thaw_key(key)
         return order
@@ -196,12 +155,15 @@ class OrderBook:
             ekey = (account_id, exchange_order_id)
             if ekey in self._by_exchange:
                 return None
-            if ekey in self._cold_exchange:
-                return self._cold[self._cold_exchange[ekey]]
+            key = self._cold.key_by_exchange(ekey)
+            if key is not None:
+                return self._cold.get(key)
         if broker_order_id:
             bkey = (account_id, broker_order_id)
-            if bkey in self._cold_broker and bkey not in self._by_broker:
-                return self._cold[self._cold_broker[bkey]]
+            if bkey not in self._by_broker:
+                key = self._cold.key_by_broker(bkey)
+                if key is not None:
+                    return self._cold.get(key)
         return None
 
     def prefetch(
@@ -245,7 +207,7 @@ class OrderBook:
         filter). After a restart this builds every cold order that may match: for the
         newest few, use :meth:`page`."""
         statuses = frozenset({status}) if isinstance(status, OrderStatus) else status
-        match = _matcher(account_id, statuses, instrument_id, strategy_id, side, where)
+        match = matcher(account_id, statuses, instrument_id, strategy_id, side, where)
         source: Iterable[Order]
         if open_only:
             source = self._open.values()
@@ -278,22 +240,14 @@ class OrderBook:
         evicts finished orders.
         """
         statuses = frozenset({status}) if isinstance(status, OrderStatus) else status
-        match = _matcher(account_id, statuses, instrument_id, strategy_id, side, where)
+        match = matcher(account_id, statuses, instrument_id, strategy_id, side, where)
         end = len(self._seq) if before is None else max(0, min(before, len(self._seq)))
         if open_only or (statuses is not None and statuses.isdisjoint(TERMINAL_STATUSES)):
             # Only hot orders can match (cold ones are finished): no scan of the day.
             source = self._open if open_only else self._orders
-            pos = self._positions()
-            hits = sorted(
-                (pos[k], o)
-                for k, o in source.items()
-                if o is not None and pos[k] < end and match(o)
-            )
-            kept = hits[max(len(hits) - limit, 0) :]
-            more = len(hits) > limit
-            return OrderPage([o for _p, o in kept], kept[0][0] if more else None)
+            return hot_page(source, self._positions(), match, limit, end)
         budget = PAGE_BUILD_BUDGET if max_built is None else max_built
-        return self._scan(account_id, match, limit, end, budget)
+        return scan(self._seq, self._orders, self._thaw, account_id, match, limit, end, budget)
 
     # --- mutation -------------------------------------------------------------------
 
@@ -327,14 +281,15 @@ class OrderBook:
             raise InvalidTransition("can only restore into an empty book")
         book, cold, opened = self._orders, self._cold, self._open
         by_broker, by_exchange = self._by_broker, self._by_exchange
-        cold_broker, cold_exchange = self._cold_broker, self._cold_exchange
-        # One pass in creation order: as in live processing, the later order keeps an id.
+        cold_orders, cold_broker, cold_exchange = cold.tables()
+        # One pass in creation order: as in live processing, the later order keeps an id
+        # (ColdIndex.add and drop_claims, inlined: a restart restores 333k orders here).
         for order in orders:
             if isinstance(order, ColdOrder):
                 acct = order.account_id
                 key = (acct, order.client_order_id)
                 book[key] = None
-                cold[key] = order
+                cold_orders[key] = order
                 if order.broker_order_id is not None:
                     bkey = (acct, order.broker_order_id)
                     if by_broker:
@@ -359,10 +314,11 @@ class OrderBook:
                 opened[key] = order
         if len(book) != len(orders) or (cold and load is None):
             why = "share a client order id" if len(book) != len(orders) else "need a loader"
-            for index in (book, cold, opened, by_broker, by_exchange, cold_broker, cold_exchange):
+            for index in (book, opened, by_broker, by_exchange):
                 index.clear()
+            cold.clear()
             raise InvalidTransition(f"restored orders {why}")
-        self._load = load
+        cold.load = load
         self._seq = list(book)
         self._pos = None
 
@@ -418,15 +374,7 @@ class OrderBook:
         for key in done:
             order = self._orders.pop(key)
             if order is None:
-                ids = self._cold.pop(key)
-                if ids.broker_order_id is not None:
-                    bkey = (account_id, ids.broker_order_id)
-                    if self._cold_broker.get(bkey) == key:
-                        del self._cold_broker[bkey]
-                if ids.exchange_order_id is not None:
-                    ekey = (account_id, ids.exchange_order_id)
-                    if self._cold_exchange.get(ekey) == key:
-                        del self._cold_exchange[ekey]
+                self._cold.remove(key)
                 continue
             if order.broker_order_id is not None:
                 self._by_broker.pop((account_id, order.broker_order_id), None)
@@ -443,48 +391,10 @@ class OrderBook:
         """Every order (of the account), building the cold ones first."""
         if not self._cold:
             return self._orders.values()  # type: ignore[return-value]
-        keys = [k for k in self._cold if account_id is None or k[0] == account_id]
+        keys = self._cold.keys(account_id)
         if keys:
             self._thaw(keys)
         return [o for o in self._orders.values() if o is not None]
-
-    def _scan(
-        self,
-        account_id: AccountId | None,
-        match: Callable[[Order], bool],
-        limit: int,
-        end: int,
-        max_built: int,
-    ) -> OrderPage:
-        """The last ``limit`` matches before position ``end``, newest first, building cold
-        orders a chunk at a time (at most ``max_built`` of them after the first chunk)."""
-        seq, orders = self._seq, self._orders
-        found: list[Order] = []
-        max_built = max(max_built, 1)  # a chunk of none would never move back
-        built, chunk, i = 0, min(max(limit, 256), max_built), end
-        while i > 0 and len(found) < limit:
-            lo = max(i - chunk, 0)
-            part = seq[lo:i]
-            cold = [  # newest first, as the page fills
-                k
-                for k in reversed(part)
-                if orders[k] is None and (account_id is None or k[0] == account_id)
-            ]
-            if cold:
-                if built and built + len(cold) > max_built:
-                    break  # the budget is spent: the caller continues from ``i``
-                self._thaw(cold)
-                built += len(cold)
-            j = len(part)
-            while j and len(found) < limit:
-                j -= 1
-                order = orders[part[j]]
-                if order is not None and match(order):
-                    found.append(order)
-            i = lo + j
-            chunk = min(chunk * 2, max_built)  # a rare filter: few, larger loader calls
-        found.reverse()
-        return OrderPage(found, i if i > 0 else None)
 
     def _append(self, key: OrderKey) -> None:
         if self._pos is not None:
@@ -502,75 +412,22 @@ class OrderBook:
         return self._thaw([key])[key]
 
     def _thaw(self, keys: Sequence[OrderKey]) -> dict[OrderKey, Order]:
-        if self._load is None:
-            raise InvalidTransition("restored orders need a loader")
-        loaded = self._load(keys)
-        missing = [k for k in keys if k not in loaded]
-        if missing:
-            raise InvalidTransition(f"cold orders could not be loaded: {missing[:3]}")
-        cold_broker, cold_exchange = self._cold_broker, self._cold_exchange
-        if len(keys) == len(self._cold):  # every cold order (keys come from ``_cold``): in bulk
-            self._orders.update(loaded)  # an existing key keeps its place (creation order)
-            self._by_broker.update({bk: loaded[k] for bk, k in cold_broker.items()})
-            self._by_exchange.update({ek: loaded[k] for ek, k in cold_exchange.items()})
-            self._open.update({k: o for k, o in loaded.items() if o.status.is_open})
-            for index in (self._cold, cold_broker, cold_exchange):
-                index.clear()
-            self._load = None
-            return loaded
-        for key in keys:
-            order = loaded[key]
-            ids = self._cold.pop(key)
-            self._orders[key] = order
-            # Only the ids this order still owns: a later order may have taken one.
-            if ids.broker_order_id is not None:
-                bkey = (key[0], ids.broker_order_id)
-                if cold_broker.get(bkey) == key:
-                    del cold_broker[bkey]
-                    self._by_broker[bkey] = order
-            if ids.exchange_order_id is not None:
-                ekey = (key[0], ids.exchange_order_id)
-                if cold_exchange.get(ekey) == key:
-                    del cold_exchange[ekey]
-                    self._by_exchange[ekey] = order
-            if order.status.is_open:
-                self._open[key] = order
-        if not self._cold:
-            self._load = None
+        loaded, by_broker, by_exchange = self._cold.build(keys)
+        self._orders.update(loaded)  # an existing key keeps its place (creation order)
+        self._by_broker.update(by_broker)
+        self._by_exchange.update(by_exchange)
+        self._open.update({k: o for k, o in loaded.items() if o.status.is_open})
         return loaded
 
     def _reindex(self, key: OrderKey, order: Order) -> None:
         account = key[0]
         if order.broker_order_id is not None:
             self._by_broker[(account, order.broker_order_id)] = order
-            if self._cold_broker:  # the later order keeps the id, even once the cold is built
-                self._cold_broker.pop((account, order.broker_order_id), None)
         if order.exchange_order_id is not None:
             self._by_exchange[(account, order.exchange_order_id)] = order
-            if self._cold_exchange:
-                self._cold_exchange.pop((account, order.exchange_order_id), None)
+        if self._cold:  # the later order keeps the ids, even once the cold one is built
+            self._cold.drop_claims(account, order.broker_order_id, order.exchange_order_id)
         if order.status.is_open:
             self._open[key] = order
         else:
             self._open.pop(key, None)
-
-
-def _matcher(
-    account_id: AccountId | None,
-    statuses: frozenset[OrderStatus] | None,
-    instrument_id: InstrumentId | None,
-    strategy_id: StrategyId | None,
-    side: Side | None,
-    where: Callable[[Order], bool] | None,
-) -> Callable[[Order], bool]:
-    def match(o: Order) -> bool:
-        return (
-            (account_id is None or o.spec.account_id == account_id)
-            and (statuses is None or o.status in statuses)
-            and (instrument_id is None or o.spec.instrument_id == instrument_id)
-            and (strategy_id is None or o.spec.strategy_id == strategy_id)
-            and (side is None or o.spec.side is side)
-            and (where is None or where(o))
-        )
-
-    return match
