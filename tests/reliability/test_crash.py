@@ -37,6 +37,18 @@ def test_gateway_when_sigkilled_under_load_loses_nothing_and_matches_venue(
     assert final.orders_checked >= len(soak.answered)
 
 
+def test_gateway_in_fast_durability_when_sigkilled_loses_nothing_and_matches_venue(
+    tmp_path: Path,
+) -> None:
+    # fast = commits without fsync: a process kill must still lose nothing (the OS has it)
+    soak = CrashSoak(tmp_path / "gw", seed=20261126, durability="fast")
+    for life in range(3):
+        soak.run_life(life)
+    final = soak.run_life(3, kill=False)
+    assert sum(r.answered for r in soak.lives) > 10
+    assert final.orders_checked >= len(soak.answered)
+
+
 # ---- the checks themselves must be able to fail ------------------------------------------------
 
 BODY = {"symbol": "600000.SH", "side": "BUY", "qty": 100, "price_type": "LIMIT", "price": "10.00"}
