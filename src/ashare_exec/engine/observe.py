@@ -48,9 +48,9 @@ from ashare_exec.observability.alerts import (
     Severity,
     Snapshot,
 )
-from ashare_exec.observability.logging import OrderActionLog
 from ashare_exec.observability.metrics import Metrics
 from ashare_exec.observability.notifiers import NotifierHub, build_notifiers
+from ashare_exec.observability.order_log import OrderActionLog
 from ashare_exec.observability.rules.config import load_alerts_config
 from ashare_exec.oms.state import StateChange
 

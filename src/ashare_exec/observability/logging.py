@@ -1,9 +1,8 @@
 """Structured logs: JSON lines to a rotating file and the console, with secrets redacted.
 
 Call :func:`configure_logging` once at start-up (the composition root does it). Order actions
-are logged with :func:`order_log` so every line carries the same fixed fields
-(:data:`ORDER_LOG_FIELDS`); bind the order's identity once with :func:`bind_order` and the
-bound logger carries it into every later line.
+are logged through :mod:`ashare_exec.observability.order_log`, so every line carries the same
+fixed fields (:data:`ORDER_LOG_FIELDS`).
 
 Redaction runs last, on every record (ours and third-party libraries'): values of keys that
 look secret (``token``, ``secret``, ``password``, ``webhook_key`` ...) are replaced by
@@ -17,8 +16,7 @@ import logging
 import queue
 import re
 import sys
-import time
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -44,11 +42,8 @@ __all__ = [
     "ORDER_LOG_FIELDS",
     "REDACTED",
     "LoggingHandle",
-    "OrderActionLog",
     "Redactor",
-    "bind_order",
     "configure_logging",
-    "order_log",
 ]
 
 LOG_FILE_NAME = "ashare-exec.jsonl"
@@ -81,7 +76,6 @@ _SECRET_KEY_RE = re.compile(
 _MIN_SECRET_LEN = 4  # masking very short values would shred ordinary text
 _MAX_DEPTH = 6
 _MAX_KEYS_CACHED = 4096
-_OK_RESULTS = frozenset({"ok", "accepted", "filled", "sent", "done", "success"})
 
 
 class Redactor:
@@ -375,147 +369,3 @@ def configure_logging(
     )
     _installed.append(handle)
     return handle
-
-
-def bind_order(
-    logger: Any,
-    *,
-    account: object = None,
-    client_order_id: object = None,
-    broker_order_id: object = None,
-    symbol: object = None,
-    side: object = None,
-    price: object = None,
-    qty: object = None,
-) -> Any:
-    """Return ``logger`` bound to one order's identity (for :func:`order_log` later).
-
-    Fields left ``None`` are not bound, so a later bind (e.g. the broker order id once the
-    venue acknowledges) adds to the context instead of erasing it.
-    """
-    values = {
-        "account": account,
-        "client_order_id": client_order_id,
-        "broker_order_id": broker_order_id,
-        "symbol": symbol,
-        "side": side,
-        "price": price,
-        "qty": qty,
-    }
-    return logger.bind(**{k: v for k, v in values.items() if v is not None})
-
-
-def order_log(
-    logger: Any,
-    *,
-    action: str,
-    result: str,
-    reason_code: str | None = None,
-    latency_ms: float | None = None,
-    **fields: object,
-) -> None:
-    """Log one order action with every field of :data:`ORDER_LOG_FIELDS`.
-
-    Identity fields come from ``fields`` or from the logger's bound context
-    (:func:`bind_order`); fields known to neither are written as ``null`` so every line has
-    the same shape. The level is ``info`` for ordinary results and ``warning`` otherwise.
-
-    Args:
-        logger: a structlog logger (possibly bound).
-        action: what was done (``submit``, ``cancel``, ``ack``, ``fill``, ``reject`` ...).
-        result: the outcome (``ok``, ``accepted``, ``denied``, ``rejected``, ``error`` ...).
-        reason_code: stable reason code when refused or failed.
-        latency_ms: time the action took, in milliseconds.
-        **fields: more fields (``account``, ``client_order_id``, ``price``, ``qty`` ...).
-    """
-    bound: MutableMapping[str, object] = getattr(logger, "_context", {}) or {}
-    line: dict[str, object] = {}
-    for name in ORDER_LOG_FIELDS[1:]:
-        if name not in bound:
-            line[name] = None
-    line.update(fields)
-    line.update(action=action, result=result, reason_code=reason_code)
-    line["latency_ms"] = None if latency_ms is None else round(latency_ms, 3)
-    level = "info" if result.lower() in _OK_RESULTS and reason_code is None else "warning"
-    getattr(logger, level)("order_action", **line)
-
-
-class OrderActionLog:
-    """A fast writer of order-action lines, for the order path.
-
-    Produces the same line as :func:`order_log` (every field of :data:`ORDER_LOG_FIELDS`,
-    ``event="order_action"``, the level and logger name, the clock's timestamp), but builds
-    the log record directly instead of going through structlog's processor chain on the
-    caller's thread: that chain (frame walk for the logger name, bound-context merge, stdlib
-    record construction) cost about 80 µs per line, four lines per order. Redaction and JSON
-    rendering still happen in the handlers' formatter, as for every other line.
-
-    Args:
-        name: the logger name (``ashare_exec.orders``).
-        clock: source of the ``timestamp`` field.
-    """
-
-    def __init__(self, name: str, clock: Clock) -> None:
-        self.name = name
-        self._logger = logging.getLogger(name)
-        self._clock = clock
-        # Everything a record carries that does not change from line to line; copied into
-        # each record instead of running LogRecord.__init__ (pid, thread, path lookups).
-        template = logging.LogRecord(name, logging.INFO, __file__, 0, "", None, None)
-        template.__dict__.update(_logger=self._logger, _name="info", _order_action=True)
-        self._template = template.__dict__
-
-    def __call__(
-        self,
-        *,
-        action: str,
-        result: str,
-        reason_code: str | None,
-        latency_ms: float | None,
-        account: object,
-        client_order_id: object,
-        broker_order_id: object,
-        symbol: object,
-        side: object,
-        price: object,
-        qty: object,
-        **extra: object,
-    ) -> None:
-        """Write one order-action line (``info``, or ``warning`` for refusals and errors);
-        ``extra`` fields (e.g. ``status``) are added to the line."""
-        ok = reason_code is None and result in _OK_RESULTS
-        levelno = logging.INFO if ok else logging.WARNING
-        logger = self._logger
-        if not logger.isEnabledFor(levelno):
-            return
-        level = "info" if ok else "warning"
-        event = {
-            "account": account,
-            "client_order_id": client_order_id,
-            "broker_order_id": broker_order_id,
-            "symbol": symbol,
-            "side": side,
-            "price": price,
-            "qty": qty,
-            "action": action,
-            "result": result,
-            "reason_code": reason_code,
-            "latency_ms": None if latency_ms is None else round(latency_ms, 3),
-            "event": "order_action",
-            "level": level,
-            "logger": self.name,
-            "timestamp": self._clock.now().isoformat(timespec="microseconds"),
-        }
-        if extra:
-            event.update(extra)
-        record = logging.LogRecord.__new__(logging.LogRecord)
-        d = record.__dict__
-        d.update(self._template)
-        d["msg"] = event
-        d["levelno"] = levelno
-        d["levelname"] = "INFO" if ok else "WARNING"
-        d["_name"] = level
-        now = time.time()
-        d["created"] = now
-        d["msecs"] = (now - int(now)) * 1000
-        logger.handle(record)

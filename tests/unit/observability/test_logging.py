@@ -19,10 +19,9 @@ from ashare_exec.observability.logging import (
     REDACTED,
     LoggingHandle,
     Redactor,
-    bind_order,
     configure_logging,
-    order_log,
 )
+from ashare_exec.observability.order_log import bind_order, order_log
 
 T0 = datetime(2026, 11, 25, 9, 31, 0, 123456, tzinfo=CST)
 SECRET_TOKEN = "tok-9f8e7d6c5b4a"

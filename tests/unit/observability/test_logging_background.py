@@ -13,7 +13,8 @@ import pytest
 import structlog
 
 from ashare_exec.observability.log_sinks import BatchWriter, Console, QueueSink, RotatingFile
-from ashare_exec.observability.logging import configure_logging, order_log
+from ashare_exec.observability.logging import configure_logging
+from ashare_exec.observability.order_log import order_log
 
 
 def test_background_logging_writes_every_line_redacted_after_close(tmp_path: Path) -> None:

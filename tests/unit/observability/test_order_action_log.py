@@ -15,10 +15,9 @@ from ashare_exec.model import InstrumentId, Side
 from ashare_exec.observability.logging import (
     ORDER_LOG_FIELDS,
     LoggingHandle,
-    OrderActionLog,
     configure_logging,
-    order_log,
 )
+from ashare_exec.observability.order_log import OrderActionLog, order_log
 
 T0 = datetime(2026, 11, 25, 9, 31, 0, 123456, tzinfo=CST)
 SECRET = "tok-9f8e7d6c5b4a"
