@@ -13,7 +13,8 @@ import pytest
 from ashare_exec.clock import CST, SimClock
 from ashare_exec.engine import audit_trail
 from ashare_exec.engine.audit_trail import AuditTrail
-from ashare_exec.observability.audit import GroupSyncedAuditLog, day_path, verify
+from ashare_exec.observability.audit import day_path, verify
+from ashare_exec.observability.audit_sync import GroupSyncedAuditLog
 
 DAY = date(2026, 11, 25)
 

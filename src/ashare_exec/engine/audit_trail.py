@@ -28,12 +28,8 @@ from typing import Any
 
 from ashare_exec.clock import Clock
 from ashare_exec.errors import GatewayError
-from ashare_exec.observability.audit import (
-    AuditChainBroken,
-    AuditLog,
-    GroupSyncedAuditLog,
-    day_path,
-)
+from ashare_exec.observability.audit import AuditChainBroken, AuditLog, day_path
+from ashare_exec.observability.audit_sync import GroupSyncedAuditLog
 
 __all__ = ["REOPEN_AFTER", "AuditTrail"]
 

@@ -9,7 +9,8 @@ from pathlib import Path
 from unittest import mock
 
 from ashare_exec.clock import CST
-from ashare_exec.observability.audit import GroupSyncedAuditLog, verify
+from ashare_exec.observability.audit import verify
+from ashare_exec.observability.audit_sync import GroupSyncedAuditLog
 
 TS = datetime(2026, 11, 25, 10, 0, tzinfo=CST)
 
