@@ -5,20 +5,20 @@ venue readiness → exchange rules + risk (a denial is recorded as ``DENIED``, n
 → ``OrderSubmitted`` applied and **journaled before** the venue sees the order → venue
 submit → an in-flight timer that settles a silent order by query (never by resending).
 
-Report path: adapters push reports through :meth:`ExecutionCore.on_report` (loop thread);
-one consumer task drains them in arrival order, applies each through the OMS state (the
-order state machine de-duplicates and absorbs), journals the batch with one commit, then
+Report path (``engine/report_path.py``): adapters push reports through
+:meth:`ExecutionCore.on_report` (loop thread); one consumer task drains them in arrival
+order, applies each through the OMS state, journals the batch with one commit, then
 publishes to subscribers. Reports that cannot be applied are quarantined, alerted and
-trigger a reconcile of their account — never dropped silently.
+trigger a reconcile of their account — never dropped silently. In-flight resolution
+(``engine/inflight.py``) settles orders and cancels that got no answer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,14 +26,13 @@ from typing import Any
 from ashare_exec.clock import Clock
 from ashare_exec.engine.contracts import AccountRuntime, Journal, PreTrade, PreTradeDecision
 from ashare_exec.engine.inflight import InflightMixin
+from ashare_exec.engine.report_path import ReportPathMixin
 from ashare_exec.errors import (
     BrokerError,
     BrokerRejected,
     BrokerTimeout,
     BrokerUnavailable,
-    GatewayError,
     InvalidRequest,
-    InvalidTransition,
     JournalError,
     OrderNotFound,
     OrderRefused,
@@ -42,7 +41,6 @@ from ashare_exec.errors import (
 from ashare_exec.model import (
     AccountId,
     AccountStatus,
-    AccountStatusChanged,
     ClientOrderId,
     Instrument,
     InstrumentId,
@@ -53,32 +51,26 @@ from ashare_exec.model import (
     OrderRejected,
     OrderSpec,
     OrderStatus,
-    OrderStatusReport,
     OrderSubmitted,
     Quote,
     SubmitOrder,
-    VenueConnected,
-    VenueDisconnected,
     is_valid_client_order_id,
 )
 from ashare_exec.model.order import Order
 from ashare_exec.model.portfolio import LedgerEvent
 from ashare_exec.observability.alerts import ClockDriftMeasured, JournalFailed
 from ashare_exec.oms.idempotency import check_submit
-from ashare_exec.oms.reports import plan_status_report
 from ashare_exec.oms.state import OmsState, StateChange
 from ashare_exec.venues.base import VenueReport
 
 __all__ = ["AccountRuntime", "ExecutionCore", "Journal", "PreTrade", "PreTradeDecision"]
 
 
-log = logging.getLogger(__name__)
-
 CLOCK_BACK_TOLERANCE = timedelta(seconds=1)
 """A backwards step larger than this halts new orders (NTP slews are far smaller)."""
 
 
-class ExecutionCore(InflightMixin):
+class ExecutionCore(ReportPathMixin, InflightMixin):
     """Owns the OMS state for every account; the only writer of orders and ledger.
 
     Args:
@@ -330,146 +322,6 @@ class ExecutionCore(InflightMixin):
         self.on_sent("cancel", order.spec, time.perf_counter() - t0, None)
         self._arm_inflight(rt, order.spec.client_order_id)
         return order
-
-    # ---- report path --------------------------------------------------------------------
-
-    def on_report(self, report: VenueReport) -> None:
-        """The venue sink: enqueue (runs on the loop thread; never blocks)."""
-        self._reports.put_nowait(report)
-
-    async def _consume(self) -> None:
-        while True:
-            first = await self._reports.get()
-            batch = [first]
-            while not self._reports.empty() and len(batch) < 512:
-                batch.append(self._reports.get_nowait())
-            try:
-                changes: list[StateChange] = []
-                for report in batch:
-                    changes.extend(self._handle(report))
-                if changes:
-                    await self.journal.append_many_async(changes)
-                    for change in changes:
-                        self._after(change)
-            except JournalError as e:
-                self.journal_failed(e)
-            except GatewayError as e:
-                self._alert("critical", e.code, f"report processing failed: {e}", {})
-                log.exception("report processing failed")
-            except Exception:
-                log.exception("report processing crashed")
-                self._alert("critical", "INTERNAL_ERROR", "report processing crashed", {})
-            finally:
-                for _ in batch:
-                    self._reports.task_done()
-
-    def _handle(self, report: VenueReport) -> list[StateChange]:
-        if isinstance(report, VenueConnected | VenueDisconnected | AccountStatusChanged):
-            self.on_signal(report)
-        if isinstance(report, VenueConnected):
-            self._venue_up[report.venue] = True
-            self.on_venue_connected(report.venue)
-            return []
-        if isinstance(report, VenueDisconnected):
-            self._venue_up[report.venue] = False
-            for rt in self.accounts.values():
-                if rt.venue.name == report.venue:
-                    rt.reconciled = False
-            self._alert("error", "VENUE_DISCONNECTED", f"{report.venue}: {report.reason}", {})
-            return []
-        if isinstance(report, AccountStatusChanged):
-            acct = self.accounts.get(report.account_id)
-            if acct is not None:
-                acct.status = report.status
-                if report.status is not AccountStatus.OK:
-                    self._alert(
-                        "error",
-                        "ACCOUNT_NOT_READY",
-                        f"account {report.account_id} is {report.status.value}: {report.message}",
-                        {"account_id": report.account_id},
-                    )
-            return []
-        if isinstance(report, OrderStatusReport):
-            return self._apply_status_report(report)
-        return self._apply_order_event(report)
-
-    def _apply_order_event(self, event: OrderEvent) -> list[StateChange]:
-        book = self.state.book
-        if book.get(event.account_id, event.client_order_id) is None:
-            broker_id = getattr(event, "broker_order_id", None)
-            found = book.by_broker_id(event.account_id, broker_id) if broker_id else None
-            if found is None:
-                self._quarantine(event, "report for an order we do not know")
-                return []
-            event = replace(event, client_order_id=found.spec.client_order_id)
-        try:
-            change = self._apply(event)
-        except (InvalidTransition, OrderNotFound) as e:
-            self._quarantine(event, str(e))
-            return []
-        owner = self.accounts.get(event.account_id)
-        if (
-            owner is not None
-            and change.order is not None
-            and change.order.status
-            not in (
-                OrderStatus.PENDING_NEW,
-                OrderStatus.PENDING_CANCEL,
-            )
-        ):
-            handle = owner.inflight.pop(event.client_order_id, None)
-            if handle is not None:
-                handle.cancel()
-        if change.result is not None and change.result.overfill:
-            self._alert(
-                "critical",
-                "OVERFILL",
-                f"order {event.client_order_id} over-filled: {change.result.note}",
-                {"account_id": event.account_id, "client_order_id": event.client_order_id},
-            )
-        return [change]
-
-    def _apply_status_report(self, report: OrderStatusReport) -> list[StateChange]:
-        plan = plan_status_report(self.state.book, report)
-        if plan.quarantine_reason is not None:
-            self._quarantine(report, plan.quarantine_reason)
-            return []
-        changes = []
-        for event in plan.events:
-            changes.extend(self._apply_order_event(event))
-        if plan.fills_gap > 0:
-            # A status report cannot invent fills: fetch the venue's trades.
-            self._request_reconcile(report.account_id, f"fills gap of {plan.fills_gap}")
-        return changes
-
-    def apply_internal(self, events: Sequence[OrderEvent | LedgerEvent]) -> list[StateChange]:
-        """Apply engine-made events (reconciliation, expiry); journal with :meth:`commit_many`."""
-        out = []
-        for event in events:
-            if isinstance(event, OrderEvent):
-                out.extend(self._apply_order_event(event))
-            else:
-                out.append(self._apply(event))
-        return out
-
-    async def commit_many(self, changes: Sequence[StateChange]) -> None:
-        """Journal already-applied changes, then publish them."""
-        if changes:
-            await self.journal.append_many_async(changes)
-            for change in changes:
-                self._after(change)
-
-    def _quarantine(self, report: object, why: str) -> None:
-        self.quarantine.append((self.clock.now(), why, report))
-        account = str(getattr(report, "account_id", ""))
-        self._alert(
-            "warning",
-            "REPORT_QUARANTINED",
-            f"{type(report).__name__} kept aside: {why}",
-            {"account_id": account, "client_order_id": getattr(report, "client_order_id", None)},
-        )
-        if account:
-            self._request_reconcile(AccountId(account), why)
 
     async def _commit(self, event: OrderEvent) -> StateChange:
         change = self._apply(event)
