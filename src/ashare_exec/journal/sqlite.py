@@ -21,16 +21,16 @@ import asyncio
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from ashare_exec.errors import JournalError
 from ashare_exec.journal.checkpoint import WalCheckpointer
-from ashare_exec.journal.codec import JournalEvent, decode_event
 from ashare_exec.journal.integrity import mark_clean_close, take_clean_close_mark, wal_has_content
 from ashare_exec.journal.multirow import insert_rows
+from ashare_exec.journal.queries import JournalQueries
 from ashare_exec.journal.rows import (
     SQL_BARE,
     SQL_CASH,
@@ -50,7 +50,7 @@ from ashare_exec.journal.schema import MIGRATIONS, Durability, Migration, migrat
 __all__ = ["Durability", "Journal"]
 
 
-class Journal:
+class Journal(JournalQueries):
     """An open journal file. Create it with :meth:`open`.
 
     Writes happen on one connection guarded by a lock; in durable mode, async appends are
@@ -365,156 +365,3 @@ class Journal:
             for _b, fut, first, last in pending:
                 if not fut.done():
                     fut.set_result(list(range(first, last + 1)))
-
-    # --- reading --------------------------------------------------------------------
-
-    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        with self._lock:
-            try:
-                return self._conn.execute(sql, params).fetchall()
-            except sqlite3.Error as e:
-                raise JournalError(f"journal {self.path} read failed: {e}") from e
-
-    def read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        """Rows of a read-only query (for recovery); works on the file after :meth:`close`.
-
-        Raises:
-            JournalError: the query failed.
-        """
-        if not self._closed:
-            return self._query(sql, params)
-        try:
-            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
-            try:
-                return conn.execute(sql, params).fetchall()
-            finally:
-                conn.close()
-        except sqlite3.Error as e:
-            raise JournalError(f"journal {self.path} read failed: {e}") from e
-
-    def iter_events(
-        self, from_seq: int = 0, *, day: str | None = None, chunk: int = 10_000
-    ) -> Iterator[tuple[int, JournalEvent]]:
-        """Yield ``(seq, event)`` in sequence order, from ``from_seq`` (exclusive).
-
-        Reads in chunks, so a long journal is never loaded at once.
-
-        Raises:
-            JournalError: a stored event does not decode (corrupt journal).
-        """
-        sql = "SELECT seq, type, payload FROM events WHERE seq > ?"
-        if day is not None:
-            sql += " AND day = ?"
-        sql += " ORDER BY seq LIMIT ?"
-        last = from_seq
-        while True:
-            params: tuple[Any, ...] = (last, day, chunk) if day is not None else (last, chunk)
-            rows = self._query(sql, params)
-            for seq, type_name, payload in rows:
-                yield seq, decode_event(type_name, payload)
-            if len(rows) < chunk:
-                return
-            last = rows[-1][0]
-
-    def raw_events(self, day: str | None = None) -> list[tuple[Any, ...]]:
-        """Stored event rows ``(seq, ts, day, account, client_order_id, type, payload)``."""
-        sql = "SELECT seq, ts, day, account, client_order_id, type, payload FROM events"
-        if day is None:
-            return self._query(sql + " ORDER BY seq")
-        return self._query(sql + " WHERE day = ? ORDER BY seq", (day,))
-
-    def rows(self, table: str, day: str | None = None) -> list[dict[str, Any]]:
-        """Projection rows of ``orders``, ``fills``, ``positions`` or ``cash`` as dicts."""
-        if table not in ("orders", "fills", "positions", "cash"):
-            raise ValueError(f"not a projection table: {table!r}")
-        with self._lock:
-            try:
-                cur = self._conn.execute(
-                    f"SELECT * FROM {table}" + (" WHERE day = ?" if day else "") + " ORDER BY 1, 2",
-                    (day,) if day else (),
-                )
-                names = [d[0] for d in cur.description]
-                return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-            except sqlite3.Error as e:
-                raise JournalError(f"journal {self.path} read failed: {e}") from e
-
-    # --- key-value state (kill switch, protections, minter sequences, ...) ------------
-
-    def _exec(self, sql: str, params: Sequence[Any]) -> None:
-        with self._lock:
-            if self._failed is not None:
-                raise self._failed
-            try:
-                self._conn.execute(sql, params)
-            except sqlite3.Error as e:
-                self._failed = JournalError(f"journal {self.path} write failed: {e}")
-                raise self._failed from e
-
-    def set_state(self, key: str, value: str) -> None:
-        """Store ``value`` under ``key`` (committed at once)."""
-        self._exec("INSERT OR REPLACE INTO state(key, value) VALUES (?, ?)", (key, value))
-
-    def get_state(self, key: str, default: str | None = None) -> str | None:
-        """Return the value stored under ``key``."""
-        rows = self._query("SELECT value FROM state WHERE key = ?", (key,))
-        return str(rows[0][0]) if rows else default
-
-    def delete_state(self, key: str) -> None:
-        """Remove ``key``."""
-        self._exec("DELETE FROM state WHERE key = ?", (key,))
-
-    def state_items(self, prefix: str = "") -> dict[str, str]:
-        """Every ``key -> value`` whose key starts with ``prefix``."""
-        rows = self._query("SELECT key, value FROM state ORDER BY key")
-        return {k: v for k, v in rows if k.startswith(prefix)}
-
-    # --- id map ---------------------------------------------------------------------
-
-    def surrogate_for(self, account: str, client_order_id: str) -> int:
-        """A persistent integer for a client id (for venues with numeric client ids)."""
-        with self._lock:
-            if self._failed is not None:
-                raise self._failed
-            try:
-                row = self._conn.execute(
-                    "SELECT surrogate FROM id_map WHERE account = ? AND client_order_id = ?",
-                    (account, client_order_id),
-                ).fetchone()
-                if row is not None and row[0] is not None:
-                    return int(row[0])
-                nxt = self._conn.execute(
-                    "SELECT COALESCE(MAX(surrogate), 0) + 1 FROM id_map"
-                ).fetchone()[0]
-                self._conn.execute(
-                    "INSERT INTO id_map(account, client_order_id, surrogate) VALUES (?, ?, ?) "
-                    "ON CONFLICT(account, client_order_id) DO UPDATE SET surrogate = ?",
-                    (account, client_order_id, nxt, nxt),
-                )
-                return int(nxt)
-            except sqlite3.Error as e:
-                self._failed = JournalError(f"journal {self.path} write failed: {e}")
-                raise self._failed from e
-
-    def client_order_id_for(
-        self,
-        account: str,
-        *,
-        surrogate: int | None = None,
-        broker_order_id: str | None = None,
-        exchange_order_id: str | None = None,
-    ) -> str | None:
-        """Find the client id by surrogate, broker id or exchange id."""
-        for column, value in (
-            ("surrogate", surrogate),
-            ("broker_order_id", broker_order_id),
-            ("exchange_order_id", exchange_order_id),
-        ):
-            if value is None:
-                continue
-            rows = self._query(
-                f"SELECT client_order_id FROM id_map WHERE account = ? AND {column} = ?",
-                (account, value),
-            )
-            if rows:
-                return str(rows[0][0])
-        return None
