@@ -89,13 +89,6 @@ class ColdIndex:
         """The cold order that owns this exchange id, or ``None``."""
         return self._exchange.get(ekey)
 
-    def tables(
-        self,
-    ) -> tuple[dict[OrderKey, ColdOrder], dict[BrokerKey, OrderKey], dict[ExchangeKey, OrderKey]]:
-        """The index's own tables (orders, broker ids, exchange ids), for a bulk restore of
-        hundreds of thousands of orders that keeps the claims as :meth:`add` does."""
-        return self._orders, self._broker, self._exchange
-
     def add(self, cold: ColdOrder) -> tuple[BrokerKey | None, ExchangeKey | None]:
         """Keep ``cold``; it takes over its ids. Returns the id keys it claimed, for the
         book to take them from the built orders."""
