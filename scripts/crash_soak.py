@@ -3,12 +3,17 @@
 Usage::
 
     python scripts/crash_soak.py --cycles 1000 --seed 7 [--dir PATH] [--durability fast]
+                                 [--day-every N]
 
 Each cycle starts the real service on the same data folder, checks every invariant against
 the simulator's durable state (no order lost, none sent twice, orders and ledger equal the
 venue's), puts it under load and kills it with SIGKILL at a random moment. A last life
 checks again and stops gracefully. Prints one line per cycle and a JSON summary; exits 1 on
 the first violation (with the seed and cycle that reproduce it).
+
+``--day-every N`` moves to the next trading day every N cycles: each such start closes the
+day the service was down for, and is itself SIGKILLed during start-up half of the time.
+It also keeps a long soak's day small (restarts slow down as one day's orders pile up).
 """
 
 from __future__ import annotations
@@ -39,10 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--dir", type=Path, default=None, help="data folder (default: a temp dir)")
     p.add_argument("--durability", choices=["durable", "fast"], default="durable")
+    p.add_argument(
+        "--day-every", type=int, default=0, help="cycles per trading day (0: all on one day)"
+    )
     p.add_argument("--quiet", action="store_true", help="only the summary")
     args = p.parse_args(argv)
     folder = args.dir or Path(tempfile.mkdtemp(prefix="crash-soak-"))
-    soak = CrashSoak(folder, seed=args.seed, durability=args.durability)
+    soak = CrashSoak(folder, seed=args.seed, durability=args.durability, day_every=args.day_every)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started in background
     signal.signal(signal.SIGTERM, _interrupt)
     t0 = time.monotonic()
@@ -55,7 +63,13 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"cycle {life:5d}: answered {r.answered:3d}, no answer {r.unanswered}, "
                     f"cancels {r.cancels:3d}, resubmitted {r.resubmits}, "
-                    f"killed after {r.killed_after_s:.3f}s, orders checked {r.orders_checked}",
+                    f"killed after {r.killed_after_s:.3f}s, orders checked {r.orders_checked}"
+                    + (f", day closed and checked {r.days_checked}" if r.days_checked else "")
+                    + (
+                        f", killed in start-up after {r.start_killed_after_s:.3f}s"
+                        if r.start_killed_after_s
+                        else ""
+                    ),
                     flush=True,
                 )
         soak.run_life(args.cycles, kill=False)
@@ -71,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
         "orders_answered": len(soak.answered),
         "answers_lost_to_kill_then_resubmitted": sum(r.resubmits for r in soak.lives),
         "cancels": sum(r.cancels for r in soak.lives),
+        "start_up_kills": sum(1 for r in soak.lives if r.start_killed_after_s > 0),
+        "days_closed_and_checked": len(soak.days_closed),
+        "day_every": args.day_every,
         "durability": args.durability,
         "seconds": round(time.monotonic() - t0, 1),
         "violation": failure,

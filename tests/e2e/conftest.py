@@ -116,6 +116,26 @@ class Service:
         return self.banner
 
 
+def spawn_service(folder: Path) -> subprocess.Popen[str]:
+    """Run ``ashare-exec serve`` on ``folder``'s config (written already); don't wait."""
+    env = dict(os.environ)
+    env.update(
+        ASHARE_EXEC_TOKEN=TOKEN,
+        E2E_READ_TOKEN=READ_TOKEN,
+        E2E_PAPER_TOKEN=PAPER_TOKEN,
+        PYTHONUNBUFFERED="1",
+    )
+    cfg = folder / "config" / "gateway.toml"
+    return subprocess.Popen(
+        [sys.executable, "-m", "ashare_exec.cli", "serve", "--config", str(cfg)],
+        cwd=folder,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
 def start_service(
     folder: Path,
     *,
@@ -143,21 +163,7 @@ def start_service(
             ),
             encoding="utf-8",
         )
-    env = dict(os.environ)
-    env.update(
-        ASHARE_EXEC_TOKEN=TOKEN,
-        E2E_READ_TOKEN=READ_TOKEN,
-        E2E_PAPER_TOKEN=PAPER_TOKEN,
-        PYTHONUNBUFFERED="1",
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ashare_exec.cli", "serve", "--config", str(cfg)],
-        cwd=folder,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = spawn_service(folder)
     assert proc.stdout is not None
     lines: list[str] = []
     fresh: queue.SimpleQueue[str | None] = queue.SimpleQueue()

@@ -179,3 +179,29 @@ async def test_reconcile_when_orders_never_settle_retries_at_most_max_deferrals(
     assert reconciler.runs == 1 + MAX_DEFERRALS
     assert calls == 2 * (1 + MAX_DEFERRALS)
     assert reconciler.last_reports[RIG_ACC].balances_deferred
+
+
+@pytest.mark.parametrize(
+    ("later", "status"),
+    [(timedelta(minutes=5), OrderStatus.CANCELED), (timedelta(days=1), OrderStatus.EXPIRED)],
+    ids=["same-day", "next-day"],
+)
+async def test_reconcile_when_venue_no_longer_lists_an_order_ends_it_by_its_day(
+    rig: Rig, later: timedelta, status: OrderStatus
+) -> None:
+    # Venues list only today's orders: one of an earlier day they dropped ended at its close.
+    reconciler = Reconciler(rig.core, report_dir=None, grace_s=1.0)
+    await rig.core.submit(_buy("c1"))
+    for _ in range(3):
+        await asyncio.sleep(0)
+        await rig.core.drain()
+    order = rig.core.state.book.get(RIG_ACC, ClientOrderId("c1"))
+    assert order is not None
+    assert order.status is OrderStatus.NEW
+    rig.venue.orders.clear()
+    rig.clock.advance(later)
+
+    await reconciler.reconcile(RIG_ACC, "timer")
+
+    assert order.status is status
+    assert [a[1] for a in rig.alerts].count("ORDER_NOT_AT_VENUE") == 1

@@ -6,6 +6,12 @@ threads → SIGKILL it at a random moment. The simulated clock is frozen within 
 (``speed`` = 1e-6) and jumps forward between lives (more than the in-flight grace), so after
 the start-up reconciliation the gateway and the venue are quiescent and must agree exactly.
 
+With ``day_every`` = N, every N lives the next life starts on the next trading day: the
+service was down at the close, so it closes that day at start (expires what was open, rolls
+positions, archives the day) and the venue has rolled too. The first life of each new day
+may also be SIGKILLed during start-up, before it is ready (around that close). Orders of an
+earlier day are checked against that day's archive instead of ``GET /v1/orders``.
+
 Used by ``tests/reliability/test_crash.py`` (a few lives) and ``scripts/crash_soak.py``
 (any number). Everything is driven by one seed.
 """
@@ -19,7 +25,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -27,8 +33,10 @@ from typing import Any
 import httpx
 
 from ashare_exec.clock import CST
+from ashare_exec.engine.closing import CLOSED_UNSEEN
+from ashare_exec.refdata import load_calendar
 from ashare_exec.venues.sim.store import SqliteStore
-from tests.e2e.conftest import TOKEN, Service, start_service
+from tests.e2e.conftest import TOKEN, Service, spawn_service, start_service
 
 __all__ = ["CrashSoak", "LifeReport", "Violation"]
 
@@ -41,12 +49,14 @@ SYMBOLS: tuple[tuple[str, Decimal, Decimal], ...] = (
     ("002594.SZ", Decimal("98.36"), Decimal("0.01")),
 )
 START = datetime(2026, 11, 25, 9, 35, tzinfo=CST)
+FIRST_DAY = START.date()
 STEP = timedelta(seconds=5)  # sim time between lives; > inflight grace (1 s)
 MORNING_END = datetime(2026, 11, 25, 11, 29, tzinfo=CST)
 AFTERNOON = datetime(2026, 11, 25, 13, 1, tzinfo=CST)
 DAY_END = datetime(2026, 11, 25, 14, 55, tzinfo=CST)
 IN_FLIGHT = {"PENDING_NEW", "PENDING_CANCEL"}
 SETTLE_S = 8.0  # in-flight timeout 1 s + query back-off + a re-sent cancel
+CALENDAR = load_calendar()
 
 CONFIG = """
 [service]
@@ -111,7 +121,11 @@ class LifeReport:
     cancels: int = 0
     resubmits: int = 0
     killed_after_s: float = 0.0
+    start_killed_after_s: float = 0.0
+    """When the life was first SIGKILLed during start-up (0: it was not)."""
     orders_checked: int = 0
+    days_checked: int = 0
+    """Earlier days whose archive was checked against the venue in this life."""
     server_errors: list[str] = field(default_factory=list)
     """Requests answered with a server error (5xx other than 503): always a violation."""
 
@@ -123,12 +137,21 @@ class CrashSoak:
     folder: Path
     seed: int
     durability: str = "durable"
+    day_every: int = 0
+    """Lives per trading day (0: every life on the same day)."""
     rng: random.Random = field(init=False)
     answered: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Every order the client got an HTTP answer for: coid → the content it asked for."""
+    answered_on: dict[str, date] = field(default_factory=dict)
+    """The trading day of each answered order."""
     in_doubt: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Orders whose request got no answer (the process died): resubmitted next life."""
+    """Orders whose request got no answer (the process died): resubmitted next life, if
+    that is the same day (a day order is not retried the next day)."""
+    given_up: set[str] = field(default_factory=set)
+    """In-doubt orders of an earlier day, not retried: checked through that day's archive."""
+    days_closed: set[date] = field(default_factory=set)
     lives: list[LifeReport] = field(default_factory=list)
+    _today: date = FIRST_DAY
     _seq: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -138,20 +161,34 @@ class CrashSoak:
     # ---- one life -----------------------------------------------------------------------
 
     def life_start(self, life: int) -> datetime:
-        """The frozen sim instant of ``life`` (morning, then afternoon session)."""
-        at = START + STEP * life
+        """The frozen sim instant of ``life`` (morning, then afternoon session; the next
+        trading day every ``day_every`` lives)."""
+        days, slot = divmod(life, self.day_every) if self.day_every else (0, life)
+        at = START + STEP * slot
         if at >= MORNING_END:
             at = AFTERNOON + (at - MORNING_END)
         if at >= DAY_END:
             raise ValueError(f"life {life} does not fit in one simulated trading day")
-        return at
+        day = at.date()
+        for _ in range(days):
+            day = CALENDAR.next_trading_day(day)
+        return datetime.combine(day, at.timetz())
 
     def run_life(self, life: int, *, kill: bool = True) -> LifeReport:
         """Start, check, load, and SIGKILL (or stop gracefully when ``kill`` is False)."""
-        svc = self._start(life)
         report = LifeReport(life)
+        day = self.life_start(life).date()
+        if day != self._today:
+            self.given_up |= set(self.in_doubt)
+            self.in_doubt.clear()
+            self._today = day
+            if self.rng.random() < 0.5:
+                report.start_killed_after_s = self._kill_during_start(life)
+        svc = self._start(life)
         try:
+            closed_before = len(self.days_closed)
             report.orders_checked = self.check(svc, life)
+            report.days_checked = len(self.days_closed) - closed_before
             self._resubmit_in_doubt(svc, report)
             if kill:
                 self._load_then_kill(svc, report)
@@ -172,7 +209,21 @@ class CrashSoak:
         self.lives.append(report)
         return report
 
+    def _kill_during_start(self, life: int) -> float:
+        """Start the service and SIGKILL it before (or about when) it is ready."""
+        self._write_config(life)
+        proc = spawn_service(self.folder)
+        after = round(self.rng.uniform(0.3, 3.0), 3)
+        time.sleep(after)
+        proc.kill()
+        proc.communicate(timeout=10)
+        return after
+
     def _start(self, life: int) -> Service:
+        self._write_config(life)
+        return start_service(self.folder, timeout=60.0)
+
+    def _write_config(self, life: int) -> None:
         cfg = self.folder / "config" / "gateway.toml"
         cfg.parent.mkdir(parents=True, exist_ok=True)
         cfg.write_text(
@@ -181,7 +232,6 @@ class CrashSoak:
             ),
             encoding="utf-8",
         )
-        return start_service(self.folder, timeout=60.0)
 
     # ---- load ---------------------------------------------------------------------------
 
@@ -239,6 +289,7 @@ class CrashSoak:
                     _note_server_error(report, f"submit {coid}", r)
                     if r.status_code in (200, 201):
                         self.answered[coid] = body
+                        self.answered_on[coid] = self._today
                         report.answered += 1
                         mine.append(coid)
         finally:
@@ -276,6 +327,7 @@ class CrashSoak:
                         f"resubmit of in-doubt {coid} answered {r.status_code}: {r.text}"
                     )
                 self.answered[coid] = body
+                self.answered_on[coid] = self._today
                 report.resubmits += 1
             self.in_doubt.clear()
 
@@ -302,10 +354,19 @@ class CrashSoak:
             }
             account = _ok(http.get(f"/v1/accounts/{ACCOUNT}"))
         venue = SqliteStore(self.folder / "data" / "sim" / "state.sqlite3").load()
-        check_no_order_lost(self.answered, orders, where)
+        today = self._today
+        mine = {c: b for c, b in self.answered.items() if self.answered_on[c] == today}
+        check_no_order_lost(mine, orders, where)
         check_sent_at_most_once(self.folder / "logs", orders, where)
-        check_orders_match_venue(orders, venue, where)
+        check_orders_match_venue(orders, venue, where, today)
         check_ledger_matches_venue(positions, account, venue, where)
+        for day in sorted({*self.answered_on.values(), *(o.day for o in venue.orders)}):
+            if day >= today or day in self.days_closed:
+                continue
+            earlier = {c: b for c, b in self.answered.items() if self.answered_on[c] == day}
+            archive = self.folder / "data" / "archive" / day.isoformat()
+            check_day_archive(archive, earlier, venue, day, f"{where} (day {day})")
+            self.days_closed.add(day)
         return len(orders)
 
 
@@ -373,8 +434,11 @@ def check_sent_at_most_once(log_dir: Path, orders: dict[str, dict[str, Any]], wh
             raise Violation(f"{where}: order {coid} ended as DUPLICATE_CLIENT_ORDER_ID")
 
 
-def check_orders_match_venue(orders: dict[str, dict[str, Any]], venue: Any, where: str) -> None:
-    """Each order is terminal or working exactly as the venue has it."""
+def check_orders_match_venue(
+    orders: dict[str, dict[str, Any]], venue: Any, where: str, today: date | None = None
+) -> None:
+    """Each order is terminal or working exactly as the venue has it; every venue order
+    (of ``today``, when given) is known."""
     at_venue = {o.client_order_id: o for o in venue.orders if o.account_id == ACCOUNT}
     for coid, o in orders.items():
         v = at_venue.get(coid)
@@ -389,7 +453,7 @@ def check_orders_match_venue(orders: dict[str, dict[str, Any]], venue: Any, wher
                 f"{where}: order {coid} is {o['status']} filled {o['filled_qty']} in the gateway,"
                 f" {v.status.value} filled {v.filled_qty} at the venue"
             )
-    missing = set(at_venue) - set(orders)
+    missing = {c for c, o in at_venue.items() if today is None or o.day == today} - set(orders)
     if missing:
         raise Violation(f"{where}: venue orders unknown to the gateway: {sorted(missing)[:5]}")
 
@@ -416,3 +480,56 @@ def check_ledger_matches_venue(
             f"{where}: cash (available, frozen) {mine_cash} != venue"
             f" {(acct.available, acct.frozen)}"
         )
+
+
+def check_day_archive(
+    folder: Path, answered: dict[str, dict[str, Any]], venue: Any, day: date, where: str
+) -> None:
+    """An earlier day was closed: its archive exists, holds every order answered that day
+    with its content, and every order the venue got that day as the venue ended it.
+
+    Except one the service closed unseen at start (it was down at the close, see
+    ``engine/closing.py``): fills after its last report are not known then, so it is
+    archived EXPIRED with at most the venue's fills, and says so in its message."""
+    manifest = folder / "manifest.json"
+    if not manifest.is_file():
+        raise Violation(f"{where}: the day was not archived ({manifest} is missing)")
+    rows = [
+        json.loads(line)
+        for line in (folder / "orders.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    archived = {
+        r["client_order_id"]: {
+            **r,
+            "symbol": r["instrument"],
+            "reasons": r["reasons"].split(",") if r["reasons"] else [],
+        }
+        for r in rows
+        if r["account"] == ACCOUNT
+    }
+    check_no_order_lost(answered, archived, where)
+    at_venue = [o for o in venue.orders if o.account_id == ACCOUNT and o.day == day]
+    for v in at_venue:
+        got = archived.get(v.client_order_id)
+        if got is None:
+            raise Violation(f"{where}: venue order {v.client_order_id} is not in the archive")
+        if CLOSED_UNSEEN in (got.get("message") or ""):
+            if got["status"] != "EXPIRED" or got["filled_qty"] > v.filled_qty:
+                raise Violation(
+                    f"{where}: order {v.client_order_id} closed unseen is archived "
+                    f"{got['status']} filled {got['filled_qty']}, the venue ended it "
+                    f"{v.status.value} filled {v.filled_qty}"
+                )
+            continue
+        if got["status"] != v.status.value or got["filled_qty"] != v.filled_qty:
+            raise Violation(
+                f"{where}: order {v.client_order_id} is archived {got['status']} filled "
+                f"{got['filled_qty']}, the venue ended it {v.status.value} filled {v.filled_qty}"
+            )
+    sent = {v.client_order_id for v in at_venue}
+    for coid, o in archived.items():
+        if coid in sent or o["status"] in ("REJECTED", "DENIED"):
+            continue
+        if not (CLOSED_UNSEEN in (o.get("message") or "") and o["filled_qty"] == 0):
+            raise Violation(f"{where}: {coid} is archived {o['status']}, the venue never got it")

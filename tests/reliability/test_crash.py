@@ -5,6 +5,8 @@ The short CI version; ``scripts/crash_soak.py --cycles N --seed S`` runs the lon
 
 from __future__ import annotations
 
+import json
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -12,11 +14,13 @@ from typing import Any
 
 import pytest
 
+from ashare_exec.engine.closing import CLOSED_UNSEEN
 from ashare_exec.model import InstrumentId, OrderStatus
 from ashare_exec.venues.sim.accounts import Account, Holding
 from tests.reliability.crash_harness import (
     CrashSoak,
     Violation,
+    check_day_archive,
     check_ledger_matches_venue,
     check_no_order_lost,
     check_orders_match_venue,
@@ -49,8 +53,25 @@ def test_gateway_in_fast_durability_when_sigkilled_loses_nothing_and_matches_ven
     assert final.orders_checked >= len(soak.answered)
 
 
+def test_gateway_killed_across_day_rolls_closes_each_day_and_archives_it_as_the_venue_ended_it(
+    tmp_path: Path,
+) -> None:
+    # Two lives a day: every other start is on the next trading day, after a missed close
+    # (and may itself be killed during start-up before the life that checks it).
+    soak = CrashSoak(tmp_path / "gw", seed=20261127, day_every=2)
+    for life in range(5):
+        soak.run_life(life)
+    final = soak.run_life(5, kill=False)
+    assert len({soak.life_start(n).date() for n in range(6)}) == 3
+    assert soak.days_closed == {soak.life_start(0).date(), soak.life_start(2).date()}
+    assert final.orders_checked >= 1
+    archives = sorted(p.name for p in (tmp_path / "gw" / "data" / "archive").iterdir())
+    assert archives == [d.isoformat() for d in sorted(soak.days_closed)]
+
+
 # ---- the checks themselves must be able to fail ------------------------------------------------
 
+DAY = date(2026, 11, 25)
 BODY = {"symbol": "600000.SH", "side": "BUY", "qty": 100, "price_type": "LIMIT", "price": "10.00"}
 
 
@@ -60,7 +81,7 @@ def _view(**over: Any) -> dict[str, Any]:
 
 def _venue(status: OrderStatus = OrderStatus.NEW, filled: int = 0) -> Any:
     order = SimpleNamespace(
-        account_id="paper", client_order_id="a1", status=status, filled_qty=filled
+        account_id="paper", client_order_id="a1", status=status, filled_qty=filled, day=DAY
     )
     acct = Account(
         "paper",  # type: ignore[arg-type]
@@ -145,3 +166,78 @@ def test_check_ledger_matches_venue_when_figures_differ_raises(
         return
     with pytest.raises(Violation, match=expect):
         check_ledger_matches_venue(positions, account, _venue(), "t")
+
+
+def _archive(folder: Path, *rows: dict[str, Any]) -> Path:
+    folder.mkdir()
+    (folder / "manifest.json").write_text("{}", encoding="utf-8")
+    lines = [
+        json.dumps(
+            {
+                "account": "paper",
+                "client_order_id": "a1",
+                "instrument": BODY["symbol"],
+                "side": BODY["side"],
+                "qty": BODY["qty"],
+                "price_type": BODY["price_type"],
+                "price": BODY["price"],
+                "status": "EXPIRED",
+                "filled_qty": 0,
+                "reasons": "",
+                "message": "",
+                **row,
+            }
+        )
+        for row in rows
+    ]
+    (folder / "orders.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("rows", "venue", "expect"),
+    [
+        ([{}], _venue(OrderStatus.EXPIRED), None),
+        ([{"status": "FILLED"}], _venue(OrderStatus.EXPIRED), "the venue ended it EXPIRED"),
+        ([], _venue(OrderStatus.EXPIRED), "lost after restart"),
+        ([{"client_order_id": "b2", "status": "REJECTED"}], _venue(), "not in the archive"),
+        ([{}, {"client_order_id": "b2"}], _venue(OrderStatus.EXPIRED), "never got it"),
+        ([{"message": CLOSED_UNSEEN}], _venue(OrderStatus.FILLED, 100), None),
+        (
+            [{"message": CLOSED_UNSEEN, "filled_qty": 100}],
+            _venue(OrderStatus.PARTIALLY_FILLED, 50),
+            "closed unseen",
+        ),
+        (
+            [{}, {"client_order_id": "b2", "message": CLOSED_UNSEEN}],
+            _venue(OrderStatus.EXPIRED),
+            None,
+        ),
+    ],
+    ids=[
+        "same",
+        "status-differs",
+        "answered-not-archived",
+        "venue-order-not-archived",
+        "archived-never-sent",
+        "closed-unseen-venue-filled-more",
+        "closed-unseen-more-fills-than-venue",
+        "closed-unseen-never-sent",
+    ],
+)
+def test_check_day_archive_when_archive_differs_from_venue_raises(
+    tmp_path: Path, rows: list[dict[str, Any]], venue: Any, expect: str | None
+) -> None:
+    folder = _archive(tmp_path / "2026-11-25", *rows)
+    # the client got an answer for a1 unless the venue alone has it (a kill before the answer)
+    answered = {"a1": BODY} if expect != "not in the archive" else {}
+    if expect is None:
+        check_day_archive(folder, answered, venue, DAY, "t")
+        return
+    with pytest.raises(Violation, match=expect):
+        check_day_archive(folder, answered, venue, DAY, "t")
+
+
+def test_check_day_archive_when_day_not_archived_raises(tmp_path: Path) -> None:
+    with pytest.raises(Violation, match="not archived"):
+        check_day_archive(tmp_path / "2026-11-25", {}, _venue(), DAY, "t")

@@ -94,12 +94,13 @@ class AuditTrail:
         self._failing = self._retry_at = None
 
     def seal_day(self, day: date, archive_dir: Path) -> None:
-        """Seal the day's file into the archive (if it is the one open); a failure (the
-        chain broke during the day, the archive is not writable) is a critical alert."""
-        if self._log is None or self._day != day:
+        """Seal the day's file into the archive (opening it when another day's is open, as
+        when a start closes a day the service was down for); a failure (the chain broke
+        during the day, the archive is not writable) is a critical alert."""
+        if (self._log is None or self._day != day) and not day_path(self.directory, day).exists():
             return
         try:
-            self._log.seal_day(day, archive_dir)
+            self._open(day).seal_day(day, archive_dir)
             # What crashes and damage set aside that day goes with it, for inspection.
             path = day_path(self.directory, day)
             broken = sorted(self.directory.glob(f"{path.stem}.broken-*{path.suffix}"))
@@ -115,7 +116,7 @@ class AuditTrail:
                 "critical",
                 "AUDIT_FAILED",
                 f"the audit log of {day} could not be sealed: {e}",
-                {"path": str(self._log.path)},
+                {"path": str(day_path(self.directory, day))},
             )
 
     def close(self) -> None:

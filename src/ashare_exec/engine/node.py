@@ -28,7 +28,7 @@ from ashare_exec.engine.reconciler import Reconciler
 from ashare_exec.engine.scheduler import SessionScheduler
 from ashare_exec.engine.service import ExecutionService, ServiceHooks
 from ashare_exec.errors import ConfigError
-from ashare_exec.journal.archive import archive_day
+from ashare_exec.journal.archive import MANIFEST, archive_day
 from ashare_exec.journal.recovery import replay
 from ashare_exec.journal.sqlite import Journal
 from ashare_exec.model import AccountId, Instrument, InstrumentId, OrderSpec, Quote, Side
@@ -265,6 +265,8 @@ def build_service(config: GatewayConfig, clock: Clock) -> ExecutionService:
         clock.now().date()
     )
     service.hooks.extra_status["recovered_events"] = lambda: recovered.events
+    service.last_active_day = journal.last_event_day
+    service.is_archived = lambda d: (data_dir / "archive" / d.isoformat() / MANIFEST).is_file()
     service.observer = observer
     return service
 

@@ -27,6 +27,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ashare_exec.clock import CST
 from ashare_exec.engine.core import ExecutionCore
 from ashare_exec.errors import BrokerTimeout, BrokerUnavailable
 from ashare_exec.model import (
@@ -237,7 +238,13 @@ class Reconciler:
                 core.on_report(found)
                 found_any = True
                 continue
-            if order.status in (OrderStatus.PENDING_NEW, OrderStatus.UNKNOWN):
+            if order.ts_created.astimezone(CST).date() < now.date():
+                # A day order of an earlier day: the venue ended it at that day's close
+                # (and lists only today's); fills it got after our last report, if any,
+                # are in the balances this reconcile takes from the broker.
+                status = OrderStatus.EXPIRED
+                text = "an order of an earlier day the venue no longer lists: it ended then"
+            elif order.status in (OrderStatus.PENDING_NEW, OrderStatus.UNKNOWN):
                 status = OrderStatus.REJECTED
                 text = "the venue has no such order: it never arrived (never resent)"
             else:

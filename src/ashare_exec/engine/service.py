@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ashare_exec.clock import Clock, iso
 from ashare_exec.config import GatewayConfig
 from ashare_exec.engine.bus import EventBus
+from ashare_exec.engine.closing import ClosingMixin
 from ashare_exec.engine.core import ExecutionCore
 from ashare_exec.engine.queries import QueriesMixin
 from ashare_exec.engine.views import (
@@ -33,7 +34,6 @@ from ashare_exec.model import (
     ClientOrderId,
     InstrumentId,
     OrderEvent,
-    OrderExpired,
     OrderFilled,
     OrderStatus,
     PriceType,
@@ -73,7 +73,7 @@ class ServiceHooks:
     on_end_of_day: Callable[[date], None] = lambda _d: None
 
 
-class ExecutionService(QueriesMixin):
+class ExecutionService(QueriesMixin, ClosingMixin):
     """Everything a running gateway does, behind one object (one asyncio loop)."""
 
     def __init__(
@@ -100,6 +100,8 @@ class ExecutionService(QueriesMixin):
         self.hooks = hooks
         self._close_resources = close_resources
         self._archive_day = archive_day
+        self.last_active_day = lambda: None
+        self.is_archived = lambda _d: False
         self._tasks: list[asyncio.Task[Any]] = []
         self.started = False
         self.cancel_on_shutdown = False
@@ -124,6 +126,7 @@ class ExecutionService(QueriesMixin):
             venue.set_report_sink(self.core.on_report)
             await venue.connect()
         await self.core.drain()
+        await self.close_missed_day()
         for rt in self.core.accounts.values():
             await self.reconciler.reconcile(rt.account_id, "start")
         self.core.rearm_inflight()
@@ -418,41 +421,6 @@ class ExecutionService(QueriesMixin):
         """The programmatic-trading evidence pack (``day`` ISO, default today)."""
         self.core.runtime(account_id)
         return self.pretrade.evidence(account_id, day or self.clock.now().date().isoformat())
-
-    # ---- scheduled actions --------------------------------------------------------------
-
-    async def pre_open(self, day: date) -> None:
-        """Pre-open checks: venues connected, accounts OK, reconciled."""
-        ready, reasons = self.readiness()
-        if not ready:
-            self._alert("error", "PRE_OPEN_CHECK_FAILED", "; ".join(reasons), {"day": str(day)})
-
-    async def pre_close(self, day: date) -> None:
-        """Cancel every working order (the configured pre-close cleanup)."""
-        for acct in list(self.core.accounts):
-            await self.cancel_all_orders(CancelAllOrders(acct), actor="scheduler:pre_close")
-
-    async def end_of_day(self, day: date) -> None:
-        """Reconcile, expire what is still open, archive the day and roll positions."""
-        for acct in list(self.core.accounts):
-            await self.reconciler.reconcile(acct, "end_of_day")
-        now = self.clock.now()
-        expired: list[OrderEvent] = [
-            OrderExpired(
-                account_id=o.spec.account_id, client_order_id=o.spec.client_order_id, ts_event=now
-            )
-            for o in self.core.state.book.open_orders()
-            if o.status is not OrderStatus.UNKNOWN
-        ]
-        changes = self.core.apply_internal(expired)
-        for acct in list(self.core.accounts):
-            rolled = self.core.state.roll_day(acct, day, now)
-            if rolled is not None:
-                changes.append(rolled)
-        await self.core.commit_many(changes)
-        self.last_archive = self._archive_day(day)
-        self.hooks.on_end_of_day(day)
-        self._publish_plain("day", {"event": "end_of_day", "day": str(day)}, None)
 
     # ---- publishing ---------------------------------------------------------------------
 

@@ -24,7 +24,14 @@ from ashare_exec.journal.codec import JournalEvent, decode_event
 from ashare_exec.journal.schema import SCHEMA_VERSION
 from ashare_exec.journal.sqlite import Journal
 
-__all__ = ["ArchiveInfo", "DayArchive", "archive_day", "list_archives", "read_archive"]
+__all__ = [
+    "MANIFEST",
+    "ArchiveInfo",
+    "DayArchive",
+    "archive_day",
+    "list_archives",
+    "read_archive",
+]
 
 MANIFEST = "manifest.json"
 _FORMAT = 1

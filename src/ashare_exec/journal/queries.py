@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,11 @@ class JournalQueries:
         if day is None:
             return self._query(sql + " ORDER BY seq")
         return self._query(sql + " WHERE day = ? ORDER BY seq", (day,))
+
+    def last_event_day(self) -> date | None:
+        """The day (China time) of the newest event, or ``None`` when there is none."""
+        rows = self._query("SELECT day FROM events ORDER BY seq DESC LIMIT 1")
+        return date.fromisoformat(rows[0][0]) if rows else None
 
     def rows(self, table: str, day: str | None = None) -> list[dict[str, Any]]:
         """Projection rows of ``orders``, ``fills``, ``positions`` or ``cash`` as dicts."""

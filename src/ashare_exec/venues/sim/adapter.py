@@ -197,6 +197,9 @@ class SimVenue(VenueAdapter):
 
     # ---- internals ----------------------------------------------------------------------
     def _up(self, how: str) -> None:
+        # The market kept moving while the link was down (the close, a night's day roll):
+        # catch it up first, so what it reported meanwhile is lost, as on a real link.
+        self.exchange.advance_to(self.clock.now())
         self._connected = True
         self._epoch += 1
         # connectivity events come from the adapter itself, not over the link: never lost

@@ -1,0 +1,160 @@
+"""The service's scheduled day actions, and closing a day the service was down for.
+
+A-share orders live for one day: the venue expires what is still working at the close.
+The scheduler runs :meth:`ClosingMixin.end_of_day` at the configured time (default 15:35):
+reconcile, expire what is still open, roll positions (T+1) and archive the day.
+
+When the service was not running then (it crashed at 14:00, or it is stopped at 15:00 every
+day) the next start closes that day first, before its start-up reconcile
+(:meth:`ClosingMixin.close_missed_day`): the venue has moved on to a new day and no longer
+lists the old day's orders (QMT and XTP list only today's), so asking it would restate them
+as cancelled. Instead the orders still open are expired *as of that day's end-of-day time*,
+the ledger is rolled and the day archived, with a ``MISSED_CLOSE`` warning. Such an order
+says so in its message (:data:`CLOSED_UNSEEN`): it may have filled after the last report the
+service got, which no venue lists the next day; the start-up reconcile that follows sets
+positions and cash to the broker's figures, which include those fills.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ashare_exec.clock import CST, Clock
+from ashare_exec.config import GatewayConfig
+from ashare_exec.engine.core import ExecutionCore
+from ashare_exec.model import (
+    CancelAllOrders,
+    OrderEvent,
+    OrderExpired,
+    OrderRestated,
+    OrderStatus,
+)
+
+if TYPE_CHECKING:
+    from ashare_exec.engine.reconciler import Reconciler
+    from ashare_exec.engine.service import ServiceHooks
+
+__all__ = ["CLOSED_UNSEEN", "ClosingMixin"]
+
+log = logging.getLogger(__name__)
+
+CLOSED_UNSEEN = (
+    "closed at start-up: the service was down at the close; fills after its last report "
+    "are not known here (positions and cash are the broker's)"
+)
+"""The message of an order a start expired for a day it was down at the close."""
+
+
+class ClosingMixin:
+    """Day actions of :class:`~ashare_exec.engine.service.ExecutionService`."""
+
+    config: GatewayConfig
+    clock: Clock
+    core: ExecutionCore
+    reconciler: Reconciler
+    hooks: ServiceHooks
+    last_archive: Path | None
+    _archive_day: Callable[[date], Path | None]
+    last_active_day: Callable[[], date | None]
+    """The day of the newest journaled event (``None`` when the journal is empty)."""
+    is_archived: Callable[[date], bool]
+    """Whether the day's archive exists."""
+
+    if TYPE_CHECKING:  # provided by the service
+
+        async def cancel_all_orders(self, cmd: CancelAllOrders, *, actor: str) -> list[str]: ...
+        def readiness(self) -> tuple[bool, list[str]]: ...
+        def _alert(
+            self, severity: str, code: str, message: str, context: dict[str, Any]
+        ) -> None: ...
+        def _publish_plain(
+            self, kind: str, data: dict[str, Any], account_id: str | None
+        ) -> None: ...
+
+    async def pre_open(self, day: date) -> None:
+        """Pre-open checks: venues connected, accounts OK, reconciled."""
+        ready, reasons = self.readiness()
+        if not ready:
+            self._alert("error", "PRE_OPEN_CHECK_FAILED", "; ".join(reasons), {"day": str(day)})
+
+    async def pre_close(self, day: date) -> None:
+        """Cancel every working order (the configured pre-close cleanup)."""
+        for acct in list(self.core.accounts):
+            await self.cancel_all_orders(CancelAllOrders(acct), actor="scheduler:pre_close")
+
+    async def end_of_day(self, day: date) -> None:
+        """Reconcile, expire what is still open, archive the day and roll positions."""
+        for acct in list(self.core.accounts):
+            await self.reconciler.reconcile(acct, "end_of_day")
+        await self._close_day(day, self.clock.now(), catch_up=False)
+
+    def missed_close(self) -> date | None:
+        """The day a start must close first, or ``None``.
+
+        That is the day of the newest journaled event when it is before today and either
+        some account's ledger has not been rolled to it or its archive is missing (the
+        service was down at its end of day, or died between the roll and the archive).
+        """
+        day = self.last_active_day()
+        if day is None or day >= self.clock.now().date():
+            return None
+        ledger = self.core.state.ledger
+        rolled = [ledger.trading_day(acct) for acct in self.core.accounts]
+        if all(r is not None and r >= day for r in rolled) and self.is_archived(day):
+            return None
+        return day
+
+    async def close_missed_day(self) -> date | None:
+        """At start, before reconciling: close the day returned by :meth:`missed_close`
+        as of its end-of-day time; return it (``None`` when there was none)."""
+        day = self.missed_close()
+        if day is None:
+            return None
+        at = datetime.combine(day, self.config.sessions.end_of_day, CST)
+        expired = await self._close_day(day, at, catch_up=True)
+        self._alert(
+            "warning",
+            "MISSED_CLOSE",
+            f"the service was not running at the end of day {day}: closed at start-up, "
+            f"{expired} open orders expired as of {at.time()} without asking the venue "
+            "(it lists only today's); positions and cash are reconciled from the broker next",
+            {"day": str(day), "expired": expired},
+        )
+        return day
+
+    async def _close_day(self, day: date, at: datetime, *, catch_up: bool) -> int:
+        """Expire what is still open (not ``UNKNOWN``: reconciliation settles those), roll
+        every account and archive the day; return how many orders expired."""
+        still_open = [
+            o for o in self.core.state.book.open_orders() if o.status is not OrderStatus.UNKNOWN
+        ]
+        expired: list[OrderEvent] = [
+            OrderRestated(
+                account_id=o.spec.account_id,
+                client_order_id=o.spec.client_order_id,
+                ts_event=at,
+                status=OrderStatus.EXPIRED,
+                message=CLOSED_UNSEEN,
+            )
+            if catch_up
+            else OrderExpired(
+                account_id=o.spec.account_id, client_order_id=o.spec.client_order_id, ts_event=at
+            )
+            for o in still_open
+        ]
+        changes = self.core.apply_internal(expired)
+        for acct in list(self.core.accounts):
+            rolled = self.core.state.roll_day(acct, day, at)
+            if rolled is not None:
+                changes.append(rolled)
+        await self.core.commit_many(changes)
+        if not self.is_archived(day):
+            self.last_archive = self._archive_day(day)
+        self.hooks.on_end_of_day(day)
+        event = {"event": "end_of_day", "day": str(day), "catch_up": catch_up}
+        self._publish_plain("day", event, None)
+        return len(expired)

@@ -1,0 +1,184 @@
+"""Closing a day the service was down for: the next start expires, rolls and archives it.
+
+The whole service in-process on the simulator and a simulated clock; each "restart" builds
+a new service on the same data folder, as a new process would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ashare_exec.api.schemas import OrderIn
+from ashare_exec.clock import CST, SimClock
+from ashare_exec.config import AccountConfig, default_config
+from ashare_exec.engine.closing import CLOSED_UNSEEN
+from ashare_exec.engine.node import build_service
+from ashare_exec.engine.service import ExecutionService
+from ashare_exec.model import AccountId, ClientOrderId, InstrumentId, OrderStatus
+
+PAPER = AccountId("paper")
+PF = InstrumentId.parse("600000.SH")
+WED = date(2026, 11, 25)
+
+Start = Callable[[datetime], Awaitable[tuple[ExecutionService, list[tuple[str, str]]]]]
+
+
+@pytest.fixture
+async def start(tmp_path: Path) -> AsyncIterator[Start]:
+    """Start a service on one data folder at a given instant; alerts as (severity, code)."""
+    running: list[ExecutionService] = []
+
+    async def run(at: datetime) -> tuple[ExecutionService, list[tuple[str, str]]]:
+        for old in running:
+            if old.started:
+                await old.stop()
+        cfg = dataclasses.replace(
+            default_config(),
+            data_dir=tmp_path / "data",
+            log_dir=tmp_path / "logs",
+            accounts=(AccountConfig(PAPER, positions={"600000.SH": 1000}),),
+        )
+        svc = build_service(cfg, SimClock(at))
+        alerts: list[tuple[str, str]] = []
+        seen = svc.hooks.on_alert
+
+        def on_alert(severity: str, code: str, message: str, context: dict[str, Any]) -> None:
+            alerts.append((severity, code))
+            seen(severity, code, message, context)
+
+        svc.hooks.on_alert = on_alert
+        await svc.start()
+        running.append(svc)
+        return svc, alerts
+
+    yield run
+    for svc in running:
+        if svc.started:
+            await svc.stop()
+
+
+async def _settle(svc: ExecutionService) -> None:
+    for _ in range(5):
+        await asyncio.sleep(0.01)
+        await svc.core.drain()
+
+
+async def _trade(svc: ExecutionService) -> None:
+    """A resting buy (below the bid) and a buy that fills at once (above the ask)."""
+    quote = svc.core.quotes(PF)
+    assert quote is not None
+    assert quote.best_bid is not None
+    assert quote.best_ask is not None
+    for coid, price in (("rest", quote.best_bid - Decimal("0.05")), ("fill", quote.best_ask)):
+        body = OrderIn(
+            account_id=PAPER, symbol=str(PF), side="BUY", qty=100, price=price, client_order_id=coid
+        )
+        await svc.submit(body)
+    await _settle(svc)
+    assert _status(svc, "rest") is OrderStatus.NEW
+    assert _status(svc, "fill") is OrderStatus.FILLED
+
+
+def _status(svc: ExecutionService, coid: str) -> OrderStatus | None:
+    order = svc.core.state.book.get(PAPER, ClientOrderId(coid))
+    return None if order is None else order.status
+
+
+def _archived(tmp_path: Path, day: date) -> dict[str, dict[str, Any]]:
+    folder = tmp_path / "data" / "archive" / day.isoformat()
+    lines = (folder / "orders.jsonl").read_text(encoding="utf-8").splitlines()
+    return {r["client_order_id"]: r for r in map(json.loads, lines)}
+
+
+async def test_start_after_a_missed_close_expires_rolls_and_archives_that_day(
+    start: Start, tmp_path: Path
+) -> None:
+    svc, _ = await start(datetime(2026, 11, 25, 10, 0, tzinfo=CST))
+    await _trade(svc)  # then the service is stopped before the end of day (15:35)
+
+    svc, alerts = await start(datetime(2026, 11, 26, 9, 20, tzinfo=CST))
+
+    assert ("warning", "MISSED_CLOSE") in alerts
+    archived = _archived(tmp_path, WED)
+    assert archived["rest"]["status"] == "EXPIRED"
+    assert archived["rest"]["message"] == CLOSED_UNSEEN
+    assert archived["fill"]["status"] == "FILLED"
+    assert (tmp_path / "data" / "archive" / "2026-11-25" / "audit-2026-11-25.jsonl").is_file()
+    # the day is over in the book too: finished orders left with it
+    assert _status(svc, "rest") is None
+    assert _status(svc, "fill") is None
+    assert svc.core.state.ledger.trading_day(PAPER) == WED
+    # The resting buy may have filled at the venue while the service was down (the venue
+    # lists only today's orders, so its record says EXPIRED): the start-up reconcile sets
+    # the position to the venue's, and yesterday's shares are sellable today (T+1).
+    position = svc.core.state.ledger.position(PAPER, PF)
+    held = svc.core.accounts[PAPER].venue.exchange.accounts[PAPER].holdings[PF]  # type: ignore[attr-defined]
+    assert position.total == held.total >= 1100
+    assert position.sellable == held.sellable == position.total
+
+
+async def test_start_on_the_same_day_after_a_stop_closes_nothing(
+    start: Start, tmp_path: Path
+) -> None:
+    svc, _ = await start(datetime(2026, 11, 25, 10, 0, tzinfo=CST))
+    await _trade(svc)
+
+    svc, alerts = await start(datetime(2026, 11, 25, 10, 30, tzinfo=CST))
+
+    assert "MISSED_CLOSE" not in {code for _, code in alerts}
+    assert not (tmp_path / "data" / "archive" / "2026-11-25").exists()
+    # still today's order, as the venue has it (it may have filled meanwhile), not expired
+    venue = svc.core.accounts[PAPER].venue
+    at_venue = await venue.query_order(PAPER, ClientOrderId("rest"))
+    assert at_venue is not None
+    assert _status(svc, "rest") is at_venue.status is not OrderStatus.EXPIRED
+
+
+async def test_start_after_a_normal_end_of_day_closes_nothing_again(
+    start: Start, tmp_path: Path
+) -> None:
+    svc, _ = await start(datetime(2026, 11, 25, 10, 0, tzinfo=CST))
+    await _trade(svc)
+    await svc.end_of_day(WED)
+    assert _archived(tmp_path, WED)["rest"]["status"] == "EXPIRED"
+
+    svc, alerts = await start(datetime(2026, 11, 26, 9, 20, tzinfo=CST))
+
+    assert "MISSED_CLOSE" not in {code for _, code in alerts}
+    assert svc.missed_close() is None
+
+
+async def test_start_when_the_day_rolled_but_its_archive_is_missing_writes_the_archive(
+    start: Start, tmp_path: Path
+) -> None:
+    # A crash between the roll (journaled) and the archive (files) at the end of day.
+    svc, _ = await start(datetime(2026, 11, 25, 10, 0, tzinfo=CST))
+    await _trade(svc)
+    await svc.end_of_day(WED)
+    shutil.rmtree(tmp_path / "data" / "archive" / "2026-11-25")
+
+    svc, alerts = await start(datetime(2026, 11, 26, 9, 20, tzinfo=CST))
+
+    assert ("warning", "MISSED_CLOSE") in alerts
+    archived = _archived(tmp_path, WED)
+    assert archived["rest"]["status"] == "EXPIRED"
+    assert archived["rest"]["message"] != CLOSED_UNSEEN  # expired by the real end of day
+    assert svc.missed_close() is None
+
+
+async def test_missed_close_when_journal_is_empty_is_none(start: Start) -> None:
+    svc, alerts = await start(datetime(2026, 11, 26, 9, 20, tzinfo=CST))
+
+    assert svc.missed_close() is None
+    assert "MISSED_CLOSE" not in {code for _, code in alerts}
+    assert svc.core.state.ledger.trading_day(PAPER) is None
