@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -74,6 +74,8 @@ class DstRun:
         self.folder = folder
         self.steps = steps
         self.rng = random.Random(seed)
+        # Its own stream, so the main one (and every older seed's schedule) is unchanged.
+        self.rng_down = random.Random(seed * 7919 + 1)
         self.clock = SimClock(START)
         self.faults = {
             "drop_rate": self.rng.choice(RATES),
@@ -324,24 +326,46 @@ class DstRun:
 
     async def do_day_roll(self) -> None:
         day = self.clock.now().date()
+        if self.rng_down.random() < 0.5:
+            await self._day_roll_while_down(day)
+            return
         if self.clock.now().time() < time(15, 0, 10):
             await self.sim.advance_to(datetime.combine(day, time(15, 0, 10), CST))
         await self.settle()
         await self.svc.end_of_day(day)
+        if self.svc.last_archive is None:
+            raise self.fail(f"no archive written for {day}")
         self._check_archived(day)
         nxt = self.svc.pretrade.calendar.next_trading_day(day)
         await self.sim.advance_to(datetime.combine(nxt, time(9, 31), CST))
         await self.settle()
         self.note(f"day roll to {nxt}")
 
+    async def _day_roll_while_down(self, day: date) -> None:
+        """The gateway stops before the close and starts the next trading day: that start
+        closes the day it missed (``engine/closing.py``) before it reconciles."""
+        nxt = self.svc.pretrade.calendar.next_trading_day(day)
+        await self.svc.stop()
+        self.service = None
+        self.lossless = False  # what the venue reported meanwhile is lost
+        self.clock.set(datetime.combine(nxt, time(9, 31), CST))
+        await self.boot()
+        await self.settle()
+        if self.svc.missed_close() is not None:
+            raise self.fail(f"the start did not close {day}")
+        self._check_archived(day)
+        self.note(f"day roll to {nxt} while the gateway was down (closed at start)")
+
     # ---- checks -------------------------------------------------------------------------
 
-    def _check_archived(self, day: Any) -> None:
+    def _check_archived(self, day: date) -> None:
         """Orders evicted at the day roll must be in the day's archive."""
-        where = self.svc.last_archive
-        if where is None:
-            raise self.fail(f"no archive written for {day}")
-        archived = {str(r["client_order_id"]) for r in read_archive(where).orders}
+        where = self.folder / "data" / "archive" / day.isoformat()
+        archived = (
+            {str(r["client_order_id"]) for r in read_archive(where).orders}
+            if where.is_dir()
+            else set()
+        )
         book = self.svc.core.state.book
         for coid in list(self.answered):
             if book.get(ACC, ClientOrderId(coid)) is None:

@@ -8,7 +8,8 @@ When the service was not running then (it crashed at 14:00, or it is stopped at 
 day) the next start closes that day first, before its start-up reconcile
 (:meth:`ClosingMixin.close_missed_day`): the venue has moved on to a new day and no longer
 lists the old day's orders (QMT and XTP list only today's), so asking it would restate them
-as cancelled. Instead the orders still open are expired *as of that day's end-of-day time*,
+as cancelled. Instead the orders still open (``UNKNOWN`` ones too: no venue will list them
+again) are expired *as of that day's end-of-day time*,
 the ledger is rolled and the day archived, with a ``MISSED_CLOSE`` warning. Such an order
 says so in its message (:data:`CLOSED_UNSEEN`): it may have filled after the last report the
 service got, which no venue lists the next day; the start-up reconcile that follows sets
@@ -127,10 +128,13 @@ class ClosingMixin:
         return day
 
     async def _close_day(self, day: date, at: datetime, *, catch_up: bool) -> int:
-        """Expire what is still open (not ``UNKNOWN``: reconciliation settles those), roll
-        every account and archive the day; return how many orders expired."""
+        """Expire what is still open, roll every account and archive the day; return how
+        many orders expired. At the end of day an ``UNKNOWN`` order stays (reconciliation
+        settles it); a catch-up ends it too: no venue will list it again."""
         still_open = [
-            o for o in self.core.state.book.open_orders() if o.status is not OrderStatus.UNKNOWN
+            o
+            for o in self.core.state.book.open_orders()
+            if catch_up or o.status is not OrderStatus.UNKNOWN
         ]
         expired: list[OrderEvent] = [
             OrderRestated(
