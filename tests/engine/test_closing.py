@@ -182,3 +182,20 @@ async def test_missed_close_when_journal_is_empty_is_none(start: Start) -> None:
     assert svc.missed_close() is None
     assert "MISSED_CLOSE" not in {code for _, code in alerts}
     assert svc.core.state.ledger.trading_day(PAPER) is None
+
+
+async def test_start_after_a_weekend_run_closes_the_friday_not_the_saturday(
+    start: Start, tmp_path: Path
+) -> None:
+    # Friday: trades, then down at the close. Saturday: a start closes Friday and its
+    # reconcile journals corrections dated Saturday. Monday: nothing is left to close.
+    svc, _ = await start(datetime(2026, 11, 27, 10, 0, tzinfo=CST))
+    await _trade(svc)
+    svc, alerts = await start(datetime(2026, 11, 28, 10, 0, tzinfo=CST))
+    assert ("warning", "MISSED_CLOSE") in alerts
+    assert svc.last_active_day() == date(2026, 11, 28)  # the reconcile's corrections
+
+    svc, alerts = await start(datetime(2026, 11, 30, 9, 20, tzinfo=CST))
+
+    assert "MISSED_CLOSE" not in {code for _, code in alerts}
+    assert sorted(p.name for p in (tmp_path / "data" / "archive").iterdir()) == ["2026-11-27"]

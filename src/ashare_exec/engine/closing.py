@@ -36,6 +36,7 @@ from ashare_exec.model import (
 )
 
 if TYPE_CHECKING:
+    from ashare_exec.engine.pretrade import RulesAndRisk
     from ashare_exec.engine.reconciler import Reconciler
     from ashare_exec.engine.service import ServiceHooks
 
@@ -56,6 +57,7 @@ class ClosingMixin:
     config: GatewayConfig
     clock: Clock
     core: ExecutionCore
+    pretrade: RulesAndRisk
     reconciler: Reconciler
     hooks: ServiceHooks
     last_archive: Path | None
@@ -96,13 +98,17 @@ class ClosingMixin:
     def missed_close(self) -> date | None:
         """The day a start must close first, or ``None``.
 
-        That is the day of the newest journaled event when it is before today and either
-        some account's ledger has not been rolled to it or its archive is missing (the
-        service was down at its end of day, or died between the roll and the archive).
+        That is the day of the newest journaled event (or the trading day before it, when
+        it is not one) when it is before today and either some account's ledger has not
+        been rolled to it or its archive is missing (the service was down at its end of
+        day, or died between the roll and the archive).
         """
         day = self.last_active_day()
         if day is None or day >= self.clock.now().date():
             return None
+        calendar = self.pretrade.calendar
+        if not calendar.is_trading_day(day):  # e.g. a start-up reconcile on a Saturday
+            day = calendar.previous_trading_day(day)
         ledger = self.core.state.ledger
         rolled = [ledger.trading_day(acct) for acct in self.core.accounts]
         if all(r is not None and r >= day for r in rolled) and self.is_archived(day):
