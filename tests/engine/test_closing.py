@@ -199,3 +199,32 @@ async def test_start_after_a_weekend_run_closes_the_friday_not_the_saturday(
 
     assert "MISSED_CLOSE" not in {code for _, code in alerts}
     assert sorted(p.name for p in (tmp_path / "data" / "archive").iterdir()) == ["2026-11-27"]
+
+
+async def test_start_after_a_missed_close_lets_yesterdays_client_order_ids_be_used_again(
+    start: Start,
+) -> None:
+    # Ids are unique per account and trading day (strategies often restart their counters
+    # each morning): yesterday's "fill" must not answer for today's order of the same id.
+    svc, _ = await start(datetime(2026, 11, 25, 10, 0, tzinfo=CST))
+    await _trade(svc)
+    svc, _ = await start(datetime(2026, 11, 26, 9, 35, tzinfo=CST))
+    quote = svc.core.quotes(PF)
+    assert quote is not None
+    assert quote.best_ask is not None
+    body = OrderIn(
+        account_id=PAPER,
+        symbol=str(PF),
+        side="BUY",
+        qty=100,
+        price=quote.best_ask,
+        client_order_id="fill",
+    )
+
+    view = await svc.submit(body)
+
+    assert view["created"] is True
+    await _settle(svc)
+    order = svc.core.state.book.get(PAPER, ClientOrderId("fill"))
+    assert order is not None
+    assert order.ts_created.date() == date(2026, 11, 26)
