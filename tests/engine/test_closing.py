@@ -176,6 +176,26 @@ async def test_start_when_the_day_rolled_but_its_archive_is_missing_writes_the_a
     assert svc.missed_close() is None
 
 
+async def test_start_when_the_day_was_archived_but_its_audit_not_sealed_seals_it(
+    start: Start, tmp_path: Path
+) -> None:
+    # A crash between the archive and the audit seal at the end of day.
+    svc, _ = await start(datetime(2026, 11, 25, 10, 0, tzinfo=CST))
+    await _trade(svc)
+    await svc.end_of_day(WED)
+    folder = tmp_path / "data" / "archive" / "2026-11-25"
+    sealed = sorted(p.name for p in folder.iterdir())
+    for name in ("audit-2026-11-25.jsonl", "audit-2026-11-25.seal.json"):
+        (folder / name).unlink()
+
+    svc, alerts = await start(datetime(2026, 11, 26, 9, 20, tzinfo=CST))
+
+    assert ("warning", "MISSED_CLOSE") in alerts
+    assert sorted(p.name for p in folder.iterdir()) == sealed
+    assert "AUDIT_FAILED" not in {code for _, code in alerts}
+    assert svc.missed_close() is None
+
+
 async def test_missed_close_when_journal_is_empty_is_none(start: Start) -> None:
     svc, alerts = await start(datetime(2026, 11, 26, 9, 20, tzinfo=CST))
 

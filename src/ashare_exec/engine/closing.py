@@ -65,7 +65,7 @@ class ClosingMixin:
     last_active_day: Callable[[], date | None]
     """The day of the newest journaled event (``None`` when the journal is empty)."""
     is_archived: Callable[[date], bool]
-    """Whether the day's archive exists."""
+    """Whether the day's archive is complete (journal part, and the audit seal)."""
 
     if TYPE_CHECKING:  # provided by the service
 
@@ -100,8 +100,8 @@ class ClosingMixin:
 
         That is the day of the newest journaled event (or the trading day before it, when
         it is not one) when it is before today and either some account's ledger has not
-        been rolled to it or its archive is missing (the service was down at its end of
-        day, or died between the roll and the archive).
+        been rolled to it or its archive is incomplete (the service was down at its end of
+        day, or died between the roll, the archive and the audit seal).
         """
         day = self.last_active_day()
         if day is None or day >= self.clock.now().date():
@@ -126,7 +126,7 @@ class ClosingMixin:
         self._alert(
             "warning",
             "MISSED_CLOSE",
-            f"the service was not running at the end of day {day}: closed at start-up, "
+            f"the end of day {day} did not run or did not finish: closed at start-up, "
             f"{expired} open orders expired as of {at.time()} without asking the venue "
             "(it lists only today's); positions and cash are reconciled from the broker next",
             {"day": str(day), "expired": expired},
@@ -162,8 +162,8 @@ class ClosingMixin:
             if rolled is not None:
                 changes.append(rolled)
         await self.core.commit_many(changes)
-        if not self.is_archived(day):
-            self.last_archive = self._archive_day(day)
+        # Both steps are idempotent: a start finishing a close cut short redoes them.
+        self.last_archive = self._archive_day(day)
         self.hooks.on_end_of_day(day)
         event = {"event": "end_of_day", "day": str(day), "catch_up": catch_up}
         self._publish_plain("day", event, None)

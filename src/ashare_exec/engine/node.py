@@ -33,6 +33,7 @@ from ashare_exec.journal.recovery import replay
 from ashare_exec.journal.sqlite import Journal
 from ashare_exec.model import AccountId, Instrument, InstrumentId, OrderSpec, Quote, Side
 from ashare_exec.observability.alerts import Alert
+from ashare_exec.observability.audit import day_path, seal_path_for
 from ashare_exec.oms.idempotency import ClientOrderIdMinter
 from ashare_exec.refdata import load_calendar, load_instruments, sample_instruments_path
 from ashare_exec.risk.config import RiskConfig
@@ -209,6 +210,9 @@ def build_service(config: GatewayConfig, clock: Clock) -> ExecutionService:
     )
 
     def archive(d: date) -> Path | None:
+        folder = data_dir / "archive" / d.isoformat()
+        if (folder / MANIFEST).is_file():
+            return folder  # archived already (an end of day run again): never rewritten
         try:
             return archive_day(journal, d, data_dir / "archive")
         except Exception:
@@ -266,7 +270,19 @@ def build_service(config: GatewayConfig, clock: Clock) -> ExecutionService:
     )
     service.hooks.extra_status["recovered_events"] = lambda: recovered.events
     service.last_active_day = journal.last_event_day
-    service.is_archived = lambda d: (data_dir / "archive" / d.isoformat() / MANIFEST).is_file()
+
+    def archived(d: date) -> bool:
+        """The day's archive is complete: the journal's part, and the audit seal when the
+        day has an audit file."""
+        folder = data_dir / "archive" / d.isoformat()
+        if not (folder / MANIFEST).is_file():
+            return False
+        return (
+            not day_path(observer.trail.directory, d).exists()
+            or seal_path_for(day_path(folder, d)).exists()
+        )
+
+    service.is_archived = archived
     service.observer = observer
     return service
 
