@@ -11,8 +11,11 @@ venue's), puts it under load and kills it with SIGKILL at a random moment. A las
 checks again and stops gracefully. Prints one line per cycle and a JSON summary; exits 1 on
 the first violation (with the seed and cycle that reproduce it).
 
-``--day-every N`` moves to the next trading day every N cycles: each such start closes the
-day the service was down for, and is itself SIGKILLed during start-up half of the time.
+``--day-every N`` moves to the next trading day every N cycles. On every other day the
+service is down at the close and the next start closes that day; on the others the day's
+last cycle starts after the close, where the scheduler's end of day runs at once (SIGKILLed
+during it half of the time). A day's first start is SIGKILLed during start-up half of the
+time.
 It also keeps a long soak's day small (restarts slow down as one day's orders pile up).
 """
 
@@ -64,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"cycle {life:5d}: answered {r.answered:3d}, no answer {r.unanswered}, "
                     f"cancels {r.cancels:3d}, resubmitted {r.resubmits}, "
                     f"killed after {r.killed_after_s:.3f}s, orders checked {r.orders_checked}"
+                    + (", after the close (end of day)" if r.end_of_day else "")
                     + (f", day closed and checked {r.days_checked}" if r.days_checked else "")
                     + (
                         f", killed in start-up after {r.start_killed_after_s:.3f}s"
@@ -86,6 +90,10 @@ def main(argv: list[str] | None = None) -> int:
         "answers_lost_to_kill_then_resubmitted": sum(r.resubmits for r in soak.lives),
         "cancels": sum(r.cancels for r in soak.lives),
         "start_up_kills": sum(1 for r in soak.lives if r.start_killed_after_s > 0),
+        "end_of_day_lives": sum(1 for r in soak.lives if r.end_of_day),
+        "killed_during_end_of_day": sum(
+            1 for r in soak.lives if r.end_of_day and r.killed_after_s > 0
+        ),
         "days_closed_and_checked": len(soak.days_closed),
         "day_every": args.day_every,
         "durability": args.durability,

@@ -1,4 +1,5 @@
-"""Closing a day the service was down for: the next start expires, rolls and archives it.
+"""Closing a day the service was down for: the next start expires and archives it, then
+starts today (T+1 roll, finished orders leave the book); the end of day no longer rolls.
 
 The whole service in-process on the simulator and a simulated clock; each "restart" builds
 a new service on the same data folder, as a new process would.
@@ -100,7 +101,7 @@ def _archived(tmp_path: Path, day: date) -> dict[str, dict[str, Any]]:
     return {r["client_order_id"]: r for r in map(json.loads, lines)}
 
 
-async def test_start_after_a_missed_close_expires_rolls_and_archives_that_day(
+async def test_start_after_a_missed_close_expires_and_archives_that_day_then_starts_today(
     start: Start, tmp_path: Path
 ) -> None:
     svc, _ = await start(datetime(2026, 11, 25, 10, 0, tzinfo=CST))
@@ -114,10 +115,10 @@ async def test_start_after_a_missed_close_expires_rolls_and_archives_that_day(
     assert archived["rest"]["message"] == CLOSED_UNSEEN
     assert archived["fill"]["status"] == "FILLED"
     assert (tmp_path / "data" / "archive" / "2026-11-25" / "audit-2026-11-25.jsonl").is_file()
-    # the day is over in the book too: finished orders left with it
+    # today started: finished orders of the day before left the book
     assert _status(svc, "rest") is None
     assert _status(svc, "fill") is None
-    assert svc.core.state.ledger.trading_day(PAPER) == WED
+    assert svc.core.state.ledger.trading_day(PAPER) == date(2026, 11, 26)
     # The resting buy may have filled at the venue while the service was down (the venue
     # lists only today's orders, so its record says EXPIRED): the start-up reconcile sets
     # the position to the venue's, and yesterday's shares are sellable today (T+1).
@@ -125,6 +126,53 @@ async def test_start_after_a_missed_close_expires_rolls_and_archives_that_day(
     held = svc.core.accounts[PAPER].venue.exchange.accounts[PAPER].holdings[PF]  # type: ignore[attr-defined]
     assert position.total == held.total >= 1100
     assert position.sellable == held.sellable == position.total
+
+
+async def test_end_of_day_keeps_the_day_listed_and_t1_shares_locked_until_the_next_day(
+    start: Start,
+) -> None:
+    # Brokers and the simulator roll positions at night: rolling at the close made every
+    # reconcile of the evening "correct" the day's bought shares back to not sellable.
+    svc, alerts = await start(datetime(2026, 11, 25, 14, 50, tzinfo=CST))
+    await _trade(svc)
+    assert isinstance(svc.clock, SimClock)
+    svc.clock.set(datetime(2026, 11, 25, 15, 1, tzinfo=CST))  # closed; the scheduler waits
+    await svc.core.accounts[PAPER].venue.sync()  # type: ignore[attr-defined]
+    await _settle(svc)
+
+    await svc.end_of_day(WED)
+    report = await svc.reconciler.reconcile(PAPER, "timer")  # as the evening's timer does
+
+    assert report is not None
+    assert report.clean
+    assert not {"RECONCILIATION_MISMATCH", "RECONCILE_MISMATCH"} & {c for _, c in alerts}
+    position = svc.core.state.ledger.position(PAPER, PF)
+    assert position.total >= 1100
+    assert position.sellable == 1000  # the day's buys: sellable tomorrow
+    assert _status(svc, "fill") is OrderStatus.FILLED  # still listed after the close
+
+    await svc.start_day(date(2026, 11, 26))
+
+    position = svc.core.state.ledger.position(PAPER, PF)
+    assert position.sellable == position.total
+    assert _status(svc, "fill") is None
+
+
+async def test_start_today_when_today_has_activity_does_not_roll_in_the_middle_of_it(
+    start: Start,
+) -> None:
+    # A journal written by a version that rolled at the end of day: its last roll is
+    # yesterday's, yet a restart in the middle of today must not evict today's orders
+    # (their ids would become reusable) or release today's buys.
+    svc, _ = await start(datetime(2026, 11, 25, 10, 0, tzinfo=CST))
+    await _trade(svc)
+    svc.core.state.ledger._day[PAPER] = date(2026, 11, 24)
+
+    await svc.start_today()
+
+    assert _status(svc, "fill") is OrderStatus.FILLED
+    assert svc.core.state.ledger.position(PAPER, PF).sellable == 1000
+    assert svc.core.state.ledger.trading_day(PAPER) == date(2026, 11, 24)
 
 
 async def test_start_on_the_same_day_after_a_stop_closes_nothing(
@@ -158,10 +206,10 @@ async def test_start_after_a_normal_end_of_day_closes_nothing_again(
     assert svc.missed_close() is None
 
 
-async def test_start_when_the_day_rolled_but_its_archive_is_missing_writes_the_archive(
+async def test_start_when_the_day_expired_but_its_archive_is_missing_writes_the_archive(
     start: Start, tmp_path: Path
 ) -> None:
-    # A crash between the roll (journaled) and the archive (files) at the end of day.
+    # A crash between the expiries (journaled) and the archive (files) at the end of day.
     svc, _ = await start(datetime(2026, 11, 25, 10, 0, tzinfo=CST))
     await _trade(svc)
     await svc.end_of_day(WED)
@@ -201,7 +249,7 @@ async def test_missed_close_when_journal_is_empty_is_none(start: Start) -> None:
 
     assert svc.missed_close() is None
     assert "MISSED_CLOSE" not in {code for _, code in alerts}
-    assert svc.core.state.ledger.trading_day(PAPER) is None
+    assert svc.core.state.ledger.trading_day(PAPER) == date(2026, 11, 26)  # started today
 
 
 async def test_start_after_a_weekend_run_closes_the_friday_not_the_saturday(

@@ -6,11 +6,14 @@ threads → SIGKILL it at a random moment. The simulated clock is frozen within 
 (``speed`` = 1e-6) and jumps forward between lives (more than the in-flight grace), so after
 the start-up reconciliation the gateway and the venue are quiescent and must agree exactly.
 
-With ``day_every`` = N, every N lives the next life starts on the next trading day: the
-service was down at the close, so it closes that day at start (expires what was open, rolls
-positions, archives the day) and the venue has rolled too. The first life of each new day
-may also be SIGKILLed during start-up, before it is ready (around that close). Orders of an
-earlier day are checked against that day's archive instead of ``GET /v1/orders``.
+With ``day_every`` = N, every N lives the next life starts on the next trading day. On
+every other day the service was down at the close, so it closes that day at start (expires
+what was open, rolls positions, archives the day); on the others the day's last life starts
+at 15:36, after the close, where the scheduler runs the end of day at once: that life is
+SIGKILLed during it half of the time, else it waits for the archive and checks the day
+closed. The first life of each new day may also be SIGKILLed during start-up, before it is
+ready. Orders of a closed day are checked against that day's archive instead of
+``GET /v1/orders``.
 
 Used by ``tests/reliability/test_crash.py`` (a few lives) and ``scripts/crash_soak.py``
 (any number). Everything is driven by one seed.
@@ -26,6 +29,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from datetime import time as dt_time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -54,6 +58,7 @@ STEP = timedelta(seconds=5)  # sim time between lives; > inflight grace (1 s)
 MORNING_END = datetime(2026, 11, 25, 11, 29, tzinfo=CST)
 AFTERNOON = datetime(2026, 11, 25, 13, 1, tzinfo=CST)
 DAY_END = datetime(2026, 11, 25, 14, 55, tzinfo=CST)
+EOD_LIFE_AT = dt_time(15, 36)  # just after the end of day (15:35): the scheduler runs it
 IN_FLIGHT = {"PENDING_NEW", "PENDING_CANCEL"}
 SETTLE_S = 8.0  # in-flight timeout 1 s + query back-off + a re-sent cancel
 CALENDAR = load_calendar()
@@ -126,6 +131,9 @@ class LifeReport:
     orders_checked: int = 0
     days_checked: int = 0
     """Earlier days whose archive was checked against the venue in this life."""
+    end_of_day: bool = False
+    """A life after the close: the scheduler ran the end of day (killed during it when
+    ``killed_after_s`` is set)."""
     server_errors: list[str] = field(default_factory=list)
     """Requests answered with a server error (5xx other than 503): always a violation."""
 
@@ -172,6 +180,8 @@ class CrashSoak:
         day = at.date()
         for _ in range(days):
             day = CALENDAR.next_trading_day(day)
+        if self.day_every >= 2 and days % 2 and slot == self.day_every - 1:
+            return datetime.combine(day, EOD_LIFE_AT, CST)
         return datetime.combine(day, at.timetz())
 
     def run_life(self, life: int, *, kill: bool = True) -> LifeReport:
@@ -185,6 +195,9 @@ class CrashSoak:
             if self.rng.random() < 0.5:
                 report.start_killed_after_s = self._kill_during_start(life)
         svc = self._start(life)
+        if self.life_start(life).time() == EOD_LIFE_AT:
+            report.end_of_day = True
+            return self._end_of_day_life(svc, report, kill=kill)
         try:
             closed_before = len(self.days_closed)
             report.orders_checked = self.check(svc, life)
@@ -201,6 +214,34 @@ class CrashSoak:
                 report.orders_checked = self.check(svc, life)
         except Violation as e:
             # The service's console (tracebacks of HTTP 500s go there, not to the JSON log).
+            raise Violation(f"{e}\n--- service output ---\n{svc.log()[-6000:]}") from None
+        finally:
+            code = svc.stop(signal.SIGKILL if kill else signal.SIGTERM)
+            if not kill and code != 0:
+                raise Violation(f"life {life}: graceful stop exited {code}\n{svc.log()[-3000:]}")
+        self.lives.append(report)
+        return report
+
+    def _end_of_day_life(self, svc: Service, report: LifeReport, *, kill: bool) -> LifeReport:
+        """After the close: SIGKILL while the end of day runs, or wait for its archive and
+        check the day closed. No load (the market is closed; in-doubt orders of the day are
+        given up at the next day)."""
+        life = report.life
+        try:
+            if kill and self.rng.random() < 0.5:
+                report.killed_after_s = round(self.rng.uniform(0.0, 1.5), 3)
+                time.sleep(report.killed_after_s)
+            else:
+                manifest = self.folder / "data" / "archive" / self._today.isoformat()
+                deadline = time.monotonic() + 60
+                while not (manifest / "manifest.json").is_file():
+                    if time.monotonic() > deadline:
+                        raise Violation(f"life {life}: the end of day did not archive the day")
+                    time.sleep(0.1)
+                closed_before = len(self.days_closed)
+                report.orders_checked = self.check(svc, life, closed_today=True)
+                report.days_checked = len(self.days_closed) - closed_before
+        except Violation as e:
             raise Violation(f"{e}\n--- service output ---\n{svc.log()[-6000:]}") from None
         finally:
             code = svc.stop(signal.SIGKILL if kill else signal.SIGTERM)
@@ -333,8 +374,11 @@ class CrashSoak:
 
     # ---- invariants ---------------------------------------------------------------------
 
-    def check(self, svc: Service, life: int) -> int:
-        """Every invariant, after the start-up reconciliation; returns orders checked."""
+    def check(self, svc: Service, life: int, *, closed_today: bool = False) -> int:
+        """Every invariant, after the start-up reconciliation; returns orders checked.
+
+        ``closed_today``: the end of day has run, so today's archive is checked too (the
+        day's orders stay listed until the next day starts)."""
         where = f"seed {self.seed} life {life}"
         with httpx.Client(
             base_url=svc.url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10.0
@@ -356,12 +400,12 @@ class CrashSoak:
         venue = SqliteStore(self.folder / "data" / "sim" / "state.sqlite3").load()
         today = self._today
         mine = {c: b for c, b in self.answered.items() if self.answered_on[c] == today}
-        check_no_order_lost(mine, orders, where)
         check_sent_at_most_once(self.folder / "logs", orders, where)
+        check_no_order_lost(mine, orders, where)
         check_orders_match_venue(orders, venue, where, today)
         check_ledger_matches_venue(positions, account, venue, where)
         for day in sorted({*self.answered_on.values(), *(o.day for o in venue.orders)}):
-            if day >= today or day in self.days_closed:
+            if day > today or (day == today and not closed_today) or day in self.days_closed:
                 continue
             earlier = {c: b for c, b in self.answered.items() if self.answered_on[c] == day}
             archive = self.folder / "data" / "archive" / day.isoformat()

@@ -335,10 +335,13 @@ class DstRun:
         await self.svc.end_of_day(day)
         if self.svc.last_archive is None:
             raise self.fail(f"no archive written for {day}")
-        self._check_archived(day)
         nxt = self.svc.pretrade.calendar.next_trading_day(day)
         await self.sim.advance_to(datetime.combine(nxt, time(9, 31), CST))
         await self.settle()
+        # The scheduler starts each new date (T+1 roll, the day's orders leave the book).
+        if self.svc.core.state.ledger.trading_day(ACC) != nxt:
+            raise self.fail(f"{nxt} was not started at the change of date")
+        self._check_archived(day)
         self.note(f"day roll to {nxt}")
 
     async def _day_roll_while_down(self, day: date) -> None:

@@ -2,15 +2,19 @@
 
 A-share orders live for one day: the venue expires what is still working at the close.
 The scheduler runs :meth:`ClosingMixin.end_of_day` at the configured time (default 15:35):
-reconcile, expire what is still open, roll positions (T+1) and archive the day.
+reconcile, expire what is still open, archive the day and seal its audit file. The day's
+orders stay listed until the next day starts (:meth:`ClosingMixin.start_day`, at start-up
+and at each change of date): then shares bought before it become sellable (T+1, when
+brokers and the simulator roll theirs: at night, not at the close) and finished orders
+leave the book, so client order ids can be used again.
 
 When the service was not running then (it crashed at 14:00, or it is stopped at 15:00 every
 day) the next start closes that day first, before its start-up reconcile
 (:meth:`ClosingMixin.close_missed_day`): the venue has moved on to a new day and no longer
 lists the old day's orders (QMT and XTP list only today's), so asking it would restate them
 as cancelled. Instead the orders still open (``UNKNOWN`` ones too: no venue will list them
-again) are expired *as of that day's end-of-day time*,
-the ledger is rolled and the day archived, with a ``MISSED_CLOSE`` warning. Such an order
+again) are expired *as of that day's end-of-day time* and the day archived, with a
+``MISSED_CLOSE`` warning; the start then starts today as usual. Such an order
 says so in its message (:data:`CLOSED_UNSEEN`): it may have filled after the last report the
 service got, which no venue lists the next day; the start-up reconcile that follows sets
 positions and cash to the broker's figures, which include those fills.
@@ -89,8 +93,27 @@ class ClosingMixin:
         for acct in list(self.core.accounts):
             await self.cancel_all_orders(CancelAllOrders(acct), actor="scheduler:pre_close")
 
+    async def start_day(self, day: date) -> None:
+        """Start ``day`` (once; at start-up and at each change of date): shares bought
+        before it become sellable and finished orders leave the book."""
+        now = self.clock.now()
+        changes = []
+        for acct in list(self.core.accounts):
+            rolled = self.core.state.roll_day(acct, day, now)
+            if rolled is not None:
+                changes.append(rolled)
+        await self.core.commit_many(changes)
+
+    async def start_today(self) -> None:
+        """At start-up, after closing a missed day: start today, unless something was
+        journaled today already (a restart: today was started then, or, by a version that
+        rolled at the end of day, must not be rolled in the middle of its trading)."""
+        today = self.clock.now().date()
+        if self.last_active_day() != today:
+            await self.start_day(today)
+
     async def end_of_day(self, day: date) -> None:
-        """Reconcile, expire what is still open, archive the day and roll positions."""
+        """Reconcile, expire what is still open, archive the day and seal its audit."""
         for acct in list(self.core.accounts):
             await self.reconciler.reconcile(acct, "end_of_day")
         await self._close_day(day, self.clock.now(), catch_up=False)
@@ -99,9 +122,9 @@ class ClosingMixin:
         """The day a start must close first, or ``None``.
 
         That is the day of the newest journaled event (or the trading day before it, when
-        it is not one) when it is before today and either some account's ledger has not
-        been rolled to it or its archive is incomplete (the service was down at its end of
-        day, or died between the roll, the archive and the audit seal).
+        it is not one) when it is before today and its archive is incomplete: the service
+        was down at its end of day, or died before the archive and the audit seal were
+        written.
         """
         day = self.last_active_day()
         if day is None or day >= self.clock.now().date():
@@ -109,11 +132,7 @@ class ClosingMixin:
         calendar = self.pretrade.calendar
         if not calendar.is_trading_day(day):  # e.g. a start-up reconcile on a Saturday
             day = calendar.previous_trading_day(day)
-        ledger = self.core.state.ledger
-        rolled = [ledger.trading_day(acct) for acct in self.core.accounts]
-        if all(r is not None and r >= day for r in rolled) and self.is_archived(day):
-            return None
-        return day
+        return None if self.is_archived(day) else day
 
     async def close_missed_day(self) -> date | None:
         """At start, before reconciling: close the day returned by :meth:`missed_close`
@@ -134,9 +153,9 @@ class ClosingMixin:
         return day
 
     async def _close_day(self, day: date, at: datetime, *, catch_up: bool) -> int:
-        """Expire what is still open, roll every account and archive the day; return how
-        many orders expired. At the end of day an ``UNKNOWN`` order stays (reconciliation
-        settles it); a catch-up ends it too: no venue will list it again."""
+        """Expire what is still open and archive the day; return how many orders expired.
+        At the end of day an ``UNKNOWN`` order stays (reconciliation settles it); a
+        catch-up ends it too: no venue will list it again."""
         still_open = [
             o
             for o in self.core.state.book.open_orders()
@@ -156,12 +175,7 @@ class ClosingMixin:
             )
             for o in still_open
         ]
-        changes = self.core.apply_internal(expired)
-        for acct in list(self.core.accounts):
-            rolled = self.core.state.roll_day(acct, day, at)
-            if rolled is not None:
-                changes.append(rolled)
-        await self.core.commit_many(changes)
+        await self.core.commit_many(self.core.apply_internal(expired))
         # Both steps are idempotent: a start finishing a close cut short redoes them.
         self.last_archive = self._archive_day(day)
         self.hooks.on_end_of_day(day)

@@ -7,9 +7,11 @@ Actions are fired once per trading day, in order, when the injected clock passes
 * ``phase``     on every phase change (logged and published);
 * ``pre_close`` at the configured cleanup time (default 14:56) — cancel working orders;
   never inside 14:57–15:00, when cancels are refused;
-* ``end_of_day`` at the configured time (default 15:35) — reconcile, expire, archive, roll.
+* ``end_of_day`` at the configured time (default 15:35) — reconcile, expire, archive.
 
-On a non-trading day nothing fires.
+On a non-trading day nothing fires. Apart from those, ``on_day`` runs at every change of
+date while the service runs (the ledger's T+1 roll: brokers and the simulator roll their
+positions at night, not at the close).
 """
 
 from __future__ import annotations
@@ -50,11 +52,14 @@ class SessionScheduler:
         calendar: TradingCalendar,
         actions: list[ScheduledAction],
         on_phase: Callable[[TradingPhase], None] | None = None,
+        on_day: Callable[[date], Awaitable[None]] | None = None,
     ) -> None:
         self._clock = clock
         self._calendar = calendar
         self._actions = sorted(actions, key=lambda a: a.at)
         self._on_phase = on_phase
+        self._on_day = on_day
+        self._day = clock.now().date()
         self._fired: set[tuple[date, str]] = set()
         self._phase: TradingPhase | None = None
         self._started_at = clock.now()
@@ -69,13 +74,15 @@ class SessionScheduler:
         pre_close: Callable[[date], Awaitable[None]],
         end_of_day: Callable[[date], Awaitable[None]],
         on_phase: Callable[[TradingPhase], None] | None = None,
+        on_day: Callable[[date], Awaitable[None]] | None = None,
     ) -> SessionScheduler:
-        """The standard day: pre-open checks, pre-close cleanup, end of day."""
+        """The standard day: pre-open checks, pre-close cleanup, end of day; ``on_day`` at
+        each change of date."""
         actions = [ScheduledAction("pre_open", PRE_OPEN, pre_open)]
         if sessions.pre_close_cancel is not None:
             actions.append(ScheduledAction("pre_close", sessions.pre_close_cancel, pre_close))
         actions.append(ScheduledAction("end_of_day", sessions.end_of_day, end_of_day))
-        return SessionScheduler(clock, calendar, actions, on_phase)
+        return SessionScheduler(clock, calendar, actions, on_phase, on_day)
 
     @property
     def phase(self) -> TradingPhase | None:
@@ -111,12 +118,21 @@ class SessionScheduler:
 
     async def tick(self) -> list[str]:
         """Fire whatever is due and report a phase change; return the names fired."""
+        fired = []
+        today = self._clock.now().date()
+        if today != self._day:
+            self._day = today
+            if self._on_day is not None:
+                try:
+                    await self._on_day(today)
+                except Exception:
+                    log.exception("the start of day %s failed", today)
+                fired.append("day_start")
         phase = phase_at(Exchange.SH, self._clock.now(), self._calendar)
         if phase is not self._phase:
             self._phase = phase
             if self._on_phase is not None:
                 self._on_phase(phase)
-        fired = []
         for day, action in self.due():
             self._fired.add((day, action.name))
             try:

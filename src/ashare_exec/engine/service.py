@@ -121,6 +121,7 @@ class ExecutionService(QueriesMixin, CommandsMixin, ClosingMixin):
             await venue.connect()
         await self.core.drain()
         await self.close_missed_day()
+        await self.start_today()
         for rt in self.core.accounts.values():
             await self.reconciler.reconcile(rt.account_id, "start")
         self.core.rearm_inflight()

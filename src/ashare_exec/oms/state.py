@@ -87,9 +87,9 @@ class OmsState:
         return [self.apply(c) for c in corrections]
 
     def roll_day(self, account_id: AccountId, day: date, ts_event: datetime) -> StateChange | None:
-        """Close the trading day for the account (``None`` if already rolled to ``day``).
+        """Start the trading day ``day`` for the account (``None`` if already there).
 
-        Shares bought so far become sellable, and terminal orders leave the book (client
+        Shares bought before it become sellable, and terminal orders leave the book (client
         order ids are unique per trading day). Journal the returned change.
         """
         event = self.ledger.roll_day(account_id, day, ts_event)
