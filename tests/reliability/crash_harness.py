@@ -21,12 +21,14 @@ Used by ``tests/reliability/test_crash.py`` (a few lives) and ``scripts/crash_so
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import signal
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dt_time
@@ -198,7 +200,7 @@ class CrashSoak:
         if self.life_start(life).time() == EOD_LIFE_AT:
             report.end_of_day = True
             return self._end_of_day_life(svc, report, kill=kill)
-        try:
+        with _ending(svc, life, kill=kill):
             closed_before = len(self.days_closed)
             report.orders_checked = self.check(svc, life)
             report.days_checked = len(self.days_closed) - closed_before
@@ -212,13 +214,6 @@ class CrashSoak:
                     )
             else:
                 report.orders_checked = self.check(svc, life)
-        except Violation as e:
-            # The service's console (tracebacks of HTTP 500s go there, not to the JSON log).
-            raise Violation(f"{e}\n--- service output ---\n{svc.log()[-6000:]}") from None
-        finally:
-            code = svc.stop(signal.SIGKILL if kill else signal.SIGTERM)
-            if not kill and code != 0:
-                raise Violation(f"life {life}: graceful stop exited {code}\n{svc.log()[-3000:]}")
         self.lives.append(report)
         return report
 
@@ -227,7 +222,7 @@ class CrashSoak:
         check the day closed. No load (the market is closed; in-doubt orders of the day are
         given up at the next day)."""
         life = report.life
-        try:
+        with _ending(svc, life, kill=kill):
             if kill and self.rng.random() < 0.5:
                 report.killed_after_s = round(self.rng.uniform(0.0, 1.5), 3)
                 time.sleep(report.killed_after_s)
@@ -241,12 +236,6 @@ class CrashSoak:
                 closed_before = len(self.days_closed)
                 report.orders_checked = self.check(svc, life, closed_today=True)
                 report.days_checked = len(self.days_closed) - closed_before
-        except Violation as e:
-            raise Violation(f"{e}\n--- service output ---\n{svc.log()[-6000:]}") from None
-        finally:
-            code = svc.stop(signal.SIGKILL if kill else signal.SIGTERM)
-            if not kill and code != 0:
-                raise Violation(f"life {life}: graceful stop exited {code}\n{svc.log()[-3000:]}")
         self.lives.append(report)
         return report
 
@@ -412,6 +401,20 @@ class CrashSoak:
             check_day_archive(archive, earlier, venue, day, f"{where} (day {day})")
             self.days_closed.add(day)
         return len(orders)
+
+
+@contextlib.contextmanager
+def _ending(svc: Service, life: int, *, kill: bool) -> Iterator[None]:
+    """End the life: SIGKILL (or a graceful stop, which must exit 0); a violation carries
+    the service's console (tracebacks of HTTP 500s go there, not to the JSON log)."""
+    try:
+        yield
+    except Violation as e:
+        raise Violation(f"{e}\n--- service output ---\n{svc.log()[-6000:]}") from None
+    finally:
+        code = svc.stop(signal.SIGKILL if kill else signal.SIGTERM)
+        if not kill and code != 0:
+            raise Violation(f"life {life}: graceful stop exited {code}\n{svc.log()[-3000:]}")
 
 
 # ---- invariant checks (pure, on JSON views and the venue's store) --------------------------
