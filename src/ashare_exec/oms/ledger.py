@@ -313,6 +313,11 @@ class Ledger:
         if event.field not in fields:
             raise ValueError(f"cannot correct position field {event.field!r}")
         fields[event.field] = int(event.after) if event.field in _INT_FIELDS else event.after
+        locked = int(fields["total"]) - int(fields["sellable"]) - int(fields["frozen"])
+        if event.field != "bought_today" and not self._is_t0(event.instrument_id):
+            # The broker released T+1 shares before our day started (its night switch came
+            # first): they are no longer "bought today", or our roll would add them again.
+            fields["bought_today"] = max(0, min(int(fields["bought_today"]), locked))
         pos = Position(
             account,
             event.instrument_id,

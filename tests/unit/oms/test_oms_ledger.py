@@ -116,6 +116,24 @@ def test_roll_day_when_bought_yesterday_makes_shares_sellable_once() -> None:
     assert (pos.sellable, pos.bought_today, pos.total) == (1000, 0, 1000)
 
 
+def test_snapshot_when_broker_released_t1_shares_first_our_roll_does_not_release_them_again() -> (
+    None
+):
+    # A broker switches to the next day in the evening; we start it at midnight.
+    state = make_state()
+    run(state, st.submitted(), st.filled(qty=1000, fee="0"))
+    released = PositionReport(
+        account_id=st.ACC, instrument_id=st.INST, total_qty=1000, sellable_qty=1000
+    )
+
+    corrections = state.ledger.apply_broker_snapshot(st.ACC, [released], None, st.ts(100))
+    state.ledger.roll_day(st.ACC, date(2026, 11, 26), st.ts(86400))
+
+    assert [(c.field, c.after) for c in corrections] == [("sellable", 1000)]
+    pos = state.ledger.position(st.ACC, st.INST)
+    assert (pos.total, pos.sellable, pos.bought_today) == (1000, 1000, 0)
+
+
 def _holding(state: OmsState, qty: int = 1000, px: str = "10.00") -> None:
     run(
         state,
