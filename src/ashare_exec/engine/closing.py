@@ -14,10 +14,10 @@ day) the next start closes that day first, before its start-up reconcile
 lists the old day's orders (QMT and XTP list only today's), so asking it would restate them
 as cancelled. Instead the orders still open (``UNKNOWN`` ones too: no venue will list them
 again) are expired *as of that day's end-of-day time* and the day archived, with a
-``MISSED_CLOSE`` warning; the start then starts today as usual. Such an order
-says so in its message (:data:`CLOSED_UNSEEN`): it may have filled after the last report the
-service got, which no venue lists the next day; the start-up reconcile that follows sets
-positions and cash to the broker's figures, which include those fills.
+``MISSED_CLOSE`` warning; then today starts as usual. Such an order says so in its message
+(:data:`CLOSED_UNSEEN`): it may have filled after the last report the service got, which no
+venue lists the next day; the start-up reconcile that follows sets positions and cash to
+the broker's figures, which include those fills.
 """
 
 from __future__ import annotations
