@@ -90,6 +90,13 @@ async def _trade(svc: ExecutionService) -> None:
     assert _status(svc, "fill") is OrderStatus.FILLED
 
 
+async def _trade_and_close_wednesday(start: Start) -> None:
+    """Wednesday: trade, then the scheduled end of day runs (reconcile, expire, archive)."""
+    svc, _ = await start(datetime(2026, 11, 25, 10, 0, tzinfo=CST))
+    await _trade(svc)
+    await svc.end_of_day(WED)
+
+
 def _status(svc: ExecutionService, coid: str) -> OrderStatus | None:
     order = svc.core.state.book.get(PAPER, ClientOrderId(coid))
     return None if order is None else order.status
@@ -195,9 +202,7 @@ async def test_start_on_the_same_day_after_a_stop_closes_nothing(
 async def test_start_after_a_normal_end_of_day_closes_nothing_again(
     start: Start, tmp_path: Path
 ) -> None:
-    svc, _ = await start(datetime(2026, 11, 25, 10, 0, tzinfo=CST))
-    await _trade(svc)
-    await svc.end_of_day(WED)
+    await _trade_and_close_wednesday(start)
     assert _archived(tmp_path, WED)["rest"]["status"] == "EXPIRED"
 
     svc, alerts = await start(datetime(2026, 11, 26, 9, 20, tzinfo=CST))
@@ -210,9 +215,7 @@ async def test_start_when_the_day_expired_but_its_archive_is_missing_writes_the_
     start: Start, tmp_path: Path
 ) -> None:
     # A crash between the expiries (journaled) and the archive (files) at the end of day.
-    svc, _ = await start(datetime(2026, 11, 25, 10, 0, tzinfo=CST))
-    await _trade(svc)
-    await svc.end_of_day(WED)
+    await _trade_and_close_wednesday(start)
     shutil.rmtree(tmp_path / "data" / "archive" / "2026-11-25")
 
     svc, alerts = await start(datetime(2026, 11, 26, 9, 20, tzinfo=CST))
@@ -228,9 +231,7 @@ async def test_start_when_the_day_was_archived_but_its_audit_not_sealed_seals_it
     start: Start, tmp_path: Path
 ) -> None:
     # A crash between the archive and the audit seal at the end of day.
-    svc, _ = await start(datetime(2026, 11, 25, 10, 0, tzinfo=CST))
-    await _trade(svc)
-    await svc.end_of_day(WED)
+    await _trade_and_close_wednesday(start)
     folder = tmp_path / "data" / "archive" / "2026-11-25"
     sealed = sorted(p.name for p in folder.iterdir())
     for name in ("audit-2026-11-25.jsonl", "audit-2026-11-25.seal.json"):
