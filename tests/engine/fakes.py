@@ -71,6 +71,7 @@ class ScriptedVenue(VenueAdapter):
         self.cancels: list[ClientOrderId] = []
         self.orders: dict[ClientOrderId, _Order] = {}
         self.cash = Decimal("1000000")
+        self.positions: list[PositionReport] = []
         self._seq = 0
 
     def set_report_sink(self, sink: ReportSink) -> None:
@@ -189,7 +190,7 @@ class ScriptedVenue(VenueAdapter):
         return [f for o in self.orders.values() for f in o.fills]
 
     async def query_positions(self, account_id: AccountId) -> list[PositionReport]:
-        return []
+        return [p for p in self.positions if p.account_id == account_id]
 
     async def query_cash(self, account_id: AccountId) -> CashReport:
         return CashReport(account_id=account_id, available=self.cash, frozen=Decimal(0))

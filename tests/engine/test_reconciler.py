@@ -20,6 +20,7 @@ from ashare_exec.model import (
     ClientOrderId,
     InstrumentId,
     OrderStatus,
+    PositionReport,
     Side,
     SubmitOrder,
 )
@@ -205,3 +206,39 @@ async def test_reconcile_when_venue_no_longer_lists_an_order_ends_it_by_its_day(
 
     assert order.status is status
     assert [a[1] for a in rig.alerts].count("ORDER_NOT_AT_VENUE") == 1
+
+
+@pytest.mark.parametrize(
+    ("later", "alerted"),
+    [(timedelta(hours=10), False), (timedelta(hours=4), True)],
+    ids=["evening", "afternoon"],
+)
+async def test_reconcile_when_broker_releases_day_buys_after_the_close_corrects_without_alert(
+    rig: Rig, later: timedelta, alerted: bool
+) -> None:
+    # Brokers switch days at night, some before our midnight: then the day's buys show
+    # sellable first. That is the T+1 release, not a drift; before the close it is one.
+    reconciler = Reconciler(rig.core, report_dir=None)
+    signals: list[Any] = []
+    rig.core.on_signal = signals.append
+    await rig.core.submit(_buy("c1"))
+    await rig.core.drain()
+    rig.venue.push(rig.venue.fill(ClientOrderId("c1"), 300, "10.00"))
+    for _ in range(3):
+        await asyncio.sleep(0)
+        await rig.core.drain()
+    inst = InstrumentId.parse("600000.SH")
+    assert rig.core.state.ledger.position(RIG_ACC, inst).sellable == 0
+    rig.venue.cash = rig.core.state.ledger.cash(RIG_ACC).available
+    rig.venue.positions = [
+        PositionReport(account_id=RIG_ACC, instrument_id=inst, total_qty=300, sellable_qty=300)
+    ]
+    rig.clock.advance(later)  # from 10:00
+
+    rep = await reconciler.reconcile(RIG_ACC, "timer")
+
+    assert rep is not None
+    assert rig.core.state.ledger.position(RIG_ACC, inst).sellable == 300
+    assert bool(rep.position_mismatches) is alerted
+    assert [s.kind for s in signals] == (["position"] if alerted else [])
+    assert ("RECONCILE_MISMATCH" in [a[1] for a in rig.alerts]) is alerted

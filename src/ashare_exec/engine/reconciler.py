@@ -23,7 +23,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -38,6 +38,7 @@ from ashare_exec.model import (
     OrderStatus,
     OrderStatusReport,
 )
+from ashare_exec.model.portfolio import T1_RELEASE
 from ashare_exec.observability.alerts import ReconciliationMismatch
 from ashare_exec.oms.reconcile import ReconcileReport, reconcile
 from ashare_exec.oms.snapshot import unseen_freezes
@@ -48,6 +49,8 @@ __all__ = ["MAX_DEFERRALS", "Reconciler"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_DEFERRALS = 3
+_LAST_TRADE = time(15, 30)
+"""The end of after-hours fixed-price trading: no buy of the day is booked later."""
 """Reconciles in a row that may skip the ledger correction and ask for another at once."""
 
 
@@ -157,20 +160,30 @@ class Reconciler:
             unseen = unseen_freezes(state.book, state.ledger, account_id, orders)
             rep.unseen_freezes = dict(unseen.orders)
             correction_changes = state.apply_broker_snapshot(
-                account_id, positions, cash, now, unseen=unseen
+                account_id,
+                positions,
+                cash,
+                now,
+                unseen=unseen,
+                after_close=self._closed(account_id, now),
             )
         corrections: list[Any] = [c.event for c in correction_changes]
-        rep.position_mismatches.extend(
-            _mismatch(c) for c in corrections if c.instrument_id is not None
-        )
-        rep.cash_mismatches.extend(_mismatch(c) for c in corrections if c.instrument_id is None)
+        drifts = [c for c in corrections if c.reason != T1_RELEASE]
+        if len(drifts) < len(corrections):
+            log.info(
+                "%s: the broker released today's buys before our next day started (%s)",
+                account_id,
+                ", ".join(str(c.instrument_id) for c in corrections if c.reason == T1_RELEASE),
+            )
+        rep.position_mismatches.extend(_mismatch(c) for c in drifts if c.instrument_id is not None)
+        rep.cash_mismatches.extend(_mismatch(c) for c in drifts if c.instrument_id is None)
         await core.commit_many([*changes, *correction_changes])
         rt.status = status
         rt.reconciled = True
         self.runs += 1
         self.last_reports[account_id] = rep
         self._keep(rep, why, len(changes), corrections)
-        counts = {} if initial else _mismatch_counts(rep, corrections)
+        counts = {} if initial else _mismatch_counts(rep, drifts)
         for kind, count in counts.items():
             core.on_signal(
                 ReconciliationMismatch(
@@ -189,6 +202,12 @@ class Reconciler:
                 {"account_id": account_id},
             )
         return rep
+
+    def _closed(self, account_id: AccountId, now: datetime) -> bool:
+        """Whether the ledger's trading day has closed, so the broker may release its buys."""
+        local = now.astimezone(CST)
+        day = self.core.state.ledger.trading_day(account_id) or local.date()
+        return local.date() > day or local.time() >= _LAST_TRADE
 
     async def _moved(self, account_id: AccountId, before: list[OrderStatusReport]) -> bool:
         """Whether the venue's orders changed since ``before`` (or cannot be queried)."""
@@ -296,6 +315,7 @@ class Reconciler:
                     "before": str(c.before),
                     "after": str(c.after),
                     "exceeds_tolerance": c.exceeds_tolerance,
+                    "reason": c.reason,
                 }
                 for c in corrections
             ],

@@ -13,7 +13,22 @@ from typing import ClassVar
 
 from ashare_exec.model.identifiers import AccountId, InstrumentId
 
-__all__ = ["POSITION_FIELDS", "Cash", "DayRolled", "LedgerCorrected", "LedgerEvent", "Position"]
+__all__ = [
+    "BROKER_SNAPSHOT",
+    "POSITION_FIELDS",
+    "T1_RELEASE",
+    "Cash",
+    "DayRolled",
+    "LedgerCorrected",
+    "LedgerEvent",
+    "Position",
+]
+
+BROKER_SNAPSHOT = "BROKER_SNAPSHOT"
+"""A correction's reason: the broker's figure differed from ours."""
+T1_RELEASE = "T1_RELEASE"
+"""A correction's reason: after the close the broker made the day's buys sellable before our
+next day started (its night switch came first). Expected, never flagged."""
 
 _ZERO = Decimal(0)
 
@@ -84,7 +99,7 @@ class LedgerCorrected(LedgerEvent):
     before: Decimal
     after: Decimal
     exceeds_tolerance: bool = False
-    reason: str = "BROKER_SNAPSHOT"
+    reason: str = BROKER_SNAPSHOT
 
     @property
     def delta(self) -> Decimal:

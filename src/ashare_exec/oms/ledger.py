@@ -23,7 +23,15 @@ from ashare_exec.model.enums import Side
 from ashare_exec.model.events import OrderEvent, OrderFilled, OrderSpec
 from ashare_exec.model.identifiers import AccountId, ClientOrderId, InstrumentId
 from ashare_exec.model.order import ApplyResult, Order
-from ashare_exec.model.portfolio import Cash, DayRolled, LedgerCorrected, LedgerEvent, Position
+from ashare_exec.model.portfolio import (
+    BROKER_SNAPSHOT,
+    T1_RELEASE,
+    Cash,
+    DayRolled,
+    LedgerCorrected,
+    LedgerEvent,
+    Position,
+)
 from ashare_exec.model.reports import CashReport, PositionReport
 
 if TYPE_CHECKING:
@@ -381,6 +389,7 @@ class Ledger:
         qty_tolerance: int = 0,
         complete: bool = True,
         unseen: UnseenFreezes | None = None,
+        after_close: bool = False,
     ) -> list[LedgerCorrected]:
         """Set our figures to the broker's; return (and apply) one event per difference.
 
@@ -392,6 +401,10 @@ class Ledger:
                 and ``available`` are the broker's less these, ``frozen`` the broker's plus.
             cash_tolerance / qty_tolerance: differences above these are flagged
                 ``exceeds_tolerance`` (alert); smaller ones are still corrected.
+            after_close: the day of our ``bought_today`` has closed, so the broker may have
+                released those shares already (its night switch came before our next day
+                started). A rise of ``sellable`` they cover is then corrected with reason
+                ``T1_RELEASE`` and never flagged: it is the T+1 release, not a drift.
         """
         corrections: list[LedgerCorrected] = []
         held = unseen.shares if unseen is not None else {}
@@ -400,6 +413,12 @@ class Ledger:
             if ours == theirs:
                 return
             limit = cash_tolerance if inst is None or name == "avg_cost" else qty_tolerance
+            released = (
+                after_close
+                and inst is not None
+                and name == "sellable"
+                and self._released(account_id, inst, theirs - ours)
+            )
             event = LedgerCorrected(
                 account_id=account_id,
                 ts_event=ts_event,
@@ -407,7 +426,8 @@ class Ledger:
                 field=name,
                 before=ours,
                 after=theirs,
-                exceeds_tolerance=abs(theirs - ours) > limit,
+                exceeds_tolerance=not released and abs(theirs - ours) > limit,
+                reason=T1_RELEASE if released else BROKER_SNAPSHOT,
             )
             self._apply_correction(event)
             corrections.append(event)
@@ -440,3 +460,9 @@ class Ledger:
             fix(None, "available", ours.available, cash.available - extra[0])
             fix(None, "frozen", ours.frozen, cash.frozen + extra[1])
         return corrections
+
+    def _released(self, account_id: AccountId, inst: InstrumentId, rise: Decimal) -> bool:
+        """Whether ``sellable`` rising by ``rise`` is the day's buys made sellable."""
+        if self._is_t0(inst):
+            return False
+        return _ZERO < rise <= self.position(account_id, inst).bought_today

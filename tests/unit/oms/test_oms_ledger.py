@@ -134,6 +134,54 @@ def test_snapshot_when_broker_released_t1_shares_first_our_roll_does_not_release
     assert (pos.total, pos.sellable, pos.bought_today) == (1000, 1000, 0)
 
 
+@pytest.mark.parametrize(
+    ("after_close", "sellable", "reason", "flagged"),
+    [
+        (True, 1000, "T1_RELEASE", False),  # the evening: the broker's night switch came first
+        (False, 1000, "BROKER_SNAPSHOT", True),  # during the day the same rise is a drift
+        (True, 1200, "BROKER_SNAPSHOT", True),  # more than the day's buys: a drift
+        (True, 0, "BROKER_SNAPSHOT", False),  # not a rise (here: nothing to correct)
+    ],
+)
+def test_snapshot_after_close_when_sellable_rise_covered_by_day_buys_is_a_t1_release(
+    after_close: bool, sellable: int, reason: str, flagged: bool
+) -> None:
+    state = make_state()
+    run(state, st.submitted(), st.filled(qty=1000, fee="0"))
+    report = PositionReport(
+        account_id=st.ACC, instrument_id=st.INST, total_qty=1000, sellable_qty=sellable
+    )
+
+    corrections = state.ledger.apply_broker_snapshot(
+        st.ACC, [report], None, st.ts(100), after_close=after_close
+    )
+
+    assert [(c.reason, c.exceeds_tolerance) for c in corrections] == (
+        [(reason, flagged)] if sellable else []
+    )
+    assert state.ledger.position(st.ACC, st.INST).sellable == sellable
+
+
+def test_snapshot_after_close_when_instrument_is_t0_a_sellable_rise_is_a_drift() -> None:
+    state = make_state(t0=True)
+    run(state, st.submitted(), st.filled(qty=1000, fee="0"))
+    state.ledger.apply_broker_snapshot(
+        st.ACC,
+        [PositionReport(account_id=st.ACC, instrument_id=st.INST, total_qty=1000, sellable_qty=0)],
+        None,
+        st.ts(50),
+    )
+    report = PositionReport(
+        account_id=st.ACC, instrument_id=st.INST, total_qty=1000, sellable_qty=1000
+    )
+
+    corrections = state.ledger.apply_broker_snapshot(
+        st.ACC, [report], None, st.ts(100), after_close=True
+    )
+
+    assert [(c.reason, c.exceeds_tolerance) for c in corrections] == [("BROKER_SNAPSHOT", True)]
+
+
 def _holding(state: OmsState, qty: int = 1000, px: str = "10.00") -> None:
     run(
         state,
