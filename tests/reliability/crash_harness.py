@@ -553,7 +553,8 @@ def check_day_archive(
             "reasons": r["reasons"].split(",") if r["reasons"] else [],
         }
         for r in rows
-        if r["account"] == ACCOUNT
+        # An earlier day's order settled on this day is archived again here, as settled.
+        if r["account"] == ACCOUNT and r["day"] == day.isoformat()
     }
     check_no_order_lost(answered, archived, where)
     at_venue = [o for o in venue.orders if o.account_id == ACCOUNT and o.day == day]

@@ -176,6 +176,7 @@ def _archive(folder: Path, *rows: dict[str, Any]) -> Path:
             {
                 "account": "paper",
                 "client_order_id": "a1",
+                "day": DAY.isoformat(),
                 "instrument": BODY["symbol"],
                 "side": BODY["side"],
                 "qty": BODY["qty"],
@@ -213,6 +214,11 @@ def _archive(folder: Path, *rows: dict[str, Any]) -> Path:
             _venue(OrderStatus.EXPIRED),
             None,
         ),
+        (
+            [{}, {"client_order_id": "z9", "day": "2026-11-24", "status": "CANCELED"}],
+            _venue(OrderStatus.EXPIRED),
+            None,
+        ),
     ],
     ids=[
         "same",
@@ -223,6 +229,7 @@ def _archive(folder: Path, *rows: dict[str, Any]) -> Path:
         "closed-unseen-venue-filled-more",
         "closed-unseen-more-fills-than-venue",
         "closed-unseen-never-sent",
+        "carried-from-an-earlier-day",
     ],
 )
 def test_check_day_archive_when_archive_differs_from_venue_raises(

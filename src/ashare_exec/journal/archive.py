@@ -113,7 +113,7 @@ def archive_day(journal: Journal, day: date, dest_dir: str | Path) -> Path:
     ]
     files = {
         "events.jsonl": (_jsonl(event_rows), len(event_rows)),
-        "orders.jsonl": (_jsonl(orders := journal.rows("orders", tag)), len(orders)),
+        "orders.jsonl": (_jsonl(orders := journal.day_orders(tag)), len(orders)),
         "fills.jsonl": (_jsonl(fills := journal.rows("fills", tag)), len(fills)),
         "positions.csv": (
             _csv(pos := journal.rows("positions"), _POSITION_COLUMNS),

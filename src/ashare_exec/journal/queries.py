@@ -95,12 +95,24 @@ class JournalQueries:
         """Projection rows of ``orders``, ``fills``, ``positions`` or ``cash`` as dicts."""
         if table not in ("orders", "fills", "positions", "cash"):
             raise ValueError(f"not a projection table: {table!r}")
+        where = " WHERE day = ?" if day else ""
+        return self._dicts(f"SELECT * FROM {table}{where} ORDER BY 1, 2", (day,) if day else ())
+
+    def day_orders(self, day: str) -> list[dict[str, Any]]:
+        """Order rows for the archive of ``day``, by key: the orders created that day, and
+        those of an earlier day that changed on it (carried over in doubt and settled then;
+        their ``day`` is the earlier one)."""
+        return self._dicts(
+            "SELECT * FROM orders WHERE day = ? UNION ALL "
+            "SELECT * FROM orders WHERE day < ? AND (account, client_order_id) IN "
+            "(SELECT account, client_order_id FROM events WHERE day = ?) ORDER BY 1, 2",
+            (day, day, day),
+        )
+
+    def _dicts(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
         with self._lock:
             try:
-                cur = self._conn.execute(
-                    f"SELECT * FROM {table}" + (" WHERE day = ?" if day else "") + " ORDER BY 1, 2",
-                    (day,) if day else (),
-                )
+                cur = self._conn.execute(sql, params)
                 names = [d[0] for d in cur.description]
                 return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
             except sqlite3.Error as e:

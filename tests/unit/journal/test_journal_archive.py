@@ -13,6 +13,7 @@ import pytest
 
 from ashare_exec.errors import JournalError
 from ashare_exec.journal import Journal, archive_day, list_archives, read_archive
+from ashare_exec.model import OrderStatus
 from ashare_exec.oms import Ledger, OmsState, OrderBook
 
 DAY = date(2026, 11, 25)
@@ -51,6 +52,38 @@ def test_archive_when_written_reads_back_the_day_with_verified_checksums(
     assert [f["trade_id"] for f in archive.fills] == ["T1"]
     assert archive.positions[0]["total"] == "1000"
     assert archive.manifest["files"]["events.jsonl"]["rows"] == 3
+
+
+def test_archive_of_next_day_holds_an_order_carried_over_in_doubt_and_settled_then(
+    journal: Journal, tmp_path: Path
+) -> None:
+    # UNKNOWN at the close (no answer, venue unreachable): the close leaves it to
+    # reconciliation, which settles it the next day. Its final state is that day's.
+    state = OmsState(OrderBook(), Ledger(_no_fee))
+    events = [
+        st.submitted("C1"),
+        st.unknown("C1", at=10),
+        st.submitted("C2", at=20),
+        st.accepted("C2", at=21),
+    ]
+    journal.append_many([state.apply(e) for e in events])
+    first = read_archive(archive_day(journal, DAY, tmp_path))
+    later = [
+        st.restated("C1", OrderStatus.EXPIRED, at=86400 + 3600),
+        st.submitted("C3", at=86400 + 3700),
+    ]
+    journal.append_many([state.apply(e) for e in later])
+
+    second = read_archive(archive_day(journal, date(2026, 11, 26), tmp_path))
+
+    assert [(o["client_order_id"], o["status"]) for o in first.orders] == [
+        ("C1", "UNKNOWN"),
+        ("C2", "NEW"),
+    ]
+    assert [(o["client_order_id"], o["status"], o["day"]) for o in second.orders] == [
+        ("C1", "EXPIRED", "2026-11-25"),
+        ("C3", "PENDING_NEW", "2026-11-26"),
+    ]
 
 
 def test_archive_when_written_files_are_read_only(day_journal: Journal, tmp_path: Path) -> None:
