@@ -26,12 +26,14 @@ from ashare_exec.engine.closing import CLOSED_UNSEEN
 from ashare_exec.engine.node import build_service
 from ashare_exec.engine.service import ExecutionService
 from ashare_exec.model import AccountId, ClientOrderId, InstrumentId, OrderStatus
+from ashare_exec.observability.alerts import ReconciliationMismatch
 
 PAPER = AccountId("paper")
 PF = InstrumentId.parse("600000.SH")
 WED = date(2026, 11, 25)
 
-Start = Callable[[datetime], Awaitable[tuple[ExecutionService, list[tuple[str, str]]]]]
+Start = Callable[..., Awaitable[tuple[ExecutionService, list[tuple[str, str]]]]]
+"""``start(at, sim={...})``: ``sim`` is the ``[venues.sim]`` table."""
 
 
 @pytest.fixture
@@ -39,7 +41,9 @@ async def start(tmp_path: Path) -> AsyncIterator[Start]:
     """Start a service on one data folder at a given instant; alerts as (severity, code)."""
     running: list[ExecutionService] = []
 
-    async def run(at: datetime) -> tuple[ExecutionService, list[tuple[str, str]]]:
+    async def run(
+        at: datetime, sim: dict[str, Any] | None = None
+    ) -> tuple[ExecutionService, list[tuple[str, str]]]:
         for old in running:
             if old.started:
                 await old.stop()
@@ -48,6 +52,7 @@ async def start(tmp_path: Path) -> AsyncIterator[Start]:
             data_dir=tmp_path / "data",
             log_dir=tmp_path / "logs",
             accounts=(AccountConfig(PAPER, positions={"600000.SH": 1000}),),
+            venues={"sim": sim or {}},
         )
         svc = build_service(cfg, SimClock(at))
         alerts: list[tuple[str, str]] = []
@@ -163,6 +168,42 @@ async def test_end_of_day_keeps_the_day_listed_and_t1_shares_locked_until_the_ne
     position = svc.core.state.ledger.position(PAPER, PF)
     assert position.sellable == position.total
     assert _status(svc, "fill") is None
+
+
+async def test_evening_when_broker_releases_t1_before_our_midnight_no_drift_no_double_release(
+    start: Start,
+) -> None:
+    # Some brokers' night clearing comes before our midnight: the evening's reconcile sees
+    # the day's buys sellable. Not a drift (no alert); our roll then must not add them again.
+    svc, alerts = await start(
+        datetime(2026, 11, 25, 14, 50, tzinfo=CST), sim={"t1_release_at": "20:00"}
+    )
+    signals: list[Any] = []
+    observe = svc.core.on_signal
+    svc.core.on_signal = lambda e: (signals.append(e), observe(e))  # type: ignore[func-returns-value]
+    await _trade(svc)
+    venue: Any = svc.core.accounts[PAPER].venue
+    svc.clock.set(datetime(2026, 11, 25, 15, 1, tzinfo=CST))  # type: ignore[attr-defined]
+    await venue.sync()
+    await _settle(svc)
+    await svc.end_of_day(WED)
+    await venue.advance_to(datetime(2026, 11, 25, 20, 30, tzinfo=CST))
+
+    report = await svc.reconciler.reconcile(PAPER, "timer")
+
+    held = venue.exchange.accounts[PAPER].holdings[PF]
+    position = svc.core.state.ledger.position(PAPER, PF)
+    assert report is not None
+    assert report.clean
+    assert not [e for e in signals if isinstance(e, ReconciliationMismatch)]
+    assert not {"RECONCILIATION_MISMATCH", "RECONCILE_MISMATCH"} & {c for _, c in alerts}
+    assert position.total == held.total >= 1100
+    assert position.sellable == held.sellable == position.total  # released, by the broker
+
+    await svc.start_day(date(2026, 11, 26))
+
+    position = svc.core.state.ledger.position(PAPER, PF)
+    assert position.sellable == held.sellable == position.total  # not released twice
 
 
 async def test_start_today_when_today_has_activity_does_not_roll_in_the_middle_of_it(

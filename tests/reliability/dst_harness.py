@@ -26,6 +26,7 @@ from ashare_exec.engine.service import ExecutionService
 from ashare_exec.errors import DuplicateClientOrderId, GatewayError
 from ashare_exec.journal.archive import read_archive
 from ashare_exec.model import AccountId, ClientOrderId
+from ashare_exec.observability.alerts import ReconciliationMismatch
 from ashare_exec.venues.sim.factory import build_sim_exchange
 from tests.reliability.dst_checks import (
     DstFailure,
@@ -76,6 +77,10 @@ class DstRun:
         self.rng = random.Random(seed)
         # Its own stream, so the main one (and every older seed's schedule) is unchanged.
         self.rng_down = random.Random(seed * 7919 + 1)
+        # Half the seeds' broker clears at 20:00, before our midnight (its own stream too).
+        self.t1_release_at = "20:00" if random.Random(seed * 104729 + 7).random() < 0.5 else None
+        self.mismatches: list[tuple[int, str]] = []
+        """``(step, kind)`` of every ``ReconciliationMismatch`` signalled."""
         self.clock = SimClock(START)
         self.faults = {
             "drop_rate": self.rng.choice(RATES),
@@ -117,8 +122,14 @@ class DstRun:
             ),
             journal=JournalConfig("fast"),
             risk=RISK,
-            venues={"sim": {"seed": self.seed, "faults": dict(self.faults)}},
+            venues={"sim": self._sim_table()},
         )
+
+    def _sim_table(self) -> dict[str, Any]:
+        table: dict[str, Any] = {"seed": self.seed, "faults": dict(self.faults)}
+        if self.t1_release_at is not None:
+            table["t1_release_at"] = self.t1_release_at
+        return table
 
     @property
     def svc(self) -> ExecutionService:
@@ -141,6 +152,14 @@ class DstRun:
             on_alert(severity, code, message, ctx)
 
         svc.hooks.on_alert = alert
+        on_signal = svc.core.on_signal
+
+        def signal(event: object) -> None:
+            if isinstance(event, ReconciliationMismatch):
+                self.mismatches.append((self.step, event.kind))
+            on_signal(event)
+
+        svc.core.on_signal = signal
         sim = svc.core.accounts[ACC].venue
         submit = sim.submit
 
@@ -335,6 +354,8 @@ class DstRun:
         await self.svc.end_of_day(day)
         if self.svc.last_archive is None:
             raise self.fail(f"no archive written for {day}")
+        if self.t1_release_at is not None:
+            await self._evening(day)
         nxt = self.svc.pretrade.calendar.next_trading_day(day)
         await self.sim.advance_to(datetime.combine(nxt, time(9, 31), CST))
         await self.settle()
@@ -342,7 +363,32 @@ class DstRun:
         if self.svc.core.state.ledger.trading_day(ACC) != nxt:
             raise self.fail(f"{nxt} was not started at the change of date")
         self._check_archived(day)
+        if self.t1_release_at is not None and self.lossless and self.sim.is_connected:
+            self._check_exact("after our roll (released once, not twice)")
         self.note(f"day roll to {nxt}")
+
+    async def _evening(self, day: date) -> None:
+        """The broker's night clearing comes before our midnight: the evening's reconcile
+        sees the day's buys sellable. That is the T+1 release, not a drift: corrected
+        without a mismatch signal, and our roll at the change of date adds nothing."""
+        seen = len(self.mismatches)
+        await self.sim.advance_to(datetime.combine(day, time(20, 30), CST))
+        await self.settle()
+        await self.svc.reconciler.reconcile(ACC, "dst-evening")
+        await self.settle()
+        if not (self.lossless and self.sim.is_connected):
+            return
+        self._check_exact("in the evening, after the broker's T+1 release")
+        drifts = [kind for _step, kind in self.mismatches[seen:]]
+        if drifts:
+            raise self.fail(f"the evening's T+1 release was signalled as a drift: {drifts}")
+        self.note("evening reconcile after the broker's T+1 release")
+
+    def _check_exact(self, when: str) -> None:
+        state = self.svc.core.state
+        problem = check_ledger(state.ledger, self.sim.exchange, ACC, state.book)
+        if problem:
+            raise self.fail(f"{when}: {problem}")
 
     async def _day_roll_while_down(self, day: date) -> None:
         """The gateway stops before the close and starts the next trading day: that start

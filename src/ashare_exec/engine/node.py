@@ -70,6 +70,7 @@ def _build_sim(
         SimAccountConfig,
         SimConfig,
         WalkConfig,
+        release_time,
     )
     from ashare_exec.venues.sim.factory import build_sim_venue
 
@@ -80,8 +81,10 @@ def _build_sim(
         raise ConfigError(f"{where}.seed: must be an integer, was {seed!r}")
     faults = _dataclass_from(FaultConfig, raw.pop("faults", {}), f"{where}.faults")
     walk = _dataclass_from(WalkConfig, raw.pop("walk", {}), f"{where}.walk")
+    release = release_time(raw.pop("t1_release_at", None), f"{where}.t1_release_at")
     if raw:
-        raise ConfigError(f"{where}: unknown keys {sorted(raw)} (allowed: faults, seed, walk)")
+        allowed = "faults, seed, t1_release_at, walk"
+        raise ConfigError(f"{where}: unknown keys {sorted(raw)} (allowed: {allowed})")
     sim_accounts = tuple(
         SimAccountConfig(a.account_id, a.cash, dict(a.positions))
         for a in config.accounts
@@ -96,6 +99,7 @@ def _build_sim(
         state_path=state_dir / "state.sqlite3",
         faults=faults,
         walk=walk,
+        t1_release_at=release,
     )
     return build_sim_venue(sim_config, clock, instruments=instruments, calendar=calendar)
 

@@ -115,6 +115,9 @@ async def test_build_qmt_venue_when_many_buys_at_stopped_clock_book_depth_follow
         ({"walk": {"depth": 5}}, "unknown keys"),
         ({"walk": 3}, "must be a table"),
         ({"seed": "x"}, "seed"),
+        ({"t1_release_at": "15:00"}, "after 15:30"),
+        ({"t1_release_at": 2000}, "after 15:30"),
+        ({"t1_release_at": "8pm"}, "after 15:30"),
     ],
 )
 def test_build_qmt_venue_when_sim_market_settings_invalid_config_error(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from decimal import Decimal as D
 
 import pytest
@@ -20,6 +21,7 @@ from ashare_exec.model import (
     Side,
 )
 from ashare_exec.venues.base import VenueReport
+from ashare_exec.venues.sim import SimConfig
 from tests.venues.sim.kit import ACCOUNT, PF, MakeExchange, at, spec
 
 P = PriceType
@@ -150,6 +152,34 @@ def test_sell_when_bought_today_then_not_sellable_until_next_day(
     assert (h.total, h.sellable) == (100, 100)
     out = ex.submit(spec("s1", Side.SELL, 100, "9.00"), at(9, 16, day=(2026, 11, 26)))
     assert isinstance(out[0], OrderAccepted)
+
+
+def test_t1_release_at_when_set_the_day_buys_become_sellable_that_evening_once(
+    make_exchange: MakeExchange,
+) -> None:
+    """A broker whose night clearing comes before midnight: sellable at 20:00, not again."""
+    ex = make_exchange(positions={"600000.SH": 300}, t1_release_at=time(20, 0))
+    q = ex.quote(PF, at(10, 0))
+    assert q is not None
+    ex.submit(spec("b1", Side.BUY, 100, str(q.ask_prices[0])), at(10, 0))
+    h = ex.accounts[ACCOUNT].holding(PF)
+
+    ex.advance_to(at(19, 59))
+    before = (h.total, h.sellable)
+    ex.advance_to(at(20, 0))
+    evening = (h.total, h.sellable)
+    ex.advance_to(at(9, 0, day=(2026, 11, 26)))
+
+    assert before == (400, 300)
+    assert evening == (400, 400)
+    assert (h.total, h.sellable) == (400, 400)
+    assert [r.sellable_qty for r in ex.position_reports(ACCOUNT, at(9, 0))] == [400]
+
+
+@pytest.mark.parametrize("bad", [time(15, 0), time(15, 30), time(9, 0)])
+def test_t1_release_at_when_not_after_the_last_trade_is_refused(bad: time) -> None:
+    with pytest.raises(ValueError, match="after 15:30"):
+        SimConfig(t1_release_at=bad)
 
 
 def test_sell_when_shares_frozen_by_open_sell_then_second_sell_refused(

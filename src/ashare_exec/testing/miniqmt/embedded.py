@@ -43,7 +43,7 @@ def start_embedded_miniqmt(
         tick_s: real seconds between market moves (0: no ticker thread).
 
     Raises:
-        ConfigError: ``venues.sim.seed`` or ``venues.sim.walk`` is invalid.
+        ConfigError: ``venues.sim.seed``, ``walk`` or ``t1_release_at`` is invalid.
     """
     from ashare_exec.venues.sim.config import SimAccountConfig, SimConfig
     from ashare_exec.venues.sim.factory import build_sim_exchange
@@ -78,13 +78,13 @@ def start_embedded_miniqmt(
 
 
 def _market_settings(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """``seed`` and ``walk`` of ``[venues.sim]`` (the market; faults stay the sim venue's).
+    """``seed``, ``walk`` and ``t1_release_at`` of ``[venues.sim]`` (faults stay the sim's).
 
     Without them a benchmark's deep books would apply to the ``sim`` venue only, and the
     emulated market (default depth, frozen between snapshots under a stopped clock) would
     run dry so that marketable orders rest.
     """
-    from ashare_exec.venues.sim.config import WalkConfig
+    from ashare_exec.venues.sim.config import WalkConfig, release_time
 
     out: dict[str, Any] = {}
     seed = raw.get("seed", 0)
@@ -99,4 +99,5 @@ def _market_settings(raw: Mapping[str, Any]) -> dict[str, Any]:
     if unknown:
         raise ConfigError(f"venues.sim.walk: unknown keys {unknown} (allowed: {sorted(known)})")
     out["walk"] = WalkConfig(**walk)
+    out["t1_release_at"] = release_time(raw.get("t1_release_at"), "venues.sim.t1_release_at")
     return out

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 
+from ashare_exec.errors import ConfigError
 from ashare_exec.model import AccountId
 from ashare_exec.venues.sim.auction import TieBreak
 from ashare_exec.venues.sim.matching import QueueModel
@@ -23,6 +25,7 @@ __all__ = [
     "SimAccountConfig",
     "SimConfig",
     "WalkConfig",
+    "release_time",
 ]
 
 
@@ -108,6 +111,9 @@ class SimConfig:
         state_path: SQLite file of the venue's own durable state; ``None`` keeps it in memory.
         faults: fault injection.
         venue_name: the adapter's name.
+        t1_release_at: the broker's night clearing on a trading day: from then on the day's
+            buys are sellable (T+1), before the venue's day switch at midnight. ``None``
+            (the default) releases them at midnight. Must be after 15:30.
     """
 
     seed: int = 0
@@ -123,3 +129,25 @@ class SimConfig:
     state_path: Path | None = None
     faults: FaultConfig = FaultConfig()
     venue_name: str = "sim"
+    t1_release_at: time | None = None
+
+    def __post_init__(self) -> None:
+        if self.t1_release_at is not None and not time(15, 30) < self.t1_release_at:
+            raise ValueError(f"t1_release_at must be after 15:30, was {self.t1_release_at}")
+
+
+def release_time(value: object, where: str) -> time | None:
+    """``t1_release_at`` from a config file: ``"HH:MM"`` after 15:30, or ``None``.
+
+    Raises:
+        ConfigError: anything else.
+    """
+    if value is None:
+        return None
+    try:
+        at = time.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        at = None
+    if at is None or at <= time(15, 30):
+        raise ConfigError(f'{where}: must be a time after 15:30 such as "20:00", was {value!r}')
+    return at

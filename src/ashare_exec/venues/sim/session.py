@@ -3,7 +3,9 @@
 Events of a trading day, in order: 9:25 opening-auction uncross, 9:30 queued orders enter
 the book, continuous snapshots (resting orders fill when the market reaches them), 13:00
 orders queued at lunch enter the book, 15:00 closing-auction uncross and the expiry of every
-working order. Crossing midnight into a new trading day rolls the accounts (T+1).
+working order. Crossing midnight into a new trading day rolls the accounts (T+1), unless
+``SimConfig.t1_release_at`` released the day's buys in the evening already (a broker whose
+night clearing comes before midnight).
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ class SessionEngine(ExchangeCore):
         if not self.calendar.is_trading_day(day):
             return []
         at = [OPEN_AUCTION_AT, *_OPEN_BOOK_AT, CLOSE_AUCTION_AT]
+        if self.config.t1_release_at is not None:
+            at.append(self.config.t1_release_at)
         return [datetime.combine(day, t, CST) for t in at]
 
     def advance(self, ts: datetime) -> list[VenueReport]:
@@ -96,6 +100,12 @@ class SessionEngine(ExchangeCore):
     # ---- session events -----------------------------------------------------------------
     def _milestone(self, m: datetime) -> list[VenueReport]:
         t = m.time()
+        if t == self.config.t1_release_at:
+            # The broker's night clearing: the close has expired every order, so this only
+            # makes the day's buys sellable; the switch at midnight finds nothing left.
+            for acct in self.accounts.values():
+                acct.roll_day()
+            return []
         if t == OPEN_AUCTION_AT:
             return self._auctions(m, opening=True)
         if t == CLOSE_AUCTION_AT:
