@@ -376,13 +376,15 @@ class DstRun:
         await self.settle()
         await self.svc.reconciler.reconcile(ACC, "dst-evening")
         await self.settle()
+        self.note("evening reconcile after the broker's T+1 release")
+        if self.sim.is_connected and self.svc.core.accounts[ACC].reconciled:
+            self.check_venue(final=False)
         if not (self.lossless and self.sim.is_connected):
             return
         self._check_exact("in the evening, after the broker's T+1 release")
         drifts = [kind for _step, kind in self.mismatches[seen:]]
         if drifts:
             raise self.fail(f"the evening's T+1 release was signalled as a drift: {drifts}")
-        self.note("evening reconcile after the broker's T+1 release")
 
     def _check_exact(self, when: str) -> None:
         state = self.svc.core.state
