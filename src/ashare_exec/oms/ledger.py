@@ -6,9 +6,10 @@
 * Freezes are recomputed from the order after every event, so cancel / reject / expire /
   fill release exactly what the order no longer needs, in any order of arrival.
 * A fill's fee is the venue's when reported, else the injected fee function's estimate.
-* :meth:`Ledger.apply_broker_snapshot` sets our figures to the broker's (less the freezes
-  of our orders the broker has not seen, :mod:`ashare_exec.oms.snapshot`) and returns the
-  corrections as :class:`~ashare_exec.model.portfolio.LedgerCorrected` events to journal.
+* :meth:`Ledger.apply_broker_snapshot` (:mod:`ashare_exec.oms.broker_snapshot`) sets our
+  figures to the broker's (less the freezes of our orders the broker has not seen,
+  :mod:`ashare_exec.oms.snapshot`) and returns the corrections as
+  :class:`~ashare_exec.model.portfolio.LedgerCorrected` events to journal.
 """
 
 from __future__ import annotations
@@ -16,26 +17,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING
+from decimal import Decimal
 
 from ashare_exec.model.enums import Side
 from ashare_exec.model.events import OrderEvent, OrderFilled, OrderSpec
 from ashare_exec.model.identifiers import AccountId, ClientOrderId, InstrumentId
 from ashare_exec.model.order import ApplyResult, Order
 from ashare_exec.model.portfolio import (
-    BROKER_SNAPSHOT,
-    T1_RELEASE,
     Cash,
     DayRolled,
     LedgerCorrected,
     LedgerEvent,
     Position,
 )
-from ashare_exec.model.reports import CashReport, PositionReport
-
-if TYPE_CHECKING:
-    from ashare_exec.oms.snapshot import UnseenFreezes
+from ashare_exec.oms.broker_snapshot import BrokerSnapshotMixin
 
 __all__ = ["FeeFunction", "Ledger", "LedgerUpdate"]
 
@@ -44,7 +39,6 @@ FeeFunction = Callable[[InstrumentId, Side, int, Decimal], Decimal]
 
 _ZERO = Decimal(0)
 _COST_EXP = Decimal("0.00000001")
-_CENT = Decimal("0.01")
 _INT_FIELDS = frozenset({"total", "sellable", "frozen", "bought_today"})
 
 
@@ -61,16 +55,7 @@ class LedgerUpdate:
 _NO_UPDATE = LedgerUpdate()
 
 
-def _same_at(ours: Decimal, theirs: Decimal) -> bool:
-    """Whether two costs agree at the precision the broker reported (cents at least):
-    brokers round average costs, ours keeps eight decimals; correcting the rounding would
-    journal a correction after every trade and lose our precision for nothing."""
-    exponent = theirs.as_tuple().exponent
-    step = _CENT if not isinstance(exponent, int) else Decimal(1).scaleb(min(exponent, -2))
-    return ours.quantize(step, ROUND_HALF_UP) == theirs.quantize(step, ROUND_HALF_UP)
-
-
-class Ledger:
+class Ledger(BrokerSnapshotMixin):
     """Positions and cash of every account.
 
     Args:
@@ -375,94 +360,3 @@ class Ledger:
             pos.realised_pnl,
             pos.fees,
         )
-
-    # --- broker snapshot ------------------------------------------------------------
-
-    def apply_broker_snapshot(
-        self,
-        account_id: AccountId,
-        positions: Iterable[PositionReport],
-        cash: CashReport | None,
-        ts_event: datetime,
-        *,
-        cash_tolerance: Decimal = Decimal("0.01"),
-        qty_tolerance: int = 0,
-        complete: bool = True,
-        unseen: UnseenFreezes | None = None,
-        after_close: bool = False,
-    ) -> list[LedgerCorrected]:
-        """Set our figures to the broker's; return (and apply) one event per difference.
-
-        Args:
-            complete: ``positions`` is the broker's full list, so a position we hold that
-                the broker does not report is corrected to zero.
-            unseen: freezes of our orders the broker's figures do not contain yet (from
-                :func:`~ashare_exec.oms.snapshot.unseen_freezes`): the target ``sellable``
-                and ``available`` are the broker's less these, ``frozen`` the broker's plus.
-            cash_tolerance / qty_tolerance: differences above these are flagged
-                ``exceeds_tolerance`` (alert); smaller ones are still corrected.
-            after_close: the day of our ``bought_today`` has closed, so the broker may have
-                released those shares already (its night switch came before our next day
-                started). A rise of ``sellable`` they cover is then corrected with reason
-                ``T1_RELEASE`` and never flagged: it is the T+1 release, not a drift.
-        """
-        corrections: list[LedgerCorrected] = []
-        held = unseen.shares if unseen is not None else {}
-
-        def fix(inst: InstrumentId | None, name: str, ours: Decimal, theirs: Decimal) -> None:
-            if ours == theirs:
-                return
-            limit = cash_tolerance if inst is None or name == "avg_cost" else qty_tolerance
-            released = (
-                after_close
-                and inst is not None
-                and name == "sellable"
-                and self._released(account_id, inst, theirs - ours)
-            )
-            event = LedgerCorrected(
-                account_id=account_id,
-                ts_event=ts_event,
-                instrument_id=inst,
-                field=name,
-                before=ours,
-                after=theirs,
-                exceeds_tolerance=not released and abs(theirs - ours) > limit,
-                reason=T1_RELEASE if released else BROKER_SNAPSHOT,
-            )
-            self._apply_correction(event)
-            corrections.append(event)
-
-        seen: set[InstrumentId] = set()
-        for report in positions:
-            if report.account_id != account_id:
-                continue
-            seen.add(report.instrument_id)
-            pos = self.position(account_id, report.instrument_id)
-            fix(report.instrument_id, "total", Decimal(pos.total), Decimal(report.total_qty))
-            fix(
-                report.instrument_id,
-                "sellable",
-                Decimal(pos.sellable),
-                Decimal(report.sellable_qty - held.get(report.instrument_id, 0)),
-            )
-            if report.avg_cost is not None and not _same_at(pos.avg_cost, report.avg_cost):
-                fix(report.instrument_id, "avg_cost", pos.avg_cost, report.avg_cost)
-        if complete:
-            for pos in self.positions(account_id):
-                if pos.instrument_id in seen:
-                    continue
-                fix(pos.instrument_id, "total", Decimal(pos.total), _ZERO)
-                sellable = Decimal(-held.get(pos.instrument_id, 0))
-                fix(pos.instrument_id, "sellable", Decimal(pos.sellable), sellable)
-        if cash is not None:
-            ours = self.cash(account_id)
-            extra = (unseen.available, unseen.frozen) if unseen is not None else (_ZERO, _ZERO)
-            fix(None, "available", ours.available, cash.available - extra[0])
-            fix(None, "frozen", ours.frozen, cash.frozen + extra[1])
-        return corrections
-
-    def _released(self, account_id: AccountId, inst: InstrumentId, rise: Decimal) -> bool:
-        """Whether ``sellable`` rising by ``rise`` is the day's buys made sellable."""
-        if self._is_t0(inst):
-            return False
-        return _ZERO < rise <= self.position(account_id, inst).bought_today
