@@ -242,3 +242,21 @@ async def test_reconcile_when_broker_releases_day_buys_after_the_close_corrects_
     assert bool(rep.position_mismatches) is alerted
     assert [s.kind for s in signals] == (["position"] if alerted else [])
     assert ("RECONCILE_MISMATCH" in [a[1] for a in rig.alerts]) is alerted
+
+
+@pytest.mark.parametrize(
+    ("off_by", "exceeds"), [("0.01", False), ("0.02", True)], ids=["a-cent", "two-cents"]
+)
+async def test_reconcile_when_cash_differs_signals_whether_beyond_tolerance(
+    rig: Rig, off_by: str, exceeds: bool
+) -> None:
+    reconciler = Reconciler(rig.core, report_dir=None)
+    signals: list[Any] = []
+    rig.core.on_signal = signals.append
+    rig.venue.cash = rig.core.state.ledger.cash(RIG_ACC).available + Decimal(off_by)
+
+    await reconciler.reconcile(RIG_ACC, "timer")
+
+    assert [(s.kind, s.count, s.exceeds_tolerance) for s in signals] == [("cash", 1, exceeds)]
+    assert rig.core.state.ledger.cash(RIG_ACC).available == rig.venue.cash  # corrected either way
+    assert ("RECONCILE_MISMATCH" in [a[1] for a in rig.alerts]) is exceeds

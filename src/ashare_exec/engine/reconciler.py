@@ -184,7 +184,7 @@ class Reconciler:
         self.last_reports[account_id] = rep
         self._keep(rep, why, len(changes), corrections)
         counts = {} if initial else _mismatch_counts(rep, drifts)
-        for kind, count in counts.items():
+        for kind, (count, exceeds) in counts.items():
             core.on_signal(
                 ReconciliationMismatch(
                     account_id=str(account_id),
@@ -192,6 +192,7 @@ class Reconciler:
                     detail=f"reconciliation ({why}) corrected {count} {kind}",
                     ts_event=now,
                     count=count,
+                    exceeds_tolerance=exceeds,
                 )
             )
         if not initial and (rep.alerts or any(c.exceeds_tolerance for c in corrections)):
@@ -328,15 +329,18 @@ def _fingerprint(orders: list[OrderStatusReport]) -> set[tuple[object, ...]]:
     return {(o.client_order_id, o.broker_order_id, o.status, o.filled_qty, o.qty) for o in orders}
 
 
-def _mismatch_counts(rep: ReconcileReport, corrections: list[Any]) -> dict[str, int]:
+def _mismatch_counts(rep: ReconcileReport, corrections: list[Any]) -> dict[str, tuple[int, bool]]:
+    """Per kind: how many, and whether any is beyond the tolerance (order kinds always are)."""
+    position = [c for c in corrections if c.instrument_id is not None]
+    cash = [c for c in corrections if c.instrument_id is None]
     counts = {
-        "unknown_order": len(rep.adopted_events),
-        "missing_fill": len(rep.missing_fills),
-        "order_status": len(rep.status_events),
-        "position": sum(1 for c in corrections if c.instrument_id is not None),
-        "cash": sum(1 for c in corrections if c.instrument_id is None),
+        "unknown_order": (len(rep.adopted_events), True),
+        "missing_fill": (len(rep.missing_fills), True),
+        "order_status": (len(rep.status_events), True),
+        "position": (len(position), any(c.exceeds_tolerance for c in position)),
+        "cash": (len(cash), any(c.exceeds_tolerance for c in cash)),
     }
-    return {k: v for k, v in counts.items() if v}
+    return {k: v for k, v in counts.items() if v[0]}
 
 
 def _mismatch(c: Any) -> Any:

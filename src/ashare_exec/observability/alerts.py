@@ -114,6 +114,9 @@ class ReconciliationMismatch:
     detail: str
     ts_event: datetime
     count: int = 1
+    exceeds_tolerance: bool = True
+    """Any of them beyond the reconciliation tolerance (a cent of cash, no shares); the
+    ones within it are corrected and counted, not alerted."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -255,6 +255,15 @@ def test_reconciliation_rule_when_mismatch_reported_severity_depends_on_kind(
     )
 
 
+def test_reconciliation_rule_when_corrections_within_tolerance_does_not_alert() -> None:
+    # A cent of cash (the broker rounds a fee differently): corrected and counted, not paged.
+    event = ReconciliationMismatch(
+        account_id="acc1", kind="cash", detail="d", ts_event=MIDDAY, exceeds_tolerance=False
+    )
+
+    assert ReconciliationRule(ReconciliationRuleConfig()).on_event(event, MIDDAY) == []
+
+
 def test_inflight_rule_when_order_pending_too_long_alerts_per_order() -> None:
     rule = InflightRule(InflightRuleConfig(max_age_seconds=30))
     snap = Snapshot(

@@ -74,7 +74,7 @@ class ConsecutiveRejectsRule(RuleBase):
 
 
 class ReconciliationRule(RuleBase):
-    """Reconciliation had to correct our view of the account."""
+    """Reconciliation had to correct our view of the account (beyond the tolerance)."""
 
     name = "reconciliation"
     event_types: tuple[type, ...] | None = (ReconciliationMismatch,)
@@ -83,7 +83,7 @@ class ReconciliationRule(RuleBase):
         self.c = config
 
     def on_event(self, event: object, now: datetime) -> list[Alert]:
-        if not isinstance(event, ReconciliationMismatch):
+        if not isinstance(event, ReconciliationMismatch) or not event.exceeds_tolerance:
             return []
         critical = event.kind in self.c.critical_kinds
         return [
