@@ -49,9 +49,9 @@ __all__ = ["MAX_DEFERRALS", "Reconciler"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_DEFERRALS = 3
+"""Reconciles in a row that may skip the ledger correction and ask for another at once."""
 _LAST_TRADE = time(15, 30)
 """The end of after-hours fixed-price trading: no buy of the day is booked later."""
-"""Reconciles in a row that may skip the ledger correction and ask for another at once."""
 
 
 class Reconciler:

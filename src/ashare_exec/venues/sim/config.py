@@ -132,7 +132,7 @@ class SimConfig:
     t1_release_at: time | None = None
 
     def __post_init__(self) -> None:
-        if self.t1_release_at is not None and not time(15, 30) < self.t1_release_at:
+        if self.t1_release_at is not None and self.t1_release_at <= time(15, 30):
             raise ValueError(f"t1_release_at must be after 15:30, was {self.t1_release_at}")
 
 
