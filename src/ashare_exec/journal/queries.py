@@ -100,13 +100,18 @@ class JournalQueries:
 
     def day_orders(self, day: str) -> list[dict[str, Any]]:
         """Order rows for the archive of ``day``, by key: the orders created that day, and
-        those of an earlier day that changed on it (carried over in doubt and settled then;
-        their ``day`` is the earlier one)."""
+        those of an earlier day still open when it began (carried over in doubt), as they
+        are now: ended that day, or still open. Their ``day`` is the earlier one."""
+        first = self._query("SELECT MIN(seq) FROM events WHERE day = ?", (day,))[0][0]
+        if first is None:  # nothing happened that day: only what is still open
+            first = self._query("SELECT COALESCE(MAX(seq), 0) + 1 FROM events", ())[0][0]
+        # Carried orders are rare; a scan of the order rows (0.1-0.2 s at 333k) beats
+        # looking up every event of the day (2 s at 1M events).
         return self._dicts(
             "SELECT * FROM orders WHERE day = ? UNION ALL "
-            "SELECT * FROM orders WHERE day < ? AND (account, client_order_id) IN "
-            "(SELECT account, client_order_id FROM events WHERE day = ?) ORDER BY 1, 2",
-            (day, day, day),
+            "SELECT * FROM orders WHERE day < ? AND (done_seq IS NULL OR done_seq >= ?) "
+            "ORDER BY 1, 2",
+            (day, day, first),
         )
 
     def _dicts(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:

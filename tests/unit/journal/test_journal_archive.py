@@ -54,23 +54,26 @@ def test_archive_when_written_reads_back_the_day_with_verified_checksums(
     assert archive.manifest["files"]["events.jsonl"]["rows"] == 3
 
 
-def test_archive_of_next_day_holds_an_order_carried_over_in_doubt_and_settled_then(
+def test_archive_of_next_day_holds_the_orders_carried_over_in_doubt_as_they_are_then(
     journal: Journal, tmp_path: Path
 ) -> None:
-    # UNKNOWN at the close (no answer, venue unreachable): the close leaves it to
-    # reconciliation, which settles it the next day. Its final state is that day's.
+    # UNKNOWN at the close (no answer, venue unreachable): the close leaves them to
+    # reconciliation, which settles them on a later day. Each day they were open shows them.
     state = OmsState(OrderBook(), Ledger(_no_fee))
     events = [
         st.submitted("C1"),
         st.unknown("C1", at=10),
         st.submitted("C2", at=20),
-        st.accepted("C2", at=21),
+        st.unknown("C2", at=30),
+        st.submitted("C3", at=40),
+        st.accepted("C3", at=41),
+        st.expired("C3", at=50),  # the close
     ]
     journal.append_many([state.apply(e) for e in events])
     first = read_archive(archive_day(journal, DAY, tmp_path))
     later = [
         st.restated("C1", OrderStatus.EXPIRED, at=86400 + 3600),
-        st.submitted("C3", at=86400 + 3700),
+        st.submitted("C4", at=86400 + 3700),
     ]
     journal.append_many([state.apply(e) for e in later])
 
@@ -78,11 +81,19 @@ def test_archive_of_next_day_holds_an_order_carried_over_in_doubt_and_settled_th
 
     assert [(o["client_order_id"], o["status"]) for o in first.orders] == [
         ("C1", "UNKNOWN"),
-        ("C2", "NEW"),
+        ("C2", "UNKNOWN"),
+        ("C3", "EXPIRED"),
     ]
     assert [(o["client_order_id"], o["status"], o["day"]) for o in second.orders] == [
-        ("C1", "EXPIRED", "2026-11-25"),
-        ("C3", "PENDING_NEW", "2026-11-26"),
+        ("C1", "EXPIRED", "2026-11-25"),  # settled that day
+        ("C2", "UNKNOWN", "2026-11-25"),  # still in doubt
+        ("C4", "PENDING_NEW", "2026-11-26"),
+    ]
+    # A day without events holds what is still open and nothing else.
+    third = read_archive(archive_day(journal, date(2026, 11, 27), tmp_path))
+    assert [(o["client_order_id"], o["status"]) for o in third.orders] == [
+        ("C2", "UNKNOWN"),
+        ("C4", "PENDING_NEW"),
     ]
 
 
