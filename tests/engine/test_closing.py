@@ -24,6 +24,7 @@ from ashare_exec.clock import CST, SimClock
 from ashare_exec.config import AccountConfig, default_config
 from ashare_exec.engine.closing import CLOSED_UNSEEN
 from ashare_exec.engine.node import build_service
+from ashare_exec.engine.scheduler import ActionDeferred
 from ashare_exec.engine.service import ExecutionService
 from ashare_exec.model import AccountId, ClientOrderId, InstrumentId, OrderStatus
 from ashare_exec.observability.alerts import ReconciliationMismatch
@@ -204,6 +205,73 @@ async def test_evening_when_broker_releases_t1_before_our_midnight_no_drift_no_d
 
     position = svc.core.state.ledger.position(PAPER, PF)
     assert position.sellable == held.sellable == position.total  # not released twice
+
+
+async def _link_down_at_the_close(start: Start) -> tuple[ExecutionService, Any, list[Any]]:
+    """Wednesday: trade at 14:50, the venue out of reach from 14:55; the end of day waits."""
+    svc, alerts = await start(datetime(2026, 11, 25, 14, 50, tzinfo=CST))
+    await _trade(svc)
+    venue: Any = svc.core.accounts[PAPER].venue
+    venue.disconnect("client closed", auto_reconnect=False)
+    await venue.advance_to(datetime(2026, 11, 25, 15, 35, tzinfo=CST))  # the close: unseen
+    await _settle(svc)
+
+    with pytest.raises(ActionDeferred):
+        await svc.end_of_day(WED)
+    with pytest.raises(ActionDeferred):  # the scheduler's retry, still out of reach
+        await svc.end_of_day(WED)
+
+    assert [c for _, c in alerts].count("END_OF_DAY_DEFERRED") == 1
+    assert not svc.is_archived(WED)
+    assert _status(svc, "rest") is OrderStatus.NEW  # not expired blind
+    return svc, venue, alerts
+
+
+async def test_end_of_day_when_venue_out_of_reach_waits_and_closes_with_it_when_back(
+    start: Start, tmp_path: Path
+) -> None:
+    svc, venue, _ = await _link_down_at_the_close(start)
+    venue.reconnect()
+    await _settle(svc)
+
+    await svc.end_of_day(WED)
+
+    archived = _archived(tmp_path, WED)
+    at_venue = {str(o.client_order_id): o for o in venue.exchange.order_reports(PAPER)}
+    assert archived["rest"]["status"] == "EXPIRED"
+    assert archived["rest"]["message"] != CLOSED_UNSEEN  # the venue's own expiry
+    assert {k: (v["status"], v["filled_qty"]) for k, v in archived.items()} == {
+        k: (o.status.value, o.filled_qty) for k, o in at_venue.items()
+    }
+
+
+async def test_end_of_day_when_venue_out_of_reach_until_midnight_the_day_start_closes_it(
+    start: Start, tmp_path: Path
+) -> None:
+    svc, _, alerts = await _link_down_at_the_close(start)
+    svc.clock.set(datetime(2026, 11, 26, 0, 0, 1, tzinfo=CST))  # type: ignore[attr-defined]
+
+    await svc.begin_day(date(2026, 11, 26))
+
+    archived = _archived(tmp_path, WED)
+    assert (archived["rest"]["status"], archived["rest"]["message"]) == ("EXPIRED", CLOSED_UNSEEN)
+    assert archived["fill"]["status"] == "FILLED"
+    assert ("warning", "MISSED_CLOSE") in alerts
+    assert svc.core.state.ledger.trading_day(PAPER) == date(2026, 11, 26)
+    assert _status(svc, "rest") is None  # the new day started: the old orders left the book
+
+
+async def test_end_of_day_when_venue_out_of_reach_and_no_orders_today_closes_at_once(
+    start: Start,
+) -> None:
+    svc, alerts = await start(datetime(2026, 11, 25, 15, 30, tzinfo=CST))
+    venue: Any = svc.core.accounts[PAPER].venue
+    venue.disconnect("client closed", auto_reconnect=False)
+
+    await svc.end_of_day(WED)
+
+    assert svc.is_archived(WED)
+    assert "END_OF_DAY_DEFERRED" not in [c for _, c in alerts]
 
 
 async def test_start_today_when_today_has_activity_does_not_roll_in_the_middle_of_it(

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from ashare_exec.clock import CST, SimClock
-from ashare_exec.engine.scheduler import ScheduledAction, SessionScheduler
+from ashare_exec.engine.scheduler import ActionDeferred, ScheduledAction, SessionScheduler
 from tests.engine.conftest import calendar
 
 
@@ -96,3 +96,49 @@ async def test_tick_when_the_day_start_fails_logs_it_and_goes_on(
     assert await sched.tick() == ["day_start", "pre_open"]
     assert "the start of day 2026-11-26 failed" in caplog.text
     assert rec.calls[-1] == ("pre_open", date(2026, 11, 26))
+
+
+async def test_tick_when_an_action_defers_runs_it_again_after_the_delay_that_day_only() -> None:
+    clock = SimClock(datetime(2026, 11, 25, 15, 0, tzinfo=CST))
+    tries: list[datetime] = []
+
+    async def end_of_day(day: date) -> None:
+        tries.append(clock.now())
+        if len(tries) < 3:
+            raise ActionDeferred(30.0, "venue out of reach")
+
+    sched = SessionScheduler(
+        clock, calendar(), [ScheduledAction("end_of_day", time(15, 35), end_of_day)]
+    )
+    clock.set(datetime(2026, 11, 25, 15, 35, tzinfo=CST))
+
+    assert await sched.tick() == ["end_of_day:deferred"]
+    clock.advance(timedelta(seconds=29))
+    assert await sched.tick() == []  # not before the delay
+    clock.advance(timedelta(seconds=1))
+    assert await sched.tick() == ["end_of_day:deferred"]
+    clock.advance(timedelta(seconds=30))
+    assert await sched.tick() == ["end_of_day"]
+    clock.advance(timedelta(minutes=5))
+    assert await sched.tick() == []  # done: once a day
+    assert len(tries) == 3
+
+
+async def test_tick_when_an_action_still_defers_at_midnight_drops_it_for_the_day_start() -> None:
+    clock = SimClock(datetime(2026, 11, 25, 23, 59, 50, tzinfo=CST))
+    days: list[date] = []
+
+    async def end_of_day(day: date) -> None:
+        raise ActionDeferred(30.0, "venue out of reach")
+
+    async def on_day(day: date) -> None:
+        days.append(day)
+
+    sched = SessionScheduler(
+        clock, calendar(), [ScheduledAction("end_of_day", time(15, 35), end_of_day)], on_day=on_day
+    )
+    assert await sched.tick() == ["end_of_day:deferred"]
+    clock.advance(timedelta(seconds=40))  # Thursday 00:00:30
+
+    assert await sched.tick() == ["day_start"]  # closing what is left is the day start's
+    assert days == [date(2026, 11, 26)]

@@ -79,6 +79,8 @@ class DstRun:
         self.rng_down = random.Random(seed * 7919 + 1)
         # Half the seeds' broker clears at 20:00, before our midnight (its own stream too).
         self.t1_release_at = "20:00" if random.Random(seed * 104729 + 7).random() < 0.5 else None
+        self.rng_link = random.Random(seed * 15485863 + 11)
+        """Whether the link is down at a close, and whether it comes back that evening."""
         self.mismatches: list[tuple[int, str]] = []
         """``(step, kind)`` of every ``ReconciliationMismatch`` signalled."""
         self.clock = SimClock(START)
@@ -348,6 +350,9 @@ class DstRun:
         if self.rng_down.random() < 0.5:
             await self._day_roll_while_down(day)
             return
+        if self.rng_link.random() < 0.3:
+            await self._day_roll_link_down(day)
+            return
         if self.clock.now().time() < time(15, 0, 10):
             await self.sim.advance_to(datetime.combine(day, time(15, 0, 10), CST))
         await self.settle()
@@ -366,6 +371,56 @@ class DstRun:
         if self.t1_release_at is not None and self.lossless and self.sim.is_connected:
             self._check_exact("after our roll (released once, not twice)")
         self.note(f"day roll to {nxt}")
+
+    async def _day_roll_link_down(self, day: date) -> None:
+        """The venue is out of reach at the close: the scheduler's end of day waits for it
+        (deferred, retried), then closes the day when the link is back that evening, or,
+        when it stays down, the change of date closes the day without it."""
+        self.lossless = False
+        self.sim.disconnect("dst link down at the close", auto_reconnect=False)
+        if self.clock.now().time() < time(15, 36):
+            await self.sim.advance_to(datetime.combine(day, time(15, 36), CST))
+        await self.settle()  # the scheduler fires the end of day: it must wait
+        orders = self.svc.core.state.book.has_orders(ACC)
+        if self.svc.is_archived(day) == orders:
+            raise self.fail(f"link down at the close, orders today {orders}: archived anyway")
+        nxt = self.svc.pretrade.calendar.next_trading_day(day)
+        back = orders and self.rng_link.random() < 0.5
+        if back:
+            await self.sim.advance_to(datetime.combine(day, time(16, 0), CST))
+            self.sim.reconnect()
+            await self.settle()
+            await self.sim.advance_to(datetime.combine(day, time(16, 1), CST))
+            await self.settle()  # the retry: the venue is back, the day closes with it
+            if not self.svc.is_archived(day):
+                raise self.fail(f"the link came back at 16:00 but {day} was not closed")
+            await self._check_closed_with_venue(day)
+        await self.sim.advance_to(datetime.combine(nxt, time(9, 31), CST))
+        await self.settle()  # still down: the change of date closes the day without it
+        if not self.svc.is_archived(day):
+            raise self.fail(f"the change of date did not close {day}")
+        self.sim.reconnect()
+        await self.settle()
+        if self.svc.core.state.ledger.trading_day(ACC) != nxt:
+            raise self.fail(f"{nxt} was not started at the change of date")
+        self._check_archived(day)
+        how = "back at 16:00" if back else "down until the next day"
+        self.note(f"day roll to {nxt}, the link down at the close ({how})")
+
+    async def _check_closed_with_venue(self, day: date) -> None:
+        """Closed with the venue: every order of the day as the venue ended it."""
+        folder = self.svc.last_archive
+        if folder is None:
+            raise self.fail(f"no archive for {day}")
+        archived = {
+            o["client_order_id"]: o for o in read_archive(folder).orders if o["day"] == str(day)
+        }
+        for v in self.sim.exchange.order_reports(ACC):
+            got = archived.get(str(v.client_order_id))
+            if got is None or (got["status"], got["filled_qty"]) != (v.status, v.filled_qty):
+                raise self.fail(
+                    f"{v.client_order_id}: archived {got}, venue {v.status} {v.filled_qty}"
+                )
 
     async def _evening(self, day: date) -> None:
         """The broker's night clearing comes before our midnight: the evening's reconcile

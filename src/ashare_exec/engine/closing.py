@@ -18,6 +18,13 @@ again) are expired *as of that day's end-of-day time* and the day archived, with
 (:data:`CLOSED_UNSEEN`): it may have filled after the last report the service got, which no
 venue lists the next day; the start-up reconcile that follows sets positions and cash to
 the broker's figures, which include those fills.
+
+When the venue is out of reach at the end of day (the broker's client closed or its link
+down), the end of day does not archive what the service last saw: it raises
+:class:`~ashare_exec.engine.scheduler.ActionDeferred` with an ``END_OF_DAY_DEFERRED``
+warning, and the scheduler tries again every :data:`EOD_RETRY_S`; the venue still lists the
+day's orders that evening. If it stays away until the change of date, :meth:`begin_day`
+closes the day without it, as a start would.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from ashare_exec.clock import CST, Clock
 from ashare_exec.config import GatewayConfig
 from ashare_exec.engine.core import ExecutionCore
+from ashare_exec.engine.scheduler import ActionDeferred
 from ashare_exec.model import (
     CancelAllOrders,
     OrderEvent,
@@ -44,15 +52,19 @@ if TYPE_CHECKING:
     from ashare_exec.engine.reconciler import Reconciler
     from ashare_exec.engine.service import ServiceHooks
 
-__all__ = ["CLOSED_UNSEEN", "ClosingMixin"]
+__all__ = ["CLOSED_UNSEEN", "EOD_RETRY_S", "ClosingMixin"]
 
 log = logging.getLogger(__name__)
 
 CLOSED_UNSEEN = (
-    "closed at start-up: the service was down at the close; fills after its last report "
-    "are not known here (positions and cash are the broker's)"
+    "closed without the venue: the service was down at the close, or the venue out of "
+    "reach until the next day; fills after its last report are not known here (positions "
+    "and cash are the broker's)"
 )
-"""The message of an order a start expired for a day it was down at the close."""
+"""The message of an order expired by a catch-up close (:meth:`ClosingMixin.close_missed_day`)."""
+
+EOD_RETRY_S = 30.0
+"""How often a deferred end of day tries the venue again."""
 
 
 class ClosingMixin:
@@ -65,6 +77,8 @@ class ClosingMixin:
     reconciler: Reconciler
     hooks: ServiceHooks
     last_archive: Path | None
+    _deferred_close: date | None = None
+    """The day whose end of day waits for a venue (alerted once)."""
     _archive_day: Callable[[date], Path | None]
     last_active_day: Callable[[], date | None]
     """The day of the newest journaled event (``None`` when the journal is empty)."""
@@ -104,6 +118,13 @@ class ClosingMixin:
                 changes.append(rolled)
         await self.core.commit_many(changes)
 
+    async def begin_day(self, day: date) -> None:
+        """At each change of date (the scheduler's ``on_day``): close the day before if its
+        end of day could not finish (the venue was out of reach all evening), then start
+        ``day``."""
+        await self.close_missed_day(when="the change of date")
+        await self.start_day(day)
+
     async def start_today(self) -> None:
         """At start-up, after closing a missed day: start today, unless something was
         journaled today already (a restart: today was started then, or, by a version that
@@ -113,9 +134,32 @@ class ClosingMixin:
             await self.start_day(today)
 
     async def end_of_day(self, day: date) -> None:
-        """Reconcile, expire what is still open, archive the day and seal its audit."""
+        """Reconcile, expire what is still open, archive the day and seal its audit.
+
+        Raises:
+            ActionDeferred: an account with orders today could not be reconciled (its venue
+                is out of reach): the archive would keep what the service last saw, not how
+                the venue ended the day. The scheduler tries again every
+                :data:`EOD_RETRY_S`; if the venue stays away until the change of date,
+                :meth:`begin_day` closes the day without it.
+        """
+        unreached = []
         for acct in list(self.core.accounts):
-            await self.reconciler.reconcile(acct, "end_of_day")
+            report = await self.reconciler.reconcile(acct, "end_of_day")
+            if report is None and self.core.state.book.has_orders(acct):
+                unreached.append(acct)
+        if unreached:
+            if self._deferred_close != day:
+                self._deferred_close = day
+                self._alert(
+                    "warning",
+                    "END_OF_DAY_DEFERRED",
+                    f"the end of day {day} waits for the venue of {', '.join(unreached)}: "
+                    f"tried again every {EOD_RETRY_S:.0f} s; closed without it at the change "
+                    "of date if it stays out of reach",
+                    {"day": str(day), "accounts": ",".join(unreached)},
+                )
+            raise ActionDeferred(EOD_RETRY_S, f"venue out of reach for {unreached}")
         await self._close_day(day, self.clock.now(), catch_up=False)
 
     def missed_close(self) -> date | None:
@@ -134,9 +178,10 @@ class ClosingMixin:
             day = calendar.previous_trading_day(day)
         return None if self.is_archived(day) else day
 
-    async def close_missed_day(self) -> date | None:
-        """At start, before reconciling: close the day returned by :meth:`missed_close`
-        as of its end-of-day time; return it (``None`` when there was none)."""
+    async def close_missed_day(self, *, when: str = "start-up") -> date | None:
+        """At start (before reconciling) and at each change of date: close the day
+        returned by :meth:`missed_close` as of its end-of-day time; return it (``None``
+        when there was none)."""
         day = self.missed_close()
         if day is None:
             return None
@@ -145,7 +190,7 @@ class ClosingMixin:
         self._alert(
             "warning",
             "MISSED_CLOSE",
-            f"the end of day {day} did not run or did not finish: closed at start-up, "
+            f"the end of day {day} did not run or did not finish: closed at {when}, "
             f"{expired} open orders expired as of {at.time()} without asking the venue "
             "(it lists only today's); positions and cash are reconciled from the broker next",
             {"day": str(day), "expired": expired},

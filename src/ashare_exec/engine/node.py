@@ -261,7 +261,7 @@ def build_service(config: GatewayConfig, clock: Clock) -> ExecutionService:
         pre_close=service.pre_close,
         end_of_day=service.end_of_day,
         on_phase=lambda p: service._publish_plain("phase", {"phase": p.value}, None),
-        on_day=service.start_day,
+        on_day=service.begin_day,
     )
     # Opening the day's audit file verifies its whole chain (~0.7 s at 50,000 records):
     # at start-up, not inside the first command after a restart.

@@ -12,6 +12,10 @@ Actions are fired once per trading day, in order, when the injected clock passes
 On a non-trading day nothing fires. Apart from those, ``on_day`` runs at every change of
 date while the service runs (the ledger's T+1 roll: brokers and the simulator roll their
 positions at night, not at the close).
+
+An action that cannot complete now raises :class:`ActionDeferred`: it runs again once the
+clock has moved on by ``retry_s``, the same day only (the end of day waits for a venue that
+is down; what is left at the change of date is for ``on_day``).
 """
 
 from __future__ import annotations
@@ -20,18 +24,26 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
 
 from ashare_exec.clock import Clock
 from ashare_exec.config import SessionConfig
 from ashare_exec.model import Exchange, TradingPhase
 from ashare_exec.rules import TradingCalendar, phase_at
 
-__all__ = ["ScheduledAction", "SessionScheduler"]
+__all__ = ["ActionDeferred", "ScheduledAction", "SessionScheduler"]
 
 log = logging.getLogger(__name__)
 
 PRE_OPEN = time(9, 0)
+
+
+class ActionDeferred(Exception):
+    """Raised by an action that cannot complete now; it runs again after ``retry_s``."""
+
+    def __init__(self, retry_s: float, why: str) -> None:
+        super().__init__(why)
+        self.retry_s = retry_s
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +73,7 @@ class SessionScheduler:
         self._on_day = on_day
         self._day = clock.now().date()
         self._fired: set[tuple[date, str]] = set()
+        self._retry_at: dict[tuple[date, str], datetime] = {}
         self._phase: TradingPhase | None = None
         self._started_at = clock.now()
 
@@ -105,6 +118,9 @@ class SessionScheduler:
             key = (day, action.name)
             if key in self._fired or now.time() < action.at:
                 continue
+            retry = self._retry_at.get(key)
+            if retry is not None and now < retry:
+                continue
             started_same_day = self._started_at.date() == day
             if (
                 started_same_day
@@ -134,11 +150,19 @@ class SessionScheduler:
             if self._on_phase is not None:
                 self._on_phase(phase)
         for day, action in self.due():
-            self._fired.add((day, action.name))
+            key = (day, action.name)
+            self._fired.add(key)
             try:
                 await action.run(day)
+            except ActionDeferred as e:
+                self._fired.discard(key)
+                self._retry_at[key] = self._clock.now() + timedelta(seconds=e.retry_s)
+                log.info("scheduled action %s deferred %.0f s: %s", action.name, e.retry_s, e)
+                fired.append(f"{action.name}:deferred")
+                continue
             except Exception:
                 log.exception("scheduled action %s failed", action.name)
+            self._retry_at.pop(key, None)
             fired.append(action.name)
         return fired
 
