@@ -223,6 +223,7 @@ async def _link_down_at_the_close(start: Start) -> tuple[ExecutionService, Any, 
 
     assert [c for _, c in alerts].count("END_OF_DAY_DEFERRED") == 1
     assert not svc.is_archived(WED)
+    assert svc.status()["end_of_day_waiting"] == "2026-11-25"
     assert _status(svc, "rest") is OrderStatus.NEW  # not expired blind
     return svc, venue, alerts
 
@@ -236,6 +237,7 @@ async def test_end_of_day_when_venue_out_of_reach_waits_and_closes_with_it_when_
 
     await svc.end_of_day(WED)
 
+    assert svc.status()["end_of_day_waiting"] is None
     archived = _archived(tmp_path, WED)
     at_venue = {str(o.client_order_id): o for o in venue.exchange.order_reports(PAPER)}
     assert archived["rest"]["status"] == "EXPIRED"
@@ -257,6 +259,7 @@ async def test_end_of_day_when_venue_out_of_reach_until_midnight_the_day_start_c
     assert (archived["rest"]["status"], archived["rest"]["message"]) == ("EXPIRED", CLOSED_UNSEEN)
     assert archived["fill"]["status"] == "FILLED"
     assert ("warning", "MISSED_CLOSE") in alerts
+    assert svc.status()["end_of_day_waiting"] is None
     assert svc.core.state.ledger.trading_day(PAPER) == date(2026, 11, 26)
     assert _status(svc, "rest") is None  # the new day started: the old orders left the book
 

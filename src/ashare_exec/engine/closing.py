@@ -118,6 +118,11 @@ class ClosingMixin:
                 changes.append(rolled)
         await self.core.commit_many(changes)
 
+    def close_waiting(self) -> date | None:
+        """The day whose end of day waits for a venue out of reach, if any."""
+        day = self._deferred_close
+        return None if day is None or self.is_archived(day) else day
+
     async def begin_day(self, day: date) -> None:
         """At each change of date (the scheduler's ``on_day``): close the day before if its
         end of day could not finish (the venue was out of reach all evening), then start

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,7 @@ class QueriesMixin:
     hooks: ServiceHooks
     started: bool
     last_archive: Path | None
+    close_waiting: Callable[[], date | None]
 
     # ---- queries ------------------------------------------------------------------------
 
@@ -173,6 +175,7 @@ class QueriesMixin:
             "last_seq": self.bus.last_seq,
             "quarantined_reports": len(self.core.quarantine),
             "last_archive": str(self.last_archive) if self.last_archive else None,
+            "end_of_day_waiting": str(waiting) if (waiting := self.close_waiting()) else None,
         }
         for key, fn in self.hooks.extra_status.items():
             out[key] = fn()
