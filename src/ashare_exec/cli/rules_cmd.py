@@ -178,6 +178,7 @@ def _check(args: argparse.Namespace) -> int:
         calendar,
         sellable_qty=_int("sellable", args.sellable),
         position_qty=_int("position", args.position),
+        explain=True,
     )
     order = None
     if result.order is not None:

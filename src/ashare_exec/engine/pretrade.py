@@ -193,7 +193,7 @@ class RulesAndRisk:
         decision = self.risk.check_order(
             cmd, inst, quote, self.views[cmd.account_id], now, record=False
         )
-        vr = validate_order(cmd, inst, quote, now, self.calendar)
+        vr = validate_order(cmd, inst, quote, now, self.calendar, explain=True)
         lot = lot_rule(inst, cmd.side, cmd.price_type, now.date())
         normalised = _normalised(cmd, inst) if decision.allowed else vr.order
         return {

@@ -68,8 +68,9 @@ class ValidationResult:
 
     ``order`` is the normalised order (prices quantized to the tick's exponent) when ``ok``,
     else None. ``cage`` is ``(sell_min, buy_max)`` in continuous trading on a board with a
-    cage, else None. ``messages`` has one text per reason, then warnings (e.g. the calendar
-    is past its coverage) that the caller must log even when ``ok``.
+    cage when asked for (``explain``), else None. ``messages`` has one text per reason,
+    then warnings (e.g. the calendar is past its coverage) that the caller must log even
+    when ``ok``.
     """
 
     ok: bool
@@ -157,6 +158,7 @@ def validate_order(
     sellable_qty: int | None = None,
     position_qty: int | None = None,
     config: RulesConfig = DEFAULT_RULES,
+    explain: bool = False,
 ) -> ValidationResult:
     """Check ``cmd`` against every single-order exchange rule at ``ts``.
 
@@ -169,6 +171,8 @@ def validate_order(
         sellable_qty: sellable shares (T+1 and open sells counted); checked for sells.
         position_qty: the whole holding, for the odd-lot sell rule (sellable when None).
         config: choices for unconfirmed rules.
+        explain: also compute ``cage`` (both sides) for display; the order path checks
+            only its own side (one bound fewer per order, twice per order: risk and venue).
 
     Returns:
         A :class:`ValidationResult` with every reason code that applies.
@@ -218,11 +222,13 @@ def validate_order(
         elif _check_price(out, "price", price, tick, limits) and pt is PriceType.LIMIT:
             price = price.quantize(tick)
             if phase is TradingPhase.CONTINUOUS:
-                buy_max = cage_bounds(inst, Side.BUY, quote, limits, day, config=config)
-                sell_min = cage_bounds(inst, Side.SELL, quote, limits, day, config=config)
-                if buy_max is not None or sell_min is not None:
-                    cage = (sell_min, buy_max)
-                bound = buy_max if cmd.side is Side.BUY else sell_min
+                bound = cage_bounds(inst, cmd.side, quote, limits, day, config=config)
+                if explain:
+                    other = Side.SELL if cmd.side is Side.BUY else Side.BUY
+                    far = cage_bounds(inst, other, quote, limits, day, config=config)
+                    buy_max, sell_min = (bound, far) if cmd.side is Side.BUY else (far, bound)
+                    if buy_max is not None or sell_min is not None:
+                        cage = (sell_min, buy_max)
                 if bound is not None and (
                     (cmd.side is Side.BUY and price > bound)
                     or (cmd.side is Side.SELL and price < bound)

@@ -160,7 +160,20 @@ def test_validate_order_when_quote_given_uses_it_as_cage_base() -> None:
     with_quote = validate_order(cmd, inst("600000.SH"), q, at(CONT), CAL)
     assert without.reasons == ("PRICE_OUTSIDE_CAGE",)
     assert with_quote.ok
-    assert with_quote.cage == (D("10.29"), D("10.71"))
+    assert with_quote.cage is None  # the order path checks its own side only
+
+
+@pytest.mark.parametrize(("side", "price"), [("BUY", "10.70"), ("SELL", "10.30")])
+def test_validate_order_when_explaining_reports_both_sides_of_the_cage(
+    side: str, price: str
+) -> None:
+    q = Quote(instrument_id=InstrumentId.parse("600000.SH"), ask_prices=(D("10.50"),))
+    cmd = replace(order("600000.SH", price=price), side=Side(side))
+
+    result = validate_order(cmd, inst("600000.SH"), q, at(CONT), CAL, explain=True)
+
+    assert result.ok
+    assert result.cage == (D("10.29"), D("10.71"))  # (sell_min, buy_max), either side
 
 
 def test_validate_order_when_auction_reports_no_cage_and_phase() -> None:
