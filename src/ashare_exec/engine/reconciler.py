@@ -195,11 +195,14 @@ class Reconciler:
                     exceeds_tolerance=exceeds,
                 )
             )
-        if not initial and (rep.alerts or any(c.exceeds_tolerance for c in corrections)):
+        # Balance drifts page once, through the alert rule fed by the signals above; this
+        # alert is for what the venue's data left unexplained.
+        unexplained = _unexplained(rep)
+        if not initial and unexplained:
             core._alert(
                 "error",
                 "RECONCILE_MISMATCH",
-                f"{account_id}: reconciliation ({why}) corrected differences",
+                f"{account_id}: reconciliation ({why}) found {unexplained}",
                 {"account_id": account_id},
             )
         return rep
@@ -349,3 +352,16 @@ def _mismatch(c: Any) -> Any:
     return BalanceMismatch(
         c.account_id, c.instrument_id, c.field, c.before, c.after, c.exceeds_tolerance
     )
+
+
+def _unexplained(rep: ReconcileReport) -> str:
+    """What the venue reported that reconciliation could not account for ('' when none)."""
+    parts = []
+    if rep.fills_gaps:
+        shares = sum(rep.fills_gaps.values())
+        parts.append(f"{shares} filled shares its trade list does not explain")
+    if rep.unmatched_fills:
+        parts.append(f"{len(rep.unmatched_fills)} trades matching none of our orders")
+    if rep.quarantined:
+        parts.append(f"{len(rep.quarantined)} reports it could not apply")
+    return "; ".join(parts)
