@@ -272,7 +272,8 @@ async def test_reconcile_when_venue_fills_are_unexplained_alerts_what_it_found(r
 
     rep = await reconciler.reconcile(RIG_ACC, "timer")
 
-    assert rep is not None and rep.fills_gaps == {ClientOrderId("c1"): 300}
+    assert rep is not None
+    assert rep.fills_gaps == {ClientOrderId("c1"): 300}
     found = [a for a in rig.alerts if a[1] == "RECONCILE_MISMATCH"]
     assert len(found) == 1
     assert "300 filled shares its trade list does not explain" in found[0][2]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -22,11 +23,15 @@ from ashare_exec.api.hotpath import OrderHotPath
 from ashare_exec.api.schemas import BatchIn, CancelAllIn, LimitsIn, OrderIn, TradingStateIn
 from ashare_exec.errors import (
     BrokerError,
+    BrokerRejected,
+    BrokerTimeout,
     BrokerUnavailable,
     ConfigError,
     DuplicateClientOrderId,
     GatewayError,
     InvalidRequest,
+    InvalidTransition,
+    JournalError,
     OrderNotFound,
     OrderRefused,
     ServiceUnavailable,
@@ -35,23 +40,38 @@ from ashare_exec.errors import (
 if TYPE_CHECKING:
     from ashare_exec.engine.service import ExecutionService
 
-__all__ = ["create_app", "error_status"]
+__all__ = ["ERROR_STATUS", "create_app", "error_status"]
+
+log = logging.getLogger(__name__)
+
+
+# Every class of the error tree (``errors.py``) has its row; a subclass defined elsewhere
+# answers as its nearest listed ancestor. ``tests/api/test_errors.py`` holds this to it.
+ERROR_STATUS: dict[type[GatewayError], int] = {
+    GatewayError: 500,
+    ConfigError: 400,
+    InvalidRequest: 400,
+    OrderRefused: 422,
+    DuplicateClientOrderId: 409,
+    OrderNotFound: 404,
+    InvalidTransition: 500,
+    BrokerError: 502,
+    BrokerUnavailable: 503,
+    BrokerTimeout: 504,
+    BrokerRejected: 502,
+    JournalError: 503,
+    ServiceUnavailable: 503,
+}
 
 
 def error_status(e: GatewayError) -> int:
-    """The HTTP status for a gateway error."""
-    if isinstance(e, DuplicateClientOrderId):
+    """The HTTP status for a gateway error (``ERROR_STATUS``, by the nearest listed class)."""
+    if isinstance(e, OrderRefused) and e.code == "ORDER_ALREADY_DONE":
         return 409
-    if isinstance(e, OrderNotFound):
-        return 404
-    if isinstance(e, ServiceUnavailable | BrokerUnavailable):
-        return 503
-    if isinstance(e, OrderRefused):
-        return 409 if e.code == "ORDER_ALREADY_DONE" else 422
-    if isinstance(e, InvalidRequest | ConfigError):
-        return 400
-    if isinstance(e, BrokerError):
-        return 502
+    for cls in type(e).__mro__:
+        status = ERROR_STATUS.get(cls)
+        if status is not None:
+            return status
     return 500
 
 
@@ -61,8 +81,11 @@ def _error(status: int, code: str, message: str, reasons: tuple[str, ...] = ()) 
 
 
 def _gateway_error_response(e: GatewayError) -> JSONResponse:
+    status = error_status(e)
+    if status == 500:
+        log.error("request failed: %s", e, exc_info=e)
     reasons = getattr(e, "reasons", (e.code,))
-    return _error(error_status(e), e.code, e.message, tuple(reasons))
+    return _error(status, e.code, e.message, tuple(reasons))
 
 
 class BodyLimit:
