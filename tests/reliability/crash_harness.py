@@ -43,6 +43,7 @@ from ashare_exec.engine.closing import CLOSED_UNSEEN
 from ashare_exec.refdata import load_calendar
 from ashare_exec.venues.sim.store import SqliteStore
 from tests.e2e.conftest import TOKEN, Service, spawn_service, start_service
+from tests.reliability.dst_checks import archives_gap
 
 __all__ = ["CrashSoak", "LifeReport", "Violation"]
 
@@ -400,6 +401,7 @@ class CrashSoak:
             archive = self.folder / "data" / "archive" / day.isoformat()
             check_day_archive(archive, earlier, venue, day, f"{where} (day {day})")
             self.days_closed.add(day)
+        check_archives_cover(self.folder / "data" / "archive", where)
         return len(orders)
 
 
@@ -527,6 +529,13 @@ def check_ledger_matches_venue(
             f"{where}: cash (available, frozen) {mine_cash} != venue"
             f" {(acct.available, acct.frozen)}"
         )
+
+
+def check_archives_cover(root: Path, where: str) -> None:
+    """The day archives together hold every journaled event up to the newest they hold."""
+    gap = archives_gap(root)
+    if gap:
+        raise Violation(f"{where}: {gap}")
 
 
 def check_day_archive(

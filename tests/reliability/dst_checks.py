@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from ashare_exec.model import AccountId, OrderStatus, Side
@@ -162,3 +164,19 @@ def check_ledger(ledger: Any, exchange: Any, account: AccountId, book: Any = Non
             + (f" (after our unseen buy freezes {cash_held})" if cash_held else "")
         )
     return None
+
+
+def archives_gap(root: Path) -> str:
+    """'' when the day archives under ``root`` together hold every journaled event up to
+    the newest they hold (each starts where the previous one ended: what came after a
+    day's archive, such as an evening reconcile, is in the next); else what is missing."""
+    seqs: set[int] = set()
+    for folder in sorted(root.iterdir()) if root.is_dir() else ():
+        events = folder / "events.jsonl"
+        if folder.name.startswith(".") or not events.is_file():
+            continue
+        for line in events.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                seqs.add(json.loads(line)["seq"])
+    missing = sorted(set(range(1, max(seqs, default=0) + 1)) - seqs)
+    return f"events {missing[:10]} are in no day archive" if missing else ""

@@ -30,6 +30,7 @@ from ashare_exec.observability.alerts import ReconciliationMismatch
 from ashare_exec.venues.sim.factory import build_sim_exchange
 from tests.reliability.dst_checks import (
     DstFailure,
+    archives_gap,
     check_ledger,
     check_legal_paths,
     check_orders_vs_venue,
@@ -472,6 +473,9 @@ class DstRun:
             if where.is_dir()
             else set()
         )
+        gap = archives_gap(where.parent)
+        if gap:
+            raise self.fail(gap)
         book = self.svc.core.state.book
         for coid in list(self.answered):
             if book.get(ACC, ClientOrderId(coid)) is None:

@@ -6,6 +6,7 @@ The short CI version; ``scripts/crash_soak.py --cycles N --seed S`` runs the lon
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +21,7 @@ from ashare_exec.venues.sim.accounts import Account, Holding
 from tests.reliability.crash_harness import (
     CrashSoak,
     Violation,
+    check_archives_cover,
     check_day_archive,
     check_ledger_matches_venue,
     check_no_order_lost,
@@ -248,3 +250,28 @@ def test_check_day_archive_when_archive_differs_from_venue_raises(
 def test_check_day_archive_when_day_not_archived_raises(tmp_path: Path) -> None:
     with pytest.raises(Violation, match="not archived"):
         check_day_archive(tmp_path / "2026-11-25", {}, _venue(), DAY, "t")
+
+
+@pytest.mark.parametrize(
+    ("days", "expect"),
+    [
+        ({"2026-11-25": [1, 2, 3], "2026-11-26": [4, 5]}, None),
+        ({"2026-11-25": [1, 2, 3], "2026-11-26": [3, 4]}, None),  # a crash after the rename
+        ({"2026-11-25": [1, 2], "2026-11-26": [4, 5]}, "events [3] are in no day archive"),
+        ({"2026-11-25": [2, 3]}, "events [1] are in no day archive"),
+    ],
+    ids=["contiguous", "overlapping", "a-gap", "the-start-missing"],
+)
+def test_check_archives_cover_when_an_event_is_in_no_archive_raises(
+    tmp_path: Path, days: dict[str, list[int]], expect: str | None
+) -> None:
+    for day, seqs in days.items():
+        (tmp_path / day).mkdir()
+        lines = "".join(json.dumps({"seq": q, "type": "OrderSubmitted"}) + "\n" for q in seqs)
+        (tmp_path / day / "events.jsonl").write_text(lines, encoding="utf-8")
+
+    if expect is None:
+        check_archives_cover(tmp_path, "here")
+    else:
+        with pytest.raises(Violation, match=re.escape(expect)):
+            check_archives_cover(tmp_path, "here")

@@ -4,6 +4,10 @@
 ``positions.csv``, ``cash.csv`` and ``manifest.json`` (SHA-256 and row count per file).
 Files are written, then made read-only; an existing archive is never overwritten.
 :func:`read_archive` verifies every checksum before returning anything.
+
+Together the archives hold every event: each starts where the previous one ended (the
+journal's ``archive.last_seq`` state), so what was journaled after a day's archive — an
+evening reconcile, a weekend start-up settling an order — is in the next day's.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import Any
 
 from ashare_exec.errors import JournalError
 from ashare_exec.journal.codec import JournalEvent, decode_event
+from ashare_exec.journal.queries import ARCHIVED_THROUGH
 from ashare_exec.journal.schema import SCHEMA_VERSION
 from ashare_exec.journal.sqlite import Journal
 
@@ -90,8 +95,11 @@ _CASH_COLUMNS = ["account", "available", "frozen", "fees_paid", "last_seq"]
 def archive_day(journal: Journal, day: date, dest_dir: str | Path) -> Path:
     """Write the read-only archive of ``day``; return its folder.
 
-    Positions and cash are the journal's current projections: call it after the day is
-    frozen (working orders expired, final reconcile done) and before the next day starts.
+    Events and fills are the day's and those journaled since the previous archive (of an
+    earlier day); orders are the day's and the earlier ones still open or changed since,
+    as they are now. Positions and cash are the journal's current projections: call it
+    after the day is frozen (working orders expired, final reconcile done) and before the
+    next day starts.
 
     Raises:
         JournalError: the archive exists already, or cannot be written.
@@ -100,6 +108,7 @@ def archive_day(journal: Journal, day: date, dest_dir: str | Path) -> Path:
     if folder.exists():
         raise JournalError(f"archive {folder} exists already; archives are never overwritten")
     tag = day.isoformat()
+    since = journal.archive_start(tag)
     event_rows = [
         {
             "seq": seq,
@@ -109,12 +118,12 @@ def archive_day(journal: Journal, day: date, dest_dir: str | Path) -> Path:
             "type": type_name,
             "payload": payload,
         }
-        for seq, ts, _day, account, coid, type_name, payload in journal.raw_events(tag)
+        for seq, ts, _day, account, coid, type_name, payload in journal.archive_events(tag, since)
     ]
     files = {
         "events.jsonl": (_jsonl(event_rows), len(event_rows)),
-        "orders.jsonl": (_jsonl(orders := journal.day_orders(tag)), len(orders)),
-        "fills.jsonl": (_jsonl(fills := journal.rows("fills", tag)), len(fills)),
+        "orders.jsonl": (_jsonl(orders := journal.day_orders(tag, since)), len(orders)),
+        "fills.jsonl": (_jsonl(fills := journal.archive_fills(tag, since)), len(fills)),
         "positions.csv": (
             _csv(pos := journal.rows("positions"), _POSITION_COLUMNS),
             len(pos),
@@ -125,6 +134,7 @@ def archive_day(journal: Journal, day: date, dest_dir: str | Path) -> Path:
         "format": _FORMAT,
         "schema_version": SCHEMA_VERSION,
         "day": tag,
+        "after_seq": since,
         "first_seq": event_rows[0]["seq"] if event_rows else None,
         "last_seq": event_rows[-1]["seq"] if event_rows else None,
         "files": {
@@ -143,6 +153,10 @@ def archive_day(journal: Journal, day: date, dest_dir: str | Path) -> Path:
         tmp.rename(folder)
     except OSError as e:
         raise JournalError(f"cannot write the archive {folder}: {e}") from e
+    # Recorded once the folder exists: a crash in between archives those events twice,
+    # never zero times.
+    if event_rows and event_rows[-1]["seq"] > since:
+        journal.set_state(ARCHIVED_THROUGH, str(event_rows[-1]["seq"]))
     return folder
 
 

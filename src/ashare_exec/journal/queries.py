@@ -17,7 +17,10 @@ from typing import Any
 from ashare_exec.errors import JournalError
 from ashare_exec.journal.codec import JournalEvent, decode_event
 
-__all__ = ["JournalQueries"]
+__all__ = ["ARCHIVED_THROUGH", "JournalQueries"]
+
+ARCHIVED_THROUGH = "archive.last_seq"
+"""State key: the last event seq the day archives hold (each archive starts after it)."""
 
 
 class JournalQueries:
@@ -98,20 +101,53 @@ class JournalQueries:
         where = " WHERE day = ?" if day else ""
         return self._dicts(f"SELECT * FROM {table}{where} ORDER BY 1, 2", (day,) if day else ())
 
-    def day_orders(self, day: str) -> list[dict[str, Any]]:
-        """Order rows for the archive of ``day``, by key: the orders created that day, and
-        those of an earlier day still open when it began (carried over in doubt), as they
-        are now: ended that day, or still open. Their ``day`` is the earlier one."""
+    def archive_start(self, day: str) -> int:
+        """The seq after which the archive of ``day`` starts: where the previous archive
+        ended (the ``archive.last_seq`` state), else just before ``day``'s first event (a
+        journal never archived), else after the newest event (nothing happened that day)."""
+        stored = self.get_state(ARCHIVED_THROUGH)
+        if stored is not None:
+            return int(stored)
         first = self._query("SELECT MIN(seq) FROM events WHERE day = ?", (day,))[0][0]
-        if first is None:  # nothing happened that day: only what is still open
-            first = self._query("SELECT COALESCE(MAX(seq), 0) + 1 FROM events", ())[0][0]
+        if first is not None:
+            return int(first) - 1
+        return int(self._query("SELECT COALESCE(MAX(seq), 0) FROM events", ())[0][0])
+
+    def archive_events(self, day: str, since: int) -> list[tuple[Any, ...]]:
+        """Event rows for the archive of ``day``: the day's, and those of earlier days
+        journaled after ``since`` (the previous archive: an evening reconcile, a weekend
+        start-up), as :meth:`raw_events` gives them."""
+        return self._query(
+            "SELECT seq, ts, day, account, client_order_id, type, payload FROM events "
+            "WHERE seq > ? AND day < ? UNION ALL "
+            "SELECT seq, ts, day, account, client_order_id, type, payload FROM events "
+            "WHERE day = ? ORDER BY 1",
+            (since, day, day),
+        )
+
+    def archive_fills(self, day: str, since: int) -> list[dict[str, Any]]:
+        """Fill rows for the archive of ``day``: the day's, and earlier days' journaled
+        after ``since``."""
+        return self._dicts(
+            "SELECT * FROM fills WHERE seq > ? AND day < ? UNION ALL "
+            "SELECT * FROM fills WHERE day = ? ORDER BY 1",
+            (since, day, day),
+        )
+
+    def day_orders(self, day: str, since: int | None = None) -> list[dict[str, Any]]:
+        """Order rows for the archive of ``day``, by key: the orders created that day, and
+        those of an earlier day still open, or changed after ``since`` (the previous
+        archive; by default :meth:`archive_start`), as they are now. Their ``day`` is the
+        earlier one."""
+        if since is None:
+            since = self.archive_start(day)
         # Carried orders are rare; a scan of the order rows (0.1-0.2 s at 333k) beats
-        # looking up every event of the day (2 s at 1M events).
+        # looking up every event since (2 s at 1M events).
         return self._dicts(
             "SELECT * FROM orders WHERE day = ? UNION ALL "
-            "SELECT * FROM orders WHERE day < ? AND (done_seq IS NULL OR done_seq >= ?) "
+            "SELECT * FROM orders WHERE day < ? AND (done_seq IS NULL OR last_seq > ?) "
             "ORDER BY 1, 2",
-            (day, day, first),
+            (day, day, since),
         )
 
     def _dicts(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:

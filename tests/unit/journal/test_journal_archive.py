@@ -7,6 +7,7 @@ import stat
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import oms_stubs as st
 import pytest
@@ -95,6 +96,62 @@ def test_archive_of_next_day_holds_the_orders_carried_over_in_doubt_as_they_are_
         ("C2", "UNKNOWN"),
         ("C4", "PENDING_NEW"),
     ]
+
+
+HOUR = 3600
+DAYS = 86400
+
+
+def test_archives_together_hold_every_event_once_including_those_after_a_days_archive(
+    journal: Journal, tmp_path: Path
+) -> None:
+    # Wednesday 25th from 09:30. After a day's archive the journal goes on: an evening
+    # reconcile settles an order, a Saturday start-up settles another. The next trading
+    # day's archive holds them, so no event is left out of every archive.
+    state = OmsState(OrderBook(), Ledger(_no_fee))
+
+    def journal_(*events: Any) -> None:
+        journal.append_many([state.apply(e) for e in events])
+
+    journal_(st.submitted("C1"), st.unknown("C1", at=10), st.submitted("C2", at=20))
+    journal_(st.unknown("C2", at=30))
+    wed = read_archive(archive_day(journal, DAY, tmp_path))
+    journal_(st.restated("C1", OrderStatus.EXPIRED, at=11 * HOUR))  # 20:30, the evening
+    journal_(st.submitted("C3", at=1 * DAYS), st.accepted("C3", at=1 * DAYS + 1))
+    thu = read_archive(archive_day(journal, date(2026, 11, 26), tmp_path))
+    journal_(st.restated("C2", OrderStatus.CANCELED, at=3 * DAYS))  # Saturday
+    journal_(st.submitted("C4", at=5 * DAYS))
+    mon = read_archive(archive_day(journal, date(2026, 11, 30), tmp_path))
+
+    seqs = [seq for a in (wed, thu, mon) for seq, _e in a.events]
+    assert seqs == list(range(1, len(journal.raw_events()) + 1))
+    assert [(o["client_order_id"], o["status"]) for o in thu.orders] == [
+        ("C1", "EXPIRED"),  # settled in Wednesday's evening
+        ("C2", "UNKNOWN"),
+        ("C3", "NEW"),
+    ]
+    assert [(o["client_order_id"], o["status"]) for o in mon.orders] == [
+        ("C2", "CANCELED"),  # settled on the Saturday
+        ("C3", "NEW"),  # still working
+        ("C4", "PENDING_NEW"),
+    ]
+    assert [m.manifest["after_seq"] for m in (wed, thu, mon)] == [0, 4, 7]
+
+
+def test_archive_after_a_late_close_leaves_the_next_days_events_to_its_own_archive(
+    journal: Journal, tmp_path: Path
+) -> None:
+    # Down at Wednesday's close, the service closes it on Thursday morning, after
+    # Thursday's start-up journaled a few events: they belong to Thursday's archive.
+    state = OmsState(OrderBook(), Ledger(_no_fee))
+    journal.append_many([state.apply(st.submitted("C1"))])
+    journal.append_many([state.apply(st.submitted("C2", at=1 * DAYS))])
+
+    wed = read_archive(archive_day(journal, DAY, tmp_path))
+    thu = read_archive(archive_day(journal, date(2026, 11, 26), tmp_path))
+
+    assert [seq for seq, _e in wed.events] == [1]
+    assert [seq for seq, _e in thu.events] == [2]
 
 
 def test_archive_when_written_files_are_read_only(day_journal: Journal, tmp_path: Path) -> None:
