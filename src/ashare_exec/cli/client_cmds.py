@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ashare_exec.client import ApiError, Client
+from ashare_exec.model import PriceType
 
 __all__ = ["register"]
 
@@ -94,6 +95,8 @@ def _order(c: Client, args: argparse.Namespace) -> int:
         args.price,
         price_type=args.price_type,
         client_order_id=args.client_order_id,
+        protection_price=args.protection_price,
+        strategy=args.strategy,
     )
     info = h.wait(args.wait) if args.wait else h.info
     _emit(args, info.raw, _table([info.raw], (*_ORDER_COLS, "reasons")))
@@ -192,7 +195,15 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("qty", type=int)
     p.add_argument("price", nargs="?", default=None)
     p.add_argument("--account", default="paper")
-    p.add_argument("--price-type", default="LIMIT")
+    p.add_argument(
+        "--price-type",
+        default=PriceType.LIMIT.value,
+        type=str.upper,
+        choices=[t.value for t in PriceType],
+        help="a market type takes no PRICE (on STAR and BSE it needs --protection-price)",
+    )
+    p.add_argument("--protection-price", default=None, help="worst fill price (STAR/BSE market)")
+    p.add_argument("--strategy", default=None, help="strategy id recorded with the order")
     p.add_argument("--client-order-id", default=None)
     p.add_argument("--wait", type=float, default=0.0, help="wait up to N s for a final status")
     _common(p)

@@ -120,11 +120,15 @@ class AsyncClient:
         path = f"/v1/orders/{account}/{client_order_id}/cancel"
         return OrderInfo(await self.request("POST", path))
 
-    async def cancel_all(self, account: str, symbol: str | None = None) -> list[str]:
-        """Cancel every working order of an account."""
+    async def cancel_all(
+        self, account: str, symbol: str | None = None, side: str | None = None
+    ) -> list[str]:
+        """Cancel every working order of an account (optionally one symbol / side)."""
         body: dict[str, Any] = {"account_id": account}
         if symbol:
             body["symbol"] = symbol
+        if side:
+            body["side"] = side
         result: list[str] = (await self.request("POST", "/v1/orders/cancel-all", json=body))[
             "canceled"
         ]

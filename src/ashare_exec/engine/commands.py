@@ -56,7 +56,8 @@ class CommandsMixin:
             price_type = PriceType(body.price_type.upper())
         except ValueError as e:
             raise InvalidRequest(
-                f"unknown price_type {body.price_type!r}", code="PRICE_TYPE_NOT_SUPPORTED"
+                f"unknown price_type {body.price_type!r} (one of {', '.join(PriceType)})",
+                code="PRICE_TYPE_NOT_SUPPORTED",
             ) from e
         return SubmitOrder(
             account_id=AccountId(body.account_id),
