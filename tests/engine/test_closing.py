@@ -409,3 +409,27 @@ async def test_start_after_a_missed_close_lets_yesterdays_client_order_ids_be_us
     order = svc.core.state.book.get(PAPER, ClientOrderId("fill"))
     assert order is not None
     assert order.ts_created.date() == date(2026, 11, 26)
+
+
+async def test_end_of_day_when_the_archive_cannot_be_written_alerts_and_tries_again(
+    start: Start, tmp_path: Path
+) -> None:
+    svc, alerts = await start(datetime(2026, 11, 25, 10, 0, tzinfo=CST))
+    await _trade(svc)
+    svc.clock.set(datetime(2026, 11, 25, 15, 35, tzinfo=CST))  # type: ignore[attr-defined]
+    blocker = tmp_path / "data" / "archive"
+    blocker.write_text("not a folder", encoding="utf-8")  # the archive cannot be written
+
+    with pytest.raises(ActionDeferred):
+        await svc.end_of_day(WED)
+    with pytest.raises(ActionDeferred):
+        await svc.end_of_day(WED)
+
+    assert [c for _, c in alerts].count("ARCHIVE_FAILED") == 1
+    assert not svc.is_archived(WED)
+    blocker.unlink()  # the operator frees the path: the next try completes the day
+
+    await svc.end_of_day(WED)
+
+    assert svc.is_archived(WED)
+    assert _archived(tmp_path, WED)["fill"]["status"] == "FILLED"

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from ashare_exec.engine.reconciler import Reconciler
     from ashare_exec.engine.service import ServiceHooks
 
-__all__ = ["CLOSED_UNSEEN", "EOD_RETRY_S", "ClosingMixin"]
+__all__ = ["ARCHIVE_RETRY_S", "CLOSED_UNSEEN", "EOD_RETRY_S", "ClosingMixin"]
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,9 @@ CLOSED_UNSEEN = (
 
 EOD_RETRY_S = 30.0
 """How often a deferred end of day tries the venue again."""
+
+ARCHIVE_RETRY_S = 60.0
+"""How often an end of day whose archive failed tries again."""
 
 
 class ClosingMixin:
@@ -79,6 +82,8 @@ class ClosingMixin:
     last_archive: Path | None
     _deferred_close: date | None = None
     """The day whose end of day waits for a venue (alerted once)."""
+    _archive_alerted: date | None = None
+    """The day whose archive failed (alerted once)."""
     _archive_day: Callable[[date], Path | None]
     last_active_day: Callable[[], date | None]
     """The day of the newest journaled event (``None`` when the journal is empty)."""
@@ -146,7 +151,8 @@ class ClosingMixin:
                 is out of reach): the archive would keep what the service last saw, not how
                 the venue ended the day. The scheduler tries again every
                 :data:`EOD_RETRY_S`; if the venue stays away until the change of date,
-                :meth:`begin_day` closes the day without it.
+                :meth:`begin_day` closes the day without it. Also when the day's archive
+                could not be written (every :data:`ARCHIVE_RETRY_S`).
         """
         unreached = []
         for acct in list(self.core.accounts):
@@ -229,6 +235,30 @@ class ClosingMixin:
         # Both steps are idempotent: a start finishing a close cut short redoes them.
         self.last_archive = self._archive_day(day)
         self.hooks.on_end_of_day(day)
+        if self.last_archive is None:
+            self._archive_failed(day, catch_up=catch_up)
         event = {"event": "end_of_day", "day": str(day), "catch_up": catch_up}
         self._publish_plain("day", event, None)
         return len(expired)
+
+    def _archive_failed(self, day: date, *, catch_up: bool) -> None:
+        """The day's archive could not be written (a full or read-only disk: the log has
+        why). Alerted once a day; the end of day tries again, and so do the change of date
+        and the next start (the day counts as not closed until it is archived).
+
+        Raises:
+            ActionDeferred: at the end of day, to try again in :data:`ARCHIVE_RETRY_S`.
+        """
+        if self._archive_alerted != day:
+            self._archive_alerted = day
+            again = "at the change of date or the next start" if catch_up else (
+                f"every {ARCHIVE_RETRY_S:.0f} s, then at the change of date"
+            )  # fmt: skip
+            self._alert(
+                "error",
+                "ARCHIVE_FAILED",
+                f"the archive of {day} could not be written (the log says why); tried {again}",
+                {"day": str(day)},
+            )
+        if not catch_up:
+            raise ActionDeferred(ARCHIVE_RETRY_S, f"the archive of {day} failed")

@@ -105,7 +105,7 @@ def archive_day(journal: Journal, day: date, dest_dir: str | Path) -> Path:
         JournalError: the archive exists already, or cannot be written.
     """
     folder = Path(dest_dir) / day.isoformat()
-    if folder.exists():
+    if (folder / MANIFEST).exists():
         raise JournalError(f"archive {folder} exists already; archives are never overwritten")
     tag = day.isoformat()
     since = journal.archive_start(tag)
@@ -144,13 +144,21 @@ def archive_day(journal: Journal, day: date, dest_dir: str | Path) -> Path:
     }
     tmp = folder.with_name(f".{tag}.partial")
     try:
-        tmp.mkdir(parents=True, exist_ok=False)
+        _remove_tree(tmp)  # an attempt cut short (a crash, a full disk) left it
+        tmp.mkdir(parents=True)
         for name, (data, _n) in files.items():
             (tmp / name).write_bytes(data)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
         for child in tmp.iterdir():
             os.chmod(child, stat.S_IREAD | stat.S_IRGRP | stat.S_IROTH)
-        tmp.rename(folder)
+        if folder.exists():
+            # The day's audit seal got there first (an archive that failed, then sealed):
+            # the files join it, the manifest last, so the folder is complete only then.
+            for name in [*files, MANIFEST]:
+                os.replace(tmp / name, folder / name)
+            tmp.rmdir()
+        else:
+            tmp.rename(folder)
     except OSError as e:
         raise JournalError(f"cannot write the archive {folder}: {e}") from e
     # Recorded once the folder exists: a crash in between archives those events twice,
@@ -158,6 +166,16 @@ def archive_day(journal: Journal, day: date, dest_dir: str | Path) -> Path:
     if event_rows and event_rows[-1]["seq"] > since:
         journal.set_state(ARCHIVED_THROUGH, str(event_rows[-1]["seq"]))
     return folder
+
+
+def _remove_tree(path: Path) -> None:
+    """Remove a partial archive folder, read-only files included (Windows refuses those)."""
+    if not path.exists():
+        return
+    for child in path.iterdir():
+        os.chmod(child, stat.S_IREAD | stat.S_IWRITE)
+        child.unlink()
+    path.rmdir()
 
 
 def list_archives(dest_dir: str | Path) -> list[ArchiveInfo]:

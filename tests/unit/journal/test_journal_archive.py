@@ -154,6 +154,36 @@ def test_archive_after_a_late_close_leaves_the_next_days_events_to_its_own_archi
     assert [seq for seq, _e in thu.events] == [2]
 
 
+def test_archive_when_the_audit_seal_made_the_folder_first_completes_it(
+    day_journal: Journal, tmp_path: Path
+) -> None:
+    # An archive that failed, then the day's audit seal: the folder holds only the seal.
+    folder = tmp_path / "archive" / DAY.isoformat()
+    folder.mkdir(parents=True)
+    (folder / "audit-2026-11-25.jsonl").write_text("{}\n", encoding="utf-8")
+
+    written = archive_day(day_journal, DAY, tmp_path / "archive")
+
+    assert written == folder
+    assert [seq for seq, _e in read_archive(folder).events] == [1, 2, 3]
+    assert (folder / "audit-2026-11-25.jsonl").is_file()
+    assert not any(p.name.endswith(".partial") for p in folder.parent.iterdir())
+
+
+def test_archive_when_an_attempt_was_cut_short_starts_over(
+    day_journal: Journal, tmp_path: Path
+) -> None:
+    partial = tmp_path / "archive" / f".{DAY.isoformat()}.partial"
+    partial.mkdir(parents=True)
+    (partial / "events.jsonl").write_text("torn", encoding="utf-8")
+    os.chmod(partial / "events.jsonl", stat.S_IREAD)
+
+    folder = archive_day(day_journal, DAY, tmp_path / "archive")
+
+    assert [seq for seq, _e in read_archive(folder).events] == [1, 2, 3]
+    assert not partial.exists()
+
+
 def test_archive_when_written_files_are_read_only(day_journal: Journal, tmp_path: Path) -> None:
     folder = archive_day(day_journal, DAY, tmp_path)
 
