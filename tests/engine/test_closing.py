@@ -427,9 +427,11 @@ async def test_end_of_day_when_the_archive_cannot_be_written_alerts_and_tries_ag
 
     assert [c for _, c in alerts].count("ARCHIVE_FAILED") == 1
     assert not svc.is_archived(WED)
+    assert svc.status()["end_of_day_waiting"] == "2026-11-25"
     blocker.unlink()  # the operator frees the path: the next try completes the day
 
     await svc.end_of_day(WED)
 
     assert svc.is_archived(WED)
     assert _archived(tmp_path, WED)["fill"]["status"] == "FILLED"
+    assert svc.status()["end_of_day_waiting"] is None

@@ -124,9 +124,12 @@ class ClosingMixin:
         await self.core.commit_many(changes)
 
     def close_waiting(self) -> date | None:
-        """The day whose end of day waits for a venue out of reach, if any."""
-        day = self._deferred_close
-        return None if day is None or self.is_archived(day) else day
+        """The day whose end of day waits (for a venue out of reach, or to write its
+        archive), if any."""
+        for day in (self._deferred_close, self._archive_alerted):
+            if day is not None and not self.is_archived(day):
+                return day
+        return None
 
     async def begin_day(self, day: date) -> None:
         """At each change of date (the scheduler's ``on_day``): close the day before if its
