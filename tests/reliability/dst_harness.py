@@ -148,6 +148,7 @@ class DstRun:
         svc = svc or build_service(self.config(), self.clock)
         # Hook: the journal's writer thread would make runs depend on thread timing.
         svc.core.journal._executor = InlineExecutor()  # type: ignore[attr-defined]
+        svc.archive_executor = InlineExecutor()
         on_alert = svc.hooks.on_alert
 
         def alert(severity: str, code: str, message: str, ctx: dict[str, Any]) -> None:
