@@ -16,13 +16,14 @@ from ashare_exec.model.identifiers import (
     StrategyId,
 )
 from ashare_exec.model.order import ApplyOutcome, ApplyResult, Order
-from ashare_exec.oms.cold import ColdIndex, ColdOrder, OrderKey, OrderLoader
+from ashare_exec.oms.book_index import BookIndexes
+from ashare_exec.oms.cold import ColdOrder, OrderKey, OrderLoader
 from ashare_exec.oms.listing import PAGE_BUILD_BUDGET, OrderPage, hot_page, matcher, scan
 
 __all__ = ["PAGE_BUILD_BUDGET", "ColdOrder", "OrderBook", "OrderKey", "OrderLoader", "OrderPage"]
 
 
-class OrderBook:
+class OrderBook(BookIndexes):
     """Orders by ``(account, client_order_id)``, by broker id and by exchange id.
 
     :meth:`apply` is the door for events: it creates orders from ``OrderSubmitted`` /
@@ -35,25 +36,7 @@ class OrderBook:
     every cold order (of the account asked for) at once.
     """
 
-    __slots__ = (
-        "_by_broker",
-        "_by_exchange",
-        "_cold",
-        "_open",
-        "_orders",
-        "_pos",
-        "_seq",
-    )
-
-    def __init__(self) -> None:
-        self._orders: dict[OrderKey, Order | None] = {}  # None: cold (in ``_cold``)
-        self._by_broker: dict[tuple[AccountId, BrokerOrderId], Order] = {}
-        self._by_exchange: dict[tuple[AccountId, ExchangeOrderId], Order] = {}
-        self._open: dict[OrderKey, Order] = {}
-        self._cold = ColdIndex()
-        # Creation order by position, for paged listings (positions change at the day roll).
-        self._seq: list[OrderKey] = []
-        self._pos: dict[OrderKey, int] | None = None  # built when first needed
+    __slots__ = ()
 
     def __len__(self) -> int:
         return len(self._orders)
@@ -374,50 +357,3 @@ class OrderBook:
             self._seq = [k for k in self._seq if k in self._orders]
             self._pos = None
         return done
-
-    # --- cold orders ----------------------------------------------------------------
-
-    def _all(self, account_id: AccountId | None = None) -> Iterable[Order]:
-        """Every order (of the account), building the cold ones first."""
-        if not self._cold:
-            return self._orders.values()  # type: ignore[return-value]
-        keys = self._cold.keys(account_id)
-        if keys:
-            self._thaw(keys)
-        return [o for o in self._orders.values() if o is not None]
-
-    def _append(self, key: OrderKey) -> None:
-        if self._pos is not None:
-            self._pos[key] = len(self._seq)
-        self._seq.append(key)
-
-    def _positions(self) -> dict[OrderKey, int]:
-        if self._pos is None:
-            self._pos = {key: i for i, key in enumerate(self._seq)}
-        return self._pos
-
-    def _thaw_key(self, key: OrderKey) -> Order | None:
-        if key not in self._cold:
-            return None
-        return self._thaw([key])[key]
-
-    def _thaw(self, keys: Sequence[OrderKey]) -> dict[OrderKey, Order]:
-        loaded, by_broker, by_exchange = self._cold.build(keys)
-        self._orders.update(loaded)  # an existing key keeps its place (creation order)
-        self._by_broker.update(by_broker)
-        self._by_exchange.update(by_exchange)
-        self._open.update({k: o for k, o in loaded.items() if o.status.is_open})
-        return loaded
-
-    def _reindex(self, key: OrderKey, order: Order) -> None:
-        account = key[0]
-        if order.broker_order_id is not None:
-            self._by_broker[(account, order.broker_order_id)] = order
-        if order.exchange_order_id is not None:
-            self._by_exchange[(account, order.exchange_order_id)] = order
-        if self._cold:  # the later order keeps the ids, even once the cold one is built
-            self._cold.drop_claims(account, order.broker_order_id, order.exchange_order_id)
-        if order.status.is_open:
-            self._open[key] = order
-        else:
-            self._open.pop(key, None)
