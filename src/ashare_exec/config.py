@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ashare_exec.config_reader import _Reader, _Secrets
+from ashare_exec.config_reader import SecretRefs, TableReader
 from ashare_exec.errors import ConfigError
 from ashare_exec.model import AccountId
 from ashare_exec.secrets import SecretError, SecretSource
@@ -144,7 +144,7 @@ def resolve_references(
         ConfigError: a reference cannot be resolved (the message never holds a value).
     """
     path = None if config.source == "<defaults>" else Path(config.source)
-    resolver = _Secrets(path, secrets)
+    resolver = SecretRefs(path, secrets)
 
     def walk(value: Any, where: str) -> Any:
         if isinstance(value, Mapping):
@@ -188,7 +188,7 @@ def load_config(path: Path | None, *, secrets: SecretSource | None = None) -> Ga
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{source}: not valid TOML: {e}") from e
     base = path.parent.parent if path.parent.name == "config" else path.parent
-    r = _Reader(source, data, secrets=_Secrets(path, secrets))
+    r = TableReader(source, data, secrets=SecretRefs(path, secrets))
     r.check_keys(
         {
             "service",
@@ -223,7 +223,7 @@ def load_config(path: Path | None, *, secrets: SecretSource | None = None) -> Ga
     )
 
 
-def _accounts(r: _Reader) -> tuple[AccountConfig, ...]:
+def _accounts(r: TableReader) -> tuple[AccountConfig, ...]:
     raw = r.data.get("accounts")
     if raw is None:
         return default_config().accounts
@@ -234,7 +234,7 @@ def _accounts(r: _Reader) -> tuple[AccountConfig, ...]:
     for i, item in enumerate(raw):
         if not isinstance(item, Mapping):
             raise r.fail(f"accounts[{i}]", "must be a table")
-        a = _Reader(r.source, item, f"accounts[{i}].")
+        a = TableReader(r.source, item, f"accounts[{i}].")
         a.check_keys({"id", "venue", "cash", "positions"})
         account_id = a.get_str("id", "")
         if not account_id or len(account_id) > 32:
@@ -259,7 +259,7 @@ def _accounts(r: _Reader) -> tuple[AccountConfig, ...]:
     return tuple(out)
 
 
-def _api(r: _Reader) -> ApiConfig:
+def _api(r: TableReader) -> ApiConfig:
     r.check_keys({"host", "port", "max_body_bytes", "tokens"})
     tokens = []
     raw = r.data.get("tokens", [])
@@ -268,7 +268,7 @@ def _api(r: _Reader) -> ApiConfig:
     for i, item in enumerate(raw):
         if not isinstance(item, Mapping):
             raise r.fail(f"tokens[{i}]", "must be a table")
-        t = _Reader(r.source, item, f"{r.prefix}tokens[{i}].", r.secrets)
+        t = TableReader(r.source, item, f"{r.prefix}tokens[{i}].", r.secrets)
         t.check_keys({"name", "env", "token", "scopes", "accounts"})
         if ("env" in item) == ("token" in item):
             raise t.fail(
@@ -298,7 +298,7 @@ def _api(r: _Reader) -> ApiConfig:
     )
 
 
-def _clock(r: _Reader) -> ClockConfig:
+def _clock(r: TableReader) -> ClockConfig:
     r.check_keys({"mode", "start", "speed"})
     mode = r.get_str("mode", "auto")
     if mode not in ("auto", "wall", "sim"):
@@ -320,7 +320,7 @@ def _clock(r: _Reader) -> ClockConfig:
     return ClockConfig(mode=mode, start=start, speed=r.get_float("speed", 1.0))
 
 
-def _sessions(r: _Reader) -> SessionConfig:
+def _sessions(r: TableReader) -> SessionConfig:
     r.check_keys({"pre_close_cancel", "end_of_day", "reconcile_interval_s", "inflight_timeout_s"})
     pre_close = r.get_time("pre_close_cancel", time(14, 56))
     if pre_close is not None and time(14, 57) <= pre_close < time(15, 0):
@@ -334,7 +334,7 @@ def _sessions(r: _Reader) -> SessionConfig:
     )
 
 
-def _checks(r: _Reader) -> ChecksConfig:
+def _checks(r: TableReader) -> ChecksConfig:
     r.check_keys({"at_start", "ntp_servers", "max_drift_ms"})
     at_start = r.data.get("at_start", True)
     if not isinstance(at_start, bool):
@@ -349,7 +349,7 @@ def _checks(r: _Reader) -> ChecksConfig:
     )
 
 
-def _journal(r: _Reader) -> JournalConfig:
+def _journal(r: TableReader) -> JournalConfig:
     r.check_keys({"durability"})
     durability = r.get_str("durability", "durable")
     if durability not in ("durable", "fast"):

@@ -1,7 +1,7 @@
 """Typed reading of the config file's TOML tables, for :func:`~ashare_exec.config.load_config`.
 
-``_Reader`` checks keys and value types and reports each problem as a
-:class:`~ashare_exec.errors.ConfigError` naming the file and the key; ``_Secrets`` resolves
+``TableReader`` checks keys and value types and reports each problem as a
+:class:`~ashare_exec.errors.ConfigError` naming the file and the key; ``SecretRefs`` resolves
 ``env:NAME`` / ``secret:NAME`` references, opening the encrypted secrets file only when needed.
 """
 
@@ -22,8 +22,10 @@ from ashare_exec.secrets import (
     resolve_secret,
 )
 
+__all__ = ["SecretRefs", "TableReader"]
 
-class _Secrets:
+
+class SecretRefs:
     """Resolves ``env:NAME`` / ``secret:NAME``; opens the encrypted file only when needed."""
 
     def __init__(self, config_path: Path | None, store: SecretSource | None) -> None:
@@ -37,28 +39,31 @@ class _Secrets:
         return resolve_secret(reference, store)
 
 
-class _Reader:
+class TableReader:
+    """One TOML table of the config file: typed getters that name the file and the key
+    (``prefix``) in every :class:`~ashare_exec.errors.ConfigError`."""
+
     def __init__(
         self,
         source: str,
         data: Mapping[str, Any],
         prefix: str = "",
-        secrets: _Secrets | None = None,
+        secrets: SecretRefs | None = None,
     ) -> None:
         self.source = source
         self.data = data
         self.prefix = prefix
-        self.secrets = secrets or _Secrets(None, None)
+        self.secrets = secrets or SecretRefs(None, None)
 
     def fail(self, key: str, problem: str) -> ConfigError:
         where = f"{self.prefix}{key}" if key else self.prefix.rstrip(".")
         return ConfigError(f"{self.source}: {where}: {problem}", context={"key": where})
 
-    def section(self, key: str) -> _Reader:
+    def section(self, key: str) -> TableReader:
         value = self.data.get(key, {})
         if not isinstance(value, Mapping):
             raise self.fail(key, "must be a table")
-        return _Reader(self.source, value, f"{self.prefix}{key}.", self.secrets)
+        return TableReader(self.source, value, f"{self.prefix}{key}.", self.secrets)
 
     def check_keys(self, allowed: set[str]) -> None:
         for key in self.data:

@@ -1,7 +1,9 @@
 """The composition root: builds every part of the service from the configuration.
 
-Nothing else in the package wires components together; tests build services through
-:func:`build_service` too (with a simulated clock and a temporary data folder).
+Nothing else in the package wires components together (the venue adapters and quote
+sources it builds come from :mod:`~ashare_exec.engine.node_venues`, part of this root);
+tests build services through :func:`build_service` too (with a simulated clock and a
+temporary data folder).
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ from ashare_exec.engine.account_view import OmsAccountView
 from ashare_exec.engine.bus import EventBus
 from ashare_exec.engine.core import AccountRuntime, ExecutionCore
 from ashare_exec.engine.node_venues import (
-    _build_external,
-    _build_sim,
-    _external_quotes,
-    _sim_quotes,
+    build_external,
+    build_sim,
+    external_quotes,
+    sim_quotes,
 )
 from ashare_exec.engine.observe import Observer, inflight_orders
 from ashare_exec.engine.pretrade import RulesAndRisk
@@ -113,13 +115,13 @@ def build_service(config: GatewayConfig, clock: Clock) -> ExecutionService:
     quote_sources: list[Callable[[InstrumentId], Quote | None]] = []
     for kind, accts in by_venue.items():
         if kind == "sim":
-            sim = _build_sim(config, clock, accts, instruments, calendar)
-            quote_sources.append(_sim_quotes(sim, clock))
+            sim = build_sim(config, clock, accts, instruments, calendar)
+            quote_sources.append(sim_quotes(sim, clock))
             for acct in accts:
                 venues[acct] = sim
         else:
-            venue = _build_external(kind, config, clock, accts, instruments, journal)
-            quote_sources.extend(_external_quotes(kind, clock, venue))
+            venue = build_external(kind, config, clock, accts, instruments, journal)
+            quote_sources.extend(external_quotes(kind, clock, venue))
             for acct in accts:
                 venues[acct] = venue
 

@@ -21,14 +21,17 @@ from ashare_exec.journal.sqlite import Journal
 from ashare_exec.model import AccountId, Instrument, InstrumentId, Quote
 from ashare_exec.venues.base import VenueAdapter
 
+__all__ = ["build_external", "build_sim", "external_quotes", "sim_quotes"]
 
-def _build_sim(
+
+def build_sim(
     config: GatewayConfig,
     clock: Clock,
     accounts: list[AccountId],
     instruments: dict[InstrumentId, Instrument],
     calendar: Any,
 ) -> Any:
+    """The simulated exchange shared by the sim accounts, from ``[venues.sim]``."""
     from ashare_exec.venues.sim.config import (
         FaultConfig,
         SimAccountConfig,
@@ -103,7 +106,7 @@ def _dataclass_from(cls: Any, raw: Any, where: str) -> Any:
     return cls(**values)
 
 
-def _external_quotes(
+def external_quotes(
     kind: str, clock: Clock, venue: VenueAdapter
 ) -> list[Callable[[InstrumentId], Quote | None]]:
     """Quotes of an emulated venue's market (demos and tests); real brokers give none here."""
@@ -126,7 +129,9 @@ def _external_quotes(
     return [quote]
 
 
-def _sim_quotes(sim: Any, clock: Clock) -> Callable[[InstrumentId], Quote | None]:
+def sim_quotes(sim: Any, clock: Clock) -> Callable[[InstrumentId], Quote | None]:
+    """Quotes of the simulated market at the engine clock's time."""
+
     def quote(iid: InstrumentId) -> Quote | None:
         q: Quote | None = sim.exchange.quote(iid, clock.now())
         return q
@@ -134,7 +139,7 @@ def _sim_quotes(sim: Any, clock: Clock) -> Callable[[InstrumentId], Quote | None
     return quote
 
 
-def _build_external(
+def build_external(
     kind: str,
     config: GatewayConfig,
     clock: Clock,
@@ -142,6 +147,7 @@ def _build_external(
     instruments: dict[InstrumentId, Instrument],
     journal: Journal,
 ) -> VenueAdapter:
+    """The QMT or vn.py adapter of ``kind`` for ``accounts`` (vendor imports inside)."""
     if kind == "qmt":
         from ashare_exec.venues.qmt.factory import build_qmt_venue
         from ashare_exec.venues.qmt.store import KeyValueIdStore

@@ -34,9 +34,9 @@ from ashare_exec.errors import GatewayError
 from ashare_exec.observability.audit_chain import (
     GENESIS_HASH,
     VerifyResult,
-    _check_line,
-    _file_sha256,
     canonical_json,
+    check_line,
+    file_sha256,
     verify,
     verify_with_seal,
 )
@@ -244,9 +244,9 @@ class AuditLog:
         archive_dir.mkdir(parents=True, exist_ok=True)
         target = day_path(archive_dir, day)
         seal = seal_path_for(target)
-        file_sha = _file_sha256(self.path) if self.path.exists() else hashlib.sha256().hexdigest()
+        file_sha = file_sha256(self.path) if self.path.exists() else hashlib.sha256().hexdigest()
         if target.exists() or seal.exists():
-            if target.exists() and _file_sha256(target) == file_sha and seal.exists():
+            if target.exists() and file_sha256(target) == file_sha and seal.exists():
                 return SealResult(target, seal, result.records, result.final_hash, file_sha)
             raise AuditChainBroken(f"{day} is already sealed in {archive_dir} with other content")
         if self.path.exists():
@@ -300,7 +300,7 @@ def _repair_torn_tail(path: Path, genesis_hash: str) -> TailRepair | None:
             except (ValueError, KeyError, TypeError):
                 seq = -1  # the line before does not parse: the full check will say why
         try:
-            whole = seq >= 0 and _check_line(seq, tail.decode("utf-8"), prev_hash)[0] is None
+            whole = seq >= 0 and check_line(seq, tail.decode("utf-8"), prev_hash)[0] is None
         except UnicodeDecodeError:
             whole = False
         if whole:

@@ -16,7 +16,15 @@ from decimal import Decimal
 from enum import Enum
 from pathlib import Path
 
-__all__ = ["GENESIS_HASH", "VerifyResult", "canonical_json", "verify", "verify_with_seal"]
+__all__ = [
+    "GENESIS_HASH",
+    "VerifyResult",
+    "canonical_json",
+    "check_line",
+    "file_sha256",
+    "verify",
+    "verify_with_seal",
+]
 
 GENESIS_HASH = "0" * 64
 """``prev_hash`` of the first record of a chain with no other anchor."""
@@ -60,9 +68,11 @@ class VerifyResult:
     final_hash: str
 
 
-def _check_line(
+def check_line(
     index: int, line: str, prev_hash: str
 ) -> tuple[str | None, dict[str, object] | None]:
+    """Check one line of a chain after ``prev_hash``: ``(problem, record)``, the problem
+    ``None`` when the line is a well-formed record that links and hashes correctly."""
     try:
         rec = json.loads(line)
     except json.JSONDecodeError as e:
@@ -105,7 +115,7 @@ def verify(
             for index, raw in enumerate(f):
                 if not raw.endswith("\n"):
                     return VerifyResult(False, count, index, "last line is incomplete", prev)
-                problem, rec = _check_line(index, raw[:-1], prev)
+                problem, rec = check_line(index, raw[:-1], prev)
                 if problem is not None or rec is None:
                     return VerifyResult(False, count, index, problem or "bad record", prev)
                 prev = str(rec["hash"])
@@ -123,7 +133,8 @@ def verify(
     return VerifyResult(True, count, None, "chain intact", prev)
 
 
-def _file_sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes (hex), read in chunks."""
     h = hashlib.sha256()
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 16), b""):
@@ -142,6 +153,6 @@ def verify_with_seal(path: Path, seal: Path) -> VerifyResult:
     except (OSError, ValueError, KeyError, TypeError) as e:
         return VerifyResult(False, 0, 0, f"unreadable seal {seal.name}: {e}", GENESIS_HASH)
     result = verify(path, genesis_hash=genesis, expected_final_hash=final, expected_records=records)
-    if result.ok and _file_sha256(path) != file_sha:
+    if result.ok and file_sha256(path) != file_sha:
         return VerifyResult(False, result.records, None, "file hash differs from the seal", final)
     return result

@@ -320,5 +320,3 @@ class RiskEngine(OrderCheckCore):
         }
         self.watch = OrderWatch.from_state(list(state.get("watch", [])))
         self.stops = StopBook.from_state(list(state.get("stops", [])))
-
-    # ---------------------------------------------------------------- internals
