@@ -13,7 +13,7 @@ import pytest
 from ashare_exec.clock import CST, SimClock
 from ashare_exec.engine import audit_trail
 from ashare_exec.engine.audit_trail import AuditTrail
-from ashare_exec.observability.audit import day_path, verify
+from ashare_exec.observability.audit import day_path, seal_path_for, verify, verify_with_seal
 from ashare_exec.observability.audit_sync import GroupSyncedAuditLog
 
 DAY = date(2026, 11, 25)
@@ -203,3 +203,60 @@ def test_append_after_the_seal_continues_the_chain_with_a_running_syncer(
     assert _kinds(path) == ["command", "trading_state"]
     assert verify(path).ok
     assert verify(day_path(tmp_path / "archive", DAY)).records == 1
+
+
+def _sealed_kinds(folder: Path, day: date) -> list[str]:
+    path = day_path(folder, day)
+    assert verify_with_seal(path, seal_path_for(path)).ok
+    return _kinds(path)
+
+
+def test_seal_day_carries_what_the_previous_day_recorded_after_its_seal(
+    tmp_path: Path, alerts: Alerts
+) -> None:
+    # Wednesday: a command, the seal at the end of day, then an operator's halt in the
+    # evening. Thursday's seal holds Wednesday's whole file, sealed again.
+    clock = SimClock(datetime(2026, 11, 25, 10, 0, tzinfo=CST))
+    trail = AuditTrail(tmp_path / "audit", clock, alerts)
+    archive = tmp_path / "archive"
+    trail.append("command", "token:a", {"n": 1})
+    trail.seal_day(DAY, archive / "2026-11-25")
+    clock.set(datetime(2026, 11, 25, 20, 0, tzinfo=CST))
+    trail.append("trading_state", "operator:cli", {"state": "HALTED"})
+    clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=CST))
+    trail.append("command", "token:a", {"n": 2})
+
+    trail.seal_day(date(2026, 11, 26), archive / "2026-11-26")
+
+    assert _sealed_kinds(archive / "2026-11-25", DAY) == ["command"]
+    assert _sealed_kinds(archive / "2026-11-26", DAY) == ["command", "trading_state"]
+    assert _sealed_kinds(archive / "2026-11-26", date(2026, 11, 26)) == ["command"]
+    assert alerts == []
+
+
+def test_seal_day_carries_the_days_without_an_archive_since_the_previous_one(
+    tmp_path: Path, alerts: Alerts
+) -> None:
+    clock = SimClock(datetime(2026, 11, 27, 10, 0, tzinfo=CST))  # a Friday
+    trail = AuditTrail(tmp_path / "audit", clock, alerts)
+    archive = tmp_path / "archive"
+    trail.append("command", "token:a", {"n": 1})
+    trail.seal_day(date(2026, 11, 27), archive / "2026-11-27")
+    clock.set(datetime(2026, 11, 28, 11, 0, tzinfo=CST))  # Saturday: a limit change
+    trail.append("config_change", "operator:cli", {"max_order_qty": 1000})
+    clock.set(datetime(2026, 11, 30, 10, 0, tzinfo=CST))  # Monday
+    trail.append("command", "token:a", {"n": 2})
+
+    trail.seal_day(date(2026, 11, 30), archive / "2026-11-30")
+
+    monday = sorted(p.name for p in (archive / "2026-11-30").iterdir())
+    assert monday == [
+        "audit-2026-11-28.jsonl",
+        "audit-2026-11-28.seal.json",
+        "audit-2026-11-30.jsonl",
+        "audit-2026-11-30.seal.json",
+    ]  # Friday's file did not grow after its seal: not carried
+    assert _sealed_kinds(archive / "2026-11-30", date(2026, 11, 28)) == ["config_change"]
+    # Sealing Monday again (an end of day run twice) carries nothing twice.
+    trail.seal_day(date(2026, 11, 30), archive / "2026-11-30")
+    assert alerts == []

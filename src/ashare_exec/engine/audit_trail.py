@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -97,8 +97,21 @@ class AuditTrail:
         """Seal the day's file into the archive (opening it when another day's is open, as
         when a start closes a day the service was down for); a failure (the chain broke
         during the day, the archive is not writable) is a critical alert."""
-        if (self._log is None or self._day != day) and not day_path(self.directory, day).exists():
-            return
+        if (self._log is not None and self._day == day) or day_path(self.directory, day).exists():
+            self._seal_own(day, archive_dir)
+        for earlier in self._carried(day, archive_dir.parent):
+            try:
+                self._open(earlier).seal_day(earlier, archive_dir)
+                self.close()
+            except (GatewayError, OSError) as e:
+                self._alert(
+                    "critical",
+                    "AUDIT_FAILED",
+                    f"the audit log of {earlier} could not be sealed with {day}: {e}",
+                    {"path": str(day_path(self.directory, earlier))},
+                )
+
+    def _seal_own(self, day: date, archive_dir: Path) -> None:
         try:
             self._open(day).seal_day(day, archive_dir)
             # What crashes and damage set aside that day goes with it, for inspection.
@@ -118,6 +131,25 @@ class AuditTrail:
                 f"the audit log of {day} could not be sealed: {e}",
                 {"path": str(day_path(self.directory, day))},
             )
+
+    def _carried(self, day: date, archive_root: Path) -> list[date]:
+        """Earlier day files that no seal holds whole, for ``day``'s archive: the previous
+        archived day's, when it grew after its seal (an operator's halt in the evening),
+        and those of the days since without an archive (a Saturday's limit change). Each
+        is sealed again, whole, into ``day``'s archive folder; older days were carried by
+        earlier seals."""
+        archived = [d for d in _dates(archive_root.glob("????-??-??")) if d < day]
+        since = max(archived, default=None)
+        out = []
+        for d in _dates(self.directory.glob("audit-????-??-??.jsonl"), prefix="audit-"):
+            if d >= day or (since is not None and d < since):
+                continue
+            path, sealed = day_path(self.directory, d), day_path(archive_root / d.isoformat(), d)
+            if sealed.exists() and sealed.stat().st_size >= path.stat().st_size:
+                continue  # sealed whole at its own end of day
+            if not day_path(archive_root / day.isoformat(), d).exists():
+                out.append(d)
+        return out
 
     def close(self) -> None:
         """Sync and close the open file."""
@@ -164,6 +196,17 @@ class AuditTrail:
             log.append("audit_repaired", "engine", payload, self._clock.now())
             log.sync()  # rare, and the repair must not itself be lost to the next crash
         return log
+
+
+def _dates(paths: Iterable[Path], prefix: str = "") -> list[date]:
+    """The dates that name ``paths`` (after ``prefix``), sorted; other names are skipped."""
+    out = []
+    for p in paths:
+        try:
+            out.append(date.fromisoformat(p.stem.removeprefix(prefix)))
+        except ValueError:
+            continue
+    return sorted(out)
 
 
 def _keep_aside(path: Path) -> Path:
