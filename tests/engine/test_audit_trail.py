@@ -260,3 +260,35 @@ def test_seal_day_carries_the_days_without_an_archive_since_the_previous_one(
     # Sealing Monday again (an end of day run twice) carries nothing twice.
     trail.seal_day(date(2026, 11, 30), archive / "2026-11-30")
     assert alerts == []
+
+
+def test_seal_day_again_after_records_since_the_seal_keeps_the_seal_without_alert(
+    tmp_path: Path, alerts: Alerts
+) -> None:
+    # A restart in the evening runs the end of day again; the file grew since the seal.
+    trail = _trail(tmp_path / "audit", alerts)
+    trail.append("command", "token:a", {"n": 1})
+    trail.seal_day(DAY, tmp_path / "archive")
+    trail.append("trading_state", "operator:cli", {"state": "HALTED"})
+    trail.close()
+
+    trail.seal_day(DAY, tmp_path / "archive")
+
+    assert alerts == []
+    assert _sealed_kinds(tmp_path / "archive", DAY) == ["command"]
+
+
+def test_seal_day_again_when_the_sealed_records_changed_since_alerts(
+    tmp_path: Path, alerts: Alerts
+) -> None:
+    trail = _trail(tmp_path / "audit", alerts)
+    trail.append("command", "token:a", {"n": 1})
+    trail.seal_day(DAY, tmp_path / "archive")
+    trail.append("command", "token:a", {"n": 2})
+    trail.close()
+    path = day_path(tmp_path / "audit", DAY)
+    path.write_text(path.read_text(encoding="utf-8").replace('"n":1', '"n":7'), encoding="utf-8")
+
+    trail.seal_day(DAY, tmp_path / "archive")
+
+    assert [code for _s, code, _m in alerts] == ["AUDIT_CHAIN_BROKEN", "AUDIT_FAILED"]

@@ -113,6 +113,10 @@ class AuditTrail:
 
     def _seal_own(self, day: date, archive_dir: Path) -> None:
         try:
+            if _sealed_prefix(day_path(self.directory, day), day_path(archive_dir, day)):
+                # Sealed at the end of day, records since (a restart in the evening runs
+                # the end of day again): the next trading day's seal carries them.
+                return
             self._open(day).seal_day(day, archive_dir)
             # What crashes and damage set aside that day goes with it, for inspection.
             path = day_path(self.directory, day)
@@ -196,6 +200,17 @@ class AuditTrail:
             log.append("audit_repaired", "engine", payload, self._clock.now())
             log.sync()  # rare, and the repair must not itself be lost to the next crash
         return log
+
+
+def _sealed_prefix(path: Path, sealed: Path) -> bool:
+    """Whether ``sealed`` (a sealed copy) is a strict prefix of the live file ``path``."""
+    if not sealed.exists() or not path.exists():
+        return False
+    size = sealed.stat().st_size
+    if path.stat().st_size <= size:
+        return False
+    with path.open("rb") as live:
+        return live.read(size) == sealed.read_bytes()
 
 
 def _dates(paths: Iterable[Path], prefix: str = "") -> list[date]:
