@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from ashare_exec.clock import Clock
 from ashare_exec.config import GatewayConfig
+from ashare_exec.journal.queries import JOURNAL_FILE
 from ashare_exec.model import AccountStatus
 from ashare_exec.ntp import NtpAnswer, sntp_query
 
@@ -351,7 +352,7 @@ async def run_startup_checks(
     )
     journal_ok = True
     if "journal" not in skip:
-        item = check_journal(data_dir / "journal.sqlite3", always_check=journal_always_check)
+        item = check_journal(data_dir / JOURNAL_FILE, always_check=journal_always_check)
         journal_ok = item.status is not CheckStatus.ERROR
         found.append(item)
     if "disk" not in skip:

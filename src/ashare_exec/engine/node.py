@@ -33,6 +33,7 @@ from ashare_exec.engine.reconciler import Reconciler
 from ashare_exec.engine.scheduler import SessionScheduler
 from ashare_exec.engine.service import ExecutionService, ServiceHooks
 from ashare_exec.journal.archive import MANIFEST, archive_day
+from ashare_exec.journal.queries import JOURNAL_FILE
 from ashare_exec.journal.recovery import replay
 from ashare_exec.journal.sqlite import Journal
 from ashare_exec.model import AccountId, Instrument, InstrumentId, OrderSpec, Quote, Side
@@ -101,7 +102,7 @@ def build_service(config: GatewayConfig, clock: Clock) -> ExecutionService:
             return None
         return price_limits(inst, clock.now().date(), calendar).up
 
-    journal = Journal.open(data_dir / "journal.sqlite3", durability=config.journal.durability)
+    journal = Journal.open(data_dir / JOURNAL_FILE, durability=config.journal.durability)
     recovered = replay(journal, fee, is_t0=is_t0, freeze_price=freeze_price)
     if recovered.errors:
         log.error("journal replay could not apply %d events", len(recovered.errors))

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ashare_exec.clock import CST, Clock, SimClock, WallClock
 from ashare_exec.config import GatewayConfig, TokenConfig
+from ashare_exec.journal.queries import JOURNAL_FILE, last_event_time
 from ashare_exec.rules import TradingCalendar
 
 if TYPE_CHECKING:
@@ -81,11 +82,27 @@ def choose_clock(
     nxt = day if calendar.is_trading_day(day) and now.time() < _OPEN else None
     nxt = nxt or calendar.next_trading_day(day)
     start = datetime.combine(nxt, time(9, 30), tzinfo=CST)
+    where = "starting at the next session's open"
+    # A simulated run earlier this evening got past that open already: carry on from its
+    # last event, so that times in the journal never go backwards across a restart.
+    last = last_event_time(Path(config.data_dir) / JOURNAL_FILE)
+    if last is not None and last >= start:
+        start, where = _after(last, calendar), "resuming after the journal's last event"
     text = (
-        f"outside trading hours: SIMULATED clock starting at the next session's open, "
+        f"outside trading hours: SIMULATED clock {where}, "
         f"{start.isoformat()} (x{config.clock.speed:g})"
     )
     return SimClock(start, speed=config.clock.speed), text
+
+
+def _after(last: datetime, calendar: TradingCalendar) -> datetime:
+    """Where a simulated clock resumes after ``last``: a second later in the same session,
+    else at the next session's open."""
+    local = last.astimezone(CST)
+    if calendar.is_trading_day(local.date()) and local.time() < _CLOSE:
+        opening = datetime.combine(local.date(), time(9, 30), tzinfo=CST)
+        return max(opening, (local + timedelta(seconds=1)).replace(microsecond=0))
+    return datetime.combine(calendar.next_trading_day(local.date()), time(9, 30), tzinfo=CST)
 
 
 def resolve_tokens(config: GatewayConfig) -> tuple[list[TokenConfig], str]:

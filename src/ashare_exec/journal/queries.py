@@ -10,17 +10,37 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from ashare_exec.errors import JournalError
 from ashare_exec.journal.codec import JournalEvent, decode_event
 
-__all__ = ["ARCHIVED_THROUGH", "JournalQueries"]
+__all__ = ["ARCHIVED_THROUGH", "JOURNAL_FILE", "JournalQueries", "last_event_time"]
+
+JOURNAL_FILE = "journal.sqlite3"
+"""The journal's file name in the data folder."""
 
 ARCHIVED_THROUGH = "archive.last_seq"
 """State key: the last event seq the day archives hold (each archive starts after it)."""
+
+
+def last_event_time(path: Path) -> datetime | None:
+    """When the newest event of the journal at ``path`` happened (read-only, without
+    opening the journal); ``None`` when there is no such file, no event, or it cannot be
+    read (opening the journal later reports why)."""
+    if not path.is_file():
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT ts FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        finally:
+            conn.close()
+        return datetime.fromisoformat(row[0]) if row else None
+    except (sqlite3.Error, ValueError):
+        return None
 
 
 class JournalQueries:

@@ -1,0 +1,118 @@
+"""Which clock `serve` runs on: the wall clock in trading hours; outside them, on the
+simulator, a simulated clock from the next session's open, or from where the journal's last
+simulated run stopped, so that times in the journal never go backwards across a restart."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from ashare_exec.clock import CST, SimClock
+from ashare_exec.config import default_config
+from ashare_exec.engine.runner import choose_clock
+from ashare_exec.journal import Journal
+from ashare_exec.journal.queries import JOURNAL_FILE, last_event_time
+from ashare_exec.model import (
+    AccountId,
+    ClientOrderId,
+    InstrumentId,
+    OrderSpec,
+    OrderSubmitted,
+    PriceType,
+    Side,
+)
+from ashare_exec.oms import Ledger, OmsState, OrderBook
+from ashare_exec.refdata import load_calendar
+
+WED_EVENING = datetime(2026, 11, 25, 20, 0, tzinfo=CST)
+THU = "2026-11-26"
+
+
+def _journal(data_dir: Path, *times: datetime) -> None:
+    state = OmsState(OrderBook(), Ledger(lambda *_a: Decimal(0)))
+    journal = Journal.open(data_dir / JOURNAL_FILE, durability="fast")
+    for i, at in enumerate(times):
+        spec = OrderSpec(
+            account_id=AccountId("paper"),
+            client_order_id=ClientOrderId(f"c{i}"),
+            instrument_id=InstrumentId.parse("600000.SH"),
+            side=Side.BUY,
+            qty=100,
+            price_type=PriceType.LIMIT,
+            price=Decimal("10.00"),
+        )
+        event = OrderSubmitted(
+            account_id=spec.account_id, client_order_id=spec.client_order_id, ts_event=at,
+            spec=spec,
+        )  # fmt: skip
+        journal.append_many([state.apply(event)])
+    journal.close()
+
+
+def _start(data_dir: Path, now: datetime) -> tuple[datetime, str]:
+    """Where the chosen simulated clock started (it runs at x1: to the second)."""
+    config = dataclasses.replace(default_config(), data_dir=data_dir)
+    clock, text = choose_clock(config, load_calendar(config.holidays), SimClock(now))
+    assert isinstance(clock, SimClock)
+    return clock.now().replace(microsecond=0), text
+
+
+def test_choose_clock_outside_hours_without_a_journal_starts_at_the_next_open(
+    tmp_path: Path,
+) -> None:
+    start, text = _start(tmp_path, WED_EVENING)
+
+    assert start == datetime(2026, 11, 26, 9, 30, tzinfo=CST)
+    assert "next session's open" in text
+
+
+@pytest.mark.parametrize(
+    ("last", "resumed"),
+    [
+        (f"{THU}T09:31:40.250", f"{THU}T09:31:41"),  # an earlier run this evening
+        (f"{THU}T11:40:00", f"{THU}T11:40:01"),  # in the lunch break: carried on from there
+        (f"{THU}T15:20:00", "2026-11-27T09:30:00"),  # after its close: the next session
+    ],
+    ids=["in-the-session", "lunch-break", "after-the-close"],
+)
+def test_choose_clock_when_a_simulated_run_got_past_the_open_resumes_after_it(
+    tmp_path: Path, last: str, resumed: str
+) -> None:
+    _journal(tmp_path, datetime.fromisoformat(f"{THU}T09:30:05").replace(tzinfo=CST),
+             datetime.fromisoformat(last).replace(tzinfo=CST))  # fmt: skip
+
+    start, text = _start(tmp_path, WED_EVENING)
+
+    assert start == datetime.fromisoformat(resumed).replace(tzinfo=CST)
+    assert "resuming after the journal's last event" in text
+
+
+def test_choose_clock_when_the_journal_is_from_an_earlier_day_starts_at_the_next_open(
+    tmp_path: Path,
+) -> None:
+    _journal(tmp_path, datetime(2026, 11, 25, 14, 0, tzinfo=CST))  # a real run today
+
+    start, _text = _start(tmp_path, WED_EVENING)
+
+    assert start == datetime(2026, 11, 26, 9, 30, tzinfo=CST)
+
+
+def test_choose_clock_in_trading_hours_runs_on_the_wall_clock(tmp_path: Path) -> None:
+    _journal(tmp_path, datetime(2026, 11, 26, 9, 31, tzinfo=CST))
+    config = dataclasses.replace(default_config(), data_dir=tmp_path)
+    wall = SimClock(datetime(2026, 11, 25, 10, 0, tzinfo=CST))
+
+    clock, text = choose_clock(config, load_calendar(config.holidays), wall)
+
+    assert clock is wall
+    assert text == "wall clock (trading hours)"
+
+
+def test_last_event_time_when_no_journal_or_not_a_journal_is_none(tmp_path: Path) -> None:
+    assert last_event_time(tmp_path / JOURNAL_FILE) is None
+    (tmp_path / JOURNAL_FILE).write_bytes(b"not a database")
+    assert last_event_time(tmp_path / JOURNAL_FILE) is None
