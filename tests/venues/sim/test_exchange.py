@@ -126,6 +126,27 @@ def test_buy_when_resting_then_cash_frozen_with_fees_and_released_on_cancel(
     assert (acct.available, acct.frozen) == (D("100000"), 0)
 
 
+def test_buy_when_partly_filled_keeps_frozen_the_leaves_amount_and_their_own_fees(
+    make_exchange: MakeExchange,
+) -> None:
+    """After a partial fill a buy keeps frozen what a new order for its leaves would: the
+    leaves' amount plus their estimated fees, the minimum commission included (as the
+    gateway's ledger reckons it), not a prorated share of the first freeze."""
+    ex = make_exchange(cash="100000")
+    ex.submit(spec("o1", Side.BUY, 400, "9.50"), at(10, 0))
+    order = ex.orders[(ACCOUNT, ClientOrderId("o1"))]
+    acct = ex.accounts[ACCOUNT]
+    fees_100 = D("5.00") + D("0.01") + D("0.03") + D("0.02")  # min commission and the rest
+
+    ex.book_fill(order, D("9.50"), 300, at(10, 1))
+
+    assert acct.frozen == D("950.00") + fees_100
+    assert acct.frozen == ex.buy_freeze(ex.instrument(PF), order, 100)  # type: ignore[arg-type]
+    ex.book_fill(order, D("9.50"), 100, at(10, 2))
+    assert acct.frozen == 0
+    assert acct.available == D("100000") - D("3800.00") - order.fees
+
+
 def test_buy_when_cost_with_fees_exceeds_cash_then_insufficient_cash(
     make_exchange: MakeExchange,
 ) -> None:

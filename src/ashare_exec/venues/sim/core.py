@@ -187,8 +187,10 @@ class ExchangeCore:
         if o.side is Side.BUY:
             if qty == leaves_before:
                 released = o.frozen_cash
-            else:
+            elif o.freeze_px is None:  # state saved by an older version
                 released = money(o.frozen_cash * qty / leaves_before)
+            else:
+                released = o.frozen_cash - self.buy_freeze(inst, o, leaves_before - qty)
             o.frozen_cash -= released
         acct = self.accounts[o.account_id]
         acct.apply_fill(o.instrument_id, o.side, qty, px, fee, released, sellable_same_day(inst))
@@ -213,6 +215,16 @@ class ExchangeCore:
         self._dirty_fills.append(f)
         self.touch(o, ts)
         return f.report()
+
+    def buy_freeze(self, inst: Instrument, o: SimOrder, leaves: int) -> Decimal:
+        """What a buy keeps frozen for ``leaves`` shares: their amount at the freeze price
+        plus the fees estimated for them (minimum commission included), the estimate the
+        gateway's ledger makes too (``docs/oms.md`` §3). After a partial fill the rest is
+        estimated afresh, not prorated."""
+        px = o.freeze_px
+        assert px is not None
+        fee = estimate_fees(inst, Side.BUY, leaves, px, o.day, self.fees).total
+        return money(px * leaves) + fee
 
     def finish(self, o: SimOrder, status: OrderStatus, ts: datetime, text: str = "") -> VenueReport:
         """End ``o`` (CANCELED or EXPIRED): release what it froze; return the report."""

@@ -36,7 +36,7 @@ from ashare_exec.model import (
     TradingPhase,
 )
 from ashare_exec.model.numbers import ZERO, money
-from ashare_exec.rules import cancel_allowed, estimate_fees, validate_order
+from ashare_exec.rules import cancel_allowed, validate_order
 from ashare_exec.venues.base import VenueReport
 from ashare_exec.venues.sim.accounts import Account, InsufficientFunds
 from ashare_exec.venues.sim.messages import reject_text
@@ -153,8 +153,8 @@ class SimExchange(SessionEngine):
                 px = o.price if o.price_type is PriceType.LIMIT else o.protection_price
                 px = px if px is not None else v.limits.up
                 assert px is not None
-                fee = estimate_fees(inst, Side.BUY, o.qty, px, o.day, self.fees).total
-                o.frozen_cash = money(px * o.qty) + fee
+                o.freeze_px = px
+                o.frozen_cash = self.buy_freeze(inst, o, o.qty)
                 acct.freeze_cash(o.frozen_cash)
             else:
                 acct.freeze_shares(o.instrument_id, o.qty)

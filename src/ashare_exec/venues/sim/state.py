@@ -60,6 +60,8 @@ class SimOrder:
     amount: Decimal = ZERO
     fees: Decimal = ZERO
     frozen_cash: Decimal = ZERO
+    freeze_px: Decimal | None = None
+    """The price a buy's frozen cash is reckoned at (limit, protection, or limit-up)."""
     rest_price: Decimal | None = None
     queue_ahead: int = 0
     reason_code: str = ""
@@ -117,6 +119,7 @@ class SimOrder:
             "amount": str(self.amount),
             "fees": str(self.fees),
             "frozen_cash": str(self.frozen_cash),
+            "freeze_px": _s(self.freeze_px),
             "rest_price": _s(self.rest_price),
             "queue_ahead": self.queue_ahead,
             "reason_code": self.reason_code,
@@ -147,6 +150,7 @@ class SimOrder:
             amount=Decimal(d["amount"]),
             fees=Decimal(d["fees"]),
             frozen_cash=Decimal(d["frozen_cash"]),
+            freeze_px=_d(d.get("freeze_px")),
             rest_price=_d(d["rest_price"]),
             queue_ahead=d["queue_ahead"],
             reason_code=d["reason_code"],
