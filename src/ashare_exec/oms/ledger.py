@@ -30,7 +30,7 @@ from ashare_exec.model.portfolio import (
     LedgerEvent,
     Position,
 )
-from ashare_exec.oms.broker_snapshot import BrokerSnapshotMixin
+from ashare_exec.oms.broker_snapshot import BrokerSnapshotMixin, Freeze
 
 __all__ = ["FeeFunction", "Ledger", "LedgerUpdate"]
 
@@ -77,8 +77,8 @@ class Ledger(BrokerSnapshotMixin):
         self._freeze_price = freeze_price
         self._positions: dict[tuple[AccountId, InstrumentId], Position] = {}
         self._cash: dict[AccountId, Cash] = {}
-        self._freezes: dict[tuple[AccountId, ClientOrderId], tuple[int, int | Decimal]] = {}
-        """Per working order: (leaves it was computed for, shares or cash frozen)."""
+        self._freezes: dict[tuple[AccountId, ClientOrderId], Freeze] = {}
+        """Per working order: what it freezes, and for how many leaves."""
         self._day: dict[AccountId, date] = {}
 
     # --- queries ------------------------------------------------------------------
@@ -107,7 +107,8 @@ class Ledger(BrokerSnapshotMixin):
 
     def order_freeze(self, account_id: AccountId, client_order_id: ClientOrderId) -> int | Decimal:
         """What the order currently freezes: shares for a sell, cash for a buy."""
-        return self._freezes.get((account_id, client_order_id), (0, 0))[1]
+        record = self._freezes.get((account_id, client_order_id))
+        return 0 if record is None else record.amount
 
     def freeze_for(self, spec: OrderSpec, leaves: int) -> int | Decimal:
         """What an order freezes with ``leaves`` working: shares for a sell, cash for a buy."""
@@ -192,15 +193,17 @@ class Ledger(BrokerSnapshotMixin):
     def _refreeze(self, order: Order) -> bool:
         spec = order.spec
         fkey = (spec.account_id, spec.client_order_id)
-        old_leaves, old = self._freezes.get(fkey, (0, 0))
+        record = self._freezes.get(fkey)
+        old_leaves, old = (0, 0) if record is None else (record.leaves, record.amount)
         leaves = order.leaves_qty
         if leaves == old_leaves:
             return False  # most events (acks, restatements) leave the freeze as it was
-        new = self._freeze_amount(spec, leaves)
+        fresh = self._freeze(spec, leaves)
+        new = fresh.amount
         if new == old:
             return False
         if leaves:
-            self._freezes[fkey] = (leaves, new)
+            self._freezes[fkey] = fresh
         else:
             self._freezes.pop(fkey, None)
         delta = new - old
@@ -225,16 +228,18 @@ class Ledger(BrokerSnapshotMixin):
         return True
 
     def _freeze_amount(self, spec: OrderSpec, leaves: int) -> int | Decimal:
+        return self._freeze(spec, leaves).amount
+
+    def _freeze(self, spec: OrderSpec, leaves: int) -> Freeze:
         if spec.side is Side.SELL:
-            return leaves
-        if leaves == 0:
-            return _ZERO
+            return Freeze(leaves, leaves, None)
         px = spec.price if spec.price is not None else spec.protection_price
         if px is None and self._freeze_price is not None:
             px = self._freeze_price(spec)
-        if px is None:
-            return _ZERO
-        return leaves * px + self._fee_fn(spec.instrument_id, Side.BUY, leaves, px)
+        if leaves == 0 or px is None:
+            return Freeze(leaves, _ZERO, _ZERO)
+        fee = self._fee_fn(spec.instrument_id, Side.BUY, leaves, px)
+        return Freeze(leaves, leaves * px + fee, fee)
 
     # --- recovery -------------------------------------------------------------------
 
@@ -267,12 +272,9 @@ class Ledger(BrokerSnapshotMixin):
             leaves = order.leaves_qty
             if not leaves:
                 continue
-            amount = self._freeze_amount(order.spec, leaves)
-            if amount != 0:
-                self._freezes[(order.spec.account_id, order.spec.client_order_id)] = (
-                    leaves,
-                    amount,
-                )
+            record = self._freeze(order.spec, leaves)
+            if record.amount != 0:
+                self._freezes[(order.spec.account_id, order.spec.client_order_id)] = record
 
     # --- ledger events --------------------------------------------------------------
 

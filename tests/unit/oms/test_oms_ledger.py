@@ -327,3 +327,40 @@ def test_snapshot_when_broker_rounds_avg_cost_only_real_differences_are_correcte
     assert [c.field for c in corrections] == (["avg_cost"] if corrected else [])
     after = state.ledger.position(st.ACC, st.INST).avg_cost
     assert after == (D(reported) if corrected else ours)
+
+
+def _partly_filled_buy() -> OmsState:
+    """A buy of 1000 at 10.00 (freezes 10,010.00), 400 filled: 6,006.00 frozen for 600."""
+    state = make_state()
+    run(state, st.submitted(qty=1000, price="10.00"), st.filled(qty=400, fee="4.00"))
+    cash = state.ledger.cash(st.ACC)
+    assert (cash.available, cash.frozen) == (D("89990.00"), D("6006.00"))
+    return state
+
+
+def test_snapshot_when_broker_freezes_a_partly_filled_buy_otherwise_leaves_the_split() -> None:
+    # The broker estimates the leaves' fees its own way (5.00 where we have 6.00): same
+    # total, another split. Corrected, our freeze would still be released whole when the
+    # order ends and the split would be off the other way; left, both end equal.
+    state = _partly_filled_buy()
+    broker = CashReport(account_id=st.ACC, available=D("89991.00"), frozen=D("6005.00"))
+
+    corrections = state.ledger.apply_broker_snapshot(st.ACC, [], broker, st.ts(100), complete=False)
+
+    assert corrections == []
+    run(state, st.filled("C1", "T2", qty=600, fee="6.00"))
+    cash = state.ledger.cash(st.ACC)
+    broker_after = (D("89991.00") + D("6005.00") - D("6006.00"), D(0))  # its freeze released
+    assert (cash.available, cash.frozen) == broker_after
+
+
+def test_snapshot_when_broker_split_differs_beyond_our_fee_estimates_corrects_and_flags() -> None:
+    state = _partly_filled_buy()  # 6.00 of fees estimated in the freeze
+    broker = CashReport(account_id=st.ACC, available=D("89490.00"), frozen=D("6506.00"))
+
+    corrections = state.ledger.apply_broker_snapshot(st.ACC, [], broker, st.ts(100), complete=False)
+
+    assert [(c.field, c.after, c.exceeds_tolerance) for c in corrections] == [
+        ("available", D("89490.00"), True),
+        ("frozen", D("6506.00"), True),
+    ]
