@@ -115,6 +115,31 @@ def test_restart_keeps_orders_and_idempotency(tmp_path: Path) -> None:
         svc2.stop()
 
 
+def test_stream_after_a_restart_numbers_on_and_tells_an_old_client_what_it_missed(
+    tmp_path: Path,
+) -> None:
+    # A client that saw the stream up to some seq before the service restarted reconnects
+    # with it: the old process's messages are gone, so it is told (a gap), and no new
+    # message carries a number it has seen already.
+    folder = tmp_path / "svc"
+    svc = start_service(folder)
+    low = _low_price(svc)
+    with svc.client() as c:
+        c.submit("paper", "600000.SH", "BUY", 100, low, client_order_id="seq-1")
+    before = asyncio.run(_collect(svc.url, 1, from_seq=0))
+    assert svc.stop() == 0
+    svc2 = start_service(folder)
+    try:
+        with svc2.client() as c:
+            c.submit("paper", "600000.SH", "BUY", 100, low, client_order_id="seq-2")
+        after = asyncio.run(_collect(svc2.url, 2, from_seq=int(before[-1]["seq"])))
+    finally:
+        svc2.stop()
+
+    assert after[0]["kind"] == "gap"
+    assert int(after[1]["seq"]) > int(before[-1]["seq"])
+
+
 def test_resubmit_after_sigkill_returns_denied_orders_unchanged(tmp_path: Path) -> None:
     # Crash-soak finding (seed 11, life 441): a DENIED order resubmitted after a SIGKILL
     # once answered HTTP 500. Denials of every kind, killed at once, then resubmitted.

@@ -1,6 +1,9 @@
 """The outbound event stream: numbered, replayable messages for API subscribers.
 
-Each published message gets a monotonically increasing ``seq``. Subscribers receive messages
+Each published message gets a monotonically increasing ``seq``, also across restarts: each
+start of the service numbers from its own block (:func:`stream_start`), so a ``from_seq``
+from before a restart gets a ``gap`` and never meets a new message with the same number.
+Subscribers receive messages
 on an :class:`asyncio.Queue`; a reconnecting subscriber passes the last ``seq`` it saw and gets
 everything after it that is still in the replay buffer (and a ``gap`` message if some of it is
 no longer kept). Everything here runs on the engine loop.
@@ -10,12 +13,35 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["EventBus", "StreamMessage", "Subscription"]
+__all__ = ["STREAM_BLOCK", "EventBus", "StreamMessage", "Subscription", "stream_start"]
+
+log = logging.getLogger(__name__)
+
+STREAM_BLOCK = 1 << 32
+"""Stream numbers per start of the service (2^21 starts stay below 2^53, exact in JSON)."""
+
+STREAM_STARTS = "stream.starts"
+"""Journal state key: how many times the service has started (numbers its stream block)."""
+
+
+def stream_start(
+    get_state: Callable[[str], str | None], set_state: Callable[[str, str], None]
+) -> int:
+    """Count this start in the journal's state and return the seq the stream continues
+    after: ``starts × STREAM_BLOCK`` (0 for the first start ever)."""
+    starts = int(get_state(STREAM_STARTS) or 0)
+    try:
+        set_state(STREAM_STARTS, str(starts + 1))
+    except Exception:  # the journal cannot be written: the first command halts trading
+        log.warning("the stream's start count could not be saved", exc_info=True)
+    return starts * STREAM_BLOCK
+
 
 _TEXTS_KEPT = 4_096
 """Rendered messages kept for the other subscribers (they read within moments)."""
@@ -72,8 +98,10 @@ class EventBus:
             marked ``overflowed`` and closed (it reconnects and replays).
     """
 
-    def __init__(self, *, replay_size: int = 100_000, queue_size: int = 10_000) -> None:
-        self._seq = 0
+    def __init__(
+        self, *, replay_size: int = 100_000, queue_size: int = 10_000, after_seq: int = 0
+    ) -> None:
+        self._seq = after_seq
         self._buffer: deque[StreamMessage] = deque(maxlen=replay_size)
         self._subs: list[Subscription] = []
         self._queue_size = queue_size
@@ -122,7 +150,12 @@ class EventBus:
     ) -> Subscription:
         """Subscribe; with ``from_seq``, first replay every kept message with ``seq > from_seq``."""
         sub = Subscription(asyncio.Queue(self._queue_size), accounts, kinds)
-        if from_seq is not None and from_seq < self._seq:
+        if from_seq is not None and from_seq > self._seq:
+            # Numbers this stream never gave (another instance's): nothing to replay from.
+            sub.queue.put_nowait(
+                StreamMessage(0, "gap", "", {"from_seq": from_seq, "oldest_kept": self._seq + 1})
+            )
+        elif from_seq is not None and from_seq < self._seq:
             oldest = self._buffer[0].seq if self._buffer else self._seq + 1
             if from_seq + 1 < oldest:
                 sub.queue.put_nowait(

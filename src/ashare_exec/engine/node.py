@@ -19,7 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from ashare_exec.clock import Clock
 from ashare_exec.config import GatewayConfig
 from ashare_exec.engine.account_view import OmsAccountView
-from ashare_exec.engine.bus import EventBus
+from ashare_exec.engine.bus import EventBus, stream_start
 from ashare_exec.engine.core import AccountRuntime, ExecutionCore
 from ashare_exec.engine.node_venues import (
     build_external,
@@ -154,7 +154,7 @@ def build_service(config: GatewayConfig, clock: Clock) -> ExecutionService:
         load_state=journal.get_state,
         save_state=journal.set_state,
     )
-    bus = EventBus()
+    bus = EventBus(after_seq=stream_start(journal.get_state, journal.set_state))
     core = ExecutionCore(
         clock=clock,
         state=state,
