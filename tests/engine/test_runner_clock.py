@@ -102,7 +102,7 @@ def test_choose_clock_when_the_journal_is_from_an_earlier_day_starts_at_the_next
 
 
 def test_choose_clock_in_trading_hours_runs_on_the_wall_clock(tmp_path: Path) -> None:
-    _journal(tmp_path, datetime(2026, 11, 26, 9, 31, tzinfo=CST))
+    _journal(tmp_path, datetime(2026, 11, 25, 9, 31, tzinfo=CST))  # earlier today
     config = dataclasses.replace(default_config(), data_dir=tmp_path)
     wall = SimClock(datetime(2026, 11, 25, 10, 0, tzinfo=CST))
 
@@ -116,3 +116,30 @@ def test_last_event_time_when_no_journal_or_not_a_journal_is_none(tmp_path: Path
     assert last_event_time(tmp_path / JOURNAL_FILE) is None
     (tmp_path / JOURNAL_FILE).write_bytes(b"not a database")
     assert last_event_time(tmp_path / JOURNAL_FILE) is None
+
+
+def test_choose_clock_in_trading_hours_when_a_simulated_run_is_ahead_resumes_after_it(
+    tmp_path: Path,
+) -> None:
+    # An evening's play on the simulator reached Thursday 09:45; on Thursday at 09:35 the
+    # wall clock would run behind the journal: the simulated clock carries on instead.
+    _journal(tmp_path, datetime(2026, 11, 26, 9, 45, tzinfo=CST))
+
+    start, text = _start(tmp_path, datetime(2026, 11, 26, 9, 35, tzinfo=CST))
+
+    assert start == datetime(2026, 11, 26, 9, 45, 1, tzinfo=CST)
+    assert text.startswith("the journal is ahead of the wall clock: SIMULATED clock resuming")
+
+
+def test_choose_clock_with_a_real_broker_always_runs_on_the_wall_clock(tmp_path: Path) -> None:
+    _journal(tmp_path, datetime(2026, 11, 26, 9, 45, tzinfo=CST))
+    config = dataclasses.replace(
+        default_config(),
+        data_dir=tmp_path,
+        accounts=(dataclasses.replace(default_config().accounts[0], venue="qmt"),),
+    )
+    wall = SimClock(WED_EVENING)
+
+    clock, text = choose_clock(config, load_calendar(config.holidays), wall)
+
+    assert (clock, text) == (wall, "wall clock")

@@ -77,21 +77,21 @@ def choose_clock(
     sim_only = all(a.venue == "sim" for a in config.accounts)
     day = now.date()
     in_hours = calendar.is_trading_day(day) and _OPEN <= now.time() < _CLOSE
-    if in_hours or not sim_only:
+    if not sim_only:
         return wall, "wall clock (trading hours)" if in_hours else "wall clock"
+    # A simulated run got past now already (an evening's play on the next session): carry
+    # on after its last event, so that times in the journal never go backwards.
+    last = last_event_time(Path(config.data_dir) / JOURNAL_FILE)
+    if in_hours and (last is None or last <= now):
+        return wall, "wall clock (trading hours)"
     nxt = day if calendar.is_trading_day(day) and now.time() < _OPEN else None
     nxt = nxt or calendar.next_trading_day(day)
     start = datetime.combine(nxt, time(9, 30), tzinfo=CST)
     where = "starting at the next session's open"
-    # A simulated run earlier this evening got past that open already: carry on from its
-    # last event, so that times in the journal never go backwards across a restart.
-    last = last_event_time(Path(config.data_dir) / JOURNAL_FILE)
-    if last is not None and last >= start:
+    if last is not None and (last >= start or in_hours):
         start, where = _after(last, calendar), "resuming after the journal's last event"
-    text = (
-        f"outside trading hours: SIMULATED clock {where}, "
-        f"{start.isoformat()} (x{config.clock.speed:g})"
-    )
+    when = "the journal is ahead of the wall clock" if in_hours else "outside trading hours"
+    text = f"{when}: SIMULATED clock {where}, {start.isoformat()} (x{config.clock.speed:g})"
     return SimClock(start, speed=config.clock.speed), text
 
 
