@@ -25,13 +25,14 @@ import statistics
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ashare_exec.clock import Clock
 from ashare_exec.config import GatewayConfig
-from ashare_exec.journal.queries import JOURNAL_FILE
+from ashare_exec.journal.queries import JOURNAL_FILE, last_event_time
 from ashare_exec.model import AccountStatus
 from ashare_exec.ntp import NtpAnswer, sntp_query
 
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_NTP_SERVERS",
+    "JOURNAL_AHEAD_LIMIT",
     "CheckItem",
     "CheckReport",
     "CheckSettings",
@@ -176,11 +178,16 @@ async def check_clock(
 # ---- journal ----------------------------------------------------------------------------
 
 
-def check_journal(path: Path, *, always_check: bool = True) -> CheckItem:
+def check_journal(
+    path: Path, *, always_check: bool = True, now: datetime | None = None
+) -> CheckItem:
     """Open the journal read-only, run ``PRAGMA quick_check`` and compare its schema version.
 
     With ``always_check=False`` the ``quick_check`` is skipped when the journal carries a
-    valid clean-close marker (:func:`~ashare_exec.journal.integrity.closed_cleanly`).
+    valid clean-close marker (:func:`~ashare_exec.journal.integrity.closed_cleanly`). With
+    ``now`` (the clock the service will run on), a journal whose last event is more than
+    :data:`JOURNAL_AHEAD_LIMIT` ahead of it is a warning: the machine's clock was set back
+    while the service was down, and new events would be older than journaled ones.
     """
     from ashare_exec.journal.integrity import closed_cleanly, wal_has_content
     from ashare_exec.journal.schema import SCHEMA_VERSION
@@ -223,12 +230,27 @@ def check_journal(path: Path, *, always_check: bool = True) -> CheckItem:
             data,
         )
     note = "" if version == SCHEMA_VERSION else f", will be migrated to v{SCHEMA_VERSION}"
+    last = last_event_time(path) if now is not None and events else None
+    if now is not None and last is not None and last - now > JOURNAL_AHEAD_LIMIT:
+        ahead = int((last - now).total_seconds())
+        return CheckItem(
+            "journal",
+            CheckStatus.WARNING,
+            f"{path}: its last event ({last.isoformat()}) is {ahead} s ahead of the clock "
+            f"({now.isoformat()}): was the clock set back? new events would be older",
+            {**data, "ahead_s": ahead},
+        )
     return CheckItem(
         "journal",
         CheckStatus.OK,
         f"{path}: {'closed cleanly' if clean else 'intact'}, {events} events, v{version}{note}",
         data,
     )
+
+
+JOURNAL_AHEAD_LIMIT = timedelta(seconds=60)
+"""How far the journal's last event may be ahead of the clock at start (broker-stamped
+times run a little ahead of ours) before the journal check warns."""
 
 
 # ---- disk -------------------------------------------------------------------------------
@@ -352,7 +374,9 @@ async def run_startup_checks(
     )
     journal_ok = True
     if "journal" not in skip:
-        item = check_journal(data_dir / JOURNAL_FILE, always_check=journal_always_check)
+        item = check_journal(
+            data_dir / JOURNAL_FILE, always_check=journal_always_check, now=clock.now()
+        )
         journal_ok = item.status is not CheckStatus.ERROR
         found.append(item)
     if "disk" not in skip:
