@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -14,43 +13,16 @@ import pytest
 from ashare_exec.clock import CST, SimClock
 from ashare_exec.config import default_config
 from ashare_exec.engine.runner import choose_clock
-from ashare_exec.journal import Journal
 from ashare_exec.journal.queries import JOURNAL_FILE, last_event_time
-from ashare_exec.model import (
-    AccountId,
-    ClientOrderId,
-    InstrumentId,
-    OrderSpec,
-    OrderSubmitted,
-    PriceType,
-    Side,
-)
-from ashare_exec.oms import Ledger, OmsState, OrderBook
 from ashare_exec.refdata import load_calendar
+from tests.journal_kit import journal_orders_at
 
 WED_EVENING = datetime(2026, 11, 25, 20, 0, tzinfo=CST)
 THU = "2026-11-26"
 
 
 def _journal(data_dir: Path, *times: datetime) -> None:
-    state = OmsState(OrderBook(), Ledger(lambda *_a: Decimal(0)))
-    journal = Journal.open(data_dir / JOURNAL_FILE, durability="fast")
-    for i, at in enumerate(times):
-        spec = OrderSpec(
-            account_id=AccountId("paper"),
-            client_order_id=ClientOrderId(f"c{i}"),
-            instrument_id=InstrumentId.parse("600000.SH"),
-            side=Side.BUY,
-            qty=100,
-            price_type=PriceType.LIMIT,
-            price=Decimal("10.00"),
-        )
-        event = OrderSubmitted(
-            account_id=spec.account_id, client_order_id=spec.client_order_id, ts_event=at,
-            spec=spec,
-        )  # fmt: skip
-        journal.append_many([state.apply(event)])
-    journal.close()
+    journal_orders_at(data_dir / JOURNAL_FILE, *times)
 
 
 def _start(data_dir: Path, now: datetime) -> tuple[datetime, str]:

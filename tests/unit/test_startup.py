@@ -39,6 +39,7 @@ from ashare_exec.startup import (
     run_startup_checks,
     sntp_query,
 )
+from tests.journal_kit import journal_orders_at
 
 EPOCH_1900 = 2_208_988_800
 FAST = CheckSettings(ntp_timeout_s=0.3)
@@ -235,34 +236,6 @@ def test_check_journal_after_a_clean_close_may_skip_the_full_read(tmp_path: Path
     assert full.data["integrity_checked"] is True  # `ashare-exec check` always reads it all
 
 
-def _journal_with_event_at(path: Path, at: datetime) -> None:
-    from decimal import Decimal
-
-    from ashare_exec.model import (
-        AccountId,
-        ClientOrderId,
-        InstrumentId,
-        OrderSpec,
-        OrderSubmitted,
-        PriceType,
-        Side,
-    )
-    from ashare_exec.oms import Ledger, OmsState, OrderBook
-
-    spec = OrderSpec(
-        account_id=AccountId("paper"), client_order_id=ClientOrderId("c1"),
-        instrument_id=InstrumentId.parse("600000.SH"), side=Side.BUY, qty=100,
-        price_type=PriceType.LIMIT, price=Decimal("10.00"),
-    )  # fmt: skip
-    state = OmsState(OrderBook(), Ledger(lambda *_a: Decimal(0)))
-    journal = Journal.open(path)
-    event = OrderSubmitted(
-        account_id=spec.account_id, client_order_id=spec.client_order_id, ts_event=at, spec=spec
-    )
-    journal.append_many([state.apply(event)])
-    journal.close()
-
-
 @pytest.mark.parametrize(
     ("behind_s", "status"), [(30, CheckStatus.OK), (120, CheckStatus.WARNING)],
     ids=["a-broker-stamp-ahead", "the-clock-set-back"],
@@ -272,7 +245,7 @@ def test_check_journal_when_its_last_event_is_ahead_of_the_clock_warns_past_a_mi
 ) -> None:
     path = tmp_path / "journal.sqlite3"
     last = datetime(2026, 11, 25, 10, 0, tzinfo=CST)
-    _journal_with_event_at(path, last)
+    journal_orders_at(path, last)
 
     item = check_journal(path, now=last - timedelta(seconds=behind_s))
 
