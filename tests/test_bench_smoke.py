@@ -99,6 +99,14 @@ def test_bench_script_short_run_reports_its_figures(
         assert doc[key], f"{script}: {key} missing or empty in {doc}"
 
 
+def test_bench_reconcile_short_run_skips_the_settled_rows_it_already_checked() -> None:
+    doc = _run("bench_reconcile.py", "--sizes", "60", "--repeat", "2")
+    r = doc["results"]["60"]
+    assert r["clean"] is True  # the venue and the service agree after the run
+    assert r["rows_skipped"] == 60  # every order filled: all settled by the first pass
+    assert r["reconcile_ms"] > 0
+
+
 def test_bench_journal_short_run_times_every_commit() -> None:
     doc = _run("bench_journal.py", "--orders", "3", "--commits", "3", "--switch", "0.005")
     assert doc["events_per_commit"] == 6

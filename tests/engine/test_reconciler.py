@@ -142,7 +142,9 @@ async def test_reconcile_when_fill_lands_between_queries_defers_correction_and_r
     assert not first.clean
     assert not first.cash_mismatches
     assert rig.core.state.ledger.cash(RIG_ACC).available == before.available
-    for _ in range(5):  # the retry it asked for
+    for _ in range(50):  # the retry it asked for (each venue query lets the loop turn)
+        if reconciler.runs == 2:
+            break
         await asyncio.sleep(0)
         await rig.core.drain()
     assert reconciler.runs == 2
@@ -173,7 +175,7 @@ async def test_reconcile_when_orders_never_settle_retries_at_most_max_deferrals(
     rig.venue.query_orders = always_moving  # type: ignore[method-assign]
 
     await reconciler.reconcile(RIG_ACC, "timer")
-    for _ in range(20):
+    for _ in range(300):  # ample turns of the loop for every retry there could be
         await asyncio.sleep(0)
         await rig.core.drain()
 
@@ -277,3 +279,32 @@ async def test_reconcile_when_venue_fills_are_unexplained_alerts_what_it_found(r
     found = [a for a in rig.alerts if a[1] == "RECONCILE_MISMATCH"]
     assert len(found) == 1
     assert "300 filled shares its trade list does not explain" in found[0][2]
+
+
+async def test_timer_reconcile_skips_settled_orders_of_the_same_day_only(rig: Rig) -> None:
+    # A busy day lists every order each minute: finished ones that agreed are not redone.
+    reconciler = Reconciler(rig.core, report_dir=None)
+    await rig.core.submit(_buy("c1"))
+    await rig.core.drain()
+    rig.venue.push(rig.venue.fill(ClientOrderId("c1"), 300, "10.00"))
+    for _ in range(3):
+        await asyncio.sleep(0)
+        await rig.core.drain()
+    order = rig.core.state.book.get(RIG_ACC, ClientOrderId("c1"))
+    assert order is not None
+    assert order.status is OrderStatus.FILLED
+
+    first = await reconciler.reconcile(RIG_ACC, "timer")
+    rig.clock.advance(timedelta(minutes=1))
+    second = await reconciler.reconcile(RIG_ACC, "timer")
+    tomorrow = rig.clock.now().date() + timedelta(days=1)
+    rig.core.state.ledger.roll_day(RIG_ACC, tomorrow, rig.clock.now())
+    next_day = await reconciler.reconcile(RIG_ACC, "timer")
+
+    assert first is not None
+    assert second is not None
+    assert next_day is not None
+    assert list(first.settled) == ["c1"]
+    assert (first.skipped, second.skipped, next_day.skipped) == (0, 1, 0)
+    assert second.events == []
+    assert second.fills_gaps == {}

@@ -22,8 +22,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import operator
 from collections.abc import Awaitable, Callable
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -40,7 +41,7 @@ from ashare_exec.model import (
 )
 from ashare_exec.model.portfolio import T1_RELEASE
 from ashare_exec.observability.alerts import ReconciliationMismatch
-from ashare_exec.oms.reconcile import ReconcileReport, reconcile
+from ashare_exec.oms.reconcile import ReconcileReport, SettledKey, reconcile
 from ashare_exec.oms.snapshot import unseen_freezes
 from ashare_exec.oms.state import StateChange
 
@@ -72,6 +73,8 @@ class Reconciler:
         self.last_reports: dict[AccountId, ReconcileReport] = {}
         self.runs = 0
         self._deferrals: dict[AccountId, int] = {}
+        # Per account, the finished orders the last reconcile found settled, and its day.
+        self._settled: dict[AccountId, tuple[date | None, dict[ClientOrderId, SettledKey]]] = {}
 
     def request(self, account_id: AccountId, why: str) -> None:
         """Ask for a reconcile of ``account_id`` soon (coalesced)."""
@@ -104,7 +107,11 @@ class Reconciler:
         delay = 0.1
         for attempt in range(6):
             try:
-                return await fn()
+                result = await fn()
+                # A venue in this process (the simulator) answers without suspending: let
+                # the loop serve between queries, as it does while a broker answers.
+                await asyncio.sleep(0)
+                return result
             except (BrokerUnavailable, BrokerTimeout):
                 if attempt == 5:
                     raise
@@ -146,7 +153,18 @@ class Reconciler:
             and not state.ledger.positions(account_id)
             and state.ledger.cash(account_id).total == 0
         )
-        rep = reconcile(state.book, state.ledger, account_id, now, orders=orders, trades=trades)
+        day = state.ledger.trading_day(account_id)
+        last_day, memo = self._settled.get(account_id, (None, {}))
+        rep = reconcile(
+            state.book,
+            state.ledger,
+            account_id,
+            now,
+            orders=orders,
+            trades=trades,
+            settled=memo if last_day == day else None,
+        )
+        self._settled[account_id] = (day, rep.settled)
         changes = core.apply_internal(rep.events)
         settled, found = await self._settle_missing(account_id, rep.missing_at_venue, why)
         changes += settled
@@ -216,10 +234,15 @@ class Reconciler:
     async def _moved(self, account_id: AccountId, before: list[OrderStatusReport]) -> bool:
         """Whether the venue's orders changed since ``before`` (or cannot be queried)."""
         venue = self.core.accounts[account_id].venue
+        # Let the loop serve first: what it applies meanwhile is in the list asked for next.
+        # (Not after it: a change applied then would be missing from that list.)
+        await asyncio.sleep(0)
         try:
             after = await venue.query_orders(account_id)
         except (BrokerUnavailable, BrokerTimeout):
             return True
+        if len(after) == len(before) and all(map(operator.is_, after, before)):
+            return False  # the very same reports (a venue that lists unchanged orders as is)
         return _fingerprint(after) != _fingerprint(before)
 
     def _defer(self, account_id: AccountId) -> None:

@@ -11,7 +11,7 @@ report is logged and kept. The balance diff here does not take those freezes off
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -29,7 +29,24 @@ from ashare_exec.oms.book import OrderBook
 from ashare_exec.oms.ledger import Ledger
 from ashare_exec.oms.reports import ReportPlan, plan_cold_report, plan_status_report
 
-__all__ = ["BalanceMismatch", "ReconcileReport", "reconcile"]
+__all__ = ["BalanceMismatch", "ReconcileReport", "SettledKey", "reconcile", "settled_key"]
+
+SettledKey = tuple[object, ...]
+"""What a settled order's row must still say for a later reconcile to skip it."""
+
+
+def settled_key(report: OrderStatusReport) -> SettledKey:
+    """The fields of a venue row that decide its plan (not its time, which a venue may
+    stamp afresh on every listing)."""
+    return (
+        report.status,
+        report.filled_qty,
+        report.qty,
+        report.side,
+        report.instrument_id,
+        report.broker_order_id,
+        report.exchange_order_id,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +82,12 @@ class ReconcileReport:
     """Our orders' freezes the broker's balances did not include (taken off its figures)."""
     balances_deferred: bool = False
     """The venue's orders moved while its balances were read: the ledger was not corrected."""
+    settled: dict[ClientOrderId, SettledKey] = field(default_factory=dict, compare=False)
+    """The venue's finished orders that agree with ours, fills included: pass it to the
+    next reconcile of the same day, which skips their unchanged rows and trades (not part
+    of the diff: two reports with the same findings are equal)."""
+    skipped: int = field(default=0, compare=False)
+    """Rows of the venue's order list skipped as settled by an earlier reconcile."""
 
     @property
     def events(self) -> list[OrderEvent]:
@@ -108,22 +131,31 @@ def reconcile(
     orders_complete: bool = True,
     cash_tolerance: Decimal = Decimal("0.01"),
     qty_tolerance: int = 0,
+    settled: Mapping[ClientOrderId, SettledKey] | None = None,
 ) -> ReconcileReport:
     """Diff the venue's orders, trades, positions and cash against our state.
 
     Args:
         orders_complete: ``orders`` is the venue's full list for the day, so our open
             orders missing from it are listed in ``missing_at_venue``.
+        settled: :attr:`ReconcileReport.settled` of the previous reconcile of the same
+            day. A row it names, unchanged, is of a finished order that agreed with ours,
+            fills included; ours cannot have changed since (a finished order takes only
+            late fills, and the venue's row would show them), so the row and that order's
+            trades are skipped: a timer reconcile costs what changed, not the whole day.
 
     Balances are compared with the ledger as it is now (before the missing fills).
     """
     rep = ReconcileReport(account_id, ts_event)
     orders = [r for r in orders if r.account_id == account_id]
     trades = [f for f in trades if f.account_id == account_id]
+    if settled:
+        orders, trades = _skip_settled(rep, settled, orders, trades)
     cold_plans, cold_filled, known_trades = _prepare(book, account_id, orders, trades)
     adopted_by_broker_id: dict[BrokerOrderId, ClientOrderId] = {}
     venue_filled: dict[ClientOrderId, int] = {}
-    seen: set[ClientOrderId] = set()
+    seen: set[ClientOrderId] = set(rep.settled)
+    candidates: dict[ClientOrderId, OrderStatusReport] = {}
     for report, cold_plan in zip(orders, cold_plans, strict=True):
         plan = cold_plan if cold_plan is not None else plan_status_report(book, report)
         if plan.quarantine_reason is not None:
@@ -133,6 +165,8 @@ def reconcile(
             continue
         seen.add(plan.client_order_id)
         venue_filled[plan.client_order_id] = report.filled_qty
+        if report.status.is_terminal and not plan.events and not plan.adopted:
+            candidates[plan.client_order_id] = report
         if plan.adopted and report.broker_order_id is not None:
             adopted_by_broker_id[report.broker_order_id] = plan.client_order_id
         for event in plan.events:
@@ -174,6 +208,8 @@ def reconcile(
         known = have + new_fill_qty.get(coid, 0)
         if venue_qty > known:
             rep.fills_gaps[coid] = venue_qty - known
+        elif venue_qty == known == have and coid in candidates:
+            _settle(rep, book, account_id, coid, candidates[coid], cold_filled)
     if orders_complete:
         rep.missing_at_venue = [
             o.spec.client_order_id
@@ -235,6 +271,46 @@ def _prepare(
             refs.append((f.client_order_id or None, f.broker_order_id, None))
     book.prefetch(account_id, refs)
     return plans, cold_filled, known
+
+
+def _skip_settled(
+    rep: ReconcileReport,
+    settled: Mapping[ClientOrderId, SettledKey],
+    orders: list[OrderStatusReport],
+    trades: list[OrderFilled],
+) -> tuple[list[OrderStatusReport], list[OrderFilled]]:
+    """The rows and trades left once those of unchanged settled orders are taken out."""
+    rest: list[OrderStatusReport] = []
+    for r in orders:
+        coid = r.client_order_id
+        if coid is not None and settled.get(coid) == settled_key(r):
+            rep.settled[coid] = settled[coid]
+        else:
+            rest.append(r)
+    rep.skipped = len(orders) - len(rest)
+    if not rep.skipped:
+        return orders, trades
+    done = rep.settled
+    return rest, [f for f in trades if not (f.client_order_id and f.client_order_id in done)]
+
+
+def _settle(
+    rep: ReconcileReport,
+    book: OrderBook,
+    account_id: AccountId,
+    coid: ClientOrderId,
+    report: OrderStatusReport,
+    cold_filled: Mapping[ClientOrderId, int],
+) -> None:
+    """Remember a finished order whose row and trades agree with ours (nothing missing)."""
+    if coid in cold_filled:
+        ours: int | None = cold_filled[coid]  # restored cold: finished by definition
+    else:
+        order = book.get(account_id, coid)
+        finished = order is not None and order.status.is_terminal
+        ours = order.filled_qty if finished and order is not None else None
+    if ours == report.filled_qty:
+        rep.settled[coid] = settled_key(report)
 
 
 def _diff_positions(

@@ -280,3 +280,21 @@ def test_order_report_when_rejected_then_status_rejected(make_exchange: MakeExch
     rep = ex.order_report(ACCOUNT, ClientOrderId("o1"))
     assert rep is not None
     assert rep.status is OrderStatus.REJECTED
+
+
+def test_order_reports_when_an_order_changes_list_it_as_it_is_now(
+    make_exchange: MakeExchange,
+) -> None:
+    """Listings reuse an unchanged order's report; a change shows in the next listing."""
+    ex = make_exchange()
+    ex.submit(spec("o1", Side.BUY, 100, "9.50"), at(10, 0))
+    first = ex.order_reports(ACCOUNT)
+    assert ex.order_reports(ACCOUNT)[0] is first[0]  # unchanged: not built again
+
+    ex.cancel(ACCOUNT, ClientOrderId("o1"), None, at(10, 1))
+    after = ex.order_reports(ACCOUNT)
+
+    assert first[0].status is OrderStatus.NEW
+    assert after[0].status is OrderStatus.CANCELED
+    assert after[0].ts_event == at(10, 1)
+    assert ex.trade_reports(ACCOUNT) == []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -66,6 +66,9 @@ class SimOrder:
     queue_ahead: int = 0
     reason_code: str = ""
     message: str = ""
+    _report: tuple[tuple[object, ...], OrderStatusReport] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def leaves(self) -> int:
@@ -78,8 +81,13 @@ class SimOrder:
         return self.amount / self.filled_qty if self.filled_qty else None
 
     def report(self) -> OrderStatusReport:
-        """The order as a status report."""
-        return OrderStatusReport(
+        """The order as a status report (the same object while the order is unchanged: a
+        listing of the day's orders for a reconcile rebuilt every one of them)."""
+        key = (self.status, self.filled_qty, self.amount, self.ts_updated, self.message)
+        cached = self._report
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        report = OrderStatusReport(
             account_id=self.account_id,
             client_order_id=self.client_order_id,
             broker_order_id=self.broker_order_id,
@@ -95,6 +103,8 @@ class SimOrder:
             ts_event=self.ts_updated,
             message=self.message,
         )
+        self._report = (key, report)
+        return report
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -173,10 +183,13 @@ class SimFill:
     fee: Decimal
     ts: datetime
     day: date
+    _report: list[OrderFilled] = field(default_factory=list, init=False, repr=False, compare=False)
 
     def report(self) -> OrderFilled:
-        """The fill as a report."""
-        return OrderFilled(
+        """The fill as a report (built once: a fill never changes)."""
+        if self._report:
+            return self._report[0]
+        report = OrderFilled(
             account_id=self.account_id,
             client_order_id=self.client_order_id,
             ts_event=self.ts,
@@ -188,6 +201,8 @@ class SimFill:
             fee=self.fee,
             broker_order_id=self.broker_order_id,
         )
+        self._report.append(report)
+        return report
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""

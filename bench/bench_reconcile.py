@@ -1,0 +1,116 @@
+"""The timer reconcile during a busy day: how long it takes and how long it holds the loop.
+
+Every ``reconcile_interval_s`` (60 s by default) the service lists the venue's orders and
+trades of the whole day and diffs them against its own (``engine/reconciler.py``). The
+event loop serves orders meanwhile, so the longest stretch the reconcile keeps it busy is
+a latency spike every order sent during it pays.
+
+For each size N: a service on the simulator (as ``bench_order_path.py`` builds it, fast
+durability, no per-order log lines) takes N marketable orders, all filled; then the timer
+reconcile runs ``--repeat`` times while a probe task on the loop asks to wake every 1 ms.
+Reported per size: the reconcile's wall time and the longest time the probe waited beyond
+its 1 ms (the loop stall), medians over the repeats; and whether the reconcile was clean
+(it must be: the venue and the service agree).
+
+Run: ``python bench/bench_reconcile.py [--sizes 1000,10000,30000] [--repeat 5]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _harness import ACCOUNT, build, emit
+from bench_order_path import saturation
+
+from ashare_exec.engine import heap
+from ashare_exec.engine.runner import run_loop
+from ashare_exec.model import AccountId
+
+
+async def _stall_during(work: Any) -> tuple[float, float, Any]:
+    """Run ``work`` (an awaitable) with a 1 ms probe beside it; (wall s, stall s, result)."""
+    lags: list[float] = []
+    done = asyncio.Event()
+
+    async def probe() -> None:
+        while not done.is_set():
+            t = time.perf_counter()
+            await asyncio.sleep(0.001)
+            lags.append(time.perf_counter() - t - 0.001)
+
+    task = asyncio.ensure_future(probe())
+    await asyncio.sleep(0.005)
+    t0 = time.perf_counter()
+    result = await work
+    wall = time.perf_counter() - t0
+    done.set()
+    await task
+    return wall, max(lags, default=0.0), result
+
+
+async def run_size(n: int, repeat: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-") as d:
+        service = build(Path(d), "fast", log_level="WARNING")
+        await service.start()
+        try:
+            await saturation(service, n, 128, "service", "r")
+            heap.configure()  # the collector as `ashare-exec serve` sets it
+            heap.settle()
+            account = AccountId(ACCOUNT)
+            walls, stalls, clean = [], [], True
+            for _ in range(repeat):
+                wall, stall, rep = await _stall_during(
+                    service.reconciler.reconcile(account, "timer")
+                )
+                walls.append(wall)
+                stalls.append(stall)
+                clean = clean and rep is not None and rep.clean
+        finally:
+            service.shutdown_timeout_s = 1.0
+            await service.stop()
+    return {
+        "orders": n,
+        "reconcile_ms": round(statistics.median(walls) * 1000, 1),
+        "longest_stall_ms": round(statistics.median(stalls) * 1000, 1),
+        "worst_stall_ms": round(max(stalls) * 1000, 1),
+        "clean": clean,
+        "rows_skipped": rep.skipped if rep is not None else 0,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    ap.add_argument("--sizes", default="1000,10000,30000")
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    results = {str(n): run_loop(run_size(n, args.repeat)) for n in sizes}
+    rows = [
+        (
+            str(n),
+            str(r["reconcile_ms"]),
+            str(r["longest_stall_ms"]),
+            str(r["worst_stall_ms"]),
+            str(r["clean"]),
+        )
+        for n, r in results.items()
+    ]
+    emit(
+        "timer_reconcile",
+        {"repeat": args.repeat, "results": results},
+        rows,
+        ("orders in the day", "reconcile ms", "longest stall ms", "worst stall ms", "clean"),
+    )
+
+
+if __name__ == "__main__":
+    main()
