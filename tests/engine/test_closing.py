@@ -435,3 +435,26 @@ async def test_end_of_day_when_the_archive_cannot_be_written_alerts_and_tries_ag
     assert svc.is_archived(WED)
     assert _archived(tmp_path, WED)["fill"]["status"] == "FILLED"
     assert svc.status()["end_of_day_waiting"] is None
+
+
+async def test_archive_takes_the_reconciliation_reports_written_since_the_previous_one(
+    start: Start, tmp_path: Path
+) -> None:
+    reports = tmp_path / "data" / "reconcile"
+    svc, _ = await start(datetime(2026, 11, 25, 10, 0, tzinfo=CST))
+    await _trade(svc)
+    await svc.end_of_day(WED)
+    wednesday = sorted((tmp_path / "data" / "archive" / "2026-11-25" / "reconcile").iterdir())
+    await svc.reconciler.reconcile(PAPER, "operator")  # in the evening, after the archive
+    evening = sorted(p.name for p in reports.glob("*.json"))
+
+    svc, _ = await start(datetime(2026, 11, 26, 15, 40, tzinfo=CST))
+    await svc.end_of_day(date(2026, 11, 26))
+
+    assert any(p.name.endswith("-start.json") for p in wednesday)  # the morning's start-up
+    assert all(p.stat().st_mode & 0o222 == 0 for p in wednesday)  # read-only, as the archive
+    assert [n for n in evening if n.endswith("-operator.json")] == evening  # only the new one
+    thursday = tmp_path / "data" / "archive" / "2026-11-26" / "reconcile"
+    assert set(evening) <= {p.name for p in thursday.iterdir()}
+    assert not {p.name for p in thursday.iterdir()} & {p.name for p in wednesday}
+    assert list(reports.glob("*")) == []  # nothing left behind, no half-written file

@@ -29,6 +29,7 @@ from ashare_exec.engine.node_venues import (
 )
 from ashare_exec.engine.observe import Observer, inflight_orders
 from ashare_exec.engine.pretrade import RulesAndRisk
+from ashare_exec.engine.reconcile_reports import file_reports
 from ashare_exec.engine.reconciler import Reconciler
 from ashare_exec.engine.scheduler import SessionScheduler
 from ashare_exec.engine.service import ExecutionService, ServiceHooks
@@ -177,10 +178,12 @@ def build_service(config: GatewayConfig, clock: Clock) -> ExecutionService:
         if (folder / MANIFEST).is_file():
             return folder  # archived already (an end of day run again): never rewritten
         try:
-            return archive_day(journal, d, data_dir / "archive")
+            path = archive_day(journal, d, data_dir / "archive")
         except Exception:
             log.exception("archive of %s failed", d)
             return None
+        file_reports(data_dir / "reconcile", path)  # those since the previous archive
+        return path
 
     observer = Observer(
         clock, Path(config.log_dir), config.alerts, publish_alert=lambda a: _publish_alert(bus, a)

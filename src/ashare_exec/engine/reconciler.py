@@ -20,7 +20,6 @@ the timer's next run tries again). One more ``query_orders`` per reconcile is th
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import operator
 from collections.abc import Awaitable, Callable
@@ -30,6 +29,7 @@ from typing import Any, TypeVar
 
 from ashare_exec.clock import CST
 from ashare_exec.engine.core import ExecutionCore
+from ashare_exec.engine.reconcile_reports import write_report
 from ashare_exec.errors import BrokerTimeout, BrokerUnavailable
 from ashare_exec.model import (
     AccountId,
@@ -316,39 +316,7 @@ class Reconciler:
     def _keep(self, rep: ReconcileReport, why: str, applied: int, corrections: list[Any]) -> None:
         if self.report_dir is None or (rep.clean and not corrections and why == "timer"):
             return
-        self.report_dir.mkdir(parents=True, exist_ok=True)
-        stamp = rep.ts_event.strftime("%Y%m%dT%H%M%S%f")
-        body = {
-            "account_id": rep.account_id,
-            "ts": rep.ts_event.isoformat(),
-            "why": why,
-            "applied_events": applied,
-            "adopted": [e.client_order_id for e in rep.adopted_events],
-            "missing_fills": [f.trade_id for f in rep.missing_fills],
-            "status_changes": [
-                {"client_order_id": e.client_order_id, "event": type(e).__name__}
-                for e in rep.status_events
-            ],
-            "fills_gaps": dict(rep.fills_gaps),
-            "unmatched_fills": [f.trade_id for f in rep.unmatched_fills],
-            "quarantined": [reason for _, reason in rep.quarantined],
-            "missing_at_venue": list(rep.missing_at_venue),
-            "unseen_freezes": {c: str(v) for c, v in rep.unseen_freezes.items()},
-            "balances_deferred": rep.balances_deferred,
-            "corrections": [
-                {
-                    "symbol": str(c.instrument_id) if c.instrument_id else None,
-                    "field": c.field,
-                    "before": str(c.before),
-                    "after": str(c.after),
-                    "exceeds_tolerance": c.exceeds_tolerance,
-                    "reason": c.reason,
-                }
-                for c in corrections
-            ],
-        }
-        path = self.report_dir / f"{rep.account_id}-{stamp}-{why}.json"
-        path.write_text(json.dumps(body, indent=2, ensure_ascii=False), encoding="utf-8")
+        write_report(self.report_dir, rep, why, applied, corrections)
 
 
 def _fingerprint(orders: list[OrderStatusReport]) -> set[tuple[object, ...]]:
