@@ -12,6 +12,7 @@ from typing import Any
 from ashare_exec.model import AccountId, OrderStatus, Side
 from ashare_exec.model.fsm import TRANSITIONS
 from ashare_exec.model.order import Order
+from ashare_exec.oms.reconcile import reconcile
 
 __all__ = [
     "LEGAL_EDGES",
@@ -180,3 +181,21 @@ def archives_gap(root: Path) -> str:
                 seqs.add(json.loads(line)["seq"])
     missing = sorted(set(range(1, max(seqs, default=0) + 1)) - seqs)
     return f"events {missing[:10]} are in no day archive" if missing else ""
+
+
+def skipping_differs(service: Any, exchange: Any, account: AccountId) -> str | None:
+    """Whether the next reconcile, skipping the rows the last one found settled, would find
+    anything other than a full one on the venue's current lists (``None``: the same)."""
+    memo = service.reconciler.settled_for(account)
+    if not memo:
+        return None
+    state = service.core.state
+    now = service.core.clock.now()
+    orders, trades = exchange.order_reports(account), exchange.trade_reports(account)
+    full = reconcile(state.book, state.ledger, account, now, orders=orders, trades=trades)
+    fast = reconcile(
+        state.book, state.ledger, account, now, orders=orders, trades=trades, settled=memo
+    )
+    if fast != full:  # the findings (the memo itself is not compared)
+        return f"a reconcile skipping {fast.skipped} settled rows finds {fast}, a full one {full}"
+    return None

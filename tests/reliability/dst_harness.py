@@ -35,6 +35,7 @@ from tests.reliability.dst_checks import (
     check_legal_paths,
     check_orders_vs_venue,
     order_snapshot,
+    skipping_differs,
 )
 from tests.reliability.vloop import InlineExecutor
 
@@ -341,6 +342,9 @@ class DstRun:
     async def do_reconcile(self) -> None:
         if not self.sim.is_connected:
             return
+        problem = skipping_differs(self.svc, self.sim.exchange, ACC)
+        if problem:
+            raise self.fail(problem)
         await self.svc.reconciler.reconcile(ACC, "dst")
         await self.settle()
         if self.sim.is_connected and self.svc.core.accounts[ACC].reconciled:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import operator
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -119,6 +119,12 @@ class Reconciler:
                 delay = min(delay * 2, 2.0)
         raise AssertionError("unreachable")
 
+    def settled_for(self, account_id: AccountId) -> Mapping[ClientOrderId, SettledKey] | None:
+        """The finished orders the last reconcile found settled, if it ran on the ledger's
+        current trading day (what the next reconcile skips while unchanged)."""
+        day, memo = self._settled.get(account_id, (None, None))
+        return memo if day == self.core.state.ledger.trading_day(account_id) else None
+
     async def reconcile(self, account_id: AccountId, why: str) -> ReconcileReport | None:
         """Reconcile one account now; return the diff (``None`` if the venue is down)."""
         lock = self._locks.setdefault(account_id, asyncio.Lock())
@@ -153,18 +159,11 @@ class Reconciler:
             and not state.ledger.positions(account_id)
             and state.ledger.cash(account_id).total == 0
         )
-        day = state.ledger.trading_day(account_id)
-        last_day, memo = self._settled.get(account_id, (None, {}))
+        memo = self.settled_for(account_id)
         rep = reconcile(
-            state.book,
-            state.ledger,
-            account_id,
-            now,
-            orders=orders,
-            trades=trades,
-            settled=memo if last_day == day else None,
+            state.book, state.ledger, account_id, now, orders=orders, trades=trades, settled=memo
         )
-        self._settled[account_id] = (day, rep.settled)
+        self._settled[account_id] = (state.ledger.trading_day(account_id), rep.settled)
         changes = core.apply_internal(rep.events)
         settled, found = await self._settle_missing(account_id, rep.missing_at_venue, why)
         changes += settled
