@@ -12,7 +12,13 @@ Reported per size: the reconcile's wall time and the longest time the probe wait
 its 1 ms (the loop stall), medians over the repeats; and whether the reconcile was clean
 (it must be: the venue and the service agree).
 
-Run: ``python bench/bench_reconcile.py [--sizes 1000,10000,30000] [--repeat 5]``.
+``--venue qmt`` puts the QMT adapter (real ``xttrader`` client code) and the in-process
+MiniQMT emulator in place of the simulator's adapter: the broker's rows then become reports
+on the loop, as in production. Keep its sizes to ~2,000: the emulator's ticker moves prices
+in real time while the bench's clock stands still (``bench_order_path.py``).
+
+Run: ``python bench/bench_reconcile.py [--sizes 1000,10000,30000] [--repeat 5] [--venue
+sim|qmt]``.
 """
 
 from __future__ import annotations
@@ -57,12 +63,12 @@ async def _stall_during(work: Any) -> tuple[float, float, Any]:
     return wall, max(lags, default=0.0), result
 
 
-async def run_size(n: int, repeat: int) -> dict[str, Any]:
+async def run_size(n: int, repeat: int, venue: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-") as d:
-        service = build(Path(d), "fast", log_level="WARNING")
+        service = build(Path(d), "fast", log_level="WARNING", venue=venue)
         await service.start()
         try:
-            await saturation(service, n, 128, "service", "r")
+            await saturation(service, n, 64 if venue == "qmt" else 128, "service", "r")
             heap.configure()  # the collector as `ashare-exec serve` sets it
             heap.settle()
             account = AccountId(ACCOUNT)
@@ -91,9 +97,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--sizes", default="1000,10000,30000")
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--venue", choices=("sim", "qmt"), default="sim")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
-    results = {str(n): run_loop(run_size(n, args.repeat)) for n in sizes}
+    results = {str(n): run_loop(run_size(n, args.repeat, args.venue)) for n in sizes}
     rows = [
         (
             str(n),
@@ -106,7 +113,7 @@ def main() -> None:
     ]
     emit(
         "timer_reconcile",
-        {"repeat": args.repeat, "results": results},
+        {"repeat": args.repeat, "venue": args.venue, "results": results},
         rows,
         ("orders in the day", "reconcile ms", "longest stall ms", "worst stall ms", "clean"),
     )
