@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from ashare_exec.errors import ConfigError
+from ashare_exec.errors import BrokerError, ConfigError
 from ashare_exec.model import (
     AccountId,
     AccountStatus,
@@ -141,6 +141,14 @@ def test_remark_when_id_unusable_refused(cid: str) -> None:
 def test_px_when_vendor_float_given_exact_decimal(value: float, expected: Decimal) -> None:
     assert p.px(value) == expected
     assert str(p.px(value)) == str(expected)
+    assert str(p.px(value)) == str(expected)  # again: from the memo of recent prices
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), 1e12, -1e13])
+def test_px_when_amount_malformed_refused_every_time(value: float) -> None:
+    for _ in range(2):  # a refusal is never remembered as a price
+        with pytest.raises(BrokerError, match="malformed amount"):
+            p.px(value)
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ thread: they only read attributes into frozen records (the vendor object is not 
 
 from __future__ import annotations
 
+import functools
 import re
 import zlib
 from decimal import Decimal
@@ -318,6 +319,18 @@ def px(value: float) -> Decimal:
         BrokerError: not a finite amount below 10^12 (a malformed report; code
             ``MALFORMED_REPORT``), so the caller can quarantine it instead of crashing.
     """
+    if type(value) is float and value > 0:
+        # The same few prices come back on every row of a listing and every push.
+        return _px_float(value)
+    return _px(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _px_float(value: float) -> Decimal:
+    return _px(value)
+
+
+def _px(value: float) -> Decimal:
     try:
         d = to_decimal(value)
     except ValueError as e:
