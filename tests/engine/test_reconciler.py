@@ -308,3 +308,47 @@ async def test_timer_reconcile_skips_settled_orders_of_the_same_day_only(rig: Ri
     assert (first.skipped, second.skipped, next_day.skipped) == (0, 1, 0)
     assert second.events == []
     assert second.fills_gaps == {}
+
+
+async def test_reconcile_when_orders_move_but_no_correction_is_due_neither_requeries_nor_defers(
+    rig: Rig,
+) -> None:
+    # Under a steady flow of orders the venue's list always moves: checking it again only
+    # matters when the balances would be corrected.
+    reconciler = Reconciler(rig.core, report_dir=None)
+    await rig.core.submit(_buy("c1"))
+    await rig.core.drain()
+    rig.venue.push(rig.venue.fill(ClientOrderId("c1"), 300, "10.00"))
+    for _ in range(3):
+        await asyncio.sleep(0)
+        await rig.core.drain()
+    inst = InstrumentId.parse("600000.SH")
+    rig.venue.cash = rig.core.state.ledger.cash(RIG_ACC).available
+    rig.venue.positions = [
+        PositionReport(account_id=RIG_ACC, instrument_id=inst, total_qty=300, sellable_qty=0)
+    ]
+    query_orders = rig.venue.query_orders
+    calls = 0
+
+    async def moving(account_id: Any) -> Any:
+        """A second look at the list would find one more order."""
+        nonlocal calls
+        calls += 1
+        found = await query_orders(account_id)
+        if calls == 1:
+            return found
+        extra = replace(found[0], client_order_id=ClientOrderId(f"z{calls}"))
+        return [*found, replace(extra, broker_order_id=BrokerOrderId(f"BZ{calls}"))]
+
+    rig.venue.query_orders = moving  # type: ignore[method-assign]
+
+    rep = await reconciler.reconcile(RIG_ACC, "timer")
+    for _ in range(50):
+        await asyncio.sleep(0)
+        await rig.core.drain()
+
+    assert rep is not None
+    assert not rep.balances_deferred
+    assert (rep.cash_mismatches, rep.position_mismatches) == ([], [])
+    assert calls == 1  # the list was not asked for again
+    assert reconciler.runs == 1  # and no retry was requested

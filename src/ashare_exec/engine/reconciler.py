@@ -10,11 +10,13 @@ tolerance); and keeps the diff as a JSON report under ``<data_dir>/reconcile/``.
 The broker's balances count only the orders it has received: the freezes of our orders
 still in flight (or that it reports ended before we know) are taken off its figures first
 (:func:`~ashare_exec.oms.snapshot.unseen_freezes`), judged against the order list of the
-same pass. That list and the balances are separate queries, so the order list is queried
-again after the balances: if anything moved in between (an order arrived, a fill, a
-cancel), the balances may or may not include it, and the ledger correction is skipped for
-this pass and another reconcile requested (at most :data:`MAX_DEFERRALS` in a row; then
-the timer's next run tries again). One more ``query_orders`` per reconcile is the cost.
+same pass. That list and the balances are separate queries, so when a correction is due
+the order list is queried again after the balances: if anything moved in between (an
+order arrived, a fill, a cancel), the balances may or may not include it, and the ledger
+correction is skipped for this pass and another reconcile requested (at most
+:data:`MAX_DEFERRALS` in a row; then the timer's next run tries again). When the
+balances agree there is nothing to defer, and no second query: under a steady flow of
+orders the list always moves.
 """
 
 from __future__ import annotations
@@ -33,11 +35,13 @@ from ashare_exec.engine.reconcile_reports import write_report
 from ashare_exec.errors import BrokerTimeout, BrokerUnavailable
 from ashare_exec.model import (
     AccountId,
+    CashReport,
     ClientOrderId,
     OrderEvent,
     OrderRestated,
     OrderStatus,
     OrderStatusReport,
+    PositionReport,
 )
 from ashare_exec.model.portfolio import T1_RELEASE
 from ashare_exec.observability.alerts import ReconciliationMismatch
@@ -168,7 +172,7 @@ class Reconciler:
         settled, found = await self._settle_missing(account_id, rep.missing_at_venue, why)
         changes += settled
         # The last await before the correction: from here on nothing moves our state.
-        if found or await self._moved(account_id, orders):
+        if found or await self._moved_while_due(account_id, orders, positions, cash, now):
             rep.balances_deferred = True
             correction_changes = []
             self._defer(account_id)
@@ -229,6 +233,29 @@ class Reconciler:
         local = now.astimezone(CST)
         day = self.core.state.ledger.trading_day(account_id) or local.date()
         return local.date() > day or local.time() >= _LAST_TRADE
+
+    async def _moved_while_due(
+        self,
+        account_id: AccountId,
+        orders: list[OrderStatusReport],
+        positions: list[PositionReport],
+        cash: CashReport | None,
+        now: datetime,
+    ) -> bool:
+        """Whether a correction is due and the venue's orders moved since ``orders`` (then
+        the balances may not match the list). No correction due, nothing to check: under a
+        steady flow of orders the list always moves, and every reconcile would defer."""
+        state = self.core.state
+        due = state.ledger.apply_broker_snapshot(
+            account_id,
+            positions,
+            cash,
+            now,
+            unseen=unseen_freezes(state.book, state.ledger, account_id, orders),
+            after_close=self._closed(account_id, now),
+            dry_run=True,
+        )
+        return bool(due) and await self._moved(account_id, orders)
 
     async def _moved(self, account_id: AccountId, before: list[OrderStatusReport]) -> bool:
         """Whether the venue's orders changed since ``before`` (or cannot be queried)."""

@@ -79,6 +79,7 @@ class BrokerSnapshotMixin:
         complete: bool = True,
         unseen: UnseenFreezes | None = None,
         after_close: bool = False,
+        dry_run: bool = False,
     ) -> list[LedgerCorrected]:
         """Set our figures to the broker's; return (and apply) one event per difference.
 
@@ -94,6 +95,8 @@ class BrokerSnapshotMixin:
                 released those shares already (its night switch came before our next day
                 started). A rise of ``sellable`` they cover is then corrected with reason
                 ``T1_RELEASE`` and never flagged: it is the T+1 release, not a drift.
+            dry_run: return the corrections without applying them (whether any is due;
+                their reasons and flags may differ from those a real run gives).
         """
         corrections: list[LedgerCorrected] = []
         held = unseen.shares if unseen is not None else {}
@@ -118,7 +121,8 @@ class BrokerSnapshotMixin:
                 exceeds_tolerance=not released and abs(theirs - ours) > limit,
                 reason=T1_RELEASE if released else BROKER_SNAPSHOT,
             )
-            self._apply_correction(event)
+            if not dry_run:
+                self._apply_correction(event)
             corrections.append(event)
 
         seen: set[InstrumentId] = set()

@@ -364,3 +364,18 @@ def test_snapshot_when_broker_split_differs_beyond_our_fee_estimates_corrects_an
         ("available", D("89490.00"), True),
         ("frozen", D("6506.00"), True),
     ]
+
+
+def test_snapshot_dry_run_lists_the_corrections_a_real_run_makes_and_changes_nothing() -> None:
+    state = make_state()
+    run(state, st.submitted(), st.filled(qty=1000, fee="0"))
+    report = PositionReport(account_id=st.ACC, instrument_id=st.INST, total_qty=900, sellable_qty=0)
+    cash = CashReport(account_id=st.ACC, available=D("90100"), frozen=D(0))
+    before = (state.ledger.position(st.ACC, st.INST), state.ledger.cash(st.ACC))
+
+    dry = state.ledger.apply_broker_snapshot(st.ACC, [report], cash, st.ts(100), dry_run=True)
+
+    assert (state.ledger.position(st.ACC, st.INST), state.ledger.cash(st.ACC)) == before
+    real = state.ledger.apply_broker_snapshot(st.ACC, [report], cash, st.ts(100))
+    assert [(c.field, c.after) for c in dry] == [(c.field, c.after) for c in real]
+    assert [c.field for c in real] == ["total", "available"]
