@@ -15,6 +15,7 @@ import pytest
 
 from ashare_exec.api.schemas import OrderIn
 from ashare_exec.engine.reconciler import MAX_DEFERRALS, Reconciler
+from ashare_exec.errors import BrokerUnavailable
 from ashare_exec.model import (
     BrokerOrderId,
     ClientOrderId,
@@ -352,3 +353,27 @@ async def test_reconcile_when_orders_move_but_no_correction_is_due_neither_reque
     assert (rep.cash_mismatches, rep.position_mismatches) == ([], [])
     assert calls == 1  # the list was not asked for again
     assert reconciler.runs == 1  # and no retry was requested
+
+
+@pytest.mark.parametrize("link_down", [True, False], ids=["link-down", "link-up"])
+async def test_reconcile_when_a_query_fails_retries_only_while_the_link_is_up(
+    rig: Rig, link_down: bool
+) -> None:
+    # A link that drops mid-reconcile: retrying would hold the account's reconcile (and an
+    # end of day queued behind it) for seconds; the reconnect reconciles again anyway.
+    reconciler = Reconciler(rig.core, report_dir=None)
+    calls = 0
+
+    async def failing(account_id: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if link_down:
+            rig.venue.connected = False
+        raise BrokerUnavailable("no answer", code="VENUE_DISCONNECTED")
+
+    rig.venue.query_trades = failing  # type: ignore[method-assign]
+
+    rep = await reconciler.reconcile(RIG_ACC, "timer")
+
+    assert rep is None
+    assert calls == (1 if link_down else 6)

@@ -48,6 +48,7 @@ from ashare_exec.observability.alerts import ReconciliationMismatch
 from ashare_exec.oms.reconcile import ReconcileReport, SettledKey, reconcile
 from ashare_exec.oms.snapshot import unseen_freezes
 from ashare_exec.oms.state import StateChange
+from ashare_exec.venues.base import VenueAdapter
 
 __all__ = ["MAX_DEFERRALS", "Reconciler"]
 
@@ -107,7 +108,7 @@ class Reconciler:
                 except Exception:
                     log.exception("timed reconcile of %s failed", account_id)
 
-    async def _query(self, fn: Callable[[], Awaitable[T]]) -> T:
+    async def _query(self, venue: VenueAdapter, fn: Callable[[], Awaitable[T]]) -> T:
         delay = 0.1
         for attempt in range(6):
             try:
@@ -117,7 +118,10 @@ class Reconciler:
                 await asyncio.sleep(0)
                 return result
             except (BrokerUnavailable, BrokerTimeout):
-                if attempt == 5:
+                # A link that went down gives up at once: retrying would hold the account's
+                # reconcile (the end of day's waits behind it) for seconds, and the reconnect
+                # reconciles again anyway.
+                if attempt == 5 or not venue.is_connected:
                     raise
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
@@ -143,11 +147,11 @@ class Reconciler:
             return None
         await core.drain()
         try:
-            orders = await self._query(lambda: venue.query_orders(account_id))
-            trades = await self._query(lambda: venue.query_trades(account_id))
-            positions = await self._query(lambda: venue.query_positions(account_id))
-            cash = await self._query(lambda: venue.query_cash(account_id))
-            status = await self._query(lambda: venue.query_account_status(account_id))
+            orders = await self._query(venue, lambda: venue.query_orders(account_id))
+            trades = await self._query(venue, lambda: venue.query_trades(account_id))
+            positions = await self._query(venue, lambda: venue.query_positions(account_id))
+            cash = await self._query(venue, lambda: venue.query_cash(account_id))
+            status = await self._query(venue, lambda: venue.query_account_status(account_id))
         except (BrokerUnavailable, BrokerTimeout) as e:
             log.warning("reconcile of %s skipped: %s", account_id, e)
             return None
