@@ -116,6 +116,16 @@ def _buy(coid: str) -> SubmitOrder:
     )
 
 
+async def _bought_and_filled(rig: Rig) -> None:
+    """Buy 300 as c1; the venue fills it all and its report is applied."""
+    await rig.core.submit(_buy("c1"))
+    await rig.core.drain()
+    rig.venue.push(rig.venue.fill(ClientOrderId("c1"), 300, "10.00"))
+    for _ in range(3):
+        await asyncio.sleep(0)
+        await rig.core.drain()
+
+
 async def test_reconcile_when_fill_lands_between_queries_defers_correction_and_retries(
     rig: Rig,
 ) -> None:
@@ -224,12 +234,7 @@ async def test_reconcile_when_broker_releases_day_buys_after_the_close_corrects_
     reconciler = Reconciler(rig.core, report_dir=None)
     signals: list[Any] = []
     rig.core.on_signal = signals.append
-    await rig.core.submit(_buy("c1"))
-    await rig.core.drain()
-    rig.venue.push(rig.venue.fill(ClientOrderId("c1"), 300, "10.00"))
-    for _ in range(3):
-        await asyncio.sleep(0)
-        await rig.core.drain()
+    await _bought_and_filled(rig)
     inst = InstrumentId.parse("600000.SH")
     assert rig.core.state.ledger.position(RIG_ACC, inst).sellable == 0
     rig.venue.cash = rig.core.state.ledger.cash(RIG_ACC).available
@@ -285,12 +290,7 @@ async def test_reconcile_when_venue_fills_are_unexplained_alerts_what_it_found(r
 async def test_timer_reconcile_skips_settled_orders_of_the_same_day_only(rig: Rig) -> None:
     # A busy day lists every order each minute: finished ones that agreed are not redone.
     reconciler = Reconciler(rig.core, report_dir=None)
-    await rig.core.submit(_buy("c1"))
-    await rig.core.drain()
-    rig.venue.push(rig.venue.fill(ClientOrderId("c1"), 300, "10.00"))
-    for _ in range(3):
-        await asyncio.sleep(0)
-        await rig.core.drain()
+    await _bought_and_filled(rig)
     order = rig.core.state.book.get(RIG_ACC, ClientOrderId("c1"))
     assert order is not None
     assert order.status is OrderStatus.FILLED
@@ -317,12 +317,7 @@ async def test_reconcile_when_orders_move_but_no_correction_is_due_neither_reque
     # Under a steady flow of orders the venue's list always moves: checking it again only
     # matters when the balances would be corrected.
     reconciler = Reconciler(rig.core, report_dir=None)
-    await rig.core.submit(_buy("c1"))
-    await rig.core.drain()
-    rig.venue.push(rig.venue.fill(ClientOrderId("c1"), 300, "10.00"))
-    for _ in range(3):
-        await asyncio.sleep(0)
-        await rig.core.drain()
+    await _bought_and_filled(rig)
     inst = InstrumentId.parse("600000.SH")
     rig.venue.cash = rig.core.state.ledger.cash(RIG_ACC).available
     rig.venue.positions = [
