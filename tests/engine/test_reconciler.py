@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import tempfile
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
@@ -29,23 +27,7 @@ from tests.engine.conftest import ACC as RIG_ACC
 from tests.engine.conftest import Rig
 from tests.reliability.dst_checks import check_ledger
 from tests.reliability.dst_harness import ACC, DstRun
-from tests.reliability.vloop import VirtualTimeLoop
-
-
-@pytest.fixture
-def fast_dir(tmp_path: Path) -> Iterator[Path]:
-    """A folder on tmpfs when there is one (the simulator's store fsyncs every change)."""
-    shm = Path("/dev/shm")
-    if shm.is_dir():
-        with tempfile.TemporaryDirectory(dir=shm) as d:
-            yield Path(d)
-    else:
-        yield tmp_path
-
-
-def _run(coro: Any) -> Any:
-    with asyncio.Runner(loop_factory=VirtualTimeLoop) as runner:
-        return runner.run(coro)
+from tests.reliability.vloop import run_virtual
 
 
 @pytest.mark.parametrize(
@@ -102,7 +84,7 @@ def test_reconcile_when_order_in_flight_ledger_equals_venue_once_it_arrives(
         finally:
             await run.svc.stop()
 
-    _run(scenario())
+    run_virtual(scenario())
 
 
 def _buy(coid: str) -> SubmitOrder:

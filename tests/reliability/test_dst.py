@@ -5,9 +5,6 @@ CI runs :data:`CI_SEEDS` seeds; ``scripts/dst.py --seeds N`` runs any number.
 
 from __future__ import annotations
 
-import asyncio
-import tempfile
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -33,39 +30,23 @@ from tests.reliability.dst_harness import (
     DstRun,
     run_seed,
 )
-from tests.reliability.vloop import VirtualTimeLoop
+from tests.reliability.vloop import run_virtual
 
 CI_SEEDS = range(150)
 CI_STEPS = 30
 _S = OrderStatus
 
 
-@pytest.fixture
-def fast_dir(tmp_path: Path) -> Iterator[Path]:
-    """A folder on tmpfs when there is one (the simulator's store fsyncs every change)."""
-    shm = Path("/dev/shm")
-    if shm.is_dir():
-        with tempfile.TemporaryDirectory(dir=shm) as d:
-            yield Path(d)
-    else:
-        yield tmp_path
-
-
-def _run(coro: Any) -> Any:
-    with asyncio.Runner(loop_factory=VirtualTimeLoop) as runner:
-        return runner.run(coro)
-
-
 def test_dst_when_many_seeds_run_every_invariant_holds(fast_dir: Path) -> None:
     for seed in CI_SEEDS:
-        trace = _run(run_seed(seed, fast_dir / str(seed), steps=CI_STEPS))
+        trace = run_virtual(run_seed(seed, fast_dir / str(seed), steps=CI_STEPS))
         assert "final check passed" in trace[-1], (seed, trace[-3:])
 
 
 @pytest.mark.parametrize("seed", [3, 11, 42])
 def test_dst_when_seed_replayed_trace_is_identical(fast_dir: Path, seed: int) -> None:
-    first = _run(run_seed(seed, fast_dir / "a", steps=CI_STEPS))
-    second = _run(run_seed(seed, fast_dir / "b", steps=CI_STEPS))
+    first = run_virtual(run_seed(seed, fast_dir / "a", steps=CI_STEPS))
+    second = run_virtual(run_seed(seed, fast_dir / "b", steps=CI_STEPS))
     assert first == second
     assert len(first) > CI_STEPS // 2
 
@@ -82,7 +63,7 @@ def test_dst_when_invariant_breaks_failure_names_seed_and_step(fast_dir: Path) -
             await run.svc.stop()
 
     with pytest.raises(DstFailure, match=r"seed 7 step 4: order d1 was sent to the venue 2 times"):
-        _run(scenario())
+        run_virtual(scenario())
 
 
 def _entry(before: OrderStatus | None, after: OrderStatus) -> Any:
@@ -224,7 +205,7 @@ def test_stop_when_inflight_order_resolves_during_shutdown_replay_equals_live(
         finally:
             replayed.core.journal.close()  # type: ignore[attr-defined]
 
-    _run(scenario())
+    run_virtual(scenario())
 
 
 def test_restart_when_cancel_journaled_but_never_sent_order_is_not_stuck(fast_dir: Path) -> None:
@@ -261,7 +242,7 @@ def test_restart_when_cancel_journaled_but_never_sent_order_is_not_stuck(fast_di
         finally:
             await run.svc.stop()
 
-    _run(scenario())
+    run_virtual(scenario())
 
 
 @pytest.mark.parametrize("seed", [10505, 10983, 11501, 11896])
@@ -272,7 +253,7 @@ def test_dst_when_timer_reconcile_meets_order_in_flight_ledger_equals_the_venue(
     # yet at the venue; the broker's sellable / cash (without that freeze) replaced ours and
     # the freeze was released twice later (10505: total 19600, sellable 20000; 10983: frozen
     # cash off by the buy's 2053.13). Now the broker's figures are taken less such freezes.
-    trace = _run(run_seed(seed, fast_dir, steps=40))
+    trace = run_virtual(run_seed(seed, fast_dir, steps=40))
     assert "final check passed" in trace[-1]
 
 
@@ -283,7 +264,7 @@ def test_dst_when_a_small_buy_fills_in_part_the_broker_freezes_what_the_ledger_d
     # cash while the ledger estimates the leaves' fees afresh (minimum commission): a
     # timer reconcile "corrected" frozen cash by 2.50 with a critical alert, and once the
     # order ended the ledger was 2.50 off the venue. Both now estimate the same way.
-    trace = _run(run_seed(33187, fast_dir, steps=12))
+    trace = run_virtual(run_seed(33187, fast_dir, steps=12))
     assert "final check passed" in trace[-1]
 
 
@@ -294,5 +275,5 @@ def test_dst_when_the_link_drops_during_a_reconcile_the_end_of_day_is_not_held_u
     # the close kept retrying its queries (seconds of back-off) while holding the account's
     # reconcile, so the end of day queued behind it still had not closed the day a minute
     # after the link came back. A reconcile now gives up at once when the link is down.
-    trace = _run(run_seed(41582, fast_dir, steps=40))
+    trace = run_virtual(run_seed(41582, fast_dir, steps=40))
     assert "final check passed" in trace[-1]

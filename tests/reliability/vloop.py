@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, Future
 from typing import Any, TypeVar
 
-__all__ = ["InlineExecutor", "VirtualTimeLoop"]
+__all__ = ["InlineExecutor", "VirtualTimeLoop", "run_virtual"]
 
 T = TypeVar("T")
 
@@ -79,3 +79,9 @@ class InlineExecutor(Executor):
         except BaseException as e:
             future.set_exception(e)
         return future
+
+
+def run_virtual(coro: Any) -> Any:
+    """Run ``coro`` to completion on a fresh :class:`VirtualTimeLoop`."""
+    with asyncio.Runner(loop_factory=VirtualTimeLoop) as runner:
+        return runner.run(coro)

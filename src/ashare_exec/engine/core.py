@@ -10,7 +10,8 @@ Report path (``engine/report_path.py``): adapters push reports through
 order, applies each through the OMS state, journals the batch with one commit, then
 publishes to subscribers. Reports that cannot be applied are quarantined, alerted and
 trigger a reconcile of their account — never dropped silently. In-flight resolution
-(``engine/inflight.py``) settles orders and cancels that got no answer.
+(``engine/inflight.py``) settles orders and cancels that got no answer. When the clock
+runs back or the journal fails, new orders halt (``engine/halts.py``).
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from ashare_exec.clock import Clock
 from ashare_exec.engine.contracts import AccountRuntime, Journal, PreTrade, PreTradeDecision
+from ashare_exec.engine.halts import NOT_SENT, HaltsMixin
 from ashare_exec.engine.inflight import InflightMixin
 from ashare_exec.engine.report_path import ReportPathMixin
 from ashare_exec.errors import (
@@ -33,7 +35,6 @@ from ashare_exec.errors import (
     BrokerTimeout,
     BrokerUnavailable,
     InvalidRequest,
-    JournalError,
     OrderNotFound,
     OrderRefused,
     ServiceUnavailable,
@@ -58,7 +59,6 @@ from ashare_exec.model import (
 )
 from ashare_exec.model.order import Order
 from ashare_exec.model.portfolio import LedgerEvent
-from ashare_exec.observability.alerts import ClockDriftMeasured, JournalFailed
 from ashare_exec.oms.idempotency import check_submit
 from ashare_exec.oms.state import OmsState, StateChange
 from ashare_exec.venues.base import VenueReport
@@ -66,11 +66,7 @@ from ashare_exec.venues.base import VenueReport
 __all__ = ["AccountRuntime", "ExecutionCore", "Journal", "PreTrade", "PreTradeDecision"]
 
 
-CLOCK_BACK_TOLERANCE = timedelta(seconds=1)
-"""A backwards step larger than this halts new orders (NTP slews are far smaller)."""
-
-
-class ExecutionCore(ReportPathMixin, InflightMixin):
+class ExecutionCore(HaltsMixin, ReportPathMixin, InflightMixin):
     """Owns the OMS state for every account; the only writer of orders and ledger.
 
     Args:
@@ -233,11 +229,30 @@ class ExecutionCore(ReportPathMixin, InflightMixin):
         submitted = OrderSubmitted(
             account_id=rt.account_id, client_order_id=coid, ts_event=now, spec=spec
         )
-        change = await self._commit(submitted)
+        change, journaled = await self._record(submitted)
         order = change.order
         assert order is not None
+        if not journaled:
+            await self._not_sent(order)
         await self._send(rt, order)
         return order, True
+
+    async def _not_sent(self, order: Order) -> None:
+        """An order the journal could not record is not sent: rejected here, then raise."""
+        current = self.state.book.get(order.spec.account_id, order.spec.client_order_id)
+        if current is not None and not current.is_terminal:
+            await self._commit(
+                OrderRejected(
+                    account_id=order.spec.account_id,
+                    client_order_id=order.spec.client_order_id,
+                    ts_event=self.clock.now(),
+                    reason_code=NOT_SENT,
+                    message="not sent: the journal could not record it",
+                )
+            )
+        raise ServiceUnavailable(
+            "journal failure, trading halted: the order was not sent", code="TRADING_HALTED"
+        )
 
     async def _send(self, rt: AccountRuntime, order: Order) -> None:
         spec = order.spec
@@ -299,14 +314,16 @@ class ExecutionCore(ReportPathMixin, InflightMixin):
             raise BrokerUnavailable(f"venue {rt.venue.name} is disconnected")
         now = self.clock.now()
         self.pretrade.on_cancel(order, now)
+        coid = order.spec.client_order_id
         await self._commit(
-            OrderPendingCancel(
-                account_id=rt.account_id, client_order_id=order.spec.client_order_id, ts_event=now
-            )
+            OrderPendingCancel(account_id=rt.account_id, client_order_id=coid, ts_event=now)
         )
+        current = self.state.book.get(rt.account_id, coid)
+        if current is not None and current.is_terminal:
+            return current  # it finished while the cancel was being journaled
         t0 = time.perf_counter()
         try:
-            await rt.venue.cancel(rt.account_id, order.spec.client_order_id, order.broker_order_id)
+            await rt.venue.cancel(rt.account_id, coid, (current or order).broker_order_id)
         except BrokerError as e:
             self.on_sent("cancel", order.spec, time.perf_counter() - t0, e.code)
             await self._commit(
@@ -322,63 +339,6 @@ class ExecutionCore(ReportPathMixin, InflightMixin):
         self.on_sent("cancel", order.spec, time.perf_counter() - t0, None)
         self._arm_inflight(rt, order.spec.client_order_id)
         return order
-
-    async def _commit(self, event: OrderEvent) -> StateChange:
-        change = self._apply(event)
-        try:
-            await self.journal.append_many_async([change])
-        except JournalError as e:
-            self.journal_failed(e)
-            raise ServiceUnavailable(
-                f"journal failure, trading halted: {e.message}", code="TRADING_HALTED"
-            ) from e
-        self._after(change)
-        return change
-
-    def check_clock(self, now: datetime) -> None:
-        """Halt new orders when the clock runs backwards (events would be out of order).
-
-        An operator's resume (``ACTIVE``) re-arms the guard at the new time.
-        """
-        if now >= self._clock_high:
-            self._clock_high = now
-            return
-        if self._clock_high - now <= CLOCK_BACK_TOLERANCE or self.halt_reason == "clock":
-            return
-        self.accepting = False
-        self.refusal_code = "TRADING_HALTED"
-        self.halt_reason = "clock"
-        self.on_signal(
-            ClockDriftMeasured(
-                drift_seconds=(now - self._clock_high).total_seconds(),
-                source="engine clock",
-                ts_event=now,
-            )
-        )
-        self._alert(
-            "critical",
-            "CLOCK_JUMPED_BACK",
-            f"the clock went back from {self._clock_high.isoformat()} to {now.isoformat()}; "
-            "new orders are refused until an operator resumes trading",
-            {},
-        )
-
-    def resume_after_halt(self) -> bool:
-        """Clear a clock halt (an operator resumed); a journal halt needs a restart."""
-        if self.halt_reason != "clock":
-            return False
-        self.halt_reason = None
-        self._clock_high = self.clock.now()
-        self.accepting = True
-        return True
-
-    def journal_failed(self, e: JournalError) -> None:
-        """Stop taking orders: never trade blind when the journal cannot record."""
-        self.accepting = False
-        self.refusal_code = "TRADING_HALTED"
-        self.halt_reason = "journal"
-        self.on_signal(JournalFailed(message=str(e), ts_event=self.clock.now()))
-        self._alert("critical", "JOURNAL_ERROR", f"journal failed; trading halted: {e}", {})
 
     def _apply(self, event: OrderEvent | LedgerEvent) -> StateChange:
         change = self.state.apply(event)

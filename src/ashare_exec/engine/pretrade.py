@@ -20,6 +20,7 @@ from typing import Any
 
 from ashare_exec.engine.account_view import OmsAccountView
 from ashare_exec.engine.core import PreTradeDecision
+from ashare_exec.engine.halts import NOT_SENT
 from ashare_exec.model import (
     AccountId,
     Instrument,
@@ -143,7 +144,9 @@ class RulesAndRisk:
         elif isinstance(event, OrderAccepted):
             self.risk.on_order_accepted(account)
         elif isinstance(event, OrderRejected) and change.result is not None:
-            if change.result.applied:
+            # An order the engine did not send (its journal failed) is no venue rejection:
+            # counted, a burst of them would trip the breaker and cancel every working order.
+            if change.result.applied and event.reason_code != NOT_SENT:
                 self._outcome(self.risk.on_order_rejected(account, now, event.reason_code))
                 self._dirty = True
         elif (
@@ -232,7 +235,10 @@ class RulesAndRisk:
     def set_state(
         self, account_id: str | None, state: str, actor: str, reason: str, now: datetime
     ) -> dict[str, Any]:
-        """Set the kill switch for an account or globally; return the audit record."""
+        """Set the kill switch for an account or globally; return the audit record.
+
+        The caller persists it (:meth:`persist`) and decides what a failure to do so means.
+        """
         record, outcome = self.risk.set_trading_state(
             account_id or GLOBAL,
             TradingState(state),
@@ -242,15 +248,18 @@ class RulesAndRisk:
             cancel_all=False,
         )
         self._alerts(outcome.alerts)
-        self.persist()
+        self._dirty = True
         return record.to_dict()
 
     def update_limits(
         self, account_id: str | None, changes: dict[str, object], actor: str, now: datetime
     ) -> dict[str, Any]:
-        """Change limits at run time (ConfigError on a bad key); return the audit record."""
+        """Change limits at run time (ConfigError on a bad key); return the audit record.
+
+        The caller persists it (:meth:`persist`).
+        """
         record = self.risk.update_limits(account_id, changes, actor, now=now)
-        self.persist()
+        self._dirty = True
         return record.to_dict()
 
     def view(self, now: datetime) -> dict[str, Any]:

@@ -79,11 +79,12 @@ class ReportPathMixin:
                 for report in batch:
                     changes.extend(self._handle(report))
                 if changes:
-                    await self.journal.append_many_async(changes)
+                    try:
+                        await self.journal.append_many_async(changes)
+                    except JournalError as e:
+                        self.journal_failed(e)  # halts new orders; the venue is still followed
                     for change in changes:
                         self._after(change)
-            except JournalError as e:
-                self.journal_failed(e)
             except GatewayError as e:
                 self._alert("critical", e.code, f"report processing failed: {e}", {})
                 log.exception("report processing failed")

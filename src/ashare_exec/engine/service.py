@@ -29,7 +29,7 @@ from ashare_exec.engine.queries import QueriesMixin
 from ashare_exec.engine.views import (
     event_view,
 )
-from ashare_exec.errors import GatewayError
+from ashare_exec.errors import GatewayError, JournalError
 from ashare_exec.model import (
     AccountId,
     CancelAllOrders,
@@ -200,6 +200,7 @@ class ExecutionService(QueriesMixin, CommandsMixin, ClosingMixin):
         if account_id is not None:
             self.core.runtime(account_id)
         record = self.pretrade.set_state(account_id, state, actor, reason, self.clock.now())
+        record["persisted"] = self._persist_risk()
         if state == "ACTIVE" and account_id is None and self.core.resume_after_halt():
             record["resumed_engine"] = True
         self.hooks.on_audit("trading_state", actor, record)
@@ -220,8 +221,20 @@ class ExecutionService(QueriesMixin, CommandsMixin, ClosingMixin):
         if account_id is not None:
             self.core.runtime(account_id)
         record = self.pretrade.update_limits(account_id, changes, actor, self.clock.now())
+        record["persisted"] = self._persist_risk()
         self.hooks.on_audit("limits", actor, record)
         return record
+
+    def _persist_risk(self) -> bool:
+        """Save the risk state now; when the journal fails, trading halts (``JOURNAL_ERROR``)
+        and the change holds in memory until the restart: an operator's halt and its cancels
+        must not depend on the disk."""
+        try:
+            self.pretrade.persist()
+        except JournalError as e:
+            self.core.journal_failed(e)
+            return False
+        return True
 
     def metrics_exposition(self) -> tuple[bytes, str]:
         """Prometheus text exposition."""
@@ -240,6 +253,8 @@ class ExecutionService(QueriesMixin, CommandsMixin, ClosingMixin):
                 self.core.check_clock(self.clock.now())
                 self.pretrade.on_tick(self.clock.now(), self.core.quotes)
                 self.pretrade.persist_if_dirty()
+            except JournalError as e:
+                self.core.journal_failed(e)  # once; later ticks fail the same way, quietly
             except Exception:
                 log.exception("risk tick failed")
 

@@ -1,0 +1,64 @@
+"""Journal faults injected on the journal's own SQLite connection, and a plain order.
+
+The suite may run as root, for whom file permissions do not apply, so the faults are
+SQLite's: ``PRAGMA max_page_count`` for a full disk, ``PRAGMA query_only`` for a read-only
+journal, and a second connection holding ``BEGIN EXCLUSIVE`` for a locked database. Each
+injector returns how to lift its fault; all three are local to the running service's
+connection, so a new service on the same folder can write again.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from decimal import Decimal
+
+from ashare_exec.api.schemas import OrderIn
+from tests.reliability.dst_harness import ACC, DstRun
+
+__all__ = ["FAULTS", "order_in"]
+
+
+def order_in(n: int, *, marketable: bool) -> OrderIn:
+    """A buy of 100 600000.SH with id ``r<n>``: filled at once, or resting below the market."""
+    price = Decimal("10.20") if marketable else Decimal("9.80")
+    return OrderIn(
+        account_id=ACC, symbol="600000.SH", side="BUY", qty=100, price=price,
+        client_order_id=f"r{n}",
+    )  # fmt: skip
+
+
+def _journal_conn(run: DstRun) -> sqlite3.Connection:
+    conn: sqlite3.Connection = run.svc.core.journal._conn  # type: ignore[attr-defined]
+    return conn
+
+
+def _fill_disk(run: DstRun) -> Callable[[], None]:
+    conn = _journal_conn(run)
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {pages}")
+    return lambda: None
+
+
+def _read_only(run: DstRun) -> Callable[[], None]:
+    _journal_conn(run).execute("PRAGMA query_only = ON")
+    return lambda: None
+
+
+def _locked(run: DstRun) -> Callable[[], None]:
+    _journal_conn(run).execute("PRAGMA busy_timeout = 50")  # fail fast instead of after 5 s
+    other = sqlite3.connect(str(run.folder / "data" / "journal.sqlite3"), isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+
+    def release() -> None:
+        other.execute("ROLLBACK")
+        other.close()
+
+    return release
+
+
+FAULTS: dict[str, Callable[[DstRun], Callable[[], None]]] = {
+    "disk-full": _fill_disk,
+    "read-only": _read_only,
+    "locked": _locked,
+}

@@ -1,0 +1,214 @@
+"""What the service still does when its journal cannot write (``engine/halts.py``).
+
+New orders stop; the venue is still followed. An order that could not be journaled was
+not sent and reads ``REJECTED``; cancels — one, all, or the kill switch's — still reach
+the venue; fills still move positions, cash and the stream; one alert, not one per write;
+and after a restart the start-up reconcile brings the journal back to the venue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from ashare_exec.api.schemas import CancelAllIn
+from ashare_exec.engine.node import build_service
+from ashare_exec.errors import GatewayError
+from ashare_exec.model import ClientOrderId, InstrumentId, OrderStatus
+from tests.reliability.dst_checks import check_ledger, check_orders_vs_venue
+from tests.reliability.dst_harness import ACC, DstRun
+from tests.reliability.fault_kit import FAULTS, order_in
+from tests.reliability.vloop import run_virtual
+
+RESTING = 4
+
+
+async def _boot_with_resting_orders(folder: Path) -> DstRun:
+    run = DstRun(1, folder)
+    run.faults = {}
+    await run.boot()
+    for n in range(RESTING):
+        await run.svc.submit(order_in(n, marketable=False), actor="t")
+    await run.settle()
+    return run
+
+
+async def _halt(run: DstRun, fault: str) -> tuple[ClientOrderId, Callable[[], None]]:
+    """Inject ``fault`` and submit until an order is refused; return the refused order's id
+    and how to lift the fault."""
+    release = FAULTS[fault](run)
+    for n in range(100, 500):  # a full disk may still take a few rows in free pages
+        try:
+            await run.svc.submit(order_in(n, marketable=False), actor="t")
+        except GatewayError as e:
+            refusal = e.code
+            break
+    else:
+        raise AssertionError("the journal never failed")
+    assert refusal == "TRADING_HALTED"
+    return ClientOrderId(f"r{n}"), release
+
+
+def _venue(run: DstRun) -> dict[str, OrderStatus]:
+    return {r.client_order_id: r.status for r in run.sim.exchange.order_reports(ACC)}
+
+
+def _agrees_with_venue(run: DstRun) -> str | None:
+    state = run.svc.core.state
+    now = run.clock.now()
+    return check_orders_vs_venue(
+        state.book.orders(ACC), run.sim.exchange, ACC, now, grace_s=0.0, alerted=set()
+    ) or check_ledger(state.ledger, run.sim.exchange, ACC, state.book)
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_halt_when_a_submit_cannot_be_journaled_it_is_not_sent_and_reads_rejected(
+    fast_dir: Path, fault: str
+) -> None:
+    async def scenario() -> None:
+        run = await _boot_with_resting_orders(fast_dir)
+        refused, release = await _halt(run, fault)
+        await run.settle()
+        order = run.svc.core.state.book.get(ACC, refused)
+        assert order is not None
+        assert order.status is OrderStatus.REJECTED
+        assert order.reasons == ("TRADING_HALTED",)
+        assert refused not in _venue(run)
+        assert run.sends[refused] == 0
+        # Its cash is not left frozen: the ledger still equals the venue's.
+        assert _agrees_with_venue(run) is None
+        # A resubmit of the id is answered with the truth, not an order that looks pending.
+        n = int(refused[1:])
+        again = await run.svc.submit(order_in(n, marketable=False), actor="t")
+        assert (again["status"], again["created"]) == ("REJECTED", False)
+        assert refused not in _venue(run)
+        await run.svc.stop()
+        release()
+
+    run_virtual(scenario())
+
+
+def test_halt_when_a_burst_of_submits_cannot_be_journaled_the_rejection_breaker_stays_quiet(
+    fast_dir: Path,
+) -> None:
+    async def scenario() -> None:
+        run = await _boot_with_resting_orders(fast_dir)
+        run.svc.update_limits(None, {"max_consecutive_rejections": 3}, actor="t")
+        FAULTS["read-only"](run)
+        burst = [run.svc.submit(order_in(100 + n, marketable=False), actor="t") for n in range(8)]
+        answers = await asyncio.gather(*burst, return_exceptions=True)
+        assert {getattr(a, "code", None) for a in answers} == {"TRADING_HALTED"}
+        book = run.svc.core.state.book
+        rejected = [o for o in book.orders(ACC) if o.status is OrderStatus.REJECTED]
+        assert len(rejected) == 8  # all in one failed commit; none was the venue's rejection
+        await run.settle()
+        assert run.svc.pretrade.trading_state(ACC) == "ACTIVE"
+        assert set(_venue(run).values()) == {OrderStatus.NEW}  # the working orders stay
+        await run.svc.stop()
+
+    run_virtual(scenario())
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_halt_when_the_journal_fails_cancels_still_reach_the_venue(
+    fast_dir: Path, fault: str
+) -> None:
+    async def scenario() -> None:
+        run = await _boot_with_resting_orders(fast_dir)
+        _, release = await _halt(run, fault)
+        working = {o.spec.client_order_id for o in run.svc.core.state.book.open_orders(ACC)}
+        assert len(working) >= RESTING  # a full disk may have taken a few more first
+        view = await run.svc.cancel(ACC, "r0", actor="t")
+        assert view["status"] == "PENDING_CANCEL"
+        canceled = await run.svc.cancel_all(CancelAllIn(account_id=ACC), actor="t")
+        assert set(canceled) == working
+        await run.settle()
+        venue = _venue(run)
+        for coid in working:
+            assert venue[coid] is OrderStatus.CANCELED
+            got = run.svc.core.state.book.get(ACC, coid)
+            assert got is not None
+            assert got.status is OrderStatus.CANCELED
+        assert _agrees_with_venue(run) is None
+        codes = [code for code, _ in run.alerts]
+        assert codes.count("JOURNAL_ERROR") == 1
+        await run.svc.stop()
+        release()
+
+    run_virtual(scenario())
+
+
+def test_halt_when_the_journal_fails_the_kill_switch_still_cancels_working_orders(
+    fast_dir: Path,
+) -> None:
+    async def scenario() -> None:
+        run = await _boot_with_resting_orders(fast_dir)
+        _, release = await _halt(run, "read-only")
+        record = await run.svc.set_trading_state(None, "HALTED", actor="ops", cancel_working=True)
+        assert record["persisted"] is False  # in force in memory; the restart resets it
+        assert sorted(record["canceled"]) == [f"r{n}" for n in range(RESTING)]
+        assert run.svc.pretrade.trading_state(ACC) == "HALTED"
+        await run.settle()
+        assert set(_venue(run).values()) == {OrderStatus.CANCELED}
+        await run.svc.stop()
+        release()
+
+    run_virtual(scenario())
+
+
+def test_halt_when_a_fill_arrives_it_reaches_positions_cash_and_the_stream(
+    fast_dir: Path,
+) -> None:
+    async def scenario() -> None:
+        run = await _boot_with_resting_orders(fast_dir)
+        fills = run.svc.bus.subscribe(kinds=frozenset({"fill"}))
+        ledger = run.svc.core.state.ledger
+        held = ledger.position(ACC, InstrumentId.parse("600000.SH")).total
+        # Filled at once at the venue; its reports wait in the queue while the fault lands.
+        await run.svc.submit(order_in(50, marketable=True), actor="t")
+        FAULTS["read-only"](run)
+        await run.settle()
+        assert "JOURNAL_ERROR" in [code for code, _ in run.alerts]
+        order = run.svc.core.state.book.get(ACC, ClientOrderId("r50"))
+        assert order is not None
+        assert order.status is OrderStatus.FILLED
+        assert ledger.position(ACC, order.spec.instrument_id).total == held + 100
+        assert _agrees_with_venue(run) is None
+        published = [fills.queue.get_nowait() for _ in range(fills.queue.qsize())]
+        assert [m.data["client_order_id"] for m in published] == ["r50"]
+        await run.svc.stop()
+
+    run_virtual(scenario())
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_halt_after_a_restart_the_journal_agrees_with_the_venue_again(
+    fast_dir: Path, fault: str
+) -> None:
+    async def scenario() -> None:
+        run = await _boot_with_resting_orders(fast_dir)
+        refused, release = await _halt(run, fault)
+        await run.svc.cancel(ACC, "r0", actor="t")
+        with pytest.raises(GatewayError, match="TRADING_HALTED"):
+            await run.svc.submit(order_in(60, marketable=True), actor="t")
+        await run.settle()
+        await run.svc.stop()
+        release()  # the other faults were the old connection's own
+        await run.boot(build_service(run.config(), run.clock))
+        await run.settle()
+        assert run.svc.core.accepting
+        assert run.svc.core.state.book.get(ACC, refused) is None  # never sent, never journaled
+        r0 = run.svc.core.state.book.get(ACC, ClientOrderId("r0"))
+        assert r0 is not None
+        assert r0.status is OrderStatus.CANCELED  # from the venue
+        assert _agrees_with_venue(run) is None
+        view = await run.svc.submit(order_in(int(refused[1:]), marketable=False), actor="t")
+        assert view["created"] is True
+        await run.settle()
+        assert _venue(run)[refused] is OrderStatus.NEW  # sent now, once
+        await run.svc.stop()
+
+    run_virtual(scenario())
