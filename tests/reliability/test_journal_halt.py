@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import datetime, time
 from pathlib import Path
 
 import pytest
 
 from ashare_exec.api.schemas import CancelAllIn
+from ashare_exec.clock import CST
 from ashare_exec.engine.node import build_service
+from ashare_exec.engine.scheduler import ActionDeferred
 from ashare_exec.errors import GatewayError
+from ashare_exec.journal.archive import read_archive
 from ashare_exec.model import ClientOrderId, InstrumentId, OrderStatus
 from tests.reliability.dst_checks import check_ledger, check_orders_vs_venue
 from tests.reliability.dst_harness import ACC, DstRun
@@ -209,6 +213,42 @@ def test_halt_after_a_restart_the_journal_agrees_with_the_venue_again(
         assert view["created"] is True
         await run.settle()
         assert _venue(run)[refused] is OrderStatus.NEW  # sent now, once
+        await run.svc.stop()
+
+    run_virtual(scenario())
+
+
+def test_halt_at_the_end_of_day_the_archive_waits_for_the_restart(fast_dir: Path) -> None:
+    async def scenario() -> None:
+        run = await _boot_with_resting_orders(fast_dir)
+        day = run.clock.now().date()
+        refused, release = await _halt(run, "read-only")
+        orders = run.svc.bus.subscribe(kinds=frozenset({"order", "fill"}))
+        # The afternoon fills some, the close expires the rest: all of it followed, unjournaled.
+        await run.sim.advance_to(datetime.combine(day, time(15, 0, 10), CST))
+        await run.settle()
+        venue = _venue(run)
+        resting = {f"r{n}" for n in range(RESTING)}
+        assert {venue[c] for c in resting} <= {OrderStatus.FILLED, OrderStatus.EXPIRED}
+        last = {}
+        for _ in range(orders.queue.qsize()):
+            msg = orders.queue.get_nowait()
+            last[msg.data["client_order_id"]] = msg.data["status"]
+        assert last == {c: venue[c].value for c in resting}
+        with pytest.raises(ActionDeferred):  # tried again every minute
+            await run.svc.end_of_day(day)
+        assert not run.svc.is_archived(day)  # not from a journal that lacks the day's end
+        codes = [code for code, _ in run.alerts]
+        assert (codes.count("JOURNAL_ERROR"), codes.count("ARCHIVE_FAILED")) == (1, 1)
+        await run.svc.stop()
+        release()
+        await run.boot(build_service(run.config(), run.clock))
+        await run.svc.end_of_day(day)
+        assert run.svc.is_archived(day)
+        archived = read_archive(run.folder / "data" / "archive" / day.isoformat()).orders
+        assert {str(r["client_order_id"]): r["status"] for r in archived} == last
+        # The unsent order is in no archive: for the journal it never existed.
+        assert refused not in {str(r["client_order_id"]) for r in archived}
         await run.svc.stop()
 
     run_virtual(scenario())

@@ -30,6 +30,7 @@ closes the day without it, as a start would.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -41,6 +42,7 @@ from ashare_exec.clock import CST, Clock
 from ashare_exec.config import GatewayConfig
 from ashare_exec.engine.core import ExecutionCore
 from ashare_exec.engine.scheduler import ActionDeferred
+from ashare_exec.errors import JournalError
 from ashare_exec.model import (
     CancelAllOrders,
     OrderEvent,
@@ -238,7 +240,13 @@ class ClosingMixin:
             )
             for o in still_open
         ]
-        await self.core.commit_many(self.core.apply_internal(expired))
+        with contextlib.suppress(JournalError):  # halted and alerted: see just below
+            await self.core.commit_many(self.core.apply_internal(expired))
+        if self.core.halt_reason == "journal":
+            # The journal lacks what the venue did since it failed: an archive of it would
+            # be complete and wrong, and never rewritten. The restart closes the day.
+            self._archive_failed(day, catch_up=catch_up, why="the journal failed")
+            return len(expired)
         # Both steps are idempotent: a start finishing a close cut short redoes them. The
         # archive runs off the loop: at 1M events a day it takes seconds (reads, JSON,
         # writes), while reports, requests and stream heartbeats carry on.
@@ -253,10 +261,10 @@ class ClosingMixin:
         self._publish_plain("day", event, None)
         return len(expired)
 
-    def _archive_failed(self, day: date, *, catch_up: bool) -> None:
-        """The day's archive could not be written (a full or read-only disk: the log has
-        why). Alerted once a day; the end of day tries again, and so do the change of date
-        and the next start (the day counts as not closed until it is archived).
+    def _archive_failed(self, day: date, *, catch_up: bool, why: str = "the log says why") -> None:
+        """The day's archive could not be written (a full or read-only disk), or must not be
+        (the journal failed). Alerted once a day; the end of day tries again, and so do the
+        change of date and the next start (the day counts as not closed until it is archived).
 
         Raises:
             ActionDeferred: at the end of day, to try again in :data:`ARCHIVE_RETRY_S`.
@@ -269,7 +277,7 @@ class ClosingMixin:
             self._alert(
                 "error",
                 "ARCHIVE_FAILED",
-                f"the archive of {day} could not be written (the log says why); tried {again}",
+                f"the archive of {day} could not be written ({why}); tried {again}",
                 {"day": str(day)},
             )
         if not catch_up:

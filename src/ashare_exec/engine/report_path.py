@@ -185,11 +185,23 @@ class ReportPathMixin:
         return out
 
     async def commit_many(self, changes: Sequence[StateChange]) -> None:
-        """Journal already-applied changes, then publish them."""
-        if changes:
+        """Journal already-applied changes, then publish them.
+
+        Raises:
+            JournalError: the journal failed: trading halts (``engine/halts.py``) and the
+                changes, applied already, are published all the same; the caller stops.
+        """
+        if not changes:
+            return
+        try:
             await self.journal.append_many_async(changes)
+        except JournalError as e:
+            self.journal_failed(e)
             for change in changes:
                 self._after(change)
+            raise
+        for change in changes:
+            self._after(change)
 
     def _quarantine(self, report: object, why: str) -> None:
         self.quarantine.append((self.clock.now(), why, report))
