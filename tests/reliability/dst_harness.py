@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -23,9 +24,9 @@ from ashare_exec.clock import CST, SimClock
 from ashare_exec.config import AccountConfig, GatewayConfig, JournalConfig, SessionConfig
 from ashare_exec.engine.node import build_service
 from ashare_exec.engine.service import ExecutionService
-from ashare_exec.errors import DuplicateClientOrderId, GatewayError
+from ashare_exec.errors import DuplicateClientOrderId, GatewayError, JournalError
 from ashare_exec.journal.archive import read_archive
-from ashare_exec.model import AccountId, ClientOrderId
+from ashare_exec.model import ClientOrderId
 from ashare_exec.observability.alerts import ReconciliationMismatch
 from ashare_exec.venues.sim.factory import build_sim_exchange
 from tests.reliability.dst_checks import (
@@ -37,11 +38,11 @@ from tests.reliability.dst_checks import (
     order_snapshot,
     skipping_differs,
 )
+from tests.reliability.fault_kit import ACC, FAULTS
 from tests.reliability.vloop import InlineExecutor
 
 __all__ = ["DstFailure", "DstRun", "run_seed"]
 
-ACC = AccountId("paper")
 START = datetime(2026, 11, 25, 9, 31, tzinfo=CST)
 SYMBOLS = (
     ("600000.SH", Decimal("10.02")),
@@ -50,6 +51,8 @@ SYMBOLS = (
 )
 RATES = (0.0, 0.0, 0.02, 0.1, 0.3)
 GRACE_S = 1.0
+JOURNAL_FAULT_RATE = 0.01
+"""Per step, the chance that the journal stops writing (``engine/halts.py``)."""
 RISK: dict[str, Any] = {
     "disabled_checks": ["duplicate", "rate_limit", "daily_count", "cancel_ratio",
                         "chase_guard", "open_orders", "price_deviation", "self_trade"],
@@ -83,6 +86,10 @@ class DstRun:
         self.t1_release_at = "20:00" if random.Random(seed * 104729 + 7).random() < 0.5 else None
         self.rng_link = random.Random(seed * 15485863 + 11)
         """Whether the link is down at a close, and whether it comes back that evening."""
+        self.rng_journal = random.Random(seed * 32452843 + 13)
+        """When the journal stops writing, how, and for how many steps."""
+        self.journal_fault: tuple[str, Callable[[], None], int] | None = None
+        """``(fault, lift it, the step of the restart that heals it)`` while one is on."""
         self.mismatches: list[tuple[int, str]] = []
         """``(step, kind)`` of every ``ReconciliationMismatch`` signalled."""
         self.clock = SimClock(START)
@@ -190,6 +197,7 @@ class DstRun:
         try:
             for step in range(self.steps):
                 self.step = step
+                await self._journal_weather()
                 action = self._pick()
                 await getattr(self, f"do_{action}")()
                 await self.settle()
@@ -200,6 +208,37 @@ class DstRun:
             if self.service is not None:
                 await self.service.stop()
         return self.trace
+
+    async def _journal_weather(self) -> None:
+        """Now and then the journal stops writing (its own stream, so a seed without a
+        fault runs as before); a gateway restart heals it a few steps later."""
+        if self.journal_fault is not None:
+            if self.step >= self.journal_fault[2]:
+                await self._heal_journal()
+            return
+        if self.rng_journal.random() >= JOURNAL_FAULT_RATE:
+            return
+        kind = self.rng_journal.choice(sorted(FAULTS))
+        heal_at = self.step + self.rng_journal.randint(2, 8)
+        self.journal_fault = (kind, FAULTS[kind](self.svc), heal_at)
+        self.note(f"journal fault: {kind} until step {heal_at}")
+
+    async def _heal_journal(self) -> None:
+        """Stop, lift the fault, start: no replay check (the journal lacks what the halt
+        followed of the venue); the start-up reconcile brings it back, which the next
+        venue check verifies."""
+        assert self.journal_fault is not None
+        kind, lift, _ = self.journal_fault
+        self.journal_fault = None
+        await self.svc.stop()
+        lift()
+        self.service = None
+        self.lossless = False  # the journal lost reports, as a link can
+        await self.boot()
+        await self.settle()
+        if self.sim.is_connected and self.svc.core.accounts[ACC].reconciled:
+            self.check_venue(final=False)
+        self.note(f"journal healed ({kind}) by a gateway restart")
 
     def _pick(self) -> str:
         names = [a for a, _ in ACTIONS]
@@ -328,6 +367,9 @@ class DstRun:
 
     async def do_gateway_restart(self) -> None:
         """Graceful stop, then a new service replays the journal: the state must be equal."""
+        if self.journal_fault is not None:
+            await self._heal_journal()
+            return
         await self.svc.stop()  # in-flight orders may settle while it stops
         before = order_snapshot(self.svc)
         self.service = None
@@ -345,13 +387,20 @@ class DstRun:
         problem = skipping_differs(self.svc, self.sim.exchange, ACC)
         if problem:
             raise self.fail(problem)
-        await self.svc.reconciler.reconcile(ACC, "dst")
+        try:
+            await self.svc.reconciler.reconcile(ACC, "dst")
+        except JournalError:
+            if self.journal_fault is None:
+                raise
+            self.note("reconcile: corrections applied, not journaled (halted)")
         await self.settle()
         if self.sim.is_connected and self.svc.core.accounts[ACC].reconciled:
             self.check_venue(final=False)
         self.note("reconcile + venue check")
 
     async def do_day_roll(self) -> None:
+        if self.journal_fault is not None:
+            await self._heal_journal()  # no archive from a failed journal; heal, then roll
         day = self.clock.now().date()
         if self.rng_down.random() < 0.5:
             await self._day_roll_while_down(day)
@@ -527,6 +576,8 @@ class DstRun:
 
     async def final(self) -> None:
         """Link up, let every timer run out, reconcile twice, then check everything."""
+        if self.journal_fault is not None:
+            await self._heal_journal()
         if not self.sim.is_connected:
             self.sim.reconnect()
         for _ in range(3):

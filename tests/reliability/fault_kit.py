@@ -1,10 +1,11 @@
-"""Journal faults injected on the journal's own SQLite connection, and a plain order.
+"""The test account, a plain order, and journal faults injected on the journal's own SQLite
+connection.
 
 The suite may run as root, for whom file permissions do not apply, so the faults are
 SQLite's: ``PRAGMA max_page_count`` for a full disk, ``PRAGMA query_only`` for a read-only
 journal, and a second connection holding ``BEGIN EXCLUSIVE`` for a locked database. Each
 injector returns how to lift its fault; all three are local to the running service's
-connection, so a new service on the same folder can write again.
+connection, so a new service on the same folder can write again once the lock is lifted.
 """
 
 from __future__ import annotations
@@ -14,9 +15,13 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from ashare_exec.api.schemas import OrderIn
-from tests.reliability.dst_harness import ACC, DstRun
+from ashare_exec.engine.service import ExecutionService
+from ashare_exec.model import AccountId
 
-__all__ = ["FAULTS", "order_in"]
+__all__ = ["ACC", "FAULTS", "order_in"]
+
+ACC = AccountId("paper")
+"""The one account of the DST and resource-fault services."""
 
 
 def order_in(n: int, *, marketable: bool) -> OrderIn:
@@ -28,26 +33,27 @@ def order_in(n: int, *, marketable: bool) -> OrderIn:
     )  # fmt: skip
 
 
-def _journal_conn(run: DstRun) -> sqlite3.Connection:
-    conn: sqlite3.Connection = run.svc.core.journal._conn  # type: ignore[attr-defined]
+def _journal_conn(svc: ExecutionService) -> sqlite3.Connection:
+    conn: sqlite3.Connection = svc.core.journal._conn  # type: ignore[attr-defined]
     return conn
 
 
-def _fill_disk(run: DstRun) -> Callable[[], None]:
-    conn = _journal_conn(run)
+def _fill_disk(svc: ExecutionService) -> Callable[[], None]:
+    conn = _journal_conn(svc)
     pages = conn.execute("PRAGMA page_count").fetchone()[0]
     conn.execute(f"PRAGMA max_page_count = {pages}")
     return lambda: None
 
 
-def _read_only(run: DstRun) -> Callable[[], None]:
-    _journal_conn(run).execute("PRAGMA query_only = ON")
+def _read_only(svc: ExecutionService) -> Callable[[], None]:
+    _journal_conn(svc).execute("PRAGMA query_only = ON")
     return lambda: None
 
 
-def _locked(run: DstRun) -> Callable[[], None]:
-    _journal_conn(run).execute("PRAGMA busy_timeout = 50")  # fail fast instead of after 5 s
-    other = sqlite3.connect(str(run.folder / "data" / "journal.sqlite3"), isolation_level=None)
+def _locked(svc: ExecutionService) -> Callable[[], None]:
+    _journal_conn(svc).execute("PRAGMA busy_timeout = 50")  # fail fast instead of after 5 s
+    path = svc.core.journal.path  # type: ignore[attr-defined]
+    other = sqlite3.connect(str(path), isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")
 
     def release() -> None:
@@ -57,7 +63,7 @@ def _locked(run: DstRun) -> Callable[[], None]:
     return release
 
 
-FAULTS: dict[str, Callable[[DstRun], Callable[[], None]]] = {
+FAULTS: dict[str, Callable[[ExecutionService], Callable[[], None]]] = {
     "disk-full": _fill_disk,
     "read-only": _read_only,
     "locked": _locked,

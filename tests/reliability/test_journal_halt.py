@@ -43,7 +43,7 @@ async def _boot_with_resting_orders(folder: Path) -> DstRun:
 async def _halt(run: DstRun, fault: str) -> tuple[ClientOrderId, Callable[[], None]]:
     """Inject ``fault`` and submit until an order is refused; return the refused order's id
     and how to lift the fault."""
-    release = FAULTS[fault](run)
+    release = FAULTS[fault](run.svc)
     for n in range(100, 500):  # a full disk may still take a few rows in free pages
         try:
             await run.svc.submit(order_in(n, marketable=False), actor="t")
@@ -101,7 +101,7 @@ def test_halt_when_a_burst_of_submits_cannot_be_journaled_the_rejection_breaker_
     async def scenario() -> None:
         run = await _boot_with_resting_orders(fast_dir)
         run.svc.update_limits(None, {"max_consecutive_rejections": 3}, actor="t")
-        FAULTS["read-only"](run)
+        FAULTS["read-only"](run.svc)
         burst = [run.svc.submit(order_in(100 + n, marketable=False), actor="t") for n in range(8)]
         answers = await asyncio.gather(*burst, return_exceptions=True)
         assert {getattr(a, "code", None) for a in answers} == {"TRADING_HALTED"}
@@ -173,7 +173,7 @@ def test_halt_when_a_fill_arrives_it_reaches_positions_cash_and_the_stream(
         held = ledger.position(ACC, InstrumentId.parse("600000.SH")).total
         # Filled at once at the venue; its reports wait in the queue while the fault lands.
         await run.svc.submit(order_in(50, marketable=True), actor="t")
-        FAULTS["read-only"](run)
+        FAULTS["read-only"](run.svc)
         await run.settle()
         assert "JOURNAL_ERROR" in [code for code, _ in run.alerts]
         order = run.svc.core.state.book.get(ACC, ClientOrderId("r50"))

@@ -36,7 +36,7 @@ def test_journal_when_it_cannot_write_trading_halts_and_nothing_acked_is_lost(
             view = await run.svc.submit(order_in(n, marketable=n % 2 == 0), actor="t")
             acked.append(ClientOrderId(view["client_order_id"]))
         await run.settle()
-        release = FAULTS[fault](run)
+        release = FAULTS[fault](run.svc)
         refusals: list[str] = []
         for n in range(6, 400):  # a full disk may still take a few rows in free pages
             try:

@@ -223,8 +223,10 @@ class ExecutionCore(HaltsMixin, ReportPathMixin, InflightMixin):
                 reasons=decision.reasons,
                 message="; ".join(decision.messages),
             )
-            change = await self._commit(denied)
+            change, journaled = await self._record(denied)
             assert change.order is not None
+            if not journaled:  # not sent either way; answered as every order in a halt is
+                raise _not_recorded()
             return change.order, True
         submitted = OrderSubmitted(
             account_id=rt.account_id, client_order_id=coid, ts_event=now, spec=spec
@@ -250,9 +252,7 @@ class ExecutionCore(HaltsMixin, ReportPathMixin, InflightMixin):
                     message="not sent: the journal could not record it",
                 )
             )
-        raise ServiceUnavailable(
-            "journal failure, trading halted: the order was not sent", code="TRADING_HALTED"
-        )
+        raise _not_recorded()
 
     async def _send(self, rt: AccountRuntime, order: Order) -> None:
         spec = order.spec
@@ -348,6 +348,12 @@ class ExecutionCore(HaltsMixin, ReportPathMixin, InflightMixin):
     def _after(self, change: StateChange) -> None:
         self.pretrade.on_change(change, self.clock.now())
         self._publish(change)
+
+
+def _not_recorded() -> ServiceUnavailable:
+    return ServiceUnavailable(
+        "journal failure, trading halted: the order was not sent", code="TRADING_HALTED"
+    )
 
 
 def _spec(cmd: SubmitOrder, coid: ClientOrderId) -> OrderSpec:
