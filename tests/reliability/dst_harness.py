@@ -26,7 +26,7 @@ from ashare_exec.engine.node import build_service
 from ashare_exec.engine.service import ExecutionService
 from ashare_exec.errors import DuplicateClientOrderId, GatewayError, JournalError
 from ashare_exec.journal.archive import read_archive
-from ashare_exec.model import ClientOrderId
+from ashare_exec.model import ClientOrderId, OrderStatus
 from ashare_exec.observability.alerts import ReconciliationMismatch
 from ashare_exec.venues.sim.factory import build_sim_exchange
 from tests.reliability.dst_checks import (
@@ -106,6 +106,7 @@ class DstRun:
             self.faults.update(drop_rate=0.0, submit_drop_rate=0.0, disconnect_rate=0.0)
         self.answered: dict[str, tuple[str, str, int, str]] = {}
         self.sends: Counter[str] = Counter()
+        self.cancels_sent: Counter[str] = Counter()
         self.alerts: list[tuple[str, str]] = []
         self.trace: list[str] = []
         self.lossless = not any(
@@ -181,6 +182,13 @@ class DstRun:
             await submit(spec)
 
         sim.submit = counted  # type: ignore[method-assign]
+        cancel = sim.cancel
+
+        async def counted_cancel(account_id: Any, coid: Any, broker_id: Any) -> None:
+            self.cancels_sent[coid] += 1
+            await cancel(account_id, coid, broker_id)
+
+        sim.cancel = counted_cancel  # type: ignore[method-assign]
         self.service = svc
         await svc.start()
 
@@ -279,6 +287,10 @@ class DstRun:
             view = await self.svc.submit(body, actor="dst")
         except GatewayError as e:
             self.note(f"submit {body.client_order_id} refused {e.code}")
+            left = self.svc.core.state.book.get(ACC, ClientOrderId(str(body.client_order_id)))
+            if left is not None and not left.is_terminal:
+                what = f"refused order {left.spec.client_order_id} left {left.status}"
+                raise self.fail(what) from None
             return
         assert body.client_order_id is not None
         assert body.price is not None
@@ -323,12 +335,22 @@ class DstRun:
             return
         order = self.rng.choice(open_orders)
         coid = order.spec.client_order_id
+        before = order.status
         try:
             view = await self.svc.cancel(ACC, coid, actor="dst")
         except GatewayError as e:
             self.note(f"cancel {coid} refused {e.code}")
-            return
-        self.note(f"cancel {coid} -> {view['status']}")
+            view = None
+        after = self.svc.core.state.book.get(ACC, coid)
+        if (
+            after is not None
+            and after.status is OrderStatus.PENDING_CANCEL
+            and before is not OrderStatus.PENDING_CANCEL
+            and not self.cancels_sent[coid]
+        ):
+            raise self.fail(f"{coid} reads PENDING_CANCEL but no cancel went to the venue")
+        if view is not None:
+            self.note(f"cancel {coid} -> {view['status']}")
 
     async def do_wait(self) -> None:
         seconds = self.rng.choice((0.2, 1.0, 3.0, 12.0))

@@ -43,6 +43,16 @@ def test_dst_when_many_seeds_run_every_invariant_holds(fast_dir: Path) -> None:
         assert "final check passed" in trace[-1], (seed, trace[-3:])
 
 
+@pytest.mark.parametrize("seed", [3, 11, 12])  # read-only, disk-full, locked
+def test_dst_when_the_journal_fails_mid_run_the_restart_brings_it_back_to_the_venue(
+    fast_dir: Path, seed: int
+) -> None:
+    trace = run_virtual(run_seed(seed, fast_dir, steps=CI_STEPS))
+    assert any("journal fault" in line for line in trace)
+    assert any("journal healed" in line for line in trace)
+    assert "final check passed" in trace[-1]
+
+
 @pytest.mark.parametrize("seed", [3, 11, 42])
 def test_dst_when_seed_replayed_trace_is_identical(fast_dir: Path, seed: int) -> None:
     first = run_virtual(run_seed(seed, fast_dir / "a", steps=CI_STEPS))
