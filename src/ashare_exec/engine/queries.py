@@ -190,7 +190,7 @@ class QueriesMixin:
         if not self.core.accepting:
             reasons.append(f"not accepting orders ({self.core.refusal_code})")
         if self.core.halt_reason == "journal":
-            reasons.append("journal not writable")
+            reasons.append("journal not writable; restart once it is (cancels still work)")
         elif self.core.halt_reason == "clock":
             reasons.append("clock jumped backwards; waiting for an operator to resume")
         for rt in self.core.accounts.values():
