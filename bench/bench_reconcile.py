@@ -15,10 +15,14 @@ its 1 ms (the loop stall), medians over the repeats; and whether the reconcile w
 ``--venue qmt`` puts the QMT adapter (real ``xttrader`` client code) and the in-process
 MiniQMT emulator in place of the simulator's adapter: the broker's rows then become reports
 on the loop, as in production. Keep its sizes to ~2,000: the emulator's ticker moves prices
-in real time while the bench's clock stands still (``bench_order_path.py``).
+in real time while the bench's clock stands still (``bench_order_path.py``). With QMT it
+also times a burst of ``--lookups`` single-order lookups at once (``query_order``, as the
+in-flight timer does for every silent order after a stall; QMT has no query by our id, so
+each is answered from the day's listing): the wall time, the longest loop stall and how many
+listings the emulator served.
 
 Run: ``python bench/bench_reconcile.py [--sizes 1000,10000,30000] [--repeat 5] [--venue
-sim|qmt]``.
+sim|qmt] [--lookups 50]``.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from bench_order_path import saturation
 from ashare_exec.engine import heap
 from ashare_exec.engine.runner import run_loop
 from ashare_exec.model import AccountId
+from ashare_exec.testing.miniqmt.loader import current_terminal
 
 
 async def _stall_during(work: Any) -> tuple[float, float, Any]:
@@ -63,7 +68,26 @@ async def _stall_during(work: Any) -> tuple[float, float, Any]:
     return wall, max(lags, default=0.0), result
 
 
-async def run_size(n: int, repeat: int, venue: str) -> dict[str, Any]:
+async def _lookup_burst(service: Any, n: int) -> dict[str, Any]:
+    """``n`` concurrent ``query_order`` calls for the first ``n`` orders of the day."""
+    adapter = service.core.accounts[AccountId(ACCOUNT)].venue
+    terminal = current_terminal()
+    assert terminal is not None
+    calls = terminal.calls
+    before = sum(1 for m, _ in calls if m == "queryStockOrdersWithSeq")
+    cids = [o.spec.client_order_id for o in service.core.state.book.orders()][:n]
+    lookups = asyncio.gather(*(adapter.query_order(AccountId(ACCOUNT), c) for c in cids))
+    wall, stall, found = await _stall_during(lookups)
+    assert all(r is not None for r in found)
+    return {
+        "lookups": len(cids),
+        "burst_ms": round(wall * 1000, 1),
+        "burst_stall_ms": round(stall * 1000, 1),
+        "burst_listings": sum(1 for m, _ in calls if m == "queryStockOrdersWithSeq") - before,
+    }
+
+
+async def run_size(n: int, repeat: int, venue: str, lookups: int = 0) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-") as d:
         service = build(Path(d), "fast", log_level="WARNING", venue=venue)
         await service.start()
@@ -80,6 +104,7 @@ async def run_size(n: int, repeat: int, venue: str) -> dict[str, Any]:
                 walls.append(wall)
                 stalls.append(stall)
                 clean = clean and rep is not None and rep.clean
+            burst = await _lookup_burst(service, lookups) if venue == "qmt" and lookups else {}
         finally:
             service.shutdown_timeout_s = 1.0
             await service.stop()
@@ -90,6 +115,7 @@ async def run_size(n: int, repeat: int, venue: str) -> dict[str, Any]:
         "worst_stall_ms": round(max(stalls) * 1000, 1),
         "clean": clean,
         "rows_skipped": rep.skipped if rep is not None else 0,
+        **burst,
     }
 
 
@@ -98,9 +124,10 @@ def main() -> None:
     ap.add_argument("--sizes", default="1000,10000,30000")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--venue", choices=("sim", "qmt"), default="sim")
+    ap.add_argument("--lookups", type=int, default=50, help="qmt: single-order lookups at once")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
-    results = {str(n): run_loop(run_size(n, args.repeat, args.venue)) for n in sizes}
+    results = {str(n): run_loop(run_size(n, args.repeat, args.venue, args.lookups)) for n in sizes}
     rows = [
         (
             str(n),

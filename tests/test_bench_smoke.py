@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from ashare_exec.testing.miniqmt.loader import xtquant_available
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 
@@ -105,6 +107,15 @@ def test_bench_reconcile_short_run_skips_the_settled_rows_it_already_checked() -
     assert r["clean"] is True  # the venue and the service agree after the run
     assert r["rows_skipped"] == 60  # every order filled: all settled by the first pass
     assert r["reconcile_ms"] > 0
+
+
+@pytest.mark.skipif(not xtquant_available(), reason="xtquant is not installed")
+def test_bench_reconcile_qmt_short_run_answers_a_burst_of_lookups_with_one_listing() -> None:
+    doc = _run("bench_reconcile.py", "--venue", "qmt", "--sizes", "40", "--repeat", "1",
+               "--lookups", "10")  # fmt: skip
+    r = doc["results"]["40"]
+    assert r["clean"] is True
+    assert (r["lookups"], r["burst_listings"]) == (10, 1)
 
 
 def test_bench_journal_short_run_times_every_commit() -> None:

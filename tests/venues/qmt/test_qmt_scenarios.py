@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 import pytest
@@ -274,3 +275,24 @@ async def test_push_when_status_unknown_255_settled_by_query_not_rejected(
     await harness.settle()
     assert _kinds(harness, "u1") == ["OrderAccepted", "OrderFilled"]
     assert harness.of(OrderRejected, "u1") == []
+
+
+async def test_query_order_when_many_look_up_at_once_one_listing_answers_each(
+    harness: Harness,
+) -> None:
+    harness.terminal.set_price("600000.SH", "10.00")
+    cids = [f"q{n}" for n in range(12)]
+    for n, cid in enumerate(cids):  # half resting, half filled
+        await harness.adapter.submit(spec(cid, price="9.50" if n % 2 else "10.50", qty=100))
+    await eventually(lambda: len(harness.cids(OrderAccepted) & set(cids)) == len(cids))
+    before = _order_calls(harness, "queryStockOrdersWithSeq")
+    # As after a stall, when every silent order is looked up at about the same moment.
+    found = await asyncio.gather(*(harness.adapter.query_order(A1, ClientOrderId(c)) for c in cids))
+    assert _order_calls(harness, "queryStockOrdersWithSeq") == before + 1
+    assert [r.client_order_id if r else None for r in found] == cids
+    assert [r.status if r else None for r in found] == [
+        OrderStatus.NEW if n % 2 else OrderStatus.FILLED for n in range(len(cids))
+    ]
+    # Once the shared listing has answered, the next lookup asks afresh.
+    assert await harness.adapter.query_order(A1, ClientOrderId("nobody")) is None
+    assert _order_calls(harness, "queryStockOrdersWithSeq") == before + 2

@@ -100,6 +100,10 @@ class AccountBook:
         self.by_seq.clear()
         self.early_answers.clear()
 
+    def rows_of(self, rec: OrderRecord, rows: list[p.XtOrderRow]) -> list[p.XtOrderRow]:
+        """The rows :meth:`find` takes for ``rec``."""
+        return [r for r in rows if self.find(r.order_id, r.order_sysid, r.order_remark)[0] is rec]
+
     def find(self, order_id: int, sysid: str, remark: str) -> tuple[OrderRecord | None, bool]:
         """Find our record for a vendor row; the flag says the remark was truncated.
 
