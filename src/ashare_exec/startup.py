@@ -24,13 +24,14 @@ import sqlite3
 import statistics
 import time
 from collections.abc import Callable, Collection, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ashare_exec.check_items import CheckItem, CheckReport, CheckSettings, CheckStatus
 from ashare_exec.clock import Clock
 from ashare_exec.config import GatewayConfig
+from ashare_exec.engine.halts import JOURNAL_AHEAD_LIMIT
 from ashare_exec.journal.queries import JOURNAL_FILE, last_event_time
 from ashare_exec.model import AccountStatus
 from ashare_exec.ntp import NtpAnswer, sntp_query
@@ -118,7 +119,8 @@ def check_journal(
     valid clean-close marker (:func:`~ashare_exec.journal.integrity.closed_cleanly`). With
     ``now`` (the clock the service will run on), a journal whose last event is more than
     :data:`JOURNAL_AHEAD_LIMIT` ahead of it is a warning: the machine's clock was set back
-    while the service was down, and new events would be older than journaled ones.
+    while the service was down, and new events would be older than journaled ones (the
+    service halts new orders then, ``engine/halts.py``).
     """
     from ashare_exec.journal.integrity import closed_cleanly, wal_has_content
     from ashare_exec.journal.schema import SCHEMA_VERSION
@@ -177,11 +179,6 @@ def check_journal(
         f"{path}: {'closed cleanly' if clean else 'intact'}, {events} events, v{version}{note}",
         data,
     )
-
-
-JOURNAL_AHEAD_LIMIT = timedelta(seconds=60)
-"""How far the journal's last event may be ahead of the clock at start (broker-stamped
-times run a little ahead of ours) before the journal check warns."""
 
 
 # ---- disk -------------------------------------------------------------------------------

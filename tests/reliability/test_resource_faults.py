@@ -116,3 +116,31 @@ def test_clock_when_it_jumps_backwards_trading_halts_with_alert(fast_dir: Path) 
         assert order.status is OrderStatus.NEW
 
     run_virtual(scenario())
+
+
+@pytest.mark.parametrize(("back", "halted"), [(timedelta(minutes=30), True), (timedelta(0), False)])
+def test_clock_when_set_back_while_the_service_was_down_the_start_halts_until_resumed(
+    fast_dir: Path, back: timedelta, halted: bool
+) -> None:
+    async def scenario() -> None:
+        run = DstRun(2, fast_dir)
+        run.faults = {}
+        await run.boot()
+        await run.svc.submit(order_in(0, marketable=False), actor="t")
+        await run.settle()
+        await run.svc.stop()
+        run.clock.set(run.clock.now() - back)
+        await run.boot(build_service(run.config(), run.clock))
+        try:
+            assert run.svc.core.accepting is not halted
+            assert ("CLOCK_JUMPED_BACK" in [code for code, _ in run.alerts]) is halted
+            if halted:
+                with pytest.raises(GatewayError, match="TRADING_HALTED"):
+                    await run.svc.submit(order_in(1, marketable=False), actor="t")
+                await run.svc.set_trading_state(None, "ACTIVE", actor="ops")
+            view = await run.svc.submit(order_in(1, marketable=False), actor="t")
+            assert view["created"] is True
+        finally:
+            await run.svc.stop()
+
+    run_virtual(scenario())

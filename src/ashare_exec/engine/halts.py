@@ -2,7 +2,9 @@
 
 **Clock.** A clock that steps back more than :data:`CLOCK_BACK_TOLERANCE` would put new
 events before journaled ones: new orders are refused (``TRADING_HALTED``) with a critical
-``CLOCK_JUMPED_BACK`` alert until an operator resumes trading.
+``CLOCK_JUMPED_BACK`` alert until an operator resumes trading. So does a start on a clock
+more than :data:`JOURNAL_AHEAD_LIMIT` behind the journal's newest event (set back while the
+service was down).
 
 **Journal.** When a write fails (disk full, read-only, locked; the journal then refuses
 every later write), new orders are refused with ``TRADING_HALTED`` and one critical
@@ -35,12 +37,16 @@ from ashare_exec.model.portfolio import LedgerEvent
 from ashare_exec.observability.alerts import ClockDriftMeasured, JournalFailed
 from ashare_exec.oms.state import StateChange
 
-__all__ = ["CLOCK_BACK_TOLERANCE", "NOT_SENT", "HaltsMixin"]
+__all__ = ["CLOCK_BACK_TOLERANCE", "JOURNAL_AHEAD_LIMIT", "NOT_SENT", "HaltsMixin"]
 
 log = logging.getLogger("ashare_exec.engine.core")
 
 CLOCK_BACK_TOLERANCE = timedelta(seconds=1)
 """A backwards step larger than this halts new orders (NTP slews are far smaller)."""
+
+JOURNAL_AHEAD_LIMIT = timedelta(seconds=60)
+"""How far the journal's newest event may be ahead of the clock at start (broker-stamped
+times run a little ahead of ours) before it counts as the clock set back."""
 
 NOT_SENT = "TRADING_HALTED"
 """The reason code of an order rejected here because its journal write failed (not sent)."""
@@ -131,6 +137,13 @@ class HaltsMixin:
             "new orders are refused until an operator resumes trading",
             {},
         )
+
+    def note_journal_end(self, last_event: datetime | None) -> None:
+        """At start: the clock must not be behind the journal's newest event (by more than
+        :data:`JOURNAL_AHEAD_LIMIT`), or it was set back while the service was down; the
+        first clock check then halts new orders as a step back while running does."""
+        if last_event is not None:
+            self._clock_high = max(self._clock_high, last_event - JOURNAL_AHEAD_LIMIT)
 
     def resume_after_halt(self) -> bool:
         """Clear a clock halt (an operator resumed); a journal halt needs a restart."""

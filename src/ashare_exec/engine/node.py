@@ -237,6 +237,7 @@ def build_service(config: GatewayConfig, clock: Clock) -> ExecutionService:
     )
     service.hooks.extra_status["recovered_events"] = lambda: recovered.events
     service.last_active_day = journal.last_event_day
+    core.note_journal_end(journal.last_event_ts())
 
     def archived(d: date) -> bool:
         """The day's archive is complete: the journal's part, and the audit seal when the

@@ -126,6 +126,7 @@ class ExecutionService(QueriesMixin, CommandsMixin, ClosingMixin):
             await self.reconciler.reconcile(rt.account_id, "start")
         self.core.rearm_inflight()
         self.core.accepting = True
+        self.core.check_clock(self.clock.now())  # a clock set back while we were down halts
         self._spawn(self.reconciler.run_timer(self.config.sessions.reconcile_interval_s), "recon")
         if self.scheduler is not None:
             self._spawn(self.scheduler.run(), "scheduler")

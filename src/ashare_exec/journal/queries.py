@@ -109,6 +109,11 @@ class JournalQueries:
             return self._query(sql + " ORDER BY seq")
         return self._query(sql + " WHERE day = ? ORDER BY seq", (day,))
 
+    def last_event_ts(self) -> datetime | None:
+        """When the newest event happened, or ``None`` when there is none."""
+        rows = self._query("SELECT ts FROM events ORDER BY seq DESC LIMIT 1")
+        return datetime.fromisoformat(rows[0][0]) if rows else None
+
     def last_event_day(self) -> date | None:
         """The day (China time) of the newest event, or ``None`` when there is none."""
         rows = self._query("SELECT day FROM events ORDER BY seq DESC LIMIT 1")
