@@ -19,7 +19,8 @@ in real time while the bench's clock stands still (``bench_order_path.py``). Wit
 also times a burst of ``--lookups`` single-order lookups at once (``query_order``, as the
 in-flight timer does for every silent order after a stall; QMT has no query by our id, so
 each is answered from the day's listing): the wall time, the longest loop stall and how many
-listings the emulator served.
+listings the emulator served; and the loop time to convert one listing of orders and one
+of trades into reports, fresh and with every row unchanged since the previous listing.
 
 Run: ``python bench/bench_reconcile.py [--sizes 1000,10000,30000] [--repeat 5] [--venue
 sim|qmt] [--lookups 50]``.
@@ -45,6 +46,7 @@ from ashare_exec.engine import heap
 from ashare_exec.engine.runner import run_loop
 from ashare_exec.model import AccountId
 from ashare_exec.testing.miniqmt.loader import current_terminal
+from ashare_exec.venues.qmt import parsing as p
 
 
 async def _stall_during(work: Any) -> tuple[float, float, Any]:
@@ -66,6 +68,26 @@ async def _stall_during(work: Any) -> tuple[float, float, Any]:
     done.set()
     await task
     return wall, max(lags, default=0.0), result
+
+
+async def _conversion(service: Any) -> dict[str, Any]:
+    """Loop time to turn one listing of orders and of trades into reports: fresh (a new
+    connection), and again with every row unchanged (``venues/qmt/listing.py``)."""
+    account = AccountId(ACCOUNT)
+    adapter = service.core.accounts[account].venue
+    orders = await adapter._query_rows("orders", account, p.copy_order)
+    trades = await adapter._query_rows("trades", account, p.copy_trade)
+    router = adapter.router
+    out = {}
+    for label, fresh in (("fresh", True), ("unchanged", False)):
+        if fresh:
+            router._orders_listed._last.clear()
+            router._trades_listed._last.clear()
+        t0 = time.perf_counter()
+        router.status_reports(account, orders)
+        router.fill_reports(account, trades)
+        out[f"convert_{label}_ms"] = round((time.perf_counter() - t0) * 1000, 2)
+    return out
 
 
 async def _lookup_burst(service: Any, n: int) -> dict[str, Any]:
@@ -105,6 +127,8 @@ async def run_size(n: int, repeat: int, venue: str, lookups: int = 0) -> dict[st
                 stalls.append(stall)
                 clean = clean and rep is not None and rep.clean
             burst = await _lookup_burst(service, lookups) if venue == "qmt" and lookups else {}
+            if venue == "qmt":
+                burst |= await _conversion(service)
         finally:
             service.shutdown_timeout_s = 1.0
             await service.stop()

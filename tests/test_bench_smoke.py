@@ -116,6 +116,8 @@ def test_bench_reconcile_qmt_short_run_answers_a_burst_of_lookups_with_one_listi
     r = doc["results"]["40"]
     assert r["clean"] is True
     assert (r["lookups"], r["burst_listings"]) == (10, 1)
+    assert r["convert_fresh_ms"] > 0
+    assert r["convert_unchanged_ms"] > 0
 
 
 def test_bench_journal_short_run_times_every_commit() -> None:

@@ -20,6 +20,7 @@ from ashare_exec.model import (
     Side,
     VenueConnected,
 )
+from ashare_exec.venues.qmt.records import XtOrderRow
 
 from .conftest import A1, A2, Harness, eventually, needs_xtquant, spec
 
@@ -296,3 +297,41 @@ async def test_query_order_when_many_look_up_at_once_one_listing_answers_each(
     # Once the shared listing has answered, the next lookup asks afresh.
     assert await harness.adapter.query_order(A1, ClientOrderId("nobody")) is None
     assert _order_calls(harness, "queryStockOrdersWithSeq") == before + 2
+
+
+async def test_query_listings_when_a_row_is_unchanged_its_report_is_reused_until_it_changes(
+    harness: Harness,
+) -> None:
+    harness.terminal.set_price("600000.SH", "10.00")
+    await harness.adapter.submit(spec("u1", qty=100))  # filled at once
+    await harness.adapter.submit(spec("u2", price="9.50", qty=100))  # rests
+    await eventually(lambda: len(harness.cids(OrderAccepted) & {"u1", "u2"}) == 2)
+    await eventually(lambda: bool(harness.of(OrderFilled, "u1")))
+    first = {r.client_order_id: r for r in await harness.adapter.query_orders(A1)}
+    second = {r.client_order_id: r for r in await harness.adapter.query_orders(A1)}
+    assert second["u1"] is first["u1"]
+    assert second["u2"] is first["u2"]
+    fills = [await harness.adapter.query_trades(A1) for _ in range(2)]
+    assert [f.client_order_id for f in fills[0]] == ["u1"]
+    assert fills[1][0] is fills[0][0]  # a trade never changes
+    await harness.adapter.cancel(A1, ClientOrderId("u2"), None)
+    await eventually(lambda: bool(harness.of(OrderCanceled, "u2")))
+    third = {r.client_order_id: r for r in await harness.adapter.query_orders(A1)}
+    assert third["u1"] is first["u1"]
+    assert third["u2"] is not first["u2"]
+    assert (first["u2"].status, third["u2"].status) == (OrderStatus.NEW, OrderStatus.CANCELED)
+    # A new connection (MiniQMT's order ids may be renumbered) converts every row afresh.
+    generation, session_id = harness.adapter.router.session()
+    harness.adapter.router.session = lambda: (generation + 1, session_id)
+    fourth = {r.client_order_id: r for r in await harness.adapter.query_orders(A1)}
+    assert fourth["u1"] is not first["u1"]
+    assert fourth["u1"] == first["u1"]  # the same content
+
+
+def test_query_orders_when_a_row_is_not_ours_it_is_converted_each_time(harness: Harness) -> None:
+    manual = XtOrderRow("A1", "600000.SH", 777, "S777", 23, 100, 50, 9.5, 0, 0.0, 50, "", "")
+    router = harness.adapter.router
+    (first,) = router.status_reports(A1, [manual])
+    (second,) = router.status_reports(A1, [manual])
+    assert first.client_order_id is second.client_order_id is None
+    assert second is not first  # an order id learned later may make it ours

@@ -35,7 +35,6 @@ from ashare_exec.model import (
     PositionReport,
     PriceType,
     TimeInForce,
-    TradeId,
 )
 from ashare_exec.venues.base import VenueCapabilities
 from ashare_exec.venues.qmt import parsing as p
@@ -309,8 +308,7 @@ class QmtAdapter(QmtLink):
         """Every order of the day (``None`` from xtquant is read as an empty list)."""
         self._book(account_id)
         rows = await self._query_rows("orders", account_id, p.copy_order)
-        out = [self.router.status_report(r) for r in rows or []]
-        return [r for r in out if r is not None]
+        return self.router.status_reports(account_id, rows or [])
 
     async def query_order(
         self, account_id: AccountId, client_order_id: ClientOrderId
@@ -332,29 +330,7 @@ class QmtAdapter(QmtLink):
         """Every fill of the day for our orders (external fills are left to adoption)."""
         self._book(account_id)
         rows = await self._query_rows("trades", account_id, p.copy_trade)
-        out: list[OrderFilled] = []
-        for row in rows or []:
-            rec = self.router.resolve(
-                row.account_id, row.order_id, row.order_sysid, row.order_remark, row.stock_code
-            )
-            side = p.MAP_SIDE_XT2GW.get(row.order_type)
-            if rec is None or rec.instrument_id is None or side is None:
-                continue
-            out.append(
-                OrderFilled(
-                    account_id=account_id,
-                    client_order_id=rec.client_order_id,
-                    ts_event=self.clock.now(),
-                    trade_id=TradeId(row.traded_id),
-                    instrument_id=rec.instrument_id,
-                    side=side,
-                    last_qty=row.traded_volume,
-                    last_px=p.px(row.traded_price),
-                    fee=p.px(row.commission) if row.commission else None,
-                    broker_order_id=BrokerOrderId(str(row.order_id)) if row.order_id > 0 else None,
-                )
-            )
-        return out
+        return self.router.fill_reports(account_id, rows or [])
 
     async def query_positions(self, account_id: AccountId) -> list[PositionReport]:
         """Every position of the account."""

@@ -30,6 +30,7 @@ from ashare_exec.venues.base import VenueReport
 from ashare_exec.venues.qmt import constants as c
 from ashare_exec.venues.qmt import parsing as p
 from ashare_exec.venues.qmt.book import AccountBook, OrderRecord, QmtAlert
+from ashare_exec.venues.qmt.listing import LastListing
 from ashare_exec.venues.qmt.store import QmtIdStore
 
 __all__ = ["ReportRouter"]
@@ -57,6 +58,8 @@ class ReportRouter:
         """Returns (generation, session id) of the live connection."""
         self.settle = settle
         """Schedules a query that settles an order in doubt (status 255)."""
+        self._orders_listed = LastListing(self.status_report, _ours)
+        self._trades_listed = LastListing(self.fill_report, lambda _fill: True)
 
     # ------------------------------------------------------------------ identity
     def resolve(
@@ -268,14 +271,22 @@ class ReportRouter:
         book = self.books.get(AccountId(row.account_id))
         if book is None or not row.traded_id or row.traded_id in book.seen_trades:
             return None
+        fill, rec = self._fill(row)
+        if fill is None or rec is None:
+            return None  # external order; reconciliation adopts it from the queries
+        book.seen_trades.add(row.traded_id)
+        self.accept(rec)
+        self.emit(fill)
+        return fill
+
+    def _fill(self, row: p.XtTradeRow) -> tuple[OrderFilled | None, OrderRecord | None]:
+        """The trade as a fill of ours (``None`` if it is not), and our record of its order."""
         rec = self.resolve(
             row.account_id, row.order_id, row.order_sysid, row.order_remark, row.stock_code
         )
         side = p.MAP_SIDE_XT2GW.get(row.order_type)
         if rec is None or side is None or rec.instrument_id is None:
-            return None  # external order; reconciliation adopts it from the queries
-        book.seen_trades.add(row.traded_id)
-        self.accept(rec)
+            return None, rec
         fill = OrderFilled(
             account_id=rec.account_id,
             client_order_id=rec.client_order_id,
@@ -288,10 +299,24 @@ class ReportRouter:
             fee=p.px(row.commission) if row.commission else None,
             broker_order_id=BrokerOrderId(str(row.order_id)) if row.order_id > 0 else None,
         )
-        self.emit(fill)
-        return fill
+        return fill, rec
 
     # ------------------------------------------------------------------ snapshots
+    def status_reports(
+        self, account_id: AccountId, rows: list[p.XtOrderRow]
+    ) -> list[OrderStatusReport]:
+        """:meth:`status_report` of each row of a listing, reusing unchanged rows' reports
+        (``venues/qmt/listing.py``); rows that are no order of a known instrument left out."""
+        return self._orders_listed.reports(account_id, self.session()[0], rows)
+
+    def fill_reports(self, account_id: AccountId, rows: list[p.XtTradeRow]) -> list[OrderFilled]:
+        """The fills of our orders in a trade listing (external ones are left to adoption)."""
+        return self._trades_listed.reports(account_id, self.session()[0], rows)
+
+    def fill_report(self, row: p.XtTradeRow) -> OrderFilled | None:
+        """One trade row as a fill of ours, or ``None``."""
+        return self._fill(row)[0]
+
     def status_report(self, row: p.XtOrderRow) -> OrderStatusReport | None:
         """The venue's view of one order row (``client_order_id`` ``None`` if not ours)."""
         inst = instrument_of(row.stock_code)
@@ -317,6 +342,10 @@ class ReportRouter:
             ts_event=self.clock.now(),
             message=row.status_msg,
         )
+
+
+def _ours(report: OrderStatusReport) -> bool:
+    return report.client_order_id is not None
 
 
 def instrument_of(code: str) -> InstrumentId | None:
