@@ -39,9 +39,7 @@ def test_reconcile_when_order_in_flight_ledger_equals_venue_once_it_arrives(
     fast_dir: Path, side: Literal["BUY", "SELL"], price: str
 ) -> None:
     async def scenario() -> None:
-        run = DstRun(1, fast_dir)
-        run.faults = {}
-        await run.boot()
+        run = await DstRun.quiet(1, fast_dir)
         try:
             await run.settle()
             gate = asyncio.Event()

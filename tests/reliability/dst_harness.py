@@ -116,6 +116,14 @@ class DstRun(DayRolls):
         self._seq = 0
         self.service: ExecutionService | None = None
 
+    @classmethod
+    async def quiet(cls, seed: int, folder: Path) -> DstRun:
+        """A started run on a clean simulator (no report faults), for scripted scenarios."""
+        run = cls(seed, folder)
+        run.faults = {}
+        await run.boot()
+        return run
+
     # ---- wiring -------------------------------------------------------------------------
 
     def config(self) -> GatewayConfig:

@@ -198,9 +198,7 @@ def test_stop_when_inflight_order_resolves_during_shutdown_replay_equals_live(
     fast_dir: Path,
 ) -> None:
     async def scenario() -> None:
-        run = DstRun(1, fast_dir)
-        run.faults = {}
-        await run.boot()
+        run = await DstRun.quiet(1, fast_dir)
         run.sim.faults.drop_next_submits = 1  # the submit is lost: the in-flight timer fires
         await run.svc.submit(_passive_order("lost1"), actor="t")
         live_service = run.svc
@@ -220,9 +218,7 @@ def test_stop_when_inflight_order_resolves_during_shutdown_replay_equals_live(
 
 def test_restart_when_cancel_journaled_but_never_sent_order_is_not_stuck(fast_dir: Path) -> None:
     async def scenario() -> None:
-        run = DstRun(1, fast_dir)
-        run.faults = {}
-        await run.boot()
+        run = await DstRun.quiet(1, fast_dir)
         await run.svc.submit(_passive_order("c1"), actor="t")
         await run.settle()
         order = run.svc.core.state.book.get(ACC, ClientOrderId("c1"))

@@ -31,9 +31,7 @@ RESTING = 4
 
 
 async def _boot_with_resting_orders(folder: Path) -> DstRun:
-    run = DstRun(1, folder)
-    run.faults = {}
-    await run.boot()
+    run = await DstRun.quiet(1, folder)
     for n in range(RESTING):
         await run.svc.submit(order_in(n, marketable=False), actor="t")
     await run.settle()

@@ -28,9 +28,7 @@ def test_journal_when_it_cannot_write_trading_halts_and_nothing_acked_is_lost(
     fast_dir: Path, fault: str
 ) -> None:
     async def scenario() -> None:
-        run = DstRun(1, fast_dir)
-        run.faults = {}
-        await run.boot()
+        run = await DstRun.quiet(1, fast_dir)
         acked: list[ClientOrderId] = []
         for n in range(6):
             view = await run.svc.submit(order_in(n, marketable=n % 2 == 0), actor="t")
@@ -72,9 +70,7 @@ def test_clock_when_it_jumps_forward_over_lunch_acked_orders_survive_replay(
     fast_dir: Path,
 ) -> None:
     async def scenario() -> None:
-        run = DstRun(2, fast_dir)
-        run.faults = {}
-        await run.boot()
+        run = await DstRun.quiet(2, fast_dir)
         for n in range(4):
             await run.svc.submit(order_in(n, marketable=n % 2 == 0), actor="t")
         await run.settle()
@@ -97,9 +93,7 @@ def test_clock_when_it_jumps_forward_over_lunch_acked_orders_survive_replay(
 
 def test_clock_when_it_jumps_backwards_trading_halts_with_alert(fast_dir: Path) -> None:
     async def scenario() -> None:
-        run = DstRun(2, fast_dir)
-        run.faults = {}
-        await run.boot()
+        run = await DstRun.quiet(2, fast_dir)
         await run.svc.submit(order_in(0, marketable=False), actor="t")
         await run.settle()
         run.clock.set(run.clock.now() - timedelta(minutes=30))
@@ -123,9 +117,7 @@ def test_clock_when_set_back_while_the_service_was_down_the_start_halts_until_re
     fast_dir: Path, back: timedelta, halted: bool
 ) -> None:
     async def scenario() -> None:
-        run = DstRun(2, fast_dir)
-        run.faults = {}
-        await run.boot()
+        run = await DstRun.quiet(2, fast_dir)
         await run.svc.submit(order_in(0, marketable=False), actor="t")
         await run.settle()
         await run.svc.stop()
