@@ -330,6 +330,51 @@ async def test_reconcile_when_orders_move_but_no_correction_is_due_neither_reque
     assert reconciler.runs == 1  # and no retry was requested
 
 
+@pytest.mark.parametrize("cash_due", [False, True], ids=["positions-only", "cash-too"])
+async def test_reconcile_when_orders_move_on_one_instrument_still_corrects_the_others(
+    rig: Rig, cash_due: bool
+) -> None:
+    # Under a steady flow of orders on 600000.SH, a manual buy of 000001.SZ at the broker
+    # is corrected at once; cash, which every order moves, waits for a quiet moment.
+    reconciler = Reconciler(rig.core, report_dir=None)
+    await _bought_and_filled(rig)
+    ours, manual = InstrumentId.parse("600000.SH"), InstrumentId.parse("000001.SZ")
+    cash = rig.core.state.ledger.cash(RIG_ACC).available
+    rig.venue.cash = cash - Decimal("5000") if cash_due else cash
+    rig.venue.positions = [
+        PositionReport(account_id=RIG_ACC, instrument_id=ours, total_qty=300, sellable_qty=0),
+        PositionReport(account_id=RIG_ACC, instrument_id=manual, total_qty=500, sellable_qty=500),
+    ]
+    query_orders = rig.venue.query_orders
+    calls = 0
+
+    async def moving(account_id: Any) -> Any:
+        """Every second look at the list finds one more order on 600000.SH."""
+        nonlocal calls
+        calls += 1
+        found = await query_orders(account_id)
+        if calls % 2:
+            return found
+        extra = replace(found[0], client_order_id=ClientOrderId(f"z{calls}"))
+        return [*found, replace(extra, broker_order_id=BrokerOrderId(f"BZ{calls}"))]
+
+    rig.venue.query_orders = moving  # type: ignore[method-assign]
+
+    rep = await reconciler.reconcile(RIG_ACC, "timer")
+
+    assert rep is not None
+    assert calls == 2  # the list was asked for again: a correction was due
+    assert {(m.instrument_id, m.field) for m in rep.position_mismatches} == {
+        (manual, "total"),
+        (manual, "sellable"),
+    }
+    position = rig.core.state.ledger.position(RIG_ACC, manual)
+    assert (position.total, position.sellable) == (500, 500)
+    assert rep.cash_mismatches == []
+    assert rig.core.state.ledger.cash(RIG_ACC).available == cash  # held back either way
+    assert rep.balances_deferred is cash_due  # a due correction held back asks again
+
+
 @pytest.mark.parametrize("link_down", [True, False], ids=["link-down", "link-up"])
 async def test_reconcile_when_a_query_fails_retries_only_while_the_link_is_up(
     rig: Rig, link_down: bool

@@ -14,9 +14,16 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from ashare_exec.oms.reconcile import ReconcileReport
+from ashare_exec.oms.reconcile import BalanceMismatch, ReconcileReport
 
-__all__ = ["REPORTS_IN_ARCHIVE", "file_reports", "write_report"]
+__all__ = [
+    "REPORTS_IN_ARCHIVE",
+    "balance_mismatch",
+    "file_reports",
+    "mismatch_counts",
+    "unexplained",
+    "write_report",
+]
 
 log = logging.getLogger(__name__)
 
@@ -92,3 +99,37 @@ def file_reports(report_dir: Path, archive_dir: Path) -> int:
     except OSError as e:
         log.warning("reconciliation reports not filed in %s: %s", dest, e)
     return moved
+
+
+def mismatch_counts(rep: ReconcileReport, corrections: list[Any]) -> dict[str, tuple[int, bool]]:
+    """Per kind: how many, and whether any is beyond the tolerance (order kinds always are)."""
+    position = [c for c in corrections if c.instrument_id is not None]
+    cash = [c for c in corrections if c.instrument_id is None]
+    counts = {
+        "unknown_order": (len(rep.adopted_events), True),
+        "missing_fill": (len(rep.missing_fills), True),
+        "order_status": (len(rep.status_events), True),
+        "position": (len(position), any(c.exceeds_tolerance for c in position)),
+        "cash": (len(cash), any(c.exceeds_tolerance for c in cash)),
+    }
+    return {k: v for k, v in counts.items() if v[0]}
+
+
+def balance_mismatch(c: Any) -> BalanceMismatch:
+    """A ledger correction as the report lists it."""
+    return BalanceMismatch(
+        c.account_id, c.instrument_id, c.field, c.before, c.after, c.exceeds_tolerance
+    )
+
+
+def unexplained(rep: ReconcileReport) -> str:
+    """What the venue reported that reconciliation could not account for ('' when none)."""
+    parts = []
+    if rep.fills_gaps:
+        shares = sum(rep.fills_gaps.values())
+        parts.append(f"{shares} filled shares its trade list does not explain")
+    if rep.unmatched_fills:
+        parts.append(f"{len(rep.unmatched_fills)} trades matching none of our orders")
+    if rep.quarantined:
+        parts.append(f"{len(rep.quarantined)} reports it could not apply")
+    return "; ".join(parts)

@@ -11,12 +11,13 @@ The broker's balances count only the orders it has received: the freezes of our 
 still in flight (or that it reports ended before we know) are taken off its figures first
 (:func:`~ashare_exec.oms.snapshot.unseen_freezes`), judged against the order list of the
 same pass. That list and the balances are separate queries, so when a correction is due
-the order list is queried again after the balances: if anything moved in between (an
-order arrived, a fill, a cancel), the balances may or may not include it, and the ledger
-correction is skipped for this pass and another reconcile requested (at most
-:data:`MAX_DEFERRALS` in a row; then the timer's next run tries again). When the
-balances agree there is nothing to defer, and no second query: under a steady flow of
-orders the list always moves.
+the order list is queried again after the balances: where something moved in between (an
+order arrived, a fill, a cancel), the balances may or may not include it. The positions of
+the instruments whose orders moved, and cash, are then left as they are for this pass;
+the other positions are corrected. When a due correction was held back, another reconcile
+is requested (at most :data:`MAX_DEFERRALS` in a row; then the timer's next run tries
+again). When the balances agree there is nothing to defer, and no second query: under a
+steady flow of orders the list always moves.
 """
 
 from __future__ import annotations
@@ -31,12 +32,18 @@ from typing import Any, TypeVar
 
 from ashare_exec.clock import CST
 from ashare_exec.engine.core import ExecutionCore
-from ashare_exec.engine.reconcile_reports import write_report
+from ashare_exec.engine.reconcile_reports import (
+    balance_mismatch,
+    mismatch_counts,
+    unexplained,
+    write_report,
+)
 from ashare_exec.errors import BrokerTimeout, BrokerUnavailable
 from ashare_exec.model import (
     AccountId,
     CashReport,
     ClientOrderId,
+    InstrumentId,
     OrderEvent,
     OrderRestated,
     OrderStatus,
@@ -46,7 +53,7 @@ from ashare_exec.model import (
 from ashare_exec.model.portfolio import T1_RELEASE
 from ashare_exec.observability.alerts import ReconciliationMismatch
 from ashare_exec.oms.reconcile import ReconcileReport, SettledKey, reconcile
-from ashare_exec.oms.snapshot import unseen_freezes
+from ashare_exec.oms.snapshot import moved_instruments, unseen_freezes
 from ashare_exec.oms.state import StateChange
 from ashare_exec.venues.base import VenueAdapter
 
@@ -176,21 +183,26 @@ class Reconciler:
         settled, found = await self._settle_missing(account_id, rep.missing_at_venue, why)
         changes += settled
         # The last await before the correction: from here on nothing moves our state.
-        if found or await self._moved_while_due(account_id, orders, positions, cash, now):
+        unsure, held_back = (
+            (None, True) if found else await self._unsure(account_id, orders, positions, cash, now)
+        )
+        if held_back:
             rep.balances_deferred = True
-            correction_changes = []
             self._defer(account_id)
         else:
             self._deferrals.pop(account_id, None)
+        correction_changes = []
+        if unsure is not None:
             unseen = unseen_freezes(state.book, state.ledger, account_id, orders)
             rep.unseen_freezes = dict(unseen.orders)
             correction_changes = state.apply_broker_snapshot(
                 account_id,
                 positions,
-                cash,
+                None if unsure else cash,
                 now,
                 unseen=unseen,
                 after_close=self._closed(account_id, now),
+                skip=unsure,
             )
         corrections: list[Any] = [c.event for c in correction_changes]
         drifts = [c for c in corrections if c.reason != T1_RELEASE]
@@ -200,15 +212,17 @@ class Reconciler:
                 account_id,
                 ", ".join(str(c.instrument_id) for c in corrections if c.reason == T1_RELEASE),
             )
-        rep.position_mismatches.extend(_mismatch(c) for c in drifts if c.instrument_id is not None)
-        rep.cash_mismatches.extend(_mismatch(c) for c in drifts if c.instrument_id is None)
+        rep.position_mismatches.extend(
+            balance_mismatch(c) for c in drifts if c.instrument_id is not None
+        )
+        rep.cash_mismatches.extend(balance_mismatch(c) for c in drifts if c.instrument_id is None)
         await core.commit_many([*changes, *correction_changes])
         rt.status = status
         rt.reconciled = True
         self.runs += 1
         self.last_reports[account_id] = rep
         self._keep(rep, why, len(changes), corrections)
-        counts = {} if initial else _mismatch_counts(rep, drifts)
+        counts = {} if initial else mismatch_counts(rep, drifts)
         for kind, (count, exceeds) in counts.items():
             core.on_signal(
                 ReconciliationMismatch(
@@ -222,12 +236,12 @@ class Reconciler:
             )
         # Balance drifts page once, through the alert rule fed by the signals above; this
         # alert is for what the venue's data left unexplained.
-        unexplained = _unexplained(rep)
-        if not initial and unexplained:
+        found_unexplained = unexplained(rep)
+        if not initial and found_unexplained:
             core._alert(
                 "error",
                 "RECONCILE_MISMATCH",
-                f"{account_id}: reconciliation ({why}) found {unexplained}",
+                f"{account_id}: reconciliation ({why}) found {found_unexplained}",
                 {"account_id": account_id},
             )
         return rep
@@ -238,17 +252,22 @@ class Reconciler:
         day = self.core.state.ledger.trading_day(account_id) or local.date()
         return local.date() > day or local.time() >= _LAST_TRADE
 
-    async def _moved_while_due(
+    async def _unsure(
         self,
         account_id: AccountId,
         orders: list[OrderStatusReport],
         positions: list[PositionReport],
         cash: CashReport | None,
         now: datetime,
-    ) -> bool:
-        """Whether a correction is due and the venue's orders moved since ``orders`` (then
-        the balances may not match the list). No correction due, nothing to check: under a
-        steady flow of orders the list always moves, and every reconcile would defer."""
+    ) -> tuple[frozenset[InstrumentId] | None, bool]:
+        """Which balances may not match ``orders``, and whether a due correction is held
+        back for them.
+
+        Only when a correction is due is the order list queried again (under a steady flow
+        of orders the list always moves, and every reconcile would defer). The instruments
+        whose orders moved since ``orders`` are unsure, and so is cash once anything moved;
+        ``None``: all of them (the list could not be queried again).
+        """
         state = self.core.state
         due = state.ledger.apply_broker_snapshot(
             account_id,
@@ -259,10 +278,19 @@ class Reconciler:
             after_close=self._closed(account_id, now),
             dry_run=True,
         )
-        return bool(due) and await self._moved(account_id, orders)
+        if not due:
+            return frozenset(), False
+        moved = await self._moved(account_id, orders)
+        if moved is None:
+            return None, True
+        held_back = any(c.instrument_id is None or c.instrument_id in moved for c in due)
+        return moved, bool(moved) and held_back
 
-    async def _moved(self, account_id: AccountId, before: list[OrderStatusReport]) -> bool:
-        """Whether the venue's orders changed since ``before`` (or cannot be queried)."""
+    async def _moved(
+        self, account_id: AccountId, before: list[OrderStatusReport]
+    ) -> frozenset[InstrumentId] | None:
+        """The instruments whose orders at the venue changed since ``before`` (``None``:
+        the list cannot be queried)."""
         venue = self.core.accounts[account_id].venue
         # Let the loop serve first: what it applies meanwhile is in the list asked for next.
         # (Not after it: a change applied then would be missing from that list.)
@@ -270,10 +298,10 @@ class Reconciler:
         try:
             after = await venue.query_orders(account_id)
         except (BrokerUnavailable, BrokerTimeout):
-            return True
+            return None
         if len(after) == len(before) and all(map(operator.is_, after, before)):
-            return False  # the very same reports (a venue that lists unchanged orders as is)
-        return _fingerprint(after) != _fingerprint(before)
+            return frozenset()  # the very same reports (a venue that lists unchanged orders as is)
+        return moved_instruments(before, after)
 
     def _defer(self, account_id: AccountId) -> None:
         count = self._deferrals.get(account_id, 0) + 1
@@ -347,42 +375,3 @@ class Reconciler:
         if self.report_dir is None or (rep.clean and not corrections and why == "timer"):
             return
         write_report(self.report_dir, rep, why, applied, corrections)
-
-
-def _fingerprint(orders: list[OrderStatusReport]) -> set[tuple[object, ...]]:
-    return {(o.client_order_id, o.broker_order_id, o.status, o.filled_qty, o.qty) for o in orders}
-
-
-def _mismatch_counts(rep: ReconcileReport, corrections: list[Any]) -> dict[str, tuple[int, bool]]:
-    """Per kind: how many, and whether any is beyond the tolerance (order kinds always are)."""
-    position = [c for c in corrections if c.instrument_id is not None]
-    cash = [c for c in corrections if c.instrument_id is None]
-    counts = {
-        "unknown_order": (len(rep.adopted_events), True),
-        "missing_fill": (len(rep.missing_fills), True),
-        "order_status": (len(rep.status_events), True),
-        "position": (len(position), any(c.exceeds_tolerance for c in position)),
-        "cash": (len(cash), any(c.exceeds_tolerance for c in cash)),
-    }
-    return {k: v for k, v in counts.items() if v[0]}
-
-
-def _mismatch(c: Any) -> Any:
-    from ashare_exec.oms.reconcile import BalanceMismatch
-
-    return BalanceMismatch(
-        c.account_id, c.instrument_id, c.field, c.before, c.after, c.exceeds_tolerance
-    )
-
-
-def _unexplained(rep: ReconcileReport) -> str:
-    """What the venue reported that reconciliation could not account for ('' when none)."""
-    parts = []
-    if rep.fills_gaps:
-        shares = sum(rep.fills_gaps.values())
-        parts.append(f"{shares} filled shares its trade list does not explain")
-    if rep.unmatched_fills:
-        parts.append(f"{len(rep.unmatched_fills)} trades matching none of our orders")
-    if rep.quarantined:
-        parts.append(f"{len(rep.quarantined)} reports it could not apply")
-    return "; ".join(parts)

@@ -10,7 +10,7 @@ reason ``T1_RELEASE``, never flagged.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, NamedTuple
@@ -80,6 +80,7 @@ class BrokerSnapshotMixin:
         unseen: UnseenFreezes | None = None,
         after_close: bool = False,
         dry_run: bool = False,
+        skip: Collection[InstrumentId] = (),
     ) -> list[LedgerCorrected]:
         """Set our figures to the broker's; return (and apply) one event per difference.
 
@@ -97,6 +98,8 @@ class BrokerSnapshotMixin:
                 ``T1_RELEASE`` and never flagged: it is the T+1 release, not a drift.
             dry_run: return the corrections without applying them (whether any is due;
                 their reasons and flags may differ from those a real run gives).
+            skip: instruments whose figures are left as they are this time (their orders
+                moved while the broker's balances were read).
         """
         corrections: list[LedgerCorrected] = []
         held = unseen.shares if unseen is not None else {}
@@ -130,6 +133,8 @@ class BrokerSnapshotMixin:
             if report.account_id != account_id:
                 continue
             seen.add(report.instrument_id)
+            if report.instrument_id in skip:
+                continue
             pos = self.position(account_id, report.instrument_id)
             fix(report.instrument_id, "total", Decimal(pos.total), Decimal(report.total_qty))
             fix(
@@ -142,7 +147,7 @@ class BrokerSnapshotMixin:
                 fix(report.instrument_id, "avg_cost", pos.avg_cost, report.avg_cost)
         if complete:
             for pos in self.positions(account_id):
-                if pos.instrument_id in seen:
+                if pos.instrument_id in seen or pos.instrument_id in skip:
                     continue
                 fix(pos.instrument_id, "total", Decimal(pos.total), _ZERO)
                 sellable = Decimal(-held.get(pos.instrument_id, 0))

@@ -28,7 +28,7 @@ from ashare_exec.model.reports import OrderStatusReport
 from ashare_exec.oms.book import OrderBook
 from ashare_exec.oms.ledger import Ledger
 
-__all__ = ["UnseenFreezes", "unseen_freezes"]
+__all__ = ["UnseenFreezes", "moved_instruments", "unseen_freezes"]
 
 
 @dataclass(slots=True)
@@ -96,3 +96,19 @@ def unseen_freezes(
             out.frozen += diff
             out.orders[spec.client_order_id] = diff
     return out
+
+
+def moved_instruments(
+    before: Iterable[OrderStatusReport], after: Iterable[OrderStatusReport]
+) -> frozenset[InstrumentId]:
+    """The instruments of the orders that appeared, went, or changed status or quantities
+    between two listings of the venue's orders: those whose balances read in between may or
+    may not include the change."""
+
+    def marks(orders: Iterable[OrderStatusReport]) -> set[tuple[InstrumentId, object]]:
+        return {
+            (o.instrument_id, (o.client_order_id, o.broker_order_id, o.status, o.filled_qty, o.qty))
+            for o in orders
+        }
+
+    return frozenset(instrument for instrument, _ in marks(before) ^ marks(after))

@@ -260,6 +260,26 @@ def test_snapshot_when_complete_and_broker_lacks_position_zeroes_it() -> None:
     assert state.ledger.position(st.ACC, st.INST).total == 0
 
 
+def test_snapshot_when_an_instrument_is_skipped_leaves_it_listed_or_not() -> None:
+    state = make_state()
+    run(state, st.submitted(), st.filled(qty=1000, fee="0"))
+    other = PositionReport(account_id=st.ACC, instrument_id=st.INST2, total_qty=50, sellable_qty=50)
+
+    missing = state.ledger.apply_broker_snapshot(st.ACC, [other], None, st.ts(100), skip={st.INST})
+    listed = state.ledger.apply_broker_snapshot(
+        st.ACC,
+        [PositionReport(account_id=st.ACC, instrument_id=st.INST, total_qty=1, sellable_qty=1)],
+        None,
+        st.ts(101),
+        skip={st.INST},
+        complete=False,
+    )
+
+    assert {c.instrument_id for c in missing} == {st.INST2}  # not zeroed though unlisted
+    assert listed == []
+    assert state.ledger.position(st.ACC, st.INST).total == 1000
+
+
 def test_snapshot_when_replayed_as_events_gives_same_ledger() -> None:
     live = make_state()
     run(live, st.submitted(), st.filled(qty=1000, fee="0"))
