@@ -136,7 +136,7 @@ def test_halt_refuses_orders_and_resume_allows_them_again(service: Service) -> N
     with service.client() as c:
         q = c.quote("600000.SH")
         low = Decimal(q["bids"][0][0]) - Decimal("0.05")
-        c.set_trading_state("HALTED", "paper")
+        assert c.set_trading_state("HALTED", "paper")["persisted"] is True  # survives a restart
         h = c.submit("paper", "600000.SH", "BUY", 100, low)
         assert h.status == "DENIED"
         assert h.info.reasons[0] == "TRADING_HALTED"
