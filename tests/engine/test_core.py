@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -17,6 +18,7 @@ from ashare_exec.model import (
     ClientOrderId,
     InstrumentId,
     OrderFilled,
+    OrderPendingCancel,
     OrderStatus,
     Side,
     SubmitOrder,
@@ -180,6 +182,27 @@ async def test_cancel_moves_to_pending_then_canceled_and_releases_cash(rig: Rig)
     await settle(rig)
     assert order.status is OrderStatus.CANCELED
     assert rig.core.state.ledger.cash(ACC).frozen == 0
+
+
+async def test_cancel_when_the_order_fills_while_the_cancel_is_journaled_sends_no_cancel(
+    rig: Rig,
+) -> None:
+    await rig.core.submit(buy())
+    await settle(rig)
+    append = rig.core.journal.append_many_async
+
+    async def fill_meanwhile(changes: Any) -> Any:
+        if any(isinstance(c.event, OrderPendingCancel) for c in changes):
+            rig.venue.push(rig.venue.fill(ClientOrderId("c1"), 100, "10.00"))
+            await settle(rig)  # the fill is applied while the cancel's commit waits
+        return await append(changes)
+
+    rig.core.journal.append_many_async = fill_meanwhile  # type: ignore[method-assign]
+
+    answer = await rig.core.cancel(ACC, "c1")
+
+    assert answer.status is OrderStatus.FILLED
+    assert rig.venue.cancels == []  # nothing left to cancel
 
 
 async def test_not_accepting_refuses_new_orders_with_shutting_down(rig: Rig) -> None:
