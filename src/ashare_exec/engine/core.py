@@ -26,7 +26,7 @@ from typing import Any
 
 from ashare_exec.clock import Clock
 from ashare_exec.engine.contracts import AccountRuntime, Journal, PreTrade, PreTradeDecision
-from ashare_exec.engine.halts import NOT_SENT, HaltsMixin
+from ashare_exec.engine.halts import HaltsMixin
 from ashare_exec.engine.inflight import InflightMixin
 from ashare_exec.engine.report_path import ReportPathMixin
 from ashare_exec.errors import (
@@ -57,6 +57,7 @@ from ashare_exec.model import (
     SubmitOrder,
     is_valid_client_order_id,
 )
+from ashare_exec.model.events import NOT_SENT
 from ashare_exec.model.order import Order
 from ashare_exec.model.portfolio import LedgerEvent
 from ashare_exec.oms.idempotency import check_submit

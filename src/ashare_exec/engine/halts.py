@@ -37,7 +37,7 @@ from ashare_exec.model.portfolio import LedgerEvent
 from ashare_exec.observability.alerts import ClockDriftMeasured, JournalFailed
 from ashare_exec.oms.state import StateChange
 
-__all__ = ["CLOCK_BACK_TOLERANCE", "JOURNAL_AHEAD_LIMIT", "NOT_SENT", "HaltsMixin"]
+__all__ = ["CLOCK_BACK_TOLERANCE", "JOURNAL_AHEAD_LIMIT", "HaltsMixin"]
 
 log = logging.getLogger("ashare_exec.engine.core")
 
@@ -47,9 +47,6 @@ CLOCK_BACK_TOLERANCE = timedelta(seconds=1)
 JOURNAL_AHEAD_LIMIT = timedelta(seconds=60)
 """How far the journal's newest event may be ahead of the clock at start (broker-stamped
 times run a little ahead of ours) before it counts as the clock set back."""
-
-NOT_SENT = "TRADING_HALTED"
-"""The reason code of an order rejected here because its journal write failed (not sent)."""
 
 
 class HaltsMixin:

@@ -20,7 +20,6 @@ from typing import Any
 
 from ashare_exec.engine.account_view import OmsAccountView
 from ashare_exec.engine.core import PreTradeDecision
-from ashare_exec.engine.halts import NOT_SENT
 from ashare_exec.model import (
     AccountId,
     Instrument,
@@ -146,7 +145,7 @@ class RulesAndRisk:
         elif isinstance(event, OrderRejected) and change.result is not None:
             # An order the engine did not send (its journal failed) is no venue rejection:
             # counted, a burst of them would trip the breaker and cancel every working order.
-            if change.result.applied and event.reason_code != NOT_SENT:
+            if change.result.applied and not event.unsent:
                 self._outcome(self.risk.on_order_rejected(account, now, event.reason_code))
                 self._dirty = True
         elif (

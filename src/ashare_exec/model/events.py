@@ -26,6 +26,10 @@ from ashare_exec.model.identifiers import (
     TradeId,
 )
 
+NOT_SENT = "TRADING_HALTED"
+"""The reason of an order rejected by the gateway because its journal write failed (the
+order was not sent; ``engine/halts.py``)."""
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderSpec:
@@ -84,12 +88,18 @@ class OrderAccepted(OrderEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderRejected(OrderEvent):
-    """The broker or exchange rejected the order."""
+    """The broker or exchange rejected the order (or, with :data:`NOT_SENT`, the gateway
+    did not send it: its journal write failed)."""
 
     exec_type: ClassVar[ExecType] = ExecType.REJECTED
     reason_code: str = "BROKER_REJECTED"
     message: str = ""
     broker_order_id: BrokerOrderId | None = None
+
+    @property
+    def unsent(self) -> bool:
+        """The gateway's own rejection of an order it never sent, not the venue's."""
+        return self.reason_code == NOT_SENT
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,6 +10,7 @@ import pytest
 from ashare_exec.clock import CST
 from ashare_exec.model.enums import AccountStatus, PriceType, Side
 from ashare_exec.model.events import (
+    NOT_SENT,
     OrderAccepted,
     OrderDenied,
     OrderRejected,
@@ -220,6 +221,18 @@ def test_consecutive_rejects_when_accounts_differ_counts_separately() -> None:
     rule.on_event(_rejected(acc="a"), MIDDAY)
 
     assert rule.on_event(_rejected(acc="b"), MIDDAY) == []
+
+
+def test_rejection_rules_when_orders_were_not_sent_for_a_journal_failure_stay_quiet() -> None:
+    # The gateway's own rejections (JOURNAL_ERROR pages for them), not the venue's.
+    edge = datetime(2026, 11, 25, 9, 20, tzinfo=CST)
+    streak = ConsecutiveRejectsRule(ConsecutiveRejectsConfig(threshold=2))
+    session = SessionEdgeRule(SessionEdgeRuleConfig(min_rejections=2))
+    unsent = [_rejected(edge, code=NOT_SENT) for _ in range(3)]
+
+    assert [a for e in unsent for a in streak.on_event(e, edge)] == []
+    assert [a for e in unsent for a in session.on_event(e, edge)] == []
+    assert streak.on_event(_rejected(edge), edge) == []  # and they started no streak
 
 
 @pytest.mark.parametrize(("include", "fires"), [(False, False), (True, True)])

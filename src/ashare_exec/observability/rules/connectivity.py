@@ -173,6 +173,8 @@ class SessionEdgeRule(RuleBase):
 
     def on_event(self, event: object, now: datetime) -> list[Alert]:
         if isinstance(event, OrderRejected):
+            if event.unsent:  # not the venue's: the journal failed (JOURNAL_ERROR pages)
+                return []
             window = self._window(event.ts_event)
             if window is None:
                 return []

@@ -51,6 +51,8 @@ class ConsecutiveRejectsRule(RuleBase):
             self._run.pop(str(event.account_id), None)
             return []
         if isinstance(event, OrderRejected):
+            if event.unsent:  # not the venue's: the journal failed (JOURNAL_ERROR pages)
+                return []
             code = event.reason_code
         elif isinstance(event, OrderDenied) and self.c.include_denials:
             code = event.reasons[0] if event.reasons else "DENIED"
