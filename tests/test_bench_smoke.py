@@ -120,6 +120,14 @@ def test_bench_reconcile_qmt_short_run_answers_a_burst_of_lookups_with_one_listi
     assert r["convert_unchanged_ms"] > 0
 
 
+def test_bench_audit_short_run_verifies_the_chain_both_ways() -> None:
+    doc = _run("bench_audit.py", "--sizes", "300", "--repeat", "1")
+    r = doc["results"]["300"]
+    assert r["records"] == 300
+    assert r["verify_s"] > 0
+    assert r["reserialising_s"] > 0
+
+
 def test_bench_journal_short_run_times_every_commit() -> None:
     doc = _run("bench_journal.py", "--orders", "3", "--commits", "3", "--switch", "0.005")
     assert doc["events_per_commit"] == 6

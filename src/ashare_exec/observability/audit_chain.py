@@ -16,6 +16,8 @@ from decimal import Decimal
 from enum import Enum
 from pathlib import Path
 
+import msgspec
+
 __all__ = [
     "GENESIS_HASH",
     "VerifyResult",
@@ -89,6 +91,40 @@ def check_line(
     return None, rec
 
 
+_HASH_KEY = ',"hash":"'
+_FIELD_SET = frozenset(_FIELDS)
+
+
+def _verified_as_written(index: int, line: str, prev_hash: str) -> str | None:
+    """The line's hash when it verifies as the writer lays lines out (``audit.py``: the
+    hashed body is the line without its ``"hash"`` member), else ``None``: then
+    :func:`check_line` decides. Hashing the line's own bytes spares serialising the record
+    again, which was half of :func:`verify`'s time. It accepts what :func:`check_line` does
+    and also a line whose hash covers a non-canonical spelling of the body: a chain has no
+    key, so whoever could write that could as well write the canonical one."""
+    at = line.find(_HASH_KEY)
+    end = at + len(_HASH_KEY) + 64
+    if at < 0 or line[end : end + 2] != '",':
+        return None
+    digest = line[at + len(_HASH_KEY) : end]
+    body = line[:at] + "," + line[end + 2 :]
+    if hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest() != digest:
+        return None
+    try:
+        rec = msgspec.json.decode(line)
+    except msgspec.DecodeError:
+        return None
+    if (
+        not isinstance(rec, dict)
+        or rec.keys() != _FIELD_SET
+        or rec["seq"] != index
+        or rec["prev_hash"] != prev_hash
+        or rec["hash"] != digest
+    ):
+        return None
+    return digest
+
+
 def verify(
     path: Path,
     *,
@@ -115,10 +151,14 @@ def verify(
             for index, raw in enumerate(f):
                 if not raw.endswith("\n"):
                     return VerifyResult(False, count, index, "last line is incomplete", prev)
-                problem, rec = check_line(index, raw[:-1], prev)
-                if problem is not None or rec is None:
-                    return VerifyResult(False, count, index, problem or "bad record", prev)
-                prev = str(rec["hash"])
+                line = raw[:-1]
+                fast = _verified_as_written(index, line, prev)
+                if fast is None:
+                    problem, rec = check_line(index, line, prev)
+                    if problem is not None or rec is None:
+                        return VerifyResult(False, count, index, problem or "bad record", prev)
+                    fast = str(rec["hash"])
+                prev = fast
                 count += 1
     except OSError as e:
         return VerifyResult(False, 0, 0, f"cannot read the file: {e.strerror or e}", prev)
