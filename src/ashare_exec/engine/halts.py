@@ -12,14 +12,17 @@ every later write), new orders are refused with ``TRADING_HALTED`` and one criti
 not do is stop following the venue, which is the source of truth:
 
 * an order whose ``OrderSubmitted`` could not be journaled was **not sent**; the caller gets
-  ``TRADING_HALTED`` and the order is ``REJECTED`` (reason ``TRADING_HALTED``) in memory,
-  so its cash is not left frozen and a resubmit of its id is not answered with an order
-  that looks pending;
+  ``TRADING_HALTED`` and the order is ``REJECTED`` (reason ``TRADING_HALTED``, see
+  :attr:`~ashare_exec.model.events.OrderRejected.unsent`) in memory, so its cash is not
+  left frozen and a resubmit of its id is not answered with an order that looks pending;
+  the rejection breaker and the rejection alert rules do not count it;
 * **cancels still go to the venue**: they only reduce what is at risk, and a lost record of
   one costs nothing (after a restart the reconcile finds the order as the venue has it);
 * venue reports are still applied and published, so positions, cash and the stream follow
   the venue; the journal lacks them, and the start-up reconcile after the restart restores
-  them from the broker.
+  them from the broker;
+* the end of day writes no archive (``engine/closing.py``): the journal lacks the day's end,
+  and an archive is never rewritten; the restart closes the day.
 """
 
 from __future__ import annotations
