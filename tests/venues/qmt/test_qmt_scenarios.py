@@ -335,3 +335,43 @@ def test_query_orders_when_a_row_is_not_ours_it_is_converted_each_time(harness: 
     (second,) = router.status_reports(A1, [manual])
     assert first.client_order_id is second.client_order_id is None
     assert second is not first  # an order id learned later may make it ours
+
+
+async def test_cancel_when_asked_before_the_ack_is_sent_once_the_ack_brings_an_id(
+    harness: Harness,
+) -> None:
+    # A strategy that cancels right after submitting: QMT cancels only by order_id or
+    # order_sysid, which the ack brings. The cancel waits for it instead of failing.
+    harness.terminal.set_price("600000.SH", "10.00")
+    await harness.adapter.submit(spec("k1", price="9.50", qty=100))  # rests
+    book = harness.adapter._books[A1]
+    rec = book.by_cid["k1"]
+    order_id = rec.order_id
+    assert order_id is not None
+    # As the adapter stands before the ack is in: the order left, no id known yet.
+    del book.by_order_id[order_id], book.by_sysid[rec.order_sysid]
+    rec.order_id, rec.order_id_generation, rec.order_sysid = None, None, ""
+    await harness.adapter.cancel(A1, ClientOrderId("k1"), None)
+    await harness.settle()
+    assert harness.terminal.cancel_requests == []  # nothing to cancel by yet
+    harness.terminal.push_order_status("A1", order_id, 50)  # the ack's push: ids again
+
+    await eventually(lambda: bool(harness.of(OrderCanceled, "k1")))
+    await harness.settle()
+    assert harness.of(OrderCancelRejected, "k1") == []
+    assert len(harness.terminal.cancel_requests) == 1
+
+
+async def test_cancel_when_the_order_was_refused_before_its_ack_says_it_is_done(
+    harness: Harness,
+) -> None:
+    harness.terminal.reject_next_orders(1, "资金不足")
+    await harness.adapter.submit(spec("k2", price="9.50", qty=100))
+    await eventually(lambda: bool(harness.of(OrderRejected, "k2")))
+    await harness.adapter.cancel(A1, ClientOrderId("k2"), None)
+    await harness.settle()
+
+    (answer,) = harness.of(OrderCancelRejected, "k2")
+    assert isinstance(answer, OrderCancelRejected)
+    assert answer.reason_code == "ORDER_ALREADY_DONE"
+    assert harness.terminal.cancel_requests == []

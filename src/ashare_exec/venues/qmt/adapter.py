@@ -74,6 +74,9 @@ class QmtAdapter(QmtLink):
             lambda account_id: self._query_rows("orders", account_id, p.copy_order)
         )
         """The day's order rows for looking one order up (a burst shares one listing)."""
+        self.router.send_deferred_cancel = lambda rec: self._spawn(
+            self.cancel(rec.account_id, rec.client_order_id, None)
+        )
         self.name = VENUE_NAME
         self.capabilities = VenueCapabilities(
             name=VENUE_NAME,
@@ -246,7 +249,8 @@ class QmtAdapter(QmtLink):
         client_order_id: ClientOrderId,
         broker_order_id: BrokerOrderId | None,
     ) -> None:
-        """Cancel by ``order_id``; by ``order_sysid`` + market when the id is stale."""
+        """Cancel by ``order_id``; by ``order_sysid`` + market when the id is stale; once
+        the ack brings either, when asked before it."""
         book = self._book(account_id)
         self._require_connected()
         rec = book.by_cid.get(client_order_id)
@@ -262,8 +266,11 @@ class QmtAdapter(QmtLink):
         generation, _ = self.session_ids()
         by_id = rec.order_id is not None and rec.order_id_generation == generation
         if not by_id and not rec.order_sysid:
-            rec.cancel_pending = True
-            self.router.cancel_rejected(rec, "order not acknowledged yet; retry after the ack")
+            if rec.final_sent:  # refused before any ack: nothing to cancel
+                rec.cancel_pending = True
+                self.router.cancel_rejected(rec, "the order is already done")
+            else:  # the ack brings the id to cancel by; sent then (router._learn)
+                rec.cancel_deferred = True
             return
         rec.cancel_pending = rec.cancel_waiting = True
         rec.cancel_failures.clear()

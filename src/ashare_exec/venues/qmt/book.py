@@ -48,6 +48,8 @@ class OrderRecord:
     in_doubt: bool = False
     answer: asyncio.Future[p.XtOrderAnswer] | None = None
     cancel_pending: bool = False
+    cancel_deferred: bool = False
+    """A cancel asked before the ack brought an id to cancel by: sent once one is known."""
     cancel_waiting: bool = False
     cancel_failures: list[str] = field(default_factory=list)
     holding: bool = False

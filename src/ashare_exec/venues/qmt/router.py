@@ -58,6 +58,8 @@ class ReportRouter:
         """Returns (generation, session id) of the live connection."""
         self.settle = settle
         """Schedules a query that settles an order in doubt (status 255)."""
+        self.send_deferred_cancel: Callable[[OrderRecord], None] = lambda _rec: None
+        """Sends the cancel asked before an order's ack, once an id to cancel by is known."""
         self._orders_listed = LastListing(self.status_report, _ours)
         self._trades_listed = LastListing(self.fill_report, lambda _fill: True)
 
@@ -117,6 +119,9 @@ class ReportRouter:
             rec.instrument_id = instrument_of(code)
         if changed:
             self.store.save(rec.ids(rec.stock_code, session_id))
+            if rec.cancel_deferred:
+                rec.cancel_deferred = False
+                self.send_deferred_cancel(rec)
 
     def dispatch(self, record: object) -> bool:
         """Apply a pushed order, trade or error record; ``False`` if it is none of them."""
