@@ -458,3 +458,19 @@ async def test_archive_takes_the_reconciliation_reports_written_since_the_previo
     assert set(evening) <= {p.name for p in thursday.iterdir()}
     assert not {p.name for p in thursday.iterdir()} & {p.name for p in wednesday}
     assert list(reports.glob("*")) == []  # nothing left behind, no half-written file
+
+
+async def test_archive_when_the_end_of_day_runs_again_its_report_joins_the_days_archive(
+    start: Start, tmp_path: Path
+) -> None:
+    # A restart in the evening runs the end of day again (so may the scheduler, beside an
+    # operator's call): the archive is not written twice, but that run's report is filed.
+    svc, _ = await start(datetime(2026, 11, 25, 10, 0, tzinfo=CST))
+    await _trade(svc)
+    await svc.end_of_day(WED)
+    svc.clock.set(datetime(2026, 11, 25, 16, 0, tzinfo=CST))  # type: ignore[attr-defined]
+    await svc.end_of_day(WED)
+
+    filed = [p.name for p in (tmp_path / "data" / "archive" / "2026-11-25" / "reconcile").iterdir()]
+    assert sum(name.endswith("-end_of_day.json") for name in filed) == 2
+    assert list((tmp_path / "data" / "reconcile").glob("*")) == []

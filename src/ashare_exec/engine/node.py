@@ -176,7 +176,11 @@ def build_service(config: GatewayConfig, clock: Clock) -> ExecutionService:
     def archive(d: date) -> Path | None:
         folder = data_dir / "archive" / d.isoformat()
         if (folder / MANIFEST).is_file():
-            return folder  # archived already (an end of day run again): never rewritten
+            # Archived already (an end of day run again: a restart in the evening, or the
+            # scheduler's beside an operator's): never rewritten, but the reports of this
+            # run join the day's, rather than wait in the folder for the next day's archive.
+            file_reports(data_dir / "reconcile", folder)
+            return folder
         try:
             path = archive_day(journal, d, data_dir / "archive")
         except Exception:

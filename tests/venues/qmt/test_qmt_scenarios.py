@@ -344,12 +344,15 @@ async def test_cancel_when_asked_before_the_ack_is_sent_once_the_ack_brings_an_i
     # order_sysid, which the ack brings. The cancel waits for it instead of failing.
     harness.terminal.set_price("600000.SH", "10.00")
     await harness.adapter.submit(spec("k1", price="9.50", qty=100))  # rests
+    await eventually(lambda: bool(harness.of(OrderAccepted, "k1")))
+    await harness.settle()  # every push of the order is in
     book = harness.adapter._books[A1]
     rec = book.by_cid["k1"]
     order_id = rec.order_id
     assert order_id is not None
     # As the adapter stands before the ack is in: the order left, no id known yet.
-    del book.by_order_id[order_id], book.by_sysid[rec.order_sysid]
+    book.by_order_id.pop(order_id)
+    book.by_sysid.pop(rec.order_sysid, None)
     rec.order_id, rec.order_id_generation, rec.order_sysid = None, None, ""
     await harness.adapter.cancel(A1, ClientOrderId("k1"), None)
     await harness.settle()
