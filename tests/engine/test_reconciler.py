@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
@@ -106,6 +107,25 @@ async def _bought_and_filled(rig: Rig) -> None:
         await rig.core.drain()
 
 
+def _moving_orders(rig: Rig) -> Callable[[], int]:
+    """Make every second look at the venue's order list (a reconcile's re-query) find one
+    more order, on 600000.SH, than the look before; return how many looks there were."""
+    query_orders = rig.venue.query_orders
+    calls = 0
+
+    async def moving(account_id: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        found = await query_orders(account_id)
+        if calls % 2:
+            return found
+        extra = replace(found[0], client_order_id=ClientOrderId(f"z{calls}"))
+        return [*found, replace(extra, broker_order_id=BrokerOrderId(f"BZ{calls}"))]
+
+    rig.venue.query_orders = moving  # type: ignore[method-assign]
+    return lambda: calls
+
+
 async def test_reconcile_when_fill_lands_between_queries_defers_correction_and_retries(
     rig: Rig,
 ) -> None:
@@ -148,22 +168,9 @@ async def test_reconcile_when_fill_lands_between_queries_defers_correction_and_r
 
 async def test_reconcile_when_orders_never_settle_retries_at_most_max_deferrals(rig: Rig) -> None:
     reconciler = Reconciler(rig.core, report_dir=None)
-    query_orders = rig.venue.query_orders
-    calls = 0
-
-    async def always_moving(account_id: Any) -> Any:
-        """Every re-query (2nd call of a pass) shows one more order than the first."""
-        nonlocal calls
-        calls += 1
-        found = await query_orders(account_id)
-        if calls % 2:
-            return found
-        extra = replace(found[0], client_order_id=ClientOrderId(f"z{calls}"))
-        return [*found, replace(extra, broker_order_id=BrokerOrderId(f"BZ{calls}"))]
-
     await rig.core.submit(_buy("c1"))
     await rig.core.drain()
-    rig.venue.query_orders = always_moving  # type: ignore[method-assign]
+    looks = _moving_orders(rig)
 
     await reconciler.reconcile(RIG_ACC, "timer")
     for _ in range(300):  # ample turns of the loop for every retry there could be
@@ -171,7 +178,7 @@ async def test_reconcile_when_orders_never_settle_retries_at_most_max_deferrals(
         await rig.core.drain()
 
     assert reconciler.runs == 1 + MAX_DEFERRALS
-    assert calls == 2 * (1 + MAX_DEFERRALS)
+    assert looks() == 2 * (1 + MAX_DEFERRALS)
     assert reconciler.last_reports[RIG_ACC].balances_deferred
 
 
@@ -303,20 +310,7 @@ async def test_reconcile_when_orders_move_but_no_correction_is_due_neither_reque
     rig.venue.positions = [
         PositionReport(account_id=RIG_ACC, instrument_id=inst, total_qty=300, sellable_qty=0)
     ]
-    query_orders = rig.venue.query_orders
-    calls = 0
-
-    async def moving(account_id: Any) -> Any:
-        """A second look at the list would find one more order."""
-        nonlocal calls
-        calls += 1
-        found = await query_orders(account_id)
-        if calls == 1:
-            return found
-        extra = replace(found[0], client_order_id=ClientOrderId(f"z{calls}"))
-        return [*found, replace(extra, broker_order_id=BrokerOrderId(f"BZ{calls}"))]
-
-    rig.venue.query_orders = moving  # type: ignore[method-assign]
+    looks = _moving_orders(rig)  # a second look at the list would find one more order
 
     rep = await reconciler.reconcile(RIG_ACC, "timer")
     for _ in range(50):
@@ -326,7 +320,7 @@ async def test_reconcile_when_orders_move_but_no_correction_is_due_neither_reque
     assert rep is not None
     assert not rep.balances_deferred
     assert (rep.cash_mismatches, rep.position_mismatches) == ([], [])
-    assert calls == 1  # the list was not asked for again
+    assert looks() == 1  # the list was not asked for again
     assert reconciler.runs == 1  # and no retry was requested
 
 
@@ -345,25 +339,12 @@ async def test_reconcile_when_orders_move_on_one_instrument_still_corrects_the_o
         PositionReport(account_id=RIG_ACC, instrument_id=ours, total_qty=300, sellable_qty=0),
         PositionReport(account_id=RIG_ACC, instrument_id=manual, total_qty=500, sellable_qty=500),
     ]
-    query_orders = rig.venue.query_orders
-    calls = 0
-
-    async def moving(account_id: Any) -> Any:
-        """Every second look at the list finds one more order on 600000.SH."""
-        nonlocal calls
-        calls += 1
-        found = await query_orders(account_id)
-        if calls % 2:
-            return found
-        extra = replace(found[0], client_order_id=ClientOrderId(f"z{calls}"))
-        return [*found, replace(extra, broker_order_id=BrokerOrderId(f"BZ{calls}"))]
-
-    rig.venue.query_orders = moving  # type: ignore[method-assign]
+    looks = _moving_orders(rig)
 
     rep = await reconciler.reconcile(RIG_ACC, "timer")
 
     assert rep is not None
-    assert calls == 2  # the list was asked for again: a correction was due
+    assert looks() == 2  # the list was asked for again: a correction was due
     assert {(m.instrument_id, m.field) for m in rep.position_mismatches} == {
         (manual, "total"),
         (manual, "sellable"),

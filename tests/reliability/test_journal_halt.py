@@ -17,6 +17,7 @@ import pytest
 
 from ashare_exec.api.schemas import CancelAllIn
 from ashare_exec.clock import CST
+from ashare_exec.engine.bus import StreamMessage, Subscription
 from ashare_exec.engine.node import build_service
 from ashare_exec.engine.scheduler import ActionDeferred
 from ashare_exec.errors import GatewayError
@@ -52,6 +53,11 @@ async def _halt(run: DstRun, fault: str) -> tuple[ClientOrderId, Callable[[], No
         raise AssertionError("the journal never failed")
     assert refusal == "TRADING_HALTED"
     return ClientOrderId(f"r{n}"), release
+
+
+def _drained(sub: Subscription) -> list[StreamMessage]:
+    """The messages the subscription has received so far, in order."""
+    return [sub.queue.get_nowait() for _ in range(sub.queue.qsize())]
 
 
 def _venue(run: DstRun) -> dict[str, OrderStatus]:
@@ -179,7 +185,7 @@ def test_halt_when_a_fill_arrives_it_reaches_positions_cash_and_the_stream(
         assert order.status is OrderStatus.FILLED
         assert ledger.position(ACC, order.spec.instrument_id).total == held + 100
         assert _agrees_with_venue(run) is None
-        published = [fills.queue.get_nowait() for _ in range(fills.queue.qsize())]
+        published = _drained(fills)
         assert [m.data["client_order_id"] for m in published] == ["r50"]
         await run.svc.stop()
 
@@ -229,8 +235,7 @@ def test_halt_at_the_end_of_day_the_archive_waits_for_the_restart(fast_dir: Path
         resting = {f"r{n}" for n in range(RESTING)}
         assert {venue[c] for c in resting} <= {OrderStatus.FILLED, OrderStatus.EXPIRED}
         last = {}
-        for _ in range(orders.queue.qsize()):
-            msg = orders.queue.get_nowait()
+        for msg in _drained(orders):
             last[msg.data["client_order_id"]] = msg.data["status"]
         assert last == {c: venue[c].value for c in resting}
         with pytest.raises(ActionDeferred):  # tried again every minute
