@@ -6,6 +6,8 @@ what to do (``engine/halts.py``, ``tests/reliability/test_journal_halt.py``)."""
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.api.conftest import Api
 from tests.reliability.fault_kit import FAULTS
 
@@ -19,6 +21,12 @@ def _submit(api: Api, coid: str) -> tuple[int, dict[str, object]]:
 
 
 async def _break_journal(api: Api) -> None:
+    """Break the journal so that the next write to fail is the next order's: the reports
+    of earlier orders journaled, the risk state saved."""
+    for _ in range(3):
+        await asyncio.sleep(0)
+        await api.service.core.drain()
+    api.service.pretrade.persist()
     FAULTS["read-only"](api.service)
 
 
