@@ -208,6 +208,32 @@ async def test_reconcile_when_venue_no_longer_lists_an_order_ends_it_by_its_day(
     assert [a[1] for a in rig.alerts].count("ORDER_NOT_AT_VENUE") == 1
 
 
+@pytest.mark.parametrize("acked", [False, True], ids=["never-acknowledged", "acknowledged"])
+async def test_reconcile_when_venue_lacks_an_order_cancelled_before_any_ack_it_never_arrived(
+    rig: Rig, acked: bool
+) -> None:
+    # A cancel asked while the submit had no answer: if the venue has no such order, it
+    # never got it (REJECTED), unlike an order it acknowledged and no longer lists.
+    reconciler = Reconciler(rig.core, report_dir=None, grace_s=1.0)
+    rig.venue.auto_ack = acked
+    rig.venue.ignore_cancels = True
+    await rig.core.submit(_buy("c1"))
+    for _ in range(3):
+        await asyncio.sleep(0)
+        await rig.core.drain()
+    await rig.core.cancel(RIG_ACC, ClientOrderId("c1"))
+    order = rig.core.state.book.get(RIG_ACC, ClientOrderId("c1"))
+    assert order is not None
+    assert order.status is OrderStatus.PENDING_CANCEL
+    rig.venue.orders.clear()
+    rig.clock.advance(timedelta(minutes=5))
+
+    await reconciler.reconcile(RIG_ACC, "timer")
+
+    assert order.status is (OrderStatus.CANCELED if acked else OrderStatus.REJECTED)
+    assert [a[1] for a in rig.alerts].count("ORDER_NOT_AT_VENUE") == 1
+
+
 @pytest.mark.parametrize(
     ("later", "alerted"),
     [(timedelta(hours=10), False), (timedelta(hours=4), True)],

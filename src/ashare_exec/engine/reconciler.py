@@ -44,6 +44,7 @@ from ashare_exec.model import (
     CashReport,
     ClientOrderId,
     InstrumentId,
+    Order,
     OrderEvent,
     OrderRestated,
     OrderStatus,
@@ -348,7 +349,7 @@ class Reconciler:
                 # are in the balances this reconcile takes from the broker.
                 status = OrderStatus.EXPIRED
                 text = "an order of an earlier day the venue no longer lists: it ended then"
-            elif order.status in (OrderStatus.PENDING_NEW, OrderStatus.UNKNOWN):
+            elif _never_acknowledged(order):
                 status = OrderStatus.REJECTED
                 text = "the venue has no such order: it never arrived (never resent)"
             else:
@@ -375,3 +376,14 @@ class Reconciler:
         if self.report_dir is None or (rep.clean and not corrections and why == "timer"):
             return
         write_report(self.report_dir, rep, why, applied, corrections)
+
+
+_UNACKNOWLEDGED = frozenset({OrderStatus.PENDING_NEW, OrderStatus.UNKNOWN})
+
+
+def _never_acknowledged(order: Order) -> bool:
+    """The venue never confirmed the order: pending or in doubt, or a cancel asked from
+    there (so an order the venue lacks never arrived, rather than being canceled)."""
+    if order.status is OrderStatus.PENDING_CANCEL:
+        return order.previous_status in _UNACKNOWLEDGED and order.broker_order_id is None
+    return order.status in _UNACKNOWLEDGED
