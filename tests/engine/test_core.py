@@ -137,6 +137,24 @@ async def test_silent_venue_leaves_order_unknown_with_alert_and_never_resends(ri
     assert len(rig.venue.submits) == 1
 
 
+async def test_cancel_of_an_unanswered_order_the_venue_does_not_know_leaves_it_in_doubt(
+    rig: Rig,
+) -> None:
+    # The submit got no answer and a cancel was asked meanwhile: if the venue does not know
+    # the order, it is in doubt (not left PENDING_CANCEL with no alert); never resent.
+    rig.venue.silent = True
+    rig.venue.ignore_cancels = True
+    order, _ = await rig.core.submit(buy())
+    await rig.core.cancel(ACC, "c1")
+    assert order.status is OrderStatus.PENDING_CANCEL
+    rig.venue.orders.clear()
+    await asyncio.sleep(0.15)
+    await settle(rig)
+    assert order.status is OrderStatus.UNKNOWN
+    assert any(a[1] == "ORDER_IN_DOUBT" for a in rig.alerts)
+    assert len(rig.venue.submits) == 1
+
+
 async def test_silent_order_found_by_query_is_resolved(rig: Rig) -> None:
     rig.venue.silent = True
     order, _ = await rig.core.submit(buy())

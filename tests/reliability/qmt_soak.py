@@ -51,6 +51,10 @@ SYMBOLS = (
     ("601318.SH", Decimal("58.20")),
 )
 GRACE_S = 0.5
+SLOW_STEP_S = 3.0
+"""A step slower than this is noted in the trace (something waited for a timeout)."""
+LOTS = (1, 1, 2, 3, 4, 4, 12, 40)
+"""Order sizes in lots; the large ones take several price levels (partial fills)."""
 RISK: dict[str, Any] = {
     "disabled_checks": ["duplicate", "rate_limit", "daily_count", "cancel_ratio",
                         "chase_guard", "open_orders", "price_deviation", "self_trade"],
@@ -70,12 +74,14 @@ ACTIONS = (
     ("submit", 40),
     ("resubmit", 5),
     ("cancel", 15),
+    ("burst", 6),
     ("wait", 15),
     ("swallow", 2),
     ("lose_answer", 3),
     ("refuse", 3),
     ("hold_cancels", 3),
     ("mute", 1),
+    ("hang", 2),
     ("drop_link", 3),
     ("terminal_restart", 2),
     ("counter_replay", 2),
@@ -238,9 +244,13 @@ class QmtSoak:
             for step in range(self.steps):
                 self.step = step
                 action = self.rng.choices([a for a, _ in ACTIONS], [w for _, w in ACTIONS])[0]
+                began = asyncio.get_running_loop().time()
                 await getattr(self, f"do_{action}")()
                 await self.settle()
                 self.check_always()
+                took = asyncio.get_running_loop().time() - began
+                if took > SLOW_STEP_S:
+                    self.note(f"{action} took {took:.1f} s")
             self.step = self.steps
             await self.final()
         finally:
@@ -267,12 +277,14 @@ class QmtSoak:
         price = ref + sign * Decimal(self.rng.randint(0, 25)) / 100
         self._seq += 1
         return OrderIn(
-            account_id=ACC, symbol=symbol, side=side, qty=100 * self.rng.randint(1, 4),
+            account_id=ACC, symbol=symbol, side=side, qty=100 * self.rng.choice(LOTS),
             price=price, client_order_id=f"q{self._seq}",
         )  # fmt: skip
 
     async def do_submit(self) -> None:
-        body = self._body()
+        await self._submit(self._body())
+
+    async def _submit(self, body: OrderIn) -> None:
         try:
             view = await self.svc.submit(body, actor="soak")
         except GatewayError as e:
@@ -312,11 +324,29 @@ class QmtSoak:
             raise self.fail(f"resubmit of {coid} (same={same}) created a new order")
         self.note(f"resubmit {coid} -> existing {view['status']}")
 
+    async def do_burst(self) -> None:
+        """Several submits and cancels at once, as a strategy's rebalance sends them."""
+        ops: list[Any] = []
+        for _ in range(self.rng.randint(3, 8)):
+            open_orders = self.svc.core.state.book.open_orders(ACC)
+            if open_orders and self.rng.random() < 0.3:
+                ops.append(self._cancel(self.rng.choice(open_orders).spec.client_order_id))
+            else:
+                body = self._body()
+                ops.append(self._submit(body))
+                if self.rng.random() < 0.3:  # and its cancel right behind it
+                    ops.append(self._cancel(ClientOrderId(str(body.client_order_id))))
+        self.note(f"burst of {len(ops)}")
+        await asyncio.gather(*ops)
+
     async def do_cancel(self) -> None:
         open_orders = self.svc.core.state.book.open_orders(ACC)
         if not open_orders:
             return
-        coid = self.rng.choice(open_orders).spec.client_order_id
+        await self._cancel(self.rng.choice(open_orders).spec.client_order_id)
+
+    async def _cancel(self, coid: ClientOrderId) -> None:
+        await asyncio.sleep(0)  # a cancel right behind its submit: let the submit start
         try:
             view = await self.svc.cancel(ACC, coid, actor="soak")
         except GatewayError as e:
@@ -357,6 +387,15 @@ class QmtSoak:
         await self.settle(0.1)
         self.term.behaviour.mute_pushes = False
         self.note("pushes muted for one submit")
+
+    async def do_hang(self) -> None:
+        """The terminal hangs (every request swallowed, the connection up) around a submit."""
+        self.term.behaviour.unresponsive = True
+        try:
+            await self.do_submit()
+        finally:
+            self.term.behaviour.unresponsive = False
+        self.note("the terminal hung during one submit")
 
     async def do_drop_link(self) -> None:
         await asyncio.to_thread(self.term.drop_connections)

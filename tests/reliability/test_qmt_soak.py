@@ -32,6 +32,8 @@ FAULTS = {
     "refused before it exists": "refuse",
     "hold cancels True": "hold_cancels",
     "pushes muted": "mute",
+    "the terminal hung": "hang",
+    "burst of": "burst",
     "connections dropped": "drop_link",
     "terminal restart": "terminal_restart",
     "pushes of the day replayed": "counter_replay",

@@ -1,7 +1,8 @@
 """In-flight resolution: orders and cancels that got no answer are settled by query.
 
 An order with no acknowledgement within the timeout is queried by its client id and
-resolved, or marked ``UNKNOWN`` with an alert — never resent. A cancel the venue never
+resolved, or marked ``UNKNOWN`` with an alert — never resent; so is an order with a cancel
+pending that the venue does not know (its submit was never answered either). A cancel the venue never
 acted on is re-sent (a cancel is safe to repeat) a few times, then given up with an alert.
 After a restart every order still in flight is put back under the timer.
 """
@@ -82,7 +83,9 @@ class InflightMixin:
             await self._mark_unknown(order, "no answer and the venue cannot be queried")
             return
         if report is None:
-            if order.status is OrderStatus.PENDING_NEW:
+            # A cancel asked before any answer to the submit is no answer either: the
+            # order may never have reached the venue (in doubt, as the submit alone).
+            if order.status in (OrderStatus.PENDING_NEW, OrderStatus.PENDING_CANCEL):
                 await self._mark_unknown(order, "no answer and the venue does not know the order")
             return
         self.on_report(report)
