@@ -30,7 +30,14 @@ from ashare_exec.config import AccountConfig, GatewayConfig, JournalConfig, Sess
 from ashare_exec.engine.node import build_service
 from ashare_exec.engine.service import ExecutionService
 from ashare_exec.errors import DuplicateClientOrderId, GatewayError
-from ashare_exec.model import AccountId, ClientOrderId, OrderStatus
+from ashare_exec.model import (
+    AccountId,
+    CancelAllOrders,
+    ClientOrderId,
+    InstrumentId,
+    OrderSpec,
+    OrderStatus,
+)
 from ashare_exec.testing.miniqmt import MiniQmt, embedded, install
 from ashare_exec.venues.qmt.parsing import decode_remark
 from tests.reliability.dst_checks import (
@@ -44,12 +51,17 @@ from tests.reliability.dst_checks import (
 __all__ = ["QmtSoak", "run_qmt_seed"]
 
 ACC = AccountId("55001234")
+ACC2 = AccountId("55005678")
+ACCOUNTS = (ACC, ACC2)
+"""Two fund accounts on one terminal, as ``[venues.qmt] accounts`` allows; most orders
+are the first's."""
 START = datetime(2026, 11, 25, 9, 31, tzinfo=CST)
 SYMBOLS = (
     ("600000.SH", Decimal("10.02")),
     ("000001.SZ", Decimal("11.60")),
     ("601318.SH", Decimal("58.20")),
 )
+POSITIONS = {"600000.SH": 20000, "000001.SZ": 20000, "601318.SH": 4000}
 GRACE_S = 0.5
 SLOW_STEP_S = 3.0
 """A step slower than this is noted in the trace (something waited for a timeout)."""
@@ -75,6 +87,7 @@ ACTIONS = (
     ("resubmit", 5),
     ("cancel", 15),
     ("burst", 6),
+    ("cancel_all", 2),
     ("wait", 15),
     ("swallow", 2),
     ("lose_answer", 3),
@@ -110,6 +123,14 @@ class _VenueOrder:
     filled_qty: int
 
 
+@dataclass(frozen=True, slots=True)
+class _Ids:
+    """An order's account and client id (as an order's spec has them)."""
+
+    account_id: AccountId
+    client_order_id: ClientOrderId
+
+
 class _Venue:
     """The simulator behind the emulated terminal, with its orders keyed by our ids (the
     remark), in the shape ``dst_checks`` reads (``orders``, ``accounts``)."""
@@ -121,13 +142,14 @@ class _Venue:
             self.accounts = sim.exchange.accounts
             self.orders: dict[tuple[AccountId, ClientOrderId], _VenueOrder] = {}
             self.remarks: Counter[str] = Counter()
-            for emu in terminal.orders.get(str(ACC), []):
-                coid = decode_remark(emu.remark) or emu.remark
-                self.remarks[coid] += 1
-                o = sim.exchange.orders.get((ACC, ClientOrderId(emu.key)))
-                if o is not None:
-                    cid = ClientOrderId(coid)
-                    self.orders[(ACC, cid)] = _VenueOrder(ACC, cid, o.status, o.filled_qty)
+            for acc in ACCOUNTS:
+                for emu in terminal.orders.get(str(acc), []):
+                    coid = decode_remark(emu.remark) or emu.remark
+                    self.remarks[coid] += 1
+                    o = sim.exchange.orders.get((acc, ClientOrderId(emu.key)))
+                    if o is not None:
+                        cid = ClientOrderId(coid)
+                        self.orders[(acc, cid)] = _VenueOrder(acc, cid, o.status, o.filled_qty)
 
 
 class QmtSoak:
@@ -142,7 +164,8 @@ class QmtSoak:
         self.clock = SimClock(START)
         self.terminal: MiniQmt | None = None
         self.service: ExecutionService | None = None
-        self.answered: dict[str, tuple[str, str, int, str]] = {}
+        self.answered: dict[str, tuple[AccountId, str, str, int, str]] = {}
+        """Client id -> (account, symbol, side, qty, price) of every order answered."""
         self.sends: Counter[str] = Counter()
         self.alerts: list[tuple[str, str]] = []
         self.trace: list[str] = []
@@ -157,9 +180,8 @@ class QmtSoak:
             data_dir=self.folder / "data",
             log_dir=self.folder / "logs",
             accounts=(
-                AccountConfig(
-                    ACC, "qmt", Decimal("3000000"), {"600000.SH": 20000, "000001.SZ": 20000}
-                ),
+                AccountConfig(ACC, "qmt", Decimal("3000000"), dict(POSITIONS)),
+                AccountConfig(ACC2, "qmt", Decimal("500000"), {"600000.SH": 5000}),
             ),
             sessions=SessionConfig(
                 pre_close_cancel=None, reconcile_interval_s=3600.0, inflight_timeout_s=GRACE_S
@@ -275,9 +297,10 @@ class QmtSoak:
         marketable = self.rng.random() < 0.5
         sign = 1 if (side == "BUY") == marketable else -1
         price = ref + sign * Decimal(self.rng.randint(0, 25)) / 100
+        account = ACC2 if self.rng.random() < 0.25 else ACC
         self._seq += 1
         return OrderIn(
-            account_id=ACC, symbol=symbol, side=side, qty=100 * self.rng.choice(LOTS),
+            account_id=account, symbol=symbol, side=side, qty=100 * self.rng.choice(LOTS),
             price=price, client_order_id=f"q{self._seq}",
         )  # fmt: skip
 
@@ -289,14 +312,21 @@ class QmtSoak:
             view = await self.svc.submit(body, actor="soak")
         except GatewayError as e:
             self.note(f"submit {body.client_order_id} refused {e.code}")
-            left = self.svc.core.state.book.get(ACC, ClientOrderId(str(body.client_order_id)))
+            coid = ClientOrderId(str(body.client_order_id))
+            left = self.svc.core.state.book.get(AccountId(body.account_id), coid)
             if left is not None and not left.is_terminal:
                 what = f"refused order {body.client_order_id} left {left.status}"
                 raise self.fail(what) from None
             return
         assert body.client_order_id is not None
         assert body.price is not None
-        self.answered[body.client_order_id] = (body.symbol, body.side, body.qty, str(body.price))
+        self.answered[body.client_order_id] = (
+            AccountId(body.account_id),
+            body.symbol,
+            body.side,
+            body.qty,
+            str(body.price),
+        )
         self.note(f"submit {body.client_order_id} -> {view['status']}")
 
     async def do_resubmit(self) -> None:
@@ -304,10 +334,10 @@ class QmtSoak:
         if not self.answered:
             return
         coid = self.rng.choice(sorted(self.answered))
-        symbol, side, qty, price = self.answered[coid]
+        account, symbol, side, qty, price = self.answered[coid]
         same = self.rng.random() < 0.6
         body = OrderIn(
-            account_id=ACC, symbol=symbol, side=side,  # type: ignore[arg-type]
+            account_id=account, symbol=symbol, side=side,  # type: ignore[arg-type]
             qty=qty if same else qty + 100, price=Decimal(price), client_order_id=coid,
         )  # fmt: skip
         try:
@@ -328,31 +358,49 @@ class QmtSoak:
         """Several submits and cancels at once, as a strategy's rebalance sends them."""
         ops: list[Any] = []
         for _ in range(self.rng.randint(3, 8)):
-            open_orders = self.svc.core.state.book.open_orders(ACC)
+            open_orders = self.svc.core.state.book.open_orders()
             if open_orders and self.rng.random() < 0.3:
-                ops.append(self._cancel(self.rng.choice(open_orders).spec.client_order_id))
+                ops.append(self._cancel(self.rng.choice(open_orders).spec))
             else:
                 body = self._body()
                 ops.append(self._submit(body))
                 if self.rng.random() < 0.3:  # and its cancel right behind it
-                    ops.append(self._cancel(ClientOrderId(str(body.client_order_id))))
+                    account = AccountId(body.account_id)
+                    ops.append(
+                        self._cancel(_Ids(account, ClientOrderId(str(body.client_order_id))))
+                    )
         self.note(f"burst of {len(ops)}")
         await asyncio.gather(*ops)
 
     async def do_cancel(self) -> None:
-        open_orders = self.svc.core.state.book.open_orders(ACC)
+        open_orders = self.svc.core.state.book.open_orders()
         if not open_orders:
             return
-        await self._cancel(self.rng.choice(open_orders).spec.client_order_id)
+        await self._cancel(self.rng.choice(open_orders).spec)
 
-    async def _cancel(self, coid: ClientOrderId) -> None:
+    async def _cancel(self, ids: _Ids | OrderSpec) -> None:
         await asyncio.sleep(0)  # a cancel right behind its submit: let the submit start
+        coid = ids.client_order_id
         try:
-            view = await self.svc.cancel(ACC, coid, actor="soak")
+            view = await self.svc.cancel(ids.account_id, coid, actor="soak")
         except GatewayError as e:
             self.note(f"cancel {coid} refused {e.code}")
             return
         self.note(f"cancel {coid} -> {view['status']}")
+
+    async def do_cancel_all(self) -> None:
+        """Cancel every working order of the account (or of one instrument)."""
+        account = self.rng.choice(ACCOUNTS)
+        symbol = self.rng.choice((None, *(sym for sym, _ in SYMBOLS)))
+        iid = None if symbol is None else InstrumentId.parse(symbol)
+        try:
+            done = await self.svc.cancel_all_orders(
+                CancelAllOrders(account, instrument_id=iid), actor="soak"
+            )
+        except GatewayError as e:
+            self.note(f"cancel-all {symbol or ''} refused {e.code}")
+            return
+        self.note(f"cancel-all {symbol or ''} -> {len(done)} cancels")
 
     async def do_wait(self) -> None:
         """Time passes at the venue: the market moves, resting orders may fill."""
@@ -426,7 +474,8 @@ class QmtSoak:
         if not await self._connected(2.0):
             self.note("reconcile skipped: link down")
             return
-        await self.svc.reconciler.reconcile(ACC, "soak")
+        for account in ACCOUNTS:
+            await self.svc.reconciler.reconcile(account, "soak")
         await self.settle()
         await self.check_venue(final=False)
         self.note("reconcile + venue check")
@@ -434,7 +483,8 @@ class QmtSoak:
     async def _connected(self, within: float) -> bool:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
-        while not (self.adapter.is_connected and self.svc.core.accounts[ACC].reconciled):
+        accounts = self.svc.core.accounts
+        while not (self.adapter.is_connected and all(accounts[a].reconciled for a in ACCOUNTS)):
             if loop.time() > deadline:
                 return False
             await asyncio.sleep(0.02)
@@ -445,8 +495,8 @@ class QmtSoak:
     def check_always(self) -> None:
         """No answered order lost or changed, none sent twice, every path legal."""
         book = self.svc.core.state.book
-        for coid, (symbol, side, qty, price) in self.answered.items():
-            o = book.get(ACC, ClientOrderId(coid))
+        for coid, (account, symbol, side, qty, price) in self.answered.items():
+            o = book.get(account, ClientOrderId(coid))
             if o is None:
                 raise self.fail(f"order {coid} was answered and is lost")
             s = o.spec
@@ -459,7 +509,7 @@ class QmtSoak:
         twice = [c for c, n in _Venue(self.term).remarks.items() if n > 1]
         if twice:
             raise self.fail(f"the terminal holds orders {twice} more than once")
-        problem = check_legal_paths(book.orders(ACC))
+        problem = check_legal_paths(book.orders())
         if problem:
             raise self.fail(problem)
 
@@ -467,10 +517,14 @@ class QmtSoak:
         venue = _Venue(self.term)
         state = self.svc.core.state
         in_doubt = {c for code, c in self.alerts if code == "ORDER_IN_DOUBT"}
-        return check_orders_vs_venue(
-            state.book.orders(ACC), venue, ACC, self.clock.now(),
-            grace_s=0.0 if final else GRACE_S * 3, alerted=in_doubt,
-        ) or check_ledger(state.ledger, venue, ACC, state.book)  # fmt: skip
+        for account in ACCOUNTS:
+            problem = check_orders_vs_venue(
+                state.book.orders(account), venue, account, self.clock.now(),
+                grace_s=0.0 if final else GRACE_S * 3, alerted=in_doubt,
+            ) or check_ledger(state.ledger, venue, account, state.book)  # fmt: skip
+            if problem:
+                return f"account {account}: {problem}"
+        return None
 
     async def check_venue(self, *, final: bool, within: float = 2.0) -> None:
         """Orders and ledger equal the venue's once the pushes in transit have arrived."""
@@ -492,14 +546,16 @@ class QmtSoak:
             # The reconciler's grace is on the service clock, which only the run moves.
             self.clock.advance(timedelta(seconds=GRACE_S * 4))
             await self.settle(GRACE_S * 2)
-            await self.svc.reconciler.reconcile(ACC, "soak-final")
+            for account in ACCOUNTS:
+                await self.svc.reconciler.reconcile(account, "soak-final")
         await self.settle()
         self.check_always()
         await self.check_venue(final=True)
-        rep = await self.svc.reconciler.reconcile(ACC, "soak-fixpoint")
-        if rep is None or not rep.clean:
-            raise self.fail(f"a reconcile at rest still changed things: {rep}")
-        statuses = Counter(o.status.value for o in self.svc.core.state.book.orders(ACC))
+        for account in ACCOUNTS:
+            rep = await self.svc.reconciler.reconcile(account, "soak-fixpoint")
+            if rep is None or not rep.clean:
+                raise self.fail(f"a reconcile at rest still changed things: {rep}")
+        statuses = Counter(o.status.value for o in self.svc.core.state.book.orders())
         self.note(f"final check passed: {sorted(statuses.items())}")
 
 

@@ -34,6 +34,7 @@ FAULTS = {
     "pushes muted": "mute",
     "the terminal hung": "hang",
     "burst of": "burst",
+    "cancel-all": "cancel_all",
     "connections dropped": "drop_link",
     "terminal restart": "terminal_restart",
     "pushes of the day replayed": "counter_replay",
@@ -89,7 +90,9 @@ def test_qmt_soak_when_the_venue_lacks_a_working_order_the_venue_check_fails(
         finally:
             await run.svc.stop()
 
-    with pytest.raises(DstFailure, match=r"qmt seed 3 step 0: order rest1 is NEW but the venue"):
+    with pytest.raises(
+        DstFailure, match=r"qmt seed 3 step 0: account 55001234: order rest1 is NEW but the venue"
+    ):
         asyncio.run(scenario())
 
 
