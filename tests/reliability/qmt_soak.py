@@ -458,7 +458,12 @@ class QmtSoak:
         self.note("counter link bounced (pushes of the day replayed)")
 
     async def do_gateway_restart(self) -> None:
-        """Graceful stop, then a new service replays the journal: the state must be equal."""
+        """Stop, then a new service replays the journal: the state must be equal. Half the
+        stops are hasty: they do not wait for orders and cancels in flight to be answered
+        (the answers come to nobody; the next service must learn them from the terminal)."""
+        hasty = self.rng.random() < 0.5
+        if hasty:
+            self.svc.shutdown_timeout_s = 0.0
         await self.svc.stop()
         before = order_snapshot(self.svc)
         self.service = None
@@ -468,7 +473,7 @@ class QmtSoak:
             diff = sorted(set(before.items()) ^ set(after.items()), key=str)[:4]
             raise self.fail(f"journal replay differs from the live state: {diff}")
         await self.boot(svc)
-        self.note("gateway restart (replay equal)")
+        self.note(f"gateway restart{' (hasty)' if hasty else ''} (replay equal)")
 
     async def do_reconcile(self) -> None:
         if not await self._connected(2.0):

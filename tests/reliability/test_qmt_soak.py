@@ -38,7 +38,8 @@ FAULTS = {
     "connections dropped": "drop_link",
     "terminal restart": "terminal_restart",
     "pushes of the day replayed": "counter_replay",
-    "gateway restart (replay equal)": "gateway_restart",
+    "gateway restart": "gateway_restart",
+    "gateway restart (hasty)": "hasty_restart",
     "reconcile + venue check": "reconcile",
 }
 
