@@ -1,6 +1,7 @@
 """The QMT fault soak: the service through the QMT adapter and real xtquant, seeded faults.
 
-CI runs :data:`CI_SEEDS` seeds; ``scripts/qmt_soak.py --seeds N`` runs any number.
+CI runs :data:`CI_SEEDS` seeds; ``scripts/venue_soak.py --venue qmt --seeds N`` runs any
+number.
 """
 
 from __future__ import annotations
@@ -100,7 +101,8 @@ def test_qmt_soak_when_the_venue_lacks_a_working_order_the_venue_check_fails(
 def test_qmt_soak_script_when_one_seed_runs_prints_a_clean_summary() -> None:
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run(
-        [sys.executable, str(root / "scripts" / "qmt_soak.py"), "--seed", "5", "--steps", "8"],
+        [sys.executable, str(root / "scripts" / "venue_soak.py"), "--venue", "qmt", "--seed", "5",
+         "--steps", "8"],
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]

@@ -2,8 +2,9 @@
 
 An order with no acknowledgement within the timeout is queried by its client id and
 resolved, or marked ``UNKNOWN`` with an alert — never resent; so is an order with a cancel
-pending that the venue does not know (its submit was never answered either). A cancel the venue never
-acted on is re-sent (a cancel is safe to repeat) a few times, then given up with an alert.
+pending that the venue does not know (its submit was never answered either). A cancel the
+venue never acted on is re-sent (a cancel is safe to repeat) a few times, then given up
+with an alert.
 After a restart every order still in flight is put back under the timer.
 """
 

@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
+from ashare_exec.model import ClientOrderId, OrderCanceled, OrderStatus
 from ashare_exec.testing.miniqmt import MiniQmt, XtQuantAsyncClient, install
 from ashare_exec.testing.miniqmt import structs as s
+from ashare_exec.testing.miniqmt.driver import QmtSimDriver
 
 from .conftest import needs_xtquant
 
@@ -126,3 +128,37 @@ def test_terminal_when_session_id_connected_twice_second_refused() -> None:
     first.stop()
     assert second.connect() == 0
     second.stop()
+
+
+async def test_sim_terminal_when_cancels_held_the_simulator_cancels_on_release() -> None:
+    # With the simulator as counter, a held cancel leaves the order working at the exchange
+    # (pending cancel at the terminal); the release cancels it there.
+    driver = QmtSimDriver()
+    adapter = await driver.start()
+    reports: list[Any] = []
+    adapter.set_report_sink(reports.append)
+    await adapter.connect()
+    try:
+        terminal = driver.terminal
+        assert terminal.sim is not None
+        spec = driver.passive_buy(ClientOrderId("h1"))
+        await adapter.submit(spec)
+        await driver.settle()
+        terminal.behaviour.hold_cancels = True
+        await adapter.cancel(spec.account_id, spec.client_order_id, None)
+        await driver.settle()
+        (emu,) = terminal.orders[str(spec.account_id)]
+        sim_order = terminal.sim.exchange.orders[(spec.account_id, ClientOrderId(emu.key))]
+        assert emu.status == 51  # pending cancel at the terminal...
+        assert sim_order.status is OrderStatus.NEW  # ...and still working at the exchange
+        assert not any(isinstance(r, OrderCanceled) for r in reports)
+
+        terminal.release_cancels()
+        await driver.settle()
+
+        assert sim_order.status is OrderStatus.CANCELED
+        assert emu.status == 54
+        assert not emu.cancel_requested
+        assert any(isinstance(r, OrderCanceled) for r in reports)
+    finally:
+        await adapter.close()

@@ -123,6 +123,34 @@ async def test_connect_when_session_id_taken_fails_then_uses_fresh_id(
         squatter.stop()
 
 
+async def test_connect_when_terminal_answers_after_the_timeout_no_session_is_left_behind(
+    terminal: MiniQmt, clock: SimClock
+) -> None:
+    # A connect that times out is given up, but the vendor call still completes on the
+    # session thread: before, the trader it built then stayed connected to MiniQMT for
+    # good (a ghost session per timed-out attempt).
+    connect = terminal.connect
+
+    def slow(client: XtQuantAsyncClient) -> int:
+        time.sleep(0.6)
+        return connect(client)
+
+    terminal.connect = slow  # type: ignore[method-assign]
+    adapter = QmtAdapter(make_config(connect_timeout_s=0.2), clock)
+    with pytest.raises(BrokerUnavailable):
+        await adapter.connect()
+    await asyncio.sleep(1.0)  # the slow connect has long completed
+    assert terminal.clients == []
+    terminal.connect = connect  # type: ignore[method-assign]
+    await adapter.connect()
+    try:
+        assert adapter.is_connected
+        assert len(terminal.clients) == 1
+    finally:
+        await adapter.close()
+    assert terminal.clients == []
+
+
 async def test_callbacks_when_pushes_flow_only_enqueue_and_requests_leave_session_thread(
     terminal: MiniQmt, clock: SimClock
 ) -> None:

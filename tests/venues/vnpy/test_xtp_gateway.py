@@ -243,6 +243,32 @@ async def test_disconnect_when_logins_fail_then_backoff_until_server_is_back(rig
     await rig.until(lambda: bool(rig.of(OrderFilled, "D2")))
 
 
+async def test_disconnect_when_new_session_drops_during_its_reconcile_then_logs_in_again(
+    rig: Rig,
+) -> None:
+    """A drop while the reconnect still reconciles is not lost: before, the link declared
+    itself up on a dead session and stayed so (every order refused, no reconnect)."""
+    server = rig.server
+    query = server._query_orders
+    cut = []
+
+    def cut_once(td: Any, session: int, rid: int, xtp_id: int | None) -> int:
+        if not cut:  # the first reconcile after the reconnect: the new session drops
+            cut.append(session)
+            server.drop_connections()
+        return query(td, session, rid, xtp_id)
+
+    server._query_orders = cut_once  # type: ignore[method-assign]
+    server.drop_connections()
+    await rig.until(lambda: bool(cut) and len(rig.of(VenueConnected)) == 2, within=5.0)
+    await rig.settle()
+    assert rig.adapter.is_connected
+    assert server.sessions, "connected to a live session"
+    assert cut[0] not in server.sessions
+    await rig.adapter.submit(rig.driver.marketable_buy(ClientOrderId("D3")))
+    await rig.until(lambda: bool(rig.of(OrderFilled, "D3")))
+
+
 async def test_submit_when_insert_order_fails_then_rejected_not_phantom(rig: Rig) -> None:
     """insertOrder -> 0 ("XTP.0"): an OrderRejected with XTP's text; no order "XTP.0" appears."""
     rig.server.fail_next_insert = "资金账户被冻结"

@@ -114,12 +114,22 @@ class MiniQmt(Counter):
                 client.deliver("OnUpdateAccountStatus", note.copy())
 
     def release_cancels(self) -> None:
-        """Complete every cancel left pending by ``behaviour.hold_cancels``."""
+        """Complete every cancel left pending by ``behaviour.hold_cancels`` (with ``sim``:
+        the simulator cancels what is left, or refuses if it filled meanwhile)."""
         with self.lock:
             for orders in self.orders.values():
                 for order in orders:
-                    if order.cancel_requested and order.status in (51, 52):
+                    if not (order.cancel_requested and order.status in (51, 52)):
+                        continue
+                    if self.sim is None:
                         self._finish_cancel(order)
+                        continue
+                    for report in self.sim.cancel(order):
+                        self._apply_report(report, None, 0)
+                    if order.cancel_requested:  # refused: the order works on
+                        order.cancel_requested = False
+                        order.status = 55 if order.traded_volume else 50
+                        self._broadcast(order.account_id, [self._order_push(order)])
 
     def drop_connections(self) -> None:
         """Drop every client (each gets ``OnDisconnected``); the terminal stays up."""
@@ -229,7 +239,8 @@ class MiniQmt(Counter):
             refusal = "order not cancelable"
             cancelable = order is not None and order.status in (50, 55)
             sim_reports: list[object] = []
-            if self.sim is not None and order is not None and cancelable:
+            held = self.behaviour.hold_cancels
+            if self.sim is not None and order is not None and cancelable and not held:
                 sim_reports = list(self.sim.cancel(order))
                 refused = [r for r in sim_reports if isinstance(r, OrderCancelRejected)]
                 if refused:

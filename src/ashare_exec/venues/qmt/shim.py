@@ -116,6 +116,8 @@ class XtSession:
         self.callback = callback
         self.trader: Any = None
         self._accounts: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._stopped = False
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix=f"qmt-session-{session_id}"
         )
@@ -125,14 +127,27 @@ class XtSession:
         return self._executor.submit(fn, *args)
 
     def build_and_connect(self) -> int:
-        """Create, start and connect the trader; return ``connect()`` (0 = connected)."""
+        """Create, start and connect the trader; return ``connect()`` (0 = connected, -1
+        when :meth:`stop` came first or meanwhile: the trader is then stopped here)."""
         xttrader = load_xttrader()
         with map_vendor_errors("connect"):
-            self.trader = xttrader.XtQuantTrader(self.userdata_path, self.session_id, self.callback)
-            self.trader.oldloop = None  # see _RETIRED
-            _RETIRED.append(self.trader)
-            self.trader.start()
-            return int(self.trader.connect())
+            trader = xttrader.XtQuantTrader(self.userdata_path, self.session_id, self.callback)
+            trader.oldloop = None  # see _RETIRED
+            _RETIRED.append(trader)
+            with self._lock:
+                if self._stopped:
+                    return -1
+                self.trader = trader
+            trader.start()
+            rc = int(trader.connect())
+        with self._lock:
+            late = self._stopped
+        if late:
+            # stop() ran while we connected (a connect that timed out, a close during a
+            # reconnect): left alone, this trader would hold a MiniQMT session for good.
+            _stop_trader(trader)
+            return -1
+        return rc
 
     def _account(self, account_id: str) -> Any:
         acc = self._accounts.get(account_id)
@@ -205,13 +220,13 @@ class XtSession:
                 method(self._account(account_id), callback)
 
     def stop(self) -> None:
-        """Stop the trader (never from an xtquant callback: it joins the callback thread)."""
-        trader = self.trader
+        """Stop the trader (never from an xtquant callback: it joins the callback thread);
+        one still being built and connected stops itself when that is done."""
+        with self._lock:
+            self._stopped = True
+            trader = self.trader
         if trader is not None:
-            with contextlib.suppress(Exception):
-                trader.stop()
-            with contextlib.suppress(Exception):
-                trader.loop.close()  # xttrader never closes the loop it creates
+            _stop_trader(trader)
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     def stop_in_thread(self) -> concurrent.futures.Future[None]:
@@ -226,3 +241,10 @@ class XtSession:
 
         threading.Thread(target=work, name=f"qmt-stop-{self.session_id}", daemon=True).start()
         return done
+
+
+def _stop_trader(trader: Any) -> None:
+    with contextlib.suppress(Exception):
+        trader.stop()
+    with contextlib.suppress(Exception):
+        trader.loop.close()  # xttrader never closes the loop it creates

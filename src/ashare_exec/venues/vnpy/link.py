@@ -80,6 +80,8 @@ class VnpyLink(VenueAdapter):
         self.host: GatewayHost | None = None
         self._sink: ReportSink | None = None
         self._connected = False
+        self._drops = 0
+        """Link drops seen, connected or not (a drop while logging in must not be lost)."""
         self._closing = False
         self._restored = False
         self._seq = 0
@@ -207,6 +209,7 @@ class VnpyLink(VenueAdapter):
         self.host = host
         self.book.xtp = self.xtp
         self._restore()
+        drops = self._drops
         ok, text = await self._login(host.connect, dict(cfg.settings))
         if not ok:
             self.host = None
@@ -215,6 +218,8 @@ class VnpyLink(VenueAdapter):
         await self._reconcile()
         self._connected = True
         self._push(VenueConnected(venue=self.name, ts_event=self.clock.now(), session=text))
+        if self._drops != drops:  # it dropped while we logged in: that drop counts now
+            self._on_link_down("the link dropped while logging in")
 
     async def _login(self, call: Callable[..., tuple[bool, str]], *args: Any) -> tuple[bool, str]:
         try:
@@ -248,6 +253,7 @@ class VnpyLink(VenueAdapter):
         self.book.flush_orphans()
 
     def _on_link_down(self, reason: str) -> None:
+        self._drops += 1
         if not self._connected or self._closing:
             return
         self._connected = False
@@ -263,12 +269,18 @@ class VnpyLink(VenueAdapter):
             host = self.host
             if host is None:
                 return
+            drops = self._drops
             ok, text = await self._login(host.relogin)
             if ok:
                 try:
                     await self._reconcile()
                 except BrokerError as e:
                     self._alert(VnpyAlert("RECONCILE_FAILED", self.config.account, "", e.message))
+                if self._drops != drops:
+                    # The new session dropped while we logged in or reconciled: up it is
+                    # not (declared so, it stayed "connected" to no session for good).
+                    delay = self.config.backoff_initial_s
+                    continue
                 self._connected = True
                 self._push(VenueConnected(venue=self.name, ts_event=self.clock.now(), session=text))
                 return

@@ -1,15 +1,17 @@
-"""QMT fault soak: run any number of seeds of the service on the QMT adapter and real xtquant.
+"""Venue fault soaks: any number of seeds of the service on a broker adapter and its real
+vendor client, against the in-process emulator of the broker's side.
 
 Usage::
 
-    python scripts/qmt_soak.py --seeds 200 [--first 0] [--steps 40]
-    python scripts/qmt_soak.py --seed 22 --steps 40 --trace     # one seed, print its trace
+    python scripts/venue_soak.py --venue qmt --seeds 200 [--first 0] [--steps 40]
+    python scripts/venue_soak.py --venue xtp --seed 22 --steps 40 --trace   # one seed
 
-Each seed runs the whole service through the QMT adapter and xtquant's ``XtQuantTrader``
-against the MiniQMT emulator backed by the simulator, with a seeded schedule of steps and
-terminal faults, checking the invariants after each step. The emulator answers on its own
-threads: a seed's schedule is fixed, the timing of its pushes is not. Needs xtquant
-(``.ci/install-xtquant.sh``).
+``qmt``: the QMT adapter and xtquant's ``XtQuantTrader`` against the MiniQMT emulator
+(needs xtquant, ``.ci/install-xtquant.sh``); ``xtp``: the vn.py adapter and vnpy_xtp's
+``XtpGateway`` against the XTP server emulator (needs vnpy + vnpy_xtp,
+``.ci/install-vnpy.sh``). Both emulators' counter is the built-in simulator. Each seed has
+a fixed schedule of steps and faults and checks the invariants after each step; the
+emulators answer on their own threads, so the timing of what they deliver is not fixed.
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ sys.path.insert(0, str(ROOT))
 
 # ``tests`` is imported from the repository root: run this from a clone, not an install.
 from tests.reliability.dst_checks import DstFailure  # noqa: E402
-from tests.reliability.qmt_soak import run_qmt_seed  # noqa: E402
 
 
 def _quiet() -> None:
@@ -40,6 +41,7 @@ def _quiet() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    p.add_argument("--venue", choices=("qmt", "xtp"), default="qmt", help="which adapter")
     p.add_argument("--seeds", type=int, default=50, help="how many seeds")
     p.add_argument("--first", type=int, default=0, help="first seed")
     p.add_argument("--seed", type=int, default=None, help="run only this seed")
@@ -47,6 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--trace", action="store_true", help="print each seed's trace")
     args = p.parse_args(argv)
     _quiet()
+    if args.venue == "qmt":
+        from tests.reliability.qmt_soak import run_qmt_seed as run_seed
+    else:
+        from tests.reliability.xtp_soak import run_xtp_seed as run_seed
     seeds = [args.seed] if args.seed is not None else range(args.first, args.first + args.seeds)
     base = Path("/dev/shm") if Path("/dev/shm").is_dir() else None
     failures: list[str] = []
@@ -55,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     for seed in seeds:
         with tempfile.TemporaryDirectory(dir=base) as d:
             try:
-                trace = asyncio.run(run_qmt_seed(seed, Path(d), steps=args.steps))
+                trace = asyncio.run(run_seed(seed, Path(d), steps=args.steps))
             except DstFailure as e:
                 failures.append(str(e))
                 print(f"FAIL {e}", flush=True)
@@ -64,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.trace:
             print(f"seed {seed}:\n  " + "\n  ".join(trace), flush=True)
     summary = {
+        "venue": args.venue,
         "seeds": len(seeds),
         "steps_per_seed": args.steps,
         "steps_checked": steps,
