@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -17,9 +17,11 @@ from ashare_exec.oms.reconcile import reconcile
 __all__ = [
     "LEGAL_EDGES",
     "DstFailure",
+    "check_answered",
     "check_ledger",
     "check_legal_paths",
     "check_orders_vs_venue",
+    "check_sent_once",
     "order_snapshot",
 ]
 
@@ -64,6 +66,30 @@ def check_legal_paths(orders: Iterable[Order]) -> str | None:
             prev = entry.status_after
         if prev is not None and prev is not o.status:
             return f"order {o.spec.client_order_id} is {o.status} but its log ends at {prev}"
+    return None
+
+
+def check_answered(
+    book: Any, answered: Mapping[str, tuple[AccountId, str, str, int, str]]
+) -> str | None:
+    """Every answered order (``client id -> (account, symbol, side, qty, price)``) is in
+    the book with that content."""
+    for coid, (account, symbol, side, qty, price) in answered.items():
+        o = book.get(account, coid)
+        if o is None:
+            return f"order {coid} was answered and is lost"
+        s = o.spec
+        got = (str(s.instrument_id), s.side.value, s.qty, str(s.price))
+        if got != (symbol, side, qty, str(Decimal(price))):
+            return f"order {coid} content {got} != {(symbol, side, qty, price)}"
+    return None
+
+
+def check_sent_once(sends: Mapping[str, int], where: str) -> str | None:
+    """No order reached ``where`` more than once."""
+    for coid, n in sends.items():
+        if n > 1:
+            return f"order {coid} was sent to {where} {n} times"
     return None
 
 

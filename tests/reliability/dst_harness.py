@@ -24,20 +24,23 @@ from ashare_exec.clock import CST, SimClock
 from ashare_exec.config import AccountConfig, GatewayConfig, JournalConfig, SessionConfig
 from ashare_exec.engine.node import build_service
 from ashare_exec.engine.service import ExecutionService
-from ashare_exec.errors import DuplicateClientOrderId, GatewayError, JournalError
+from ashare_exec.errors import GatewayError, JournalError
 from ashare_exec.model import ClientOrderId, OrderStatus
 from ashare_exec.observability.alerts import ReconciliationMismatch
 from ashare_exec.venues.sim.factory import build_sim_exchange
 from tests.reliability.dst_checks import (
     DstFailure,
+    check_answered,
     check_ledger,
     check_legal_paths,
     check_orders_vs_venue,
+    check_sent_once,
     order_snapshot,
     skipping_differs,
 )
 from tests.reliability.dst_days import DayRolls
 from tests.reliability.fault_kit import ACC, FAULTS
+from tests.reliability.resubmits import resubmit
 from tests.reliability.vloop import InlineExecutor
 
 __all__ = ["DstFailure", "DstRun", "run_seed"]
@@ -322,19 +325,10 @@ class DstRun(DayRolls):
             price=Decimal(price),
             client_order_id=coid,
         )
-        try:
-            view = await self.svc.submit(body, actor="dst")
-        except DuplicateClientOrderId:
-            if same:
-                raise self.fail(f"resubmit of {coid} with the same content refused") from None
-            self.note(f"resubmit {coid} changed -> DUPLICATE_CLIENT_ORDER_ID")
-            return
-        except GatewayError as e:
-            self.note(f"resubmit {coid} refused {e.code}")
-            return
-        if not same or view["created"]:
-            raise self.fail(f"resubmit of {coid} (same={same}) created a new order")
-        self.note(f"resubmit {coid} -> existing {view['status']}")
+        problem, note = await resubmit(self.svc, body, same=same, actor="dst")
+        if problem:
+            raise self.fail(problem)
+        self.note(note)
 
     async def do_cancel(self) -> None:
         open_orders = self.svc.core.state.book.open_orders(ACC)
@@ -432,17 +426,10 @@ class DstRun(DayRolls):
     def check_always(self) -> None:
         """No order lost or changed, none sent twice, every path legal."""
         book = self.svc.core.state.book
-        for coid, (symbol, side, qty, price) in self.answered.items():
-            o = book.get(ACC, ClientOrderId(coid))
-            if o is None:
-                raise self.fail(f"order {coid} was answered and is lost")
-            s = o.spec
-            got = (str(s.instrument_id), s.side.value, s.qty, str(s.price))
-            if got != (symbol, side, qty, str(Decimal(price))):
-                raise self.fail(f"order {coid} content {got} != {(symbol, side, qty, price)}")
-        for coid, n in self.sends.items():
-            if n > 1:
-                raise self.fail(f"order {coid} was sent to the venue {n} times")
+        answered = {c: (ACC, *a) for c, a in self.answered.items()}
+        problem = check_answered(book, answered) or check_sent_once(self.sends, "the venue")
+        if problem:
+            raise self.fail(problem)
         for o in book.orders(ACC):
             if "DUPLICATE_CLIENT_ORDER_ID" in o.reasons:
                 raise self.fail(f"order {o.spec.client_order_id} hit DUPLICATE_CLIENT_ORDER_ID")

@@ -27,7 +27,7 @@ from ashare_exec.api.schemas import OrderIn
 from ashare_exec.clock import CST, SimClock
 from ashare_exec.config import AccountConfig, GatewayConfig, JournalConfig, SessionConfig
 from ashare_exec.engine.service import ExecutionService
-from ashare_exec.errors import DuplicateClientOrderId, GatewayError
+from ashare_exec.errors import GatewayError
 from ashare_exec.model import (
     AccountId,
     CancelAllOrders,
@@ -38,11 +38,14 @@ from ashare_exec.model import (
 )
 from tests.reliability.dst_checks import (
     DstFailure,
+    check_answered,
     check_ledger,
     check_legal_paths,
     check_orders_vs_venue,
+    check_sent_once,
     order_snapshot,
 )
+from tests.reliability.resubmits import resubmit
 
 __all__ = ["ACC", "ACC2", "ACCOUNTS", "DstFailure", "VenueOrders", "VenueSoak"]
 
@@ -300,19 +303,10 @@ class VenueSoak:
             account_id=account, symbol=symbol, side=side,  # type: ignore[arg-type]
             qty=qty if same else qty + 100, price=Decimal(price), client_order_id=coid,
         )  # fmt: skip
-        try:
-            view = await self.svc.submit(body, actor="soak")
-        except DuplicateClientOrderId:
-            if same:
-                raise self.fail(f"resubmit of {coid} with the same content refused") from None
-            self.note(f"resubmit {coid} changed -> DUPLICATE_CLIENT_ORDER_ID")
-            return
-        except GatewayError as e:
-            self.note(f"resubmit {coid} refused {e.code}")
-            return
-        if not same or view["created"]:
-            raise self.fail(f"resubmit of {coid} (same={same}) created a new order")
-        self.note(f"resubmit {coid} -> existing {view['status']}")
+        problem, note = await resubmit(self.svc, body, same=same, actor="soak")
+        if problem:
+            raise self.fail(problem)
+        self.note(note)
 
     async def do_burst(self) -> None:
         """Several submits and cancels at once, as a strategy's rebalance sends them."""
@@ -412,17 +406,9 @@ class VenueSoak:
     def check_always(self) -> None:
         """No answered order lost or changed, none sent twice, every path legal."""
         book = self.svc.core.state.book
-        for coid, (account, symbol, side, qty, price) in self.answered.items():
-            o = book.get(account, ClientOrderId(coid))
-            if o is None:
-                raise self.fail(f"order {coid} was answered and is lost")
-            s = o.spec
-            got = (str(s.instrument_id), s.side.value, s.qty, str(s.price))
-            if got != (symbol, side, qty, str(Decimal(price))):
-                raise self.fail(f"order {coid} content {got} != {(symbol, side, qty, price)}")
-        for coid, n in self.sends.items():
-            if n > 1:
-                raise self.fail(f"order {coid} was sent to the adapter {n} times")
+        problem = check_answered(book, self.answered) or check_sent_once(self.sends, "the adapter")
+        if problem:
+            raise self.fail(problem)
         twice = sorted(c for c, n in self.venue().held.items() if n > 1)
         if twice:
             raise self.fail(f"the venue holds orders {twice} more than once")
