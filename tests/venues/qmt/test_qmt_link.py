@@ -151,6 +151,38 @@ async def test_connect_when_terminal_answers_after_the_timeout_no_session_is_lef
     assert terminal.clients == []
 
 
+async def test_reconnect_when_session_drops_right_after_its_last_answer_connects_again(
+    terminal: MiniQmt, clock: SimClock
+) -> None:
+    # The new session answers the reconnect's last query, then drops: that disconnect comes
+    # before the link is ready to act on one. Before, the link then declared itself up on
+    # the dead session (healed only by three failed calls or a heartbeat).
+    query = terminal.query
+    armed: list[bool] = []
+
+    def answer_then_drop(client: XtQuantAsyncClient, kind: str, seq: int, req: object) -> None:
+        query(client, kind, seq, req)  # type: ignore[arg-type]
+        last = kind == "OnQueryStockTrades" and getattr(req, "m_strAccountID", "") == "A2"
+        if armed and last:
+            armed.clear()
+            terminal.drop_connections()
+
+    terminal.query = answer_then_drop  # type: ignore[method-assign]
+    adapter = QmtAdapter(make_config(), clock)
+    await adapter.connect()
+    try:
+        armed.append(True)
+        terminal.drop_connections()
+        await eventually(
+            lambda: not armed and adapter.is_connected and len(terminal.clients) == 1, within=5.0
+        )
+        await asyncio.sleep(0.2)
+        assert adapter.is_connected
+        assert len(terminal.clients) == 1, "connected to a live session"
+    finally:
+        await adapter.close()
+
+
 async def test_callbacks_when_pushes_flow_only_enqueue_and_requests_leave_session_thread(
     terminal: MiniQmt, clock: SimClock
 ) -> None:

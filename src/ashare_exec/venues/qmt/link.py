@@ -75,6 +75,8 @@ class QmtLink(VenueAdapter):
         self._session_id: int | None = None
         self._generation = 0
         self._ready = False
+        self._dropped = False
+        """The session being established said it disconnected (before it was ready)."""
         self._closed = False
         self._failures = 0
         self._trouble = asyncio.Event()
@@ -143,6 +145,7 @@ class QmtLink(VenueAdapter):
     # ------------------------------------------------------------------ link life
     async def _establish(self) -> None:
         self._trouble.clear()
+        self._dropped = False
         loop = asyncio.get_running_loop()
         self._generation += 1
         session_id = self._allocator.allocate()
@@ -168,6 +171,10 @@ class QmtLink(VenueAdapter):
                 await self._poll_account_status()
                 for account_id in self.config.accounts:
                     await self._reconcile(account_id)
+                if self._dropped:
+                    # Its disconnect came while it was not ready to act on one: the
+                    # answers were in, the session is gone all the same.
+                    raise BrokerUnavailable(f"session {session_id} disconnected while connecting")
         except BaseException:
             await self._retire()
             raise
@@ -331,6 +338,7 @@ class QmtLink(VenueAdapter):
         if generation != self._generation or self._closed:
             return  # a late callback of a retired session
         if kind == "disconnected":
+            self._dropped = True
             self._declare_trouble("MiniQMT disconnected")
             return
         try:
