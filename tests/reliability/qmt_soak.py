@@ -68,6 +68,8 @@ class QmtSoak(VenueSoak):
         ("drop_link", 3),
         ("terminal_restart", 2),
         ("counter_replay", 2),
+        ("terminal_down", 2),
+        ("account_down", 2),
     )
 
     def __init__(self, seed: int, folder: Path, steps: int = 30) -> None:
@@ -135,6 +137,7 @@ class QmtSoak(VenueSoak):
         behaviour = self.term.behaviour
         behaviour.hold_cancels = behaviour.mute_pushes = False
         await asyncio.to_thread(self.term.release_cancels)
+        await asyncio.to_thread(self.term.set_online, True)
 
     # ---- the terminal's faults ------------------------------------------------------------
 
@@ -181,6 +184,27 @@ class QmtSoak(VenueSoak):
     async def do_terminal_restart(self) -> None:
         await asyncio.to_thread(self.term.restart)
         self.note("terminal restart")
+
+    async def do_terminal_down(self) -> None:
+        """The terminal goes away (closed by hand, crashed) and comes back a moment later:
+        every connect meanwhile fails."""
+        await asyncio.to_thread(self.term.set_online, False)
+        await self.settle(0.3)
+        await asyncio.to_thread(self.term.set_online, True)
+        self.note("terminal down for 0.3 s")
+
+    async def do_account_down(self) -> None:
+        """One account loses its broker login for a few steps' worth of orders (status 1,
+        waiting for login, or 3, failed), then gets it back."""
+        account = self.schedule.choice(ACCOUNTS)
+        code = self.schedule.choice((1, 3))
+        await asyncio.to_thread(self.term.set_account_status, str(account), code)
+        await self.settle()
+        for _ in range(self.rng.randint(1, 3)):
+            await self._submit(self._body(account))
+        await asyncio.to_thread(self.term.set_account_status, str(account), 0)
+        await self.settle()
+        self.note(f"account {account} status {code} for a few orders")
 
     async def do_counter_replay(self) -> None:
         await asyncio.to_thread(self.term.counter_reconnect)

@@ -80,7 +80,8 @@ QMT = Venue(
      "the next order vanishes": "swallow", "the next order's answer is lost": "lose_answer",
      "refused before it exists": "refuse", "hold cancels True": "hold_cancels",
      "pushes muted": "mute", "the terminal hung": "hang", "connections dropped": "drop_link",
-     "terminal restart": "terminal_restart", "pushes of the day replayed": "counter_replay"},
+     "terminal restart": "terminal_restart", "pushes of the day replayed": "counter_replay",
+     "terminal down": "terminal_down", "for a few orders": "account_down"},
     _lose_terminal_orders, _hold_terminal_cancels, xtquant_available(),
 )  # fmt: skip
 XTP = Venue(

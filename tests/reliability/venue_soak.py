@@ -127,7 +127,8 @@ class VenueSoak:
         self.folder = folder
         self.steps = steps
         self.schedule = random.Random(seed)
-        """Picks the steps only, so the schedule stays the seed's whatever the timing."""
+        """Picks the steps (and the kind of each fault), so the schedule stays the seed's
+        whatever the timing."""
         self.rng = random.Random(seed * 7919 + 1)
         """Everything else a step draws (its orders, what it cancels)."""
         self.clock = SimClock(START)
@@ -254,13 +255,14 @@ class VenueSoak:
 
     # ---- common actions -----------------------------------------------------------------
 
-    def _body(self) -> OrderIn:
+    def _body(self, account: AccountId | None = None) -> OrderIn:
         symbol, ref = self.rng.choice(SYMBOLS)
         side: Literal["BUY", "SELL"] = self.rng.choice(("BUY", "SELL"))
         marketable = self.rng.random() < 0.5
         sign = 1 if (side == "BUY") == marketable else -1
         price = ref + sign * Decimal(self.rng.randint(0, 25)) / 100
-        account = ACC2 if self.rng.random() < 0.25 else ACC
+        drawn = ACC2 if self.rng.random() < 0.25 else ACC
+        account = account or drawn
         self._seq += 1
         return OrderIn(
             account_id=account, symbol=symbol, side=side, qty=100 * self.rng.choice(LOTS),
@@ -367,7 +369,7 @@ class VenueSoak:
         """Stop, then a new service replays the journal: the state must be equal. Half the
         stops are hasty: they do not wait for orders and cancels in flight to be answered
         (the answers come to nobody; the next service must learn them from the venue)."""
-        hasty = self.rng.random() < 0.5
+        hasty = self.schedule.random() < 0.5  # part of the schedule: not timing-dependent
         if hasty:
             self.svc.shutdown_timeout_s = 0.0
         await self.svc.stop()
