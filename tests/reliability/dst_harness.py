@@ -28,6 +28,7 @@ from ashare_exec.errors import GatewayError, JournalError
 from ashare_exec.model import ClientOrderId, OrderStatus
 from ashare_exec.observability.alerts import ReconciliationMismatch
 from ashare_exec.venues.sim.factory import build_sim_exchange
+from tests.reliability.dst_bursts import Bursts
 from tests.reliability.dst_checks import (
     DstFailure,
     check_answered,
@@ -74,7 +75,7 @@ ACTIONS = (
 )
 
 
-class DstRun(DayRolls):
+class DstRun(DayRolls, Bursts):
     """One seeded run on a folder (the journal and the venue's store live there)."""
 
     def __init__(self, seed: int, folder: Path, steps: int = 40) -> None:
@@ -88,6 +89,8 @@ class DstRun(DayRolls):
         self.t1_release_at = "20:00" if random.Random(seed * 104729 + 7).random() < 0.5 else None
         self.rng_link = random.Random(seed * 15485863 + 11)
         """Whether the link is down at a close, and whether it comes back that evening."""
+        self.rng_burst = random.Random(seed * 49979687 + 17)
+        """When a burst of submits and cancels comes, and what is in it."""
         self.rng_journal = random.Random(seed * 32452843 + 13)
         """When the journal stops writing, how, and for how many steps."""
         self.journal_fault: tuple[str, Callable[[], None], int] | None = None
@@ -216,6 +219,7 @@ class DstRun(DayRolls):
             for step in range(self.steps):
                 self.step = step
                 await self._journal_weather()
+                await self.burst_weather()
                 action = self._pick()
                 await getattr(self, f"do_{action}")()
                 await self.settle()
@@ -276,18 +280,19 @@ class DstRun(DayRolls):
 
     # ---- actions ------------------------------------------------------------------------
 
-    def _body(self) -> OrderIn:
-        symbol, ref = self.rng.choice(SYMBOLS)
-        side: Literal["BUY", "SELL"] = self.rng.choice(("BUY", "SELL"))
-        marketable = self.rng.random() < 0.5
+    def _body(self, rng: random.Random | None = None) -> OrderIn:
+        rng = rng or self.rng
+        symbol, ref = rng.choice(SYMBOLS)
+        side: Literal["BUY", "SELL"] = rng.choice(("BUY", "SELL"))
+        marketable = rng.random() < 0.5
         sign = 1 if (side == "BUY") == marketable else -1
-        price = ref + sign * Decimal(self.rng.randint(0, 25)) / 100
+        price = ref + sign * Decimal(rng.randint(0, 25)) / 100
         self._seq += 1
         return OrderIn(
             account_id=ACC,
             symbol=symbol,
             side=side,
-            qty=100 * self.rng.randint(1, 4),
+            qty=100 * rng.randint(1, 4),
             price=price,
             client_order_id=f"d{self._seq}",
         )
