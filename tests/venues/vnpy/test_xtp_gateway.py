@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import itertools
 import os
+import time
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from pathlib import Path
@@ -267,6 +268,38 @@ async def test_disconnect_when_new_session_drops_during_its_reconcile_then_logs_
     assert cut[0] not in server.sessions
     await rig.adapter.submit(rig.driver.marketable_buy(ClientOrderId("D3")))
     await rig.until(lambda: bool(rig.of(OrderFilled, "D3")))
+
+
+async def test_reconnect_when_login_outlives_its_timeout_then_waits_for_it_one_session(
+    tmp_path: Path,
+) -> None:
+    """A slow server: each relogin takes longer than ``connect_timeout_s``. The next attempt
+    waits for the one still running instead of opening another session beside it (before,
+    every attempt timed out, never connected, and each left a session at the server)."""
+    driver = XtpDriver(tmp_path)
+    adapter = await _adapter(driver, connect_timeout_s=0.25)
+    rig = Rig(driver, adapter)
+    await adapter.connect()
+    server = driver.server
+    login = server._login
+    slow: list[float] = []
+
+    def slow_login(td: Any) -> int:
+        slow.append(time.monotonic())
+        time.sleep(0.4)
+        return login(td)
+
+    try:
+        server._login = slow_login  # type: ignore[method-assign]
+        server.drop_connections()
+        await rig.until(lambda: len(rig.of(VenueConnected)) == 2, within=5.0)
+        await asyncio.sleep(0.6)  # a second login, had one started, would have finished
+        assert adapter.is_connected
+        assert len(slow) == 1, "one login for the reconnect"
+        assert len(server.sessions) == 1
+    finally:
+        await adapter.close()
+        server.stop()
 
 
 async def test_submit_when_insert_order_fails_then_rejected_not_phantom(rig: Rig) -> None:

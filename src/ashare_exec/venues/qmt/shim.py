@@ -140,14 +140,16 @@ class XtSession:
                 self.trader = trader
             trader.start()
             rc = int(trader.connect())
-        with self._lock:
-            late = self._stopped
-        if late:
+        if self._was_stopped():
             # stop() ran while we connected (a connect that timed out, a close during a
             # reconnect): left alone, this trader would hold a MiniQMT session for good.
             _stop_trader(trader)
             return -1
         return rc
+
+    def _was_stopped(self) -> bool:
+        with self._lock:
+            return self._stopped
 
     def _account(self, account_id: str) -> Any:
         acc = self._accounts.get(account_id)

@@ -82,6 +82,8 @@ class VnpyLink(VenueAdapter):
         self._connected = False
         self._drops = 0
         """Link drops seen, connected or not (a drop while logging in must not be lost)."""
+        self._login_call: tuple[GatewayHost, asyncio.Future[tuple[bool, str]]] | None = None
+        """The last vendor login and its host (it may outlive its timeout in its thread)."""
         self._closing = False
         self._restored = False
         self._seq = 0
@@ -210,10 +212,17 @@ class VnpyLink(VenueAdapter):
         self.book.xtp = self.xtp
         self._restore()
         drops = self._drops
-        ok, text = await self._login(host.connect, dict(cfg.settings))
+        ok, text = await self._login(host, host.connect, dict(cfg.settings))
         if not ok:
             self.host = None
-            await asyncio.to_thread(host.stop)
+            pending = self._login_call
+            if pending is not None and pending[0] is host and not pending[1].done():
+                # The vendor login outlived its timeout: stop the host once it returns, or
+                # its session would stay logged in with nobody listening.
+                loop = asyncio.get_running_loop()
+                pending[1].add_done_callback(lambda _f: loop.run_in_executor(None, host.stop))
+            else:
+                await asyncio.to_thread(host.stop)
             raise BrokerUnavailable(f"{self.name} login failed: {text}")
         await self._reconcile()
         self._connected = True
@@ -221,11 +230,20 @@ class VnpyLink(VenueAdapter):
         if self._drops != drops:  # it dropped while we logged in: that drop counts now
             self._on_link_down("the link dropped while logging in")
 
-    async def _login(self, call: Callable[..., tuple[bool, str]], *args: Any) -> tuple[bool, str]:
+    async def _login(
+        self, host: GatewayHost, call: Callable[..., tuple[bool, str]], *args: Any
+    ) -> tuple[bool, str]:
+        """Run a vendor login on a worker thread, within ``connect_timeout_s``. It cannot be
+        cancelled: one that outlives its timeout runs on, and the next attempt on the same
+        host waits for it rather than opening a second session beside it."""
+        pending = self._login_call
+        if pending is not None and pending[0] is host and not pending[1].done():
+            fut = pending[1]
+        else:
+            fut = asyncio.get_running_loop().run_in_executor(None, call, *args)
+            self._login_call = (host, fut)
         try:
-            return await asyncio.wait_for(
-                asyncio.to_thread(call, *args), self.config.connect_timeout_s
-            )
+            return await asyncio.wait_for(asyncio.shield(fut), self.config.connect_timeout_s)
         except TimeoutError:
             return False, "login timed out"
         except Exception as e:  # vendor code: any failure is a failed login
@@ -270,7 +288,7 @@ class VnpyLink(VenueAdapter):
             if host is None:
                 return
             drops = self._drops
-            ok, text = await self._login(host.relogin)
+            ok, text = await self._login(host, host.relogin)
             if ok:
                 try:
                     await self._reconcile()
