@@ -75,8 +75,11 @@ class QmtSoak(VenueSoak):
     def __init__(self, seed: int, folder: Path, steps: int = 30) -> None:
         super().__init__(seed, folder, steps)
         self.knobs = {k: self.rng.random() < 0.3 for k in KNOBS}
+        self.heartbeat_s = self.rng.choice((0.0, 0.2))
+        """Half the seeds poll the account status (a hung terminal is then declared dead)."""
         self.terminal: MiniQmt | None = None
-        self.note(f"knobs {sorted(k for k, on in self.knobs.items() if on)}")
+        on = sorted(k for k, on in self.knobs.items() if on)
+        self.note(f"knobs {on}, heartbeat {self.heartbeat_s} s")
 
     @property
     def term(self) -> MiniQmt:
@@ -84,7 +87,7 @@ class QmtSoak(VenueSoak):
         return self.terminal
 
     def venue_table(self) -> dict[str, Any]:
-        return dict(QMT)
+        return dict(QMT, heartbeat_interval_s=self.heartbeat_s)
 
     @contextmanager
     def _same_terminal(self) -> Iterator[None]:
