@@ -3,7 +3,7 @@
 Usage::
 
     python scripts/crash_soak.py --cycles 1000 --seed 7 [--dir PATH] [--durability fast]
-                                 [--day-every N]
+                                 [--day-every N] [--venue qmt]
 
 Each cycle starts the real service on the same data folder, checks every invariant against
 the simulator's durable state (no order lost, none sent twice, orders and ledger equal the
@@ -17,6 +17,10 @@ last cycle starts after the close, where the scheduler's end of day runs at once
 during it half of the time). A day's first start is SIGKILLed during start-up half of the
 time.
 It also keeps a long soak's day small (restarts slow down as one day's orders pile up).
+
+``--venue qmt`` runs the gateway on the QMT adapter (real xtquant) against a MiniQMT
+emulator in a process of its own, which outlives every kill (one trading day; no
+``--day-every``).
 """
 
 from __future__ import annotations
@@ -50,10 +54,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--day-every", type=int, default=0, help="cycles per trading day (0: all on one day)"
     )
+    p.add_argument("--venue", choices=["sim", "qmt"], default="sim")
     p.add_argument("--quiet", action="store_true", help="only the summary")
     args = p.parse_args(argv)
     folder = args.dir or Path(tempfile.mkdtemp(prefix="crash-soak-"))
-    soak = CrashSoak(folder, seed=args.seed, durability=args.durability, day_every=args.day_every)
+    if args.venue == "qmt" and args.day_every:
+        p.error("--venue qmt runs on one trading day: leave out --day-every")
+    soak = CrashSoak(
+        folder,
+        seed=args.seed,
+        durability=args.durability,
+        day_every=args.day_every,
+        venue=args.venue,
+    )
     signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started in background
     signal.signal(signal.SIGTERM, _interrupt)
     t0 = time.monotonic()
@@ -81,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         failure = str(e)
     except KeyboardInterrupt:  # Ctrl-C: still report what was checked
         interrupted = True
+    finally:
+        soak.close()
     summary = {
         "seed": args.seed,
         "cycles_requested": args.cycles,
@@ -97,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         "days_closed_and_checked": len(soak.days_closed),
         "day_every": args.day_every,
         "durability": args.durability,
+        "venue": args.venue,
         "seconds": round(time.monotonic() - t0, 1),
         "violation": failure,
         "interrupted": interrupted,

@@ -43,6 +43,7 @@ from ashare_exec.engine.closing import CLOSED_UNSEEN
 from ashare_exec.refdata import load_calendar
 from ashare_exec.venues.sim.store import SqliteStore
 from tests.e2e.conftest import TOKEN, Service, spawn_service, start_service
+from tests.reliability.crash_qmt import StandaloneQmt
 from tests.reliability.dst_checks import archives_gap
 
 __all__ = ["CrashSoak", "LifeReport", "Violation"]
@@ -90,7 +91,7 @@ durability = "{durability}"
 
 [[accounts]]
 id = "paper"
-venue = "sim"
+venue = "{venue}"
 cash = "200000000"
 
 [accounts.positions]
@@ -107,6 +108,10 @@ global_max_msgs_per_second = 1000000
 
 [venues.sim]
 seed = {seed}
+{extra}"""
+QMT_CONFIG = """
+[venues.qmt]
+emulator = '{endpoint}'
 """
 
 
@@ -150,6 +155,9 @@ class CrashSoak:
     durability: str = "durable"
     day_every: int = 0
     """Lives per trading day (0: every life on the same day)."""
+    venue: str = "sim"
+    """``sim`` (the simulator in the gateway, its state in a file) or ``qmt`` (the QMT
+    adapter and real xtquant against a MiniQMT emulator in its own process; one day)."""
     rng: random.Random = field(init=False)
     answered: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Every order the client got an HTTP answer for: coid → the content it asked for."""
@@ -165,9 +173,20 @@ class CrashSoak:
     _today: date = FIRST_DAY
     _seq: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _qmt: StandaloneQmt | None = None
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
+        if self.venue not in ("sim", "qmt"):
+            raise ValueError(f"venue must be sim or qmt, was {self.venue!r}")
+        if self.venue == "qmt" and self.day_every:
+            raise ValueError("the QMT crash soak runs on one day (the emulator lists all days)")
+
+    def close(self) -> None:
+        """Stop what the soak started beside the gateway (the stand-alone MiniQMT)."""
+        if self._qmt is not None:
+            self._qmt.close()
+            self._qmt = None
 
     # ---- one life -----------------------------------------------------------------------
 
@@ -252,14 +271,29 @@ class CrashSoak:
 
     def _start(self, life: int) -> Service:
         self._write_config(life)
+        if self.venue == "qmt":
+            if self._qmt is None:
+                config = self.folder / "config" / "gateway.toml"
+                self._qmt = StandaloneQmt(config, self._endpoint_file)
+            self._qmt.set_time(self.life_start(life))
         return start_service(self.folder, timeout=60.0)
+
+    @property
+    def _endpoint_file(self) -> Path:
+        return self.folder / "miniqmt.json"
 
     def _write_config(self, life: int) -> None:
         cfg = self.folder / "config" / "gateway.toml"
         cfg.parent.mkdir(parents=True, exist_ok=True)
         cfg.write_text(
             CONFIG.format(
-                start=self.life_start(life).isoformat(), durability=self.durability, seed=self.seed
+                start=self.life_start(life).isoformat(),
+                durability=self.durability,
+                seed=self.seed,
+                venue=self.venue,
+                extra=QMT_CONFIG.format(endpoint=self._endpoint_file)
+                if self.venue == "qmt"
+                else "",
             ),
             encoding="utf-8",
         )
@@ -387,7 +421,7 @@ class CrashSoak:
                 for p in _ok(http.get("/v1/positions", params={"account_id": ACCOUNT}))
             }
             account = _ok(http.get(f"/v1/accounts/{ACCOUNT}"))
-        venue = SqliteStore(self.folder / "data" / "sim" / "state.sqlite3").load()
+        venue = self._venue_state(where)
         today = self._today
         mine = {c: b for c, b in self.answered.items() if self.answered_on[c] == today}
         check_sent_at_most_once(self.folder / "logs", orders, where)
@@ -403,6 +437,15 @@ class CrashSoak:
             self.days_closed.add(day)
         check_archives_cover(self.folder / "data" / "archive", where)
         return len(orders)
+
+    def _venue_state(self, where: str) -> Any:
+        """The venue's own record: the simulator's store, or what the MiniQMT holds."""
+        if self._qmt is None:
+            return SqliteStore(self.folder / "data" / "sim" / "state.sqlite3").load()
+        state = self._qmt.state()
+        if state.problems:
+            raise Violation(f"{where}: at the terminal: {state.problems[0]}")
+        return state
 
 
 @contextlib.contextmanager

@@ -17,6 +17,7 @@ import pytest
 
 from ashare_exec.engine.closing import CLOSED_UNSEEN
 from ashare_exec.model import InstrumentId, OrderStatus
+from ashare_exec.testing.miniqmt import xtquant_available
 from ashare_exec.venues.sim.accounts import Account, Holding
 from tests.reliability.crash_harness import (
     CrashSoak,
@@ -28,8 +29,10 @@ from tests.reliability.crash_harness import (
     check_orders_match_venue,
     check_sent_at_most_once,
 )
+from tests.reliability.crash_qmt import QmtVenueState
 
 CI_LIVES = 5
+needs_xtquant = pytest.mark.skipif(not xtquant_available(), reason="xtquant is not installed")
 
 
 def test_gateway_when_sigkilled_under_load_loses_nothing_and_matches_venue(
@@ -69,6 +72,28 @@ def test_gateway_killed_across_day_rolls_closes_each_day_and_archives_it_as_the_
     assert final.orders_checked >= 1
     archives = sorted(p.name for p in (tmp_path / "gw" / "data" / "archive").iterdir())
     assert archives == [d.isoformat() for d in sorted(soak.days_closed)]
+
+
+@needs_xtquant
+def test_gateway_on_qmt_when_sigkilled_under_load_loses_nothing_and_matches_the_terminal(
+    tmp_path: Path,
+) -> None:
+    # The QMT adapter and real xtquant against a MiniQMT emulator in its own process: the
+    # terminal keeps what the dead gateway sent; each start reconciles against it by remark.
+    soak = CrashSoak(tmp_path / "gw", seed=20261128, venue="qmt")
+    try:
+        for life in range(3):
+            soak.run_life(life)
+        final = soak.run_life(3, kill=False)
+    finally:
+        soak.close()
+    assert sum(r.answered for r in soak.lives) > 10
+    assert final.orders_checked >= len(soak.answered)
+
+
+def test_crash_soak_on_qmt_is_one_day_only() -> None:
+    with pytest.raises(ValueError, match="one day"):
+        CrashSoak(Path("unused"), seed=1, venue="qmt", day_every=2)
 
 
 # ---- the checks themselves must be able to fail ------------------------------------------------
@@ -275,3 +300,36 @@ def test_check_archives_cover_when_an_event_is_in_no_archive_raises(
     else:
         with pytest.raises(Violation, match=re.escape(expect)):
             check_archives_cover(tmp_path, "here")
+
+
+def _snapshot_row(coid: str, remark: str) -> dict[str, object]:
+    return {"account_id": "paper", "client_order_id": coid, "remark": remark,
+            "status": "FILLED", "filled_qty": 100, "day": DAY.isoformat()}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("rows", "expect"),
+    [
+        ([_snapshot_row("a1", "a1.XY"), _snapshot_row("b2", "b2.XZ")], None),
+        ([_snapshot_row("a1", "a1.XY"), _snapshot_row("a1", "a1.XY")], "reached the terminal 2"),
+        ([_snapshot_row("", "junk")], "not ours"),
+    ],
+    ids=["distinct", "sent-twice", "foreign-remark"],
+)
+def test_qmt_venue_state_when_terminal_has_order_twice_or_foreign_reports_problem(
+    rows: list[dict[str, object]], expect: str | None
+) -> None:
+    snap = {"orders": rows, "accounts": [{"account_id": "paper", "available": "100",
+            "frozen": "5", "holdings": {"600000.SH": [200, 100, 0]}}]}  # fmt: skip
+    state = QmtVenueState.from_snapshot(snap)  # type: ignore[arg-type]
+    assert [o.status for o in state.orders] == [OrderStatus.FILLED] * len(rows)
+    # the shape the ledger check reads
+    check_ledger_matches_venue(
+        {"600000.SH": {"total_qty": 200, "sellable_qty": 100}},
+        {"cash": {"available": "100", "frozen": "5"}}, state, "t",
+    )  # fmt: skip
+    if expect is None:
+        assert state.problems == []
+    else:
+        assert len(state.problems) == 1
+        assert expect in state.problems[0]

@@ -12,10 +12,10 @@ import itertools
 import queue
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from ashare_exec.testing.miniqmt import structs as s
-from ashare_exec.testing.miniqmt.terminal import MiniQmt
+from ashare_exec.testing.miniqmt.behaviour import MiniQmtBehaviour
 
 _QUERIES: dict[str, tuple[type[s.NativeStruct], str]] = {
     "queryStockAssetWithSeq": (s.QueryStockAssetReq, "OnQueryStockAsset"),
@@ -28,6 +28,36 @@ _QUERIES: dict[str, tuple[type[s.NativeStruct], str]] = {
 _STOP = ("", ())
 
 
+class Session(Protocol):
+    """What the terminal sees of a connected client (a fake native client in this process,
+    or the stand-in of one in another process: ``remote``)."""
+
+    session: int
+    subscribed: set[str]
+
+    def deliver(self, name: str, *args: object) -> None:
+        """Queue a callback for the client."""
+
+    def kill(self) -> None:
+        """The terminal dropped the client."""
+
+
+class Terminal(Protocol):
+    """What a fake native client calls on its MiniQMT (:class:`MiniQmt`, or
+    ``remote.RemoteTerminal`` for one in another process)."""
+
+    behaviour: MiniQmtBehaviour
+    timeouts: list[int]
+
+    def connect(self, client: Session) -> int: ...
+    def disconnect(self, client: Session) -> None: ...
+    def record_call(self, method: str) -> None: ...
+    def subscribe(self, client: Session, seq: int, req: s.SubscribeReq) -> None: ...
+    def order(self, client: Session, seq: int, req: s.OrderStockReq) -> None: ...
+    def cancel(self, client: Session, seq: int, req: s.CancelOrderStockReq) -> None: ...
+    def query(self, client: Session, kind: str, seq: int, req: s.NativeStruct) -> None: ...
+
+
 def _require(value: object, kind: type, what: str) -> None:
     if isinstance(value, bool) or not isinstance(value, kind):
         raise TypeError(f"{what}: incompatible function arguments ({type(value).__name__})")
@@ -36,7 +66,7 @@ def _require(value: object, kind: type, what: str) -> None:
 class XtQuantAsyncClient:
     """Fake of the native async client, bound to the :class:`MiniQmt` installed at creation."""
 
-    terminal_factory: Callable[[], MiniQmt] | None = None
+    terminal_factory: Callable[[], Terminal] | None = None
 
     def __init__(self, path: bytes, name: str, session: int) -> None:
         _require(path, bytes, "XtQuantAsyncClient(path)")
@@ -47,7 +77,7 @@ class XtQuantAsyncClient:
         factory = type(self).terminal_factory
         if factory is None:
             raise RuntimeError("no MiniQmt installed; use ashare_exec.testing.miniqmt.install()")
-        self.terminal = factory()
+        self.terminal: Terminal = factory()
         self.path = path
         self.session = session
         self.subscribed: set[str] = set()

@@ -30,7 +30,7 @@ from ashare_exec.testing.miniqmt.book import (
 )
 
 if TYPE_CHECKING:
-    from ashare_exec.testing.miniqmt.client import XtQuantAsyncClient
+    from ashare_exec.testing.miniqmt.client import Session
     from ashare_exec.testing.miniqmt.simcounter import SimCounter
 
 Push = tuple[str, tuple[object, ...]]
@@ -51,7 +51,7 @@ class Counter:
         self.orders: dict[str, list[EmuOrder]] = {}
         self.trades: dict[str, list[s.XtTrade]] = {}
         self.prices: dict[str, Decimal] = {}
-        self.clients: list[XtQuantAsyncClient] = []
+        self.clients: list[Session] = []
         self.history: dict[str, list[Push]] = {}
         self.calls: list[tuple[str, str]] = []
         """(native method, calling thread name) for every request, for threading tests."""
@@ -68,15 +68,13 @@ class Counter:
         """code -> most shares one order takes from the market per match (none: unlimited)."""
         self._drop_responses = 0
         self._deferred: list[Push] = []
-        self._cancel_clients: dict[tuple[str, int], XtQuantAsyncClient] = {}
+        self._cancel_clients: dict[tuple[str, int], Session] = {}
         self._by_key: dict[str, EmuOrder] = {}
 
-    def _subscribers(self, account_id: str) -> list[XtQuantAsyncClient]:
+    def _subscribers(self, account_id: str) -> list[Session]:
         return [c for c in self.clients if account_id in c.subscribed]
 
-    def _order(
-        self, client: XtQuantAsyncClient, seq: int, req: s.OrderStockReq, drop_response: bool
-    ) -> None:
+    def _order(self, client: Session, seq: int, req: s.OrderStockReq, drop_response: bool) -> None:
         b = self.behaviour
         account_id: str = req.m_strAccountID
         remark: str = req.m_strOrderRemark
@@ -225,7 +223,7 @@ class Counter:
 
     def _send(
         self,
-        client: XtQuantAsyncClient,
+        client: Session,
         seq: int,
         resp: s.OrderStockResp,
         pushes: list[Push],

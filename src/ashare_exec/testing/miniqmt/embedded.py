@@ -21,7 +21,7 @@ from ashare_exec.testing.miniqmt.loader import install
 from ashare_exec.testing.miniqmt.simcounter import SimCounter
 from ashare_exec.testing.miniqmt.terminal import MiniQmt
 
-__all__ = ["start_embedded_miniqmt"]
+__all__ = ["build_sim_miniqmt", "start_embedded_miniqmt", "start_ticker"]
 
 
 def start_embedded_miniqmt(
@@ -41,6 +41,25 @@ def start_embedded_miniqmt(
         accounts: the accounts on the ``qmt`` venue.
         instruments: the instrument master (the packaged sample when ``None``).
         tick_s: real seconds between market moves (0: no ticker thread).
+
+    Raises:
+        ConfigError: ``venues.sim.seed``, ``walk`` or ``t1_release_at`` is invalid.
+    """
+    terminal = build_sim_miniqmt(config, clock, accounts, instruments)
+    install(terminal)
+    if tick_s > 0:
+        start_ticker(terminal, tick_s)
+    return terminal
+
+
+def build_sim_miniqmt(
+    config: Any,
+    clock: Clock,
+    accounts: Sequence[AccountId],
+    instruments: Mapping[InstrumentId, Instrument] | None = None,
+) -> MiniQmt:
+    """The simulator-backed :class:`MiniQmt` of :func:`start_embedded_miniqmt`, not installed
+    and without a ticker (``standalone`` serves one to other processes).
 
     Raises:
         ConfigError: ``venues.sim.seed``, ``walk`` or ``t1_release_at`` is invalid.
@@ -65,16 +84,19 @@ def start_embedded_miniqmt(
     terminal = MiniQmt(sim=SimCounter(exchange, clock))
     for account_id in accounts:
         terminal.add_account(account_id, 0)
-    install(terminal)
-    if tick_s > 0:
-        stop = terminal.ticker_stop
-
-        def run() -> None:
-            while not stop.wait(tick_s):
-                terminal.tick()
-
-        threading.Thread(target=run, name="miniqmt-ticker", daemon=True).start()
     return terminal
+
+
+def start_ticker(terminal: MiniQmt, tick_s: float) -> None:
+    """Move ``terminal``'s simulated market every ``tick_s`` real seconds (so resting
+    orders fill) until ``terminal.ticker_stop`` is set."""
+    stop = terminal.ticker_stop
+
+    def run() -> None:
+        while not stop.wait(tick_s):
+            terminal.tick()
+
+    threading.Thread(target=run, name="miniqmt-ticker", daemon=True).start()
 
 
 def _market_settings(raw: Mapping[str, Any]) -> dict[str, Any]:

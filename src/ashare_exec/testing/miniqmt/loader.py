@@ -13,9 +13,10 @@ import importlib.util
 import sys
 import types
 import warnings
+from collections.abc import Callable
 
 from ashare_exec.testing.miniqmt import structs
-from ashare_exec.testing.miniqmt.client import XtQuantAsyncClient
+from ashare_exec.testing.miniqmt.client import Terminal, XtQuantAsyncClient
 from ashare_exec.testing.miniqmt.terminal import MiniQmt
 
 NATIVE = "xtquant.xtpythonclient"
@@ -62,6 +63,14 @@ def install(terminal: MiniQmt) -> types.ModuleType:
     Raises:
         ImportError: ``xtquant`` is not installed, or a real native module is loaded already.
     """
+    module = install_factory(_current_terminal)
+    _current[:] = [terminal]
+    return module
+
+
+def install_factory(factory: Callable[[], Terminal]) -> types.ModuleType:
+    """Like :func:`install`, with each new client getting ``factory()`` as its terminal
+    (``remote.install_remote`` gives each one a connection to a MiniQMT elsewhere)."""
     package = import_xtquant_quietly()
     native = sys.modules.get(NATIVE)
     if native is None:
@@ -70,8 +79,8 @@ def install(terminal: MiniQmt) -> types.ModuleType:
         package.xtpythonclient = native  # type: ignore[attr-defined]
     elif getattr(native, "XtQuantAsyncClient", None) is not XtQuantAsyncClient:
         raise ImportError("a real xtquant.xtpythonclient is loaded; cannot emulate MiniQMT")
-    _current[:] = [terminal]
-    XtQuantAsyncClient.terminal_factory = _current_terminal
+    _current.clear()
+    XtQuantAsyncClient.terminal_factory = factory
     with warnings.catch_warnings():
         # xtbson calls datetime.utcfromtimestamp at import (deprecated on 3.12+).
         warnings.filterwarnings("ignore", ".*utcfromtimestamp.*", DeprecationWarning)

@@ -18,7 +18,7 @@ from ashare_exec.testing.miniqmt.book import ACCOUNT_TYPE_STOCK, OPEN_STATUSES, 
 from ashare_exec.testing.miniqmt.counter import Counter, copy_native
 
 if TYPE_CHECKING:
-    from ashare_exec.testing.miniqmt.client import XtQuantAsyncClient
+    from ashare_exec.testing.miniqmt.client import Session
     from ashare_exec.testing.miniqmt.simcounter import SimCounter
 
 
@@ -173,7 +173,7 @@ class MiniQmt(Counter):
         return next((o for o in self.orders.get(account_id, []) if o.remark == remark), None)
 
     # ---------------------------------------------------------------- sessions
-    def connect(self, client: XtQuantAsyncClient) -> int:
+    def connect(self, client: Session) -> int:
         """Register a client; 0 on success (xttrader's ``connect()`` result)."""
         with self.lock:
             if not self.online:
@@ -186,7 +186,7 @@ class MiniQmt(Counter):
                 self.clients.append(client)
             return 0
 
-    def disconnect(self, client: XtQuantAsyncClient) -> None:
+    def disconnect(self, client: Session) -> None:
         """Forget a client (it called ``stop()``)."""
         with self.lock:
             if client in self.clients:
@@ -197,7 +197,7 @@ class MiniQmt(Counter):
         """Remember which thread called a native request method."""
         self.calls.append((method, threading.current_thread().name))
 
-    def subscribe(self, client: XtQuantAsyncClient, seq: int, req: s.SubscribeReq) -> None:
+    def subscribe(self, client: Session, seq: int, req: s.SubscribeReq) -> None:
         """Handle ``subscribeWithSeq``."""
         with self.lock:
             account_id = req.m_strAccountID
@@ -208,7 +208,7 @@ class MiniQmt(Counter):
             if known and self.behaviour.push_status_on_subscribe:
                 self.set_account_status(account_id, self.accounts[account_id].status)
 
-    def order(self, client: XtQuantAsyncClient, seq: int, req: s.OrderStockReq) -> None:
+    def order(self, client: Session, seq: int, req: s.OrderStockReq) -> None:
         """Handle ``orderStockWithSeq``."""
         with self.lock:
             if self._swallow:
@@ -222,7 +222,7 @@ class MiniQmt(Counter):
             for name, args in deferred:  # push-first mode: the answer after every push
                 client.deliver(name, *args)
 
-    def cancel(self, client: XtQuantAsyncClient, seq: int, req: s.CancelOrderStockReq) -> None:
+    def cancel(self, client: Session, seq: int, req: s.CancelOrderStockReq) -> None:
         """Handle ``cancelOrderStockWithSeq`` (by ``order_id`` or by market + sysid)."""
         with self.lock:
             account_id: str = req.m_strAccountID
@@ -273,7 +273,7 @@ class MiniQmt(Counter):
             elif not self.behaviour.hold_cancels:
                 self._finish_cancel(order)
 
-    def query(self, client: XtQuantAsyncClient, kind: str, seq: int, req: s.NativeStruct) -> None:
+    def query(self, client: Session, kind: str, seq: int, req: s.NativeStruct) -> None:
         """Handle the query requests; the answer is a list of fresh native structs."""
         with self.lock:
             rows: list[s.NativeStruct] = []

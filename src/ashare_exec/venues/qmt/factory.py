@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from ashare_exec.clock import Clock
@@ -54,9 +55,15 @@ def build_qmt_venue(
     """
     raw = dict(config.venues.get("qmt", {}))
     emulator = raw.pop("emulator", False)
-    if not isinstance(emulator, bool):
-        raise ConfigError(f"venues.qmt.emulator must be true or false, was {emulator!r}")
-    if emulator:
+    if not isinstance(emulator, bool | str) or emulator == "":
+        raise ConfigError(
+            "venues.qmt.emulator must be true, false or the path of a stand-alone emulator's "
+            f"endpoint file, was {emulator!r}"
+        )
+    if isinstance(emulator, str):
+        raw.setdefault("userdata_path", "emulated://miniqmt-standalone")
+        _connect_standalone(Path(emulator))
+    elif emulator:
         raw.setdefault("userdata_path", "emulated://miniqmt")
         from ashare_exec.testing.miniqmt.embedded import start_embedded_miniqmt
 
@@ -64,3 +71,15 @@ def build_qmt_venue(
     return create_qmt_adapter(
         raw, accounts=tuple(accounts), clock=clock, store=store, on_alert=on_alert
     )
+
+
+def _connect_standalone(endpoint_file: Path) -> None:
+    """Point xtquant at the MiniQMT emulator running in another process
+    (``python -m ashare_exec.testing.miniqmt.standalone``)."""
+    from ashare_exec.testing.miniqmt.remote import Endpoint, install_remote
+
+    try:
+        endpoint = Endpoint.read(endpoint_file)
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"venues.qmt.emulator: cannot read {endpoint_file}: {e}") from e
+    install_remote(endpoint)

@@ -1,0 +1,139 @@
+"""A simulator-backed MiniQMT emulator in a process of its own.
+
+::
+
+    python -m ashare_exec.testing.miniqmt.standalone --config gateway.toml \\
+        --endpoint miniqmt.json [--start 2026-11-25T09:35:00+08:00] [--watch-stdin]
+
+It builds the emulator ``[venues.qmt] emulator = true`` would embed (the ``qmt`` accounts
+of the gateway config, the simulator as counter, ``[venues.sim]`` ``seed`` / ``walk``),
+serves it on a free loopback port and writes the endpoint file. A gateway whose
+``[venues.qmt] emulator`` names that file connects to it and survives being killed like a
+gateway in front of a real MiniQMT: the terminal keeps the orders and drops the session.
+
+Its market runs on a manual clock (``--start``, default the config's ``[clock] start``),
+moved by the ``set_time`` control. Controls (:class:`~.remote.ControlClient`):
+``set_time(iso)``, ``tick()``, ``snapshot()`` (orders by client order id, cash and
+positions, as the simulator holds them), ``sessions()`` (connected clients), ``stop()``.
+``--watch-stdin`` exits when stdin closes (a parent that dies takes the emulator with it).
+For tests and demos, never production.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ashare_exec.clock import SimClock
+from ashare_exec.config import load_config
+from ashare_exec.model import AccountId
+from ashare_exec.testing.miniqmt.embedded import build_sim_miniqmt, start_ticker
+from ashare_exec.testing.miniqmt.remote import TerminalServer
+from ashare_exec.testing.miniqmt.terminal import MiniQmt
+from ashare_exec.venues.qmt.parsing import decode_remark
+
+__all__ = ["main", "snapshot"]
+
+
+def snapshot(terminal: MiniQmt) -> dict[str, Any]:
+    """What the venue holds, in plain data: every order the simulator got (keyed back to
+    the gateway's client order id through the remark it carried), cash and positions.
+
+    ``orders`` rows: ``account_id``, ``client_order_id`` (``""`` for a remark that is not
+    one of ours), ``remark``, ``status`` (the simulator's ``OrderStatus`` value),
+    ``filled_qty``, ``day``. ``accounts`` rows: ``account_id``, ``available``, ``frozen``
+    (decimal strings) and ``holdings`` (``symbol -> [total, sellable, frozen]``).
+    """
+    sim = terminal.sim
+    if sim is None:
+        raise RuntimeError("snapshot needs the simulator as counter")
+    core = sim.exchange
+    with terminal.lock:
+        by_key = {o.key: o for orders in terminal.orders.values() for o in orders}
+        orders = []
+        for (account_id, key), o in core.orders.items():
+            emu = by_key.get(str(key))
+            remark = emu.remark if emu is not None else ""
+            orders.append(
+                {
+                    "account_id": str(account_id),
+                    "client_order_id": decode_remark(remark) or "",
+                    "remark": remark,
+                    "status": o.status.value,
+                    "filled_qty": o.filled_qty,
+                    "day": o.day.isoformat(),
+                }
+            )
+        accounts = [
+            {
+                "account_id": str(a.account_id),
+                "available": str(a.available),
+                "frozen": str(a.frozen),
+                "holdings": {
+                    str(i): [h.total, h.sellable, h.frozen] for i, h in a.holdings.items()
+                },
+            }
+            for a in core.accounts.values()
+        ]
+    return {"orders": orders, "accounts": accounts}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the emulator until ``stop``, Ctrl-C, or (``--watch-stdin``) stdin closing."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--config", type=Path, required=True, help="the gateway's config file")
+    p.add_argument("--endpoint", type=Path, required=True, help="endpoint file to write")
+    p.add_argument("--start", default=None, help="market clock start (ISO, with offset)")
+    p.add_argument("--tick", type=float, default=0.5, help="real seconds between market moves")
+    p.add_argument("--watch-stdin", action="store_true", help="exit when stdin closes")
+    args = p.parse_args(argv)
+    config = load_config(args.config)
+    start = datetime.fromisoformat(args.start) if args.start else config.clock.start
+    if start is None:
+        p.error("--start is required when the config's [clock] has no start")
+    clock = SimClock(start)
+    accounts = [AccountId(a.account_id) for a in config.accounts if a.venue == "qmt"]
+    if not accounts:
+        p.error(f'{args.config}: no [[accounts]] with venue = "qmt"')
+    terminal = build_sim_miniqmt(config, clock, accounts)
+
+    def set_time(iso: str) -> str:
+        clock.set(datetime.fromisoformat(iso))
+        terminal.tick()
+        return clock.now().isoformat()
+
+    server = TerminalServer(
+        terminal,
+        {
+            "set_time": set_time,
+            "tick": terminal.tick,
+            "snapshot": lambda: snapshot(terminal),
+            "sessions": lambda: len(terminal.clients),
+        },
+    )
+    server.controls["stop"] = server.stopped.set
+    server.start()
+    if args.tick > 0:
+        start_ticker(terminal, args.tick)
+    server.endpoint.write(args.endpoint)
+    if args.watch_stdin:
+        threading.Thread(target=_exit_on_eof, args=(server,), daemon=True).start()
+    with contextlib.suppress(KeyboardInterrupt):
+        server.stopped.wait()
+    terminal.ticker_stop.set()
+    server.close()
+    return 0
+
+
+def _exit_on_eof(server: TerminalServer) -> None:
+    sys.stdin.read()
+    server.stopped.set()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,147 @@
+"""The crash soak on QMT: the MiniQMT emulator in a process of its own.
+
+A real MiniQMT outlives a gateway that is SIGKILLed: it keeps the orders, drops the dead
+session and answers the next start's reconciliation (listing orders and trades, matching
+ours by remark). The embedded emulator would die with the gateway, so the soak runs
+``ashare_exec.testing.miniqmt.standalone`` beside it (one for the whole soak, reading the
+same gateway config: the ``qmt`` account, its cash and positions, the ``[venues.sim]``
+market) and reads the venue's state from it for the checks. The gateway reaches it through
+the real ``xtquant`` client (``[venues.qmt] emulator = '<endpoint file>'``).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from ashare_exec.model import AccountId, OrderStatus
+from ashare_exec.testing.miniqmt.remote import ControlClient, Endpoint
+
+__all__ = ["QmtVenueState", "StandaloneQmt"]
+
+
+@dataclass(frozen=True)
+class VenueOrder:
+    """One order as the emulator's simulator has it (keyed by our client order id)."""
+
+    client_order_id: str
+    account_id: AccountId
+    status: OrderStatus
+    filled_qty: int
+    day: date
+
+
+@dataclass(frozen=True)
+class VenueHolding:
+    """One position at the emulator."""
+
+    total: int
+    sellable: int
+    frozen: int
+
+
+@dataclass(frozen=True)
+class VenueAccount:
+    """Cash and positions at the emulator."""
+
+    account_id: AccountId
+    available: Decimal
+    frozen: Decimal
+    holdings: dict[str, VenueHolding] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class QmtVenueState:
+    """The emulator's state, in the shape the crash checks read the simulator's store in.
+
+    ``problems``: what is wrong at the venue itself, whatever the gateway says — an order
+    that reached the terminal twice (two orders with one client id in their remarks), or
+    an order whose remark names none of ours."""
+
+    orders: list[VenueOrder]
+    accounts: list[VenueAccount]
+    problems: list[str]
+
+    @classmethod
+    def from_snapshot(cls, snap: dict[str, list[dict[str, object]]]) -> QmtVenueState:
+        """Build from the emulator's ``snapshot`` control."""
+        rows = snap["orders"]
+        counts = Counter(str(r["client_order_id"]) for r in rows)
+        problems = [f"order {c} reached the terminal {n} times" for c, n in counts.items() if n > 1]
+        problems += [f"terminal order with remark {r['remark']!r} is not ours"
+                     for r in rows if not r["client_order_id"]]  # fmt: skip
+        orders = [
+            VenueOrder(
+                client_order_id=str(r["client_order_id"]),
+                account_id=AccountId(str(r["account_id"])),
+                status=OrderStatus(r["status"]),
+                filled_qty=int(str(r["filled_qty"])),
+                day=date.fromisoformat(str(r["day"])),
+            )
+            for r in rows
+        ]
+        accounts = [
+            VenueAccount(
+                account_id=AccountId(str(a["account_id"])),
+                available=Decimal(str(a["available"])),
+                frozen=Decimal(str(a["frozen"])),
+                holdings={
+                    sym: VenueHolding(*vals)
+                    for sym, vals in a["holdings"].items()  # type: ignore[attr-defined]
+                },
+            )
+            for a in snap["accounts"]
+        ]
+        return cls(orders, accounts, problems)
+
+
+class StandaloneQmt:
+    """The stand-alone emulator process of one soak.
+
+    Args:
+        config: the gateway config file (read once, at the emulator's start).
+        endpoint_file: where the emulator writes its address and key.
+    """
+
+    def __init__(self, config: Path, endpoint_file: Path) -> None:
+        endpoint_file.unlink(missing_ok=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "ashare_exec.testing.miniqmt.standalone", "--config",
+             str(config), "--endpoint", str(endpoint_file), "--tick", "0", "--watch-stdin"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while not endpoint_file.is_file():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.close()
+                raise RuntimeError("the stand-alone MiniQMT emulator did not start")
+            time.sleep(0.05)
+        self.control = ControlClient(Endpoint.read(endpoint_file))
+
+    def set_time(self, at: datetime) -> None:
+        """Move the emulated market's clock (the gateway's clock starts there next life)."""
+        self.control.call("set_time", at.isoformat())
+
+    def state(self) -> QmtVenueState:
+        """What the terminal holds now."""
+        return QmtVenueState.from_snapshot(self.control.call("snapshot"))
+
+    def close(self) -> str:
+        """Stop the emulator; returns its console output."""
+        if self.proc.stdin is not None and not self.proc.stdin.closed:
+            self.proc.stdin.close()  # --watch-stdin
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+        out = self.proc.stdout.read() if self.proc.stdout is not None else ""
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        return out

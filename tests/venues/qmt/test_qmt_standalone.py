@@ -1,0 +1,189 @@
+"""The MiniQMT emulator in a process of its own (``testing/miniqmt/standalone.py``), reached
+by the real xtquant client of this process through ``[venues.qmt] emulator = "<endpoint>"``.
+
+What a crash test of the QMT adapter relies on: the terminal outlives the gateway, keeps the
+orders, drops a session whose process went away, and shows its state for the checks.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from ashare_exec.clock import SimClock
+from ashare_exec.config import AccountConfig, GatewayConfig
+from ashare_exec.errors import ConfigError
+from ashare_exec.model import (
+    AccountId,
+    ClientOrderId,
+    InstrumentId,
+    OrderFilled,
+    OrderSpec,
+    PriceType,
+    Side,
+)
+from ashare_exec.testing.miniqmt import XtQuantAsyncClient, loader
+from ashare_exec.testing.miniqmt.remote import ControlClient, Endpoint
+from ashare_exec.venues.qmt import build_qmt_venue
+
+from .conftest import eventually, needs_xtquant
+
+pytestmark = needs_xtquant
+
+Q1 = AccountId("q1")
+SYMBOL = InstrumentId.parse("600000.SH")
+START = "2026-11-25T10:00:00+08:00"
+GATEWAY_TOML = f"""
+[clock]
+mode = "sim"
+start = "{START}"
+
+[[accounts]]
+id = "q1"
+venue = "qmt"
+cash = "1000000"
+positions = {{ "600000.SH" = 1000 }}
+
+[venues.sim.walk]
+level_lots_min = 100000
+level_lots_max = 100000
+"""
+
+
+@dataclass
+class Standalone:
+    """A running stand-alone emulator."""
+
+    proc: subprocess.Popen[str]
+    endpoint_file: Path
+    control: ControlClient
+
+    def sessions(self) -> int:
+        """Connected clients, as the terminal counts them."""
+        return int(self.control.call("sessions"))
+
+
+def _wait_for(path: Path, proc: subprocess.Popen[str], within: float = 30.0) -> None:
+    deadline = time.monotonic() + within
+    while not path.is_file():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"emulator did not start: {proc.communicate()[0]}")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def standalone(tmp_path: Path) -> Iterator[Standalone]:
+    config = tmp_path / "gateway.toml"
+    config.write_text(GATEWAY_TOML, encoding="utf-8")
+    endpoint_file = tmp_path / "miniqmt.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ashare_exec.testing.miniqmt.standalone", "--config", str(config),
+         "--endpoint", str(endpoint_file), "--tick", "0", "--watch-stdin"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    factory = XtQuantAsyncClient.terminal_factory
+    current = list(loader._current)
+    try:
+        _wait_for(endpoint_file, proc)
+        control = ControlClient(Endpoint.read(endpoint_file))
+        yield Standalone(proc, endpoint_file, control)
+        control.close()
+    finally:
+        XtQuantAsyncClient.terminal_factory = factory  # leave the embedded emulator as it was
+        loader._current[:] = current
+        assert proc.stdin is not None
+        proc.stdin.close()  # --watch-stdin: the emulator exits
+        proc.wait(10)
+        assert proc.stdout is not None
+        proc.stdout.close()
+
+
+def _gateway(tmp_path: Path, endpoint: Path | str) -> GatewayConfig:
+    return GatewayConfig(
+        data_dir=tmp_path,
+        accounts=(AccountConfig(Q1, "qmt"),),
+        venues={"qmt": {"emulator": str(endpoint), "heartbeat_interval_s": 0}},
+    )
+
+
+def _buy(cid: str, price: Decimal, qty: int = 100) -> OrderSpec:
+    return OrderSpec(account_id=Q1, client_order_id=ClientOrderId(cid), instrument_id=SYMBOL,
+                     side=Side.BUY, qty=qty, price_type=PriceType.LIMIT, price=price)  # fmt: skip
+
+
+async def test_adapter_on_standalone_emulator_when_order_fills_snapshot_shows_it_by_client_id(
+    tmp_path: Path, standalone: Standalone
+) -> None:
+    clock = SimClock(datetime.fromisoformat(START))
+    adapter = build_qmt_venue(_gateway(tmp_path, standalone.endpoint_file), clock, [Q1])
+    reports: list[object] = []
+    adapter.set_report_sink(reports.append)
+    await adapter.connect()
+    try:
+        assert standalone.sessions() == 1
+        await adapter.submit(_buy("r1", Decimal("10.08")))  # marketable, inside the cage
+        await eventually(lambda: any(isinstance(r, OrderFilled) for r in reports), within=5)
+        positions = {p.instrument_id: p for p in await adapter.query_positions(Q1)}
+        assert positions[SYMBOL].total_qty == 1100
+        assert positions[SYMBOL].sellable_qty == 1000  # T+1, from the emulator's simulator
+    finally:
+        await adapter.close()
+    snap = standalone.control.call("snapshot")
+    [order] = snap["orders"]
+    assert (order["client_order_id"], order["status"], order["filled_qty"]) == ("r1", "FILLED", 100)
+    [account] = snap["accounts"]
+    assert account["holdings"]["600000.SH"][:2] == [1100, 1000]
+    assert Decimal(account["available"]) < Decimal(1_000_000)
+    await eventually(lambda: standalone.sessions() == 0)  # a graceful close leaves the terminal
+
+
+def test_standalone_when_client_process_vanishes_terminal_drops_its_session(
+    standalone: Standalone,
+) -> None:
+    # A raw session, as the native client opens it; then the "process" dies: no goodbye.
+    conn = Endpoint.read(standalone.endpoint_file).dial()
+    conn.send(("session", 7))
+    conn.send(("connect",))
+    assert conn.recv() == ("reply", 0)
+    assert standalone.sessions() == 1
+    conn.close()
+    deadline = time.monotonic() + 5
+    while standalone.sessions() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert standalone.sessions() == 0
+
+
+def test_standalone_when_key_is_wrong_connection_is_refused_and_server_stays_up(
+    standalone: Standalone,
+) -> None:
+    real = Endpoint.read(standalone.endpoint_file)
+    forged = Endpoint(real.host, real.port, "00" * 16)
+    with pytest.raises(Exception, match="digest"):
+        forged.dial()
+    assert standalone.sessions() == 0  # still answering
+
+
+def test_standalone_set_time_moves_the_emulated_market_clock(standalone: Standalone) -> None:
+    assert standalone.control.call("set_time", "2026-11-25T13:05:00+08:00").startswith(
+        "2026-11-25T13:05:00"
+    )
+    with pytest.raises(RuntimeError, match="unknown control"):
+        standalone.control.call("format_disk")
+
+
+def test_build_qmt_venue_when_endpoint_file_missing_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        build_qmt_venue(_gateway(tmp_path, tmp_path / "nope.json"), None, [Q1])  # type: ignore[arg-type]
+
+
+def test_build_qmt_venue_when_emulator_is_empty_string_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="endpoint file"):
+        build_qmt_venue(_gateway(tmp_path, ""), None, [Q1])  # type: ignore[arg-type]
