@@ -109,6 +109,7 @@ global_max_msgs_per_second = 1000000
 [venues.sim]
 seed = {seed}
 {extra}"""
+QMT_RESTART_ODDS = 0.25  # per life after the first, the terminal restarted meanwhile
 QMT_CONFIG = """
 [venues.qmt]
 emulator = '{endpoint}'
@@ -142,6 +143,8 @@ class LifeReport:
     end_of_day: bool = False
     """A life after the close: the scheduler ran the end of day (killed during it when
     ``killed_after_s`` is set)."""
+    terminal_restarted: bool = False
+    """QMT: the MiniQMT restarted while the gateway was down (order ids renumbered)."""
     server_errors: list[str] = field(default_factory=list)
     """Requests answered with a server error (5xx other than 503): always a violation."""
 
@@ -216,6 +219,9 @@ class CrashSoak:
             self._today = day
             if self.rng.random() < 0.5:
                 report.start_killed_after_s = self._kill_during_start(life)
+        if self._qmt is not None and self.rng.random() < QMT_RESTART_ODDS:
+            self._qmt.restart()
+            report.terminal_restarted = True
         svc = self._start(life)
         if self.life_start(life).time() == EOD_LIFE_AT:
             report.end_of_day = True

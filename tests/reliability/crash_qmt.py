@@ -128,6 +128,11 @@ class StandaloneQmt:
         """Move the emulated market's clock (the gateway's clock starts there next life)."""
         self.control.call("set_time", at.isoformat())
 
+    def restart(self) -> None:
+        """Restart the terminal (while the gateway is down): every order gets a new
+        ``order_id``, so the ids the gateway journaled no longer name them."""
+        self.control.call("restart")
+
     def state(self) -> QmtVenueState:
         """What the terminal holds now."""
         return QmtVenueState.from_snapshot(self.control.call("snapshot"))

@@ -14,7 +14,8 @@ gateway in front of a real MiniQMT: the terminal keeps the orders and drops the 
 Its market runs on a manual clock (``--start``, default the config's ``[clock] start``),
 moved by the ``set_time`` control. Controls (:class:`~.remote.ControlClient`):
 ``set_time(iso)``, ``tick()``, ``snapshot()`` (orders by client order id, cash and
-positions, as the simulator holds them), ``sessions()`` (connected clients), ``stop()``.
+positions, as the simulator holds them), ``sessions()`` (connected clients), ``restart()``
+(drop every session and renumber the orders' ids, as a MiniQMT restart does), ``stop()``.
 ``--watch-stdin`` exits when stdin closes (a parent that dies takes the emulator with it).
 For tests and demos, never production.
 """
@@ -114,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             "tick": terminal.tick,
             "snapshot": lambda: snapshot(terminal),
             "sessions": lambda: len(terminal.clients),
+            "restart": terminal.restart,
         },
     )
     server.controls["stop"] = server.stopped.set
