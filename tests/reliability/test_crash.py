@@ -19,8 +19,7 @@ from ashare_exec.engine.closing import CLOSED_UNSEEN
 from ashare_exec.model import InstrumentId, OrderStatus
 from ashare_exec.testing.miniqmt import xtquant_available
 from ashare_exec.venues.sim.accounts import Account, Holding
-from tests.reliability.crash_harness import (
-    CrashSoak,
+from tests.reliability.crash_checks import (
     Violation,
     check_archives_cover,
     check_day_archive,
@@ -29,6 +28,7 @@ from tests.reliability.crash_harness import (
     check_orders_match_venue,
     check_sent_at_most_once,
 )
+from tests.reliability.crash_harness import CrashSoak
 from tests.reliability.crash_qmt import QmtVenueState
 
 CI_LIVES = 5
