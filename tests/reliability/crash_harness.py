@@ -117,6 +117,7 @@ global_max_msgs_per_second = 1000000
 seed = {seed}
 {extra}"""
 QMT_RESTART_ODDS = 0.25  # per life after the first, the terminal restarted meanwhile
+QMT_START_KILL_ODDS = 0.2  # ... and the gateway SIGKILLed once during its start-up
 QMT_CONFIG = """
 [venues.qmt]
 emulator = '{endpoint}'
@@ -222,9 +223,12 @@ class CrashSoak:
             self._today = day
             if self.rng.random() < 0.5:
                 report.start_killed_after_s = self._kill_during_start(life)
-        if self._qmt is not None and self.rng.random() < QMT_RESTART_ODDS:
-            self._qmt.restart()
-            report.terminal_restarted = True
+        if self._qmt is not None:
+            if self.rng.random() < QMT_RESTART_ODDS:
+                self._qmt.restart()
+                report.terminal_restarted = True
+            if self.rng.random() < QMT_START_KILL_ODDS:
+                report.start_killed_after_s = self._kill_during_start(life)
         svc = self._start(life)
         if self.life_start(life).time() == EOD_LIFE_AT:
             report.end_of_day = True
@@ -270,7 +274,7 @@ class CrashSoak:
 
     def _kill_during_start(self, life: int) -> float:
         """Start the service and SIGKILL it before (or about when) it is ready."""
-        self._write_config(life)
+        self._prepare(life)
         proc = spawn_service(self.folder)
         after = round(self.rng.uniform(0.3, 3.0), 3)
         time.sleep(after)
@@ -279,13 +283,17 @@ class CrashSoak:
         return after
 
     def _start(self, life: int) -> Service:
+        self._prepare(life)
+        return start_service(self.folder, timeout=60.0)
+
+    def _prepare(self, life: int) -> None:
+        """Write the life's config; on QMT, start the emulator once and move its clock."""
         self._write_config(life)
         if self.venue == "qmt":
             if self._qmt is None:
                 config = self.folder / "config" / "gateway.toml"
                 self._qmt = StandaloneQmt(config, self._endpoint_file)
             self._qmt.set_time(self.life_start(life))
-        return start_service(self.folder, timeout=60.0)
 
     @property
     def _endpoint_file(self) -> Path:

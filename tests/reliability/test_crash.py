@@ -80,8 +80,9 @@ def test_gateway_on_qmt_when_sigkilled_under_load_loses_nothing_and_matches_the_
 ) -> None:
     # The QMT adapter and real xtquant against a MiniQMT emulator in its own process: the
     # terminal keeps what the dead gateway sent; each start reconciles against it by remark.
-    # This seed also restarts the terminal while the gateway is down (ids renumbered).
-    soak = CrashSoak(tmp_path / "gw", seed=20261129, venue="qmt")
+    # This seed also restarts the terminal while the gateway is down (ids renumbered), and
+    # kills the gateway once during its start-up.
+    soak = CrashSoak(tmp_path / "gw", seed=20261152, venue="qmt")
     try:
         for life in range(3):
             soak.run_life(life)
@@ -91,6 +92,7 @@ def test_gateway_on_qmt_when_sigkilled_under_load_loses_nothing_and_matches_the_
     assert sum(r.answered for r in soak.lives) > 10
     assert final.orders_checked >= len(soak.answered)
     assert any(r.terminal_restarted for r in soak.lives)
+    assert any(r.start_killed_after_s for r in soak.lives)
 
 
 def test_crash_soak_on_qmt_is_one_day_only() -> None:
