@@ -1,5 +1,5 @@
-"""``POST /v1/orders/batch``: each result an order view or an error object, rendered as the
-framework renders any answer (the route skips only its generic encoder)."""
+"""``POST /v1/orders/batch``: each result, in the order sent, an order view or an error
+object; the answer is plain compact JSON."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def test_batch_when_orders_fill_deny_and_fail_answers_each_in_order_as_the_frame
     assert results[2]["error"]["code"] == "UNKNOWN_SYMBOL"
     assert results[3]["status"] in ("PENDING_NEW", "NEW")
     assert results[4]["created"] is False
-    # Byte for byte what the framework's generic encoder and JSON response would send.
+    # Compact, non-ASCII kept: what json.dumps would send for the same content.
     expected = json.dumps(
         jsonable_encoder(r.json()), ensure_ascii=False, allow_nan=False, separators=(",", ":")
     ).encode()
