@@ -115,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         "day_every": args.day_every,
         "durability": args.durability,
         "venue": args.venue,
+        "terminal_knobs_on": sorted(k for k, on in soak.qmt_knobs.items() if on),
         "seconds": round(time.monotonic() - t0, 1),
         "violation": failure,
         "interrupted": interrupted,

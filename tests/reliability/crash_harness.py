@@ -52,7 +52,7 @@ from tests.reliability.crash_checks import (
     every_order,
     ok,
 )
-from tests.reliability.crash_qmt import StandaloneQmt
+from tests.reliability.crash_qmt import StandaloneQmt, soak_knobs
 
 __all__ = ["CrashSoak", "LifeReport", "Violation"]
 
@@ -181,6 +181,8 @@ class CrashSoak:
     _seq: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _qmt: StandaloneQmt | None = None
+    qmt_knobs: dict[str, bool] = field(default_factory=dict)
+    """QMT: the terminal behaviours this seed switched (``crash_qmt.soak_knobs``)."""
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -188,6 +190,8 @@ class CrashSoak:
             raise ValueError(f"venue must be sim or qmt, was {self.venue!r}")
         if self.venue == "qmt" and self.day_every:
             raise ValueError("the QMT crash soak runs on one day (the emulator lists all days)")
+        if self.venue == "qmt":
+            self.qmt_knobs = soak_knobs(self.seed)
 
     def close(self) -> None:
         """Stop what the soak started beside the gateway (the stand-alone MiniQMT)."""
@@ -292,7 +296,7 @@ class CrashSoak:
         if self.venue == "qmt":
             if self._qmt is None:
                 config = self.folder / "config" / "gateway.toml"
-                self._qmt = StandaloneQmt(config, self._endpoint_file)
+                self._qmt = StandaloneQmt(config, self._endpoint_file, self.qmt_knobs)
             self._qmt.set_time(self.life_start(life))
 
     @property

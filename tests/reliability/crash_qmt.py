@@ -11,6 +11,8 @@ the real ``xtquant`` client (``[venues.qmt] emulator = '<endpoint file>'``).
 
 from __future__ import annotations
 
+import json
+import random
 import subprocess
 import sys
 import time
@@ -23,7 +25,16 @@ from pathlib import Path
 from ashare_exec.model import AccountId, OrderStatus
 from ashare_exec.testing.miniqmt.remote import ControlClient, Endpoint
 
-__all__ = ["QmtVenueState", "StandaloneQmt"]
+__all__ = ["QmtVenueState", "StandaloneQmt", "soak_knobs"]
+
+
+def soak_knobs(seed: int) -> dict[str, bool]:
+    """The terminal behaviours a soak's seed switches on (each with odds 0.3, as in the QMT
+    venue soak), from a stream of their own (the seed's schedule of lives is unchanged)."""
+    from tests.reliability.qmt_soak import KNOBS
+
+    rng = random.Random(f"{seed}:qmt-knobs")
+    return {knob: rng.random() < 0.3 for knob in KNOBS}
 
 
 @dataclass(frozen=True)
@@ -107,13 +118,17 @@ class StandaloneQmt:
     Args:
         config: the gateway config file (read once, at the emulator's start).
         endpoint_file: where the emulator writes its address and key.
+        behaviour: terminal knobs (``MiniQmtBehaviour`` fields) to switch.
     """
 
-    def __init__(self, config: Path, endpoint_file: Path) -> None:
+    def __init__(
+        self, config: Path, endpoint_file: Path, behaviour: dict[str, bool] | None = None
+    ) -> None:
         endpoint_file.unlink(missing_ok=True)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "ashare_exec.testing.miniqmt.standalone", "--config",
-             str(config), "--endpoint", str(endpoint_file), "--tick", "0", "--watch-stdin"],
+             str(config), "--endpoint", str(endpoint_file), "--tick", "0", "--watch-stdin",
+             "--behaviour", json.dumps(behaviour or {})],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
         deadline = time.monotonic() + 30

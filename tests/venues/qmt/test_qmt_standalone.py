@@ -187,3 +187,23 @@ def test_build_qmt_venue_when_endpoint_file_missing_config_error(tmp_path: Path)
 def test_build_qmt_venue_when_emulator_is_empty_string_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="endpoint file"):
         build_qmt_venue(_gateway(tmp_path, ""), None, [Q1])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "message"),
+    [('{"nope": true}', "unknown knob 'nope'"), ('{"noisy_link": 1}', "true or false"),
+     ("[1]", "JSON object"), ("{", "--behaviour")],
+)  # fmt: skip
+def test_standalone_when_behaviour_knobs_invalid_exits_with_the_reason(
+    tmp_path: Path, behaviour: str, message: str
+) -> None:
+    config = tmp_path / "gateway.toml"
+    config.write_text(GATEWAY_TOML, encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-m", "ashare_exec.testing.miniqmt.standalone", "--config", str(config),
+         "--endpoint", str(tmp_path / "e.json"), "--behaviour", behaviour],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert run.returncode == 2
+    assert message in run.stderr
+    assert not (tmp_path / "e.json").exists()

@@ -3,7 +3,8 @@
 ::
 
     python -m ashare_exec.testing.miniqmt.standalone --config gateway.toml \\
-        --endpoint miniqmt.json [--start 2026-11-25T09:35:00+08:00] [--watch-stdin]
+        --endpoint miniqmt.json [--start 2026-11-25T09:35:00+08:00] [--watch-stdin] \\
+        [--behaviour '{"push_before_response": true}']
 
 It builds the emulator ``[venues.qmt] emulator = true`` would embed (the ``qmt`` accounts
 of the gateway config, the simulator as counter, ``[venues.sim]`` ``seed`` / ``walk``),
@@ -24,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
+import json
 import sys
 import threading
 from datetime import datetime
@@ -33,6 +36,7 @@ from typing import Any
 from ashare_exec.clock import SimClock
 from ashare_exec.config import load_config
 from ashare_exec.model import AccountId
+from ashare_exec.testing.miniqmt.behaviour import MiniQmtBehaviour
 from ashare_exec.testing.miniqmt.embedded import build_sim_miniqmt, start_ticker
 from ashare_exec.testing.miniqmt.remote import TerminalServer
 from ashare_exec.testing.miniqmt.terminal import MiniQmt
@@ -92,7 +96,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--start", default=None, help="market clock start (ISO, with offset)")
     p.add_argument("--tick", type=float, default=0.5, help="real seconds between market moves")
     p.add_argument("--watch-stdin", action="store_true", help="exit when stdin closes")
+    p.add_argument(
+        "--behaviour",
+        default="{}",
+        help="knobs of MiniQmtBehaviour as JSON, e.g. '{\"push_before_response\": true}'",
+    )
     args = p.parse_args(argv)
+    try:
+        knobs = _knobs(args.behaviour)
+    except ValueError as e:
+        p.error(f"--behaviour: {e}")
     config = load_config(args.config)
     start = datetime.fromisoformat(args.start) if args.start else config.clock.start
     if start is None:
@@ -102,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     if not accounts:
         p.error(f'{args.config}: no [[accounts]] with venue = "qmt"')
     terminal = build_sim_miniqmt(config, clock, accounts)
+    for knob, value in knobs.items():
+        setattr(terminal.behaviour, knob, value)
 
     def set_time(iso: str) -> str:
         clock.set(datetime.fromisoformat(iso))
@@ -130,6 +145,21 @@ def main(argv: list[str] | None = None) -> int:
     terminal.ticker_stop.set()
     server.close()
     return 0
+
+
+def _knobs(text: str) -> dict[str, object]:
+    """The ``--behaviour`` knobs, checked against :class:`MiniQmtBehaviour`'s fields."""
+    raw = json.loads(text)
+    if not isinstance(raw, dict):
+        raise ValueError("must be a JSON object")
+    fields = {f.name: f for f in dataclasses.fields(MiniQmtBehaviour)}
+    for knob, value in raw.items():
+        if knob not in fields:
+            raise ValueError(f"unknown knob {knob!r} (known: {sorted(fields)})")
+        default = fields[knob].default
+        if isinstance(default, bool) and not isinstance(value, bool):
+            raise ValueError(f"{knob} must be true or false, was {value!r}")
+    return raw
 
 
 def _exit_on_eof(server: TerminalServer) -> None:
