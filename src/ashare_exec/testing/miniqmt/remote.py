@@ -216,6 +216,7 @@ class RemoteTerminal:
         self.timeouts: list[int] = []
         self._conn: Connection | None = None
         self._lock = threading.Lock()
+        self._send_lock = threading.Lock()
         self._reply: list[int] = []
         self._replied = threading.Event()
 
@@ -272,7 +273,8 @@ class RemoteTerminal:
         if conn is None:
             return False
         try:
-            conn.send(message)
+            with self._send_lock:  # a large message goes out in two writes
+                conn.send(message)
         except (OSError, ValueError):
             return False  # a dead link swallows requests, as on a real drop
         return True
