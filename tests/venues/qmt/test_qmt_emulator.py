@@ -162,3 +162,43 @@ async def test_sim_terminal_when_cancels_held_the_simulator_cancels_on_release()
         assert any(isinstance(r, OrderCanceled) for r in reports)
     finally:
         await adapter.close()
+
+
+def test_restart_renumbers_each_order_everywhere_and_no_two_orders_share_an_id() -> None:
+
+    qmt = MiniQmt()
+    qmt.add_account("A1", 1_000_000)
+    qmt.set_price("600000.SH", "10.00")
+
+    class Client:
+        session, subscribed = 1, {"A1"}
+
+        def deliver(self, name: str, *args: object) -> None: ...
+        def kill(self) -> None: ...
+
+    client = Client()
+    assert qmt.connect(client) == 0
+    for seq in range(3):
+        req = s.OrderStockReq()
+        req.m_strAccountID, req.m_strStockCode, req.m_nOrderType = "A1", "600000.SH", 23
+        req.m_nOrderVolume, req.m_nPriceType, req.m_dPrice = 100, 11, 10.5
+        req.m_strOrderRemark = f"o{seq}"
+        qmt.order(client, seq, req)
+    before = {o.remark: o.order_id for o in qmt.orders["A1"]}
+    qmt.restart()
+    after = {o.remark: o.order_id for o in qmt.orders["A1"]}
+    assert set(after.values()).isdisjoint(before.values())
+    by_order = {o.order_sysid: o.order_id for o in qmt.orders["A1"]}
+    assert [t.order_id for t in qmt.trades["A1"]] == [
+        by_order[t.order_sysid] for t in qmt.trades["A1"]
+    ]
+    pushed = [
+        a for _, args in qmt.history["A1"] for a in args if isinstance(a, s.XtOrder | s.XtTrade)
+    ]
+    assert {a.order_id for a in pushed} <= set(after.values())
+    req = s.OrderStockReq()
+    req.m_strAccountID, req.m_strStockCode, req.m_nOrderType = "A1", "600000.SH", 23
+    req.m_nOrderVolume, req.m_nPriceType, req.m_dPrice = 100, 11, 10.5
+    qmt.order(client, 9, req)
+    ids = [o.order_id for o in qmt.orders["A1"]]
+    assert len(ids) == len(set(ids)) == 4

@@ -244,3 +244,31 @@ async def test_restart_when_process_restarts_mid_day_rebuilds_and_cancels(
         assert terminal.find_by_remark("A1", rec.remark) is not None
     finally:
         await second.close()
+
+
+async def test_trade_row_under_an_id_another_order_holds_now_goes_to_its_own_order_by_remark(
+    harness: Harness,
+) -> None:
+    # A terminal that renumbers its orders may report a trade under the id its order had
+    # before, which another order may hold now. The remark is ours: it decides. (Found by
+    # the QMT crash soak: such a fill went to the other order and took its sysid with it.)
+    terminal, adapter = harness.terminal, harness.adapter
+    terminal.set_price("600000.SH", "10.00")
+    await adapter.submit(spec("x1"))  # buys at 10.50: fills at once
+    await adapter.submit(spec("x2", price="9.00"))  # rests
+    await eventually(
+        lambda: bool(harness.of(OrderFilled, "x1")) and len(terminal.orders["A1"]) == 2
+    )
+    book = adapter._books[A1]
+    x1, x2 = book.by_cid["x1"], book.by_cid["x2"]
+    await eventually(lambda: x1.order_id is not None and x2.order_id is not None)
+    x1_id, x2_id, x2_sysid = x1.order_id, x2.order_id, x2.order_sysid
+    [trade] = terminal.trades["A1"]
+    trade.order_id = x2_id  # the trade of x1, reported under the id x2 holds now
+    trade.traded_id = "T-renumbered"  # ... as a trade the adapter has not seen yet
+    fills = await adapter.query_trades(A1)
+    mine = [f for f in fills if f.trade_id == "T-renumbered"]
+    assert [f.client_order_id for f in mine] == ["x1"]
+    assert mine[0].broker_order_id == str(x1_id)  # the id x1 holds, not the row's
+    assert (x1.order_id, x2.order_id, x2.order_sysid) == (x1_id, x2_id, x2_sysid)
+    assert book.by_order_id[x2_id] is x2

@@ -146,13 +146,26 @@ class MiniQmt(Counter):
             self.drop_connections()
 
     def restart(self) -> None:
-        """Restart the terminal: drop clients; ``order_id``s renumber unless configured."""
+        """Restart the terminal: drop clients; ``order_id``s renumber unless configured.
+
+        Renumbered, an order keeps one id everywhere — its rows, its trades and the day's
+        pushes a counter reconnect replays — and no two orders ever share one (new ids
+        come from the same sequence as fresh orders')."""
         self.drop_connections()
         with self.lock:
-            if not self.behaviour.order_ids_survive_restart:
-                for orders in self.orders.values():
-                    for order in orders:
-                        order.order_id = next(self._order_ids) + 50000
+            if self.behaviour.order_ids_survive_restart:
+                return
+            for account_id, orders in self.orders.items():
+                renumbered: dict[int, int] = {}
+                for order in orders:
+                    renumbered[order.order_id] = order.order_id = next(self._order_ids)
+                pushed = [a for _, args in self.history[account_id] for a in args]
+                # A trade row and its push are one object: renumber each record once.
+                records = {id(r): r for r in [*self.trades[account_id], *pushed]}
+                for record in records.values():
+                    old = getattr(record, "order_id", None)
+                    if isinstance(record, s.XtOrder | s.XtTrade) and old in renumbered:
+                        record.order_id = renumbered[old]
 
     def counter_reconnect(self) -> None:
         """Simulate the counter link bouncing: replay the day's pushes if configured."""

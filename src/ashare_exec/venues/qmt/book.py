@@ -109,17 +109,21 @@ class AccountBook:
     def find(self, order_id: int, sysid: str, remark: str) -> tuple[OrderRecord | None, bool]:
         """Find our record for a vendor row; the flag says the remark was truncated.
 
-        Order: ``order_id`` of this session, then ``order_sysid``, then the remark (checked
-        codec, exact, then a unique record whose remark the echo is a prefix of).
+        Order: an intact checked remark naming one of our orders, then ``order_id`` of this
+        session, then ``order_sysid``, then the remark as echoed (exact, then a unique record
+        whose remark the echo is a prefix of). The remark comes first because it is the one
+        id that is ours: a terminal's ``order_id`` is its own numbering, which a restart may
+        change, and a row that carries an old one (a trade reported under the id its order
+        had before) must not be taken for the order that holds that id now.
         """
+        cid = p.decode_remark(remark) if remark else None
+        if cid is not None and cid in self.by_cid:
+            return self.by_cid[cid], False
         if order_id > 0 and order_id in self.by_order_id:
             return self.by_order_id[order_id], False
         if sysid and sysid in self.by_sysid:
             return self.by_sysid[sysid], False
         if remark:
-            cid = p.decode_remark(remark)
-            if cid is not None and cid in self.by_cid:
-                return self.by_cid[cid], False
             if remark in self.by_remark:
                 return self.by_remark[remark], False
             cut = [r for r in self.by_remark.values() if p.is_truncation(remark, r.remark)]

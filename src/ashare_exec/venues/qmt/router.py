@@ -65,9 +65,20 @@ class ReportRouter:
 
     # ------------------------------------------------------------------ identity
     def resolve(
-        self, account_id: str, order_id: int, sysid: str, remark: str, stock_code: str = ""
+        self,
+        account_id: str,
+        order_id: int,
+        sysid: str,
+        remark: str,
+        stock_code: str = "",
+        *,
+        trade: bool = False,
     ) -> OrderRecord | None:
-        """Find (or adopt, by checked remark) our record and learn ids it lacks."""
+        """Find (or adopt, by checked remark) our record and learn ids it lacks.
+
+        ``trade``: the ids come from a trade row, which never replaces an ``order_id`` the
+        record already has in this session (an order's own rows and answers say which id it
+        holds now; a trade may carry the one it had when it traded)."""
         book = self.books.get(AccountId(account_id))
         if book is None:
             return None
@@ -81,6 +92,8 @@ class ReportRouter:
             )
             book.add(rec)
         self._check_remark(rec, remark, truncated)
+        if trade and rec.order_id is not None and rec.order_id_generation == self.session()[0]:
+            order_id = 0
         self._learn(book, rec, order_id, sysid, stock_code)
         return rec
 
@@ -191,7 +204,12 @@ class ReportRouter:
     def on_order_row(self, row: p.XtOrderRow, *, from_query: bool = False) -> OrderRecord | None:
         """Apply an order push (or a query row during reconciliation)."""
         rec = self.resolve(
-            row.account_id, row.order_id, row.order_sysid, row.order_remark, row.stock_code
+            row.account_id,
+            row.order_id,
+            row.order_sysid,
+            row.order_remark,
+            row.stock_code,
+            trade=True,
         )
         if rec is None:
             return None
@@ -287,11 +305,17 @@ class ReportRouter:
     def _fill(self, row: p.XtTradeRow) -> tuple[OrderFilled | None, OrderRecord | None]:
         """The trade as a fill of ours (``None`` if it is not), and our record of its order."""
         rec = self.resolve(
-            row.account_id, row.order_id, row.order_sysid, row.order_remark, row.stock_code
+            row.account_id,
+            row.order_id,
+            row.order_sysid,
+            row.order_remark,
+            row.stock_code,
+            trade=True,
         )
         side = p.MAP_SIDE_XT2GW.get(row.order_type)
         if rec is None or side is None or rec.instrument_id is None:
             return None, rec
+        order_id = rec.order_id or row.order_id  # the id the order holds now
         fill = OrderFilled(
             account_id=rec.account_id,
             client_order_id=rec.client_order_id,
@@ -302,7 +326,7 @@ class ReportRouter:
             last_qty=row.traded_volume,
             last_px=p.px(row.traded_price),
             fee=p.px(row.commission) if row.commission else None,
-            broker_order_id=BrokerOrderId(str(row.order_id)) if row.order_id > 0 else None,
+            broker_order_id=BrokerOrderId(str(order_id)) if order_id > 0 else None,
         )
         return fill, rec
 
@@ -329,7 +353,12 @@ class ReportRouter:
         if inst is None or side is None:
             return None
         rec = self.resolve(
-            row.account_id, row.order_id, row.order_sysid, row.order_remark, row.stock_code
+            row.account_id,
+            row.order_id,
+            row.order_sysid,
+            row.order_remark,
+            row.stock_code,
+            trade=True,
         )
         return OrderStatusReport(
             account_id=AccountId(row.account_id),
