@@ -42,6 +42,10 @@ from tests.reliability.crash_harness import CrashSoak, Violation  # noqa: E402
 
 
 def _interrupt(_sig: int, _frame: object) -> None:
+    # Once: `timeout` signals the process and then its group, and a second interrupt
+    # would cut short the clean-up (the stand-alone MiniQMT) and lose the summary.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     raise KeyboardInterrupt
 
 
