@@ -179,9 +179,15 @@ def test_standalone_set_time_moves_the_emulated_market_clock(standalone: Standal
         standalone.control.call("format_disk")
 
 
-def test_build_qmt_venue_when_endpoint_file_missing_config_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("content", [None, "{", "[]", '{"host": "127.0.0.1", "port": 1}'])
+def test_build_qmt_venue_when_endpoint_file_missing_or_malformed_config_error(
+    tmp_path: Path, content: str | None
+) -> None:
+    endpoint = tmp_path / "miniqmt.json"
+    if content is not None:
+        endpoint.write_text(content, encoding="utf-8")
     with pytest.raises(ConfigError, match="cannot read"):
-        build_qmt_venue(_gateway(tmp_path, tmp_path / "nope.json"), None, [Q1])  # type: ignore[arg-type]
+        build_qmt_venue(_gateway(tmp_path, endpoint), None, [Q1])  # type: ignore[arg-type]
 
 
 def test_build_qmt_venue_when_emulator_is_empty_string_config_error(tmp_path: Path) -> None:
