@@ -34,7 +34,7 @@ def soak_knobs(seed: int) -> dict[str, bool]:
     from tests.reliability.qmt_soak import KNOBS
 
     rng = random.Random(f"{seed}:qmt-knobs")
-    return {knob: rng.random() < 0.3 for knob in KNOBS}
+    return {knob: rng.random() < 0.3 for knob in (*KNOBS, "restart_reuses_ids")}
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ counter's pushes replayed.
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,6 +76,8 @@ class QmtSoak(VenueSoak):
     def __init__(self, seed: int, folder: Path, steps: int = 30) -> None:
         super().__init__(seed, folder, steps)
         self.knobs = {k: self.rng.random() < 0.3 for k in KNOBS}
+        # Knobs added later draw from streams of their own: older seeds keep their schedules.
+        self.knobs["restart_reuses_ids"] = random.Random(f"{seed}:reuse-ids").random() < 0.3
         self.heartbeat_s = self.rng.choice((0.0, 0.2))
         """Half the seeds poll the account status (a hung terminal is then declared dead)."""
         self.terminal: MiniQmt | None = None

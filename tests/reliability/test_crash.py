@@ -80,11 +80,11 @@ def test_gateway_on_qmt_when_sigkilled_under_load_loses_nothing_and_matches_the_
 ) -> None:
     # The QMT adapter and real xtquant against a MiniQMT emulator in its own process: the
     # terminal keeps what the dead gateway sent; each start reconciles against it by remark.
-    # This seed also restarts the terminal while the gateway is down (ids renumbered), kills
-    # the gateway during its start-up, and switches four terminal behaviours on (pushes
-    # doubled and reversed, unreported status first, trades before their order push, cancel
-    # answers with the sysid).
-    soak = CrashSoak(tmp_path / "gw", seed=20261702, venue="qmt")
+    # This seed also restarts the terminal while the gateway is down before lives 1-3, each
+    # time numbering the orders again from the first id with trades left under the old ones
+    # (an id then names another order), kills the gateway during two start-ups, and turns
+    # on the wait-reporting status and trades pushed before their order's push.
+    soak = CrashSoak(tmp_path / "gw", seed=20261501, venue="qmt")
     try:
         for life in range(3):
             soak.run_life(life)
@@ -95,7 +95,8 @@ def test_gateway_on_qmt_when_sigkilled_under_load_loses_nothing_and_matches_the_
     assert final.orders_checked >= len(soak.answered)
     assert any(r.terminal_restarted for r in soak.lives)
     assert any(r.start_killed_after_s for r in soak.lives)
-    assert sum(soak.qmt_knobs.values()) == 4
+    assert soak.qmt_knobs["restart_reuses_ids"]
+    assert sum(r.terminal_restarted for r in soak.lives) == 3
 
 
 def test_crash_soak_on_qmt_is_one_day_only() -> None:

@@ -202,3 +202,32 @@ def test_restart_renumbers_each_order_everywhere_and_no_two_orders_share_an_id()
     qmt.order(client, 9, req)
     ids = [o.order_id for o in qmt.orders["A1"]]
     assert len(ids) == len(set(ids)) == 4
+
+
+def test_restart_when_ids_are_reused_numbers_orders_again_and_leaves_trades_stale() -> None:
+    qmt = MiniQmt()
+    qmt.behaviour.restart_reuses_ids = True
+    qmt.add_account("A1", 1_000_000)
+    qmt.set_price("600000.SH", "10.00")
+
+    class Client:
+        session, subscribed = 1, {"A1"}
+
+        def deliver(self, name: str, *args: object) -> None: ...
+        def kill(self) -> None: ...
+
+    client = Client()
+    assert qmt.connect(client) == 0
+    for seq in range(3):
+        req = s.OrderStockReq()
+        req.m_strAccountID, req.m_strStockCode, req.m_nOrderType = "A1", "600000.SH", 23
+        req.m_nOrderVolume, req.m_nPriceType, req.m_dPrice = 100, 11, 10.5
+        qmt.order(client, seq, req)
+    first, _, last = qmt.orders["A1"]
+    assert (first.order_id, last.order_id) == (1001, 1003)
+    qmt.restart()
+    assert (first.order_id, last.order_id) == (1003, 1001)  # newest first
+    stale = {t.order_sysid: t.order_id for t in qmt.trades["A1"]}
+    assert stale[first.order_sysid] == 1001  # now the id of another order
+    qmt.order(client, 9, req)
+    assert qmt.orders["A1"][-1].order_id == 1004

@@ -33,6 +33,11 @@ class MiniQmtBehaviour:
     """Push the account status when an account is subscribed."""
     order_ids_survive_restart: bool = False
     """``order_id`` values stay valid after :meth:`MiniQmt.restart` (else they are renumbered)."""
+    restart_reuses_ids: bool = False
+    """Renumbered after a restart, orders are numbered again from the first id, newest first
+    (new orders continue after them), and trade rows keep the ids they were made under: an
+    id of an earlier numbering then names another order (else ids are never reused, and
+    each order is renumbered everywhere)."""
     replay_on_counter_reconnect: bool = True
     """:meth:`MiniQmt.counter_reconnect` re-pushes every order and trade push of the day."""
     auto_match: bool = True

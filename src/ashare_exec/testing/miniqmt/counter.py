@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ashare_exec.testing.miniqmt.simcounter import SimCounter
 
 Push = tuple[str, tuple[object, ...]]
+FIRST_ORDER_ID = 1001
 
 
 class Counter:
@@ -58,7 +59,7 @@ class Counter:
         self.timeouts: list[int] = []
         self.cancel_requests: list[tuple[str, int, str]] = []
         """(account, order_id, order_sysid) of every cancel request, in arrival order."""
-        self._order_ids = itertools.count(1001)
+        self._order_ids = itertools.count(FIRST_ORDER_ID)
         self._sysids = itertools.count(700001)
         self._trade_ids = itertools.count(1)
         self._clock = itertools.count(93000)

@@ -7,6 +7,7 @@ are queued to each client's own delivery thread, in FIFO order, like the native 
 
 from __future__ import annotations
 
+import itertools
 import threading
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -15,7 +16,7 @@ from ashare_exec.model import OrderCancelRejected
 from ashare_exec.testing.miniqmt import structs as s
 from ashare_exec.testing.miniqmt.behaviour import MiniQmtBehaviour
 from ashare_exec.testing.miniqmt.book import ACCOUNT_TYPE_STOCK, OPEN_STATUSES, EmuAccount, EmuOrder
-from ashare_exec.testing.miniqmt.counter import Counter, copy_native
+from ashare_exec.testing.miniqmt.counter import FIRST_ORDER_ID, Counter, copy_native
 
 if TYPE_CHECKING:
     from ashare_exec.testing.miniqmt.client import Session
@@ -150,10 +151,18 @@ class MiniQmt(Counter):
 
         Renumbered, an order keeps one id everywhere — its rows, its trades and the day's
         pushes a counter reconnect replays — and no two orders ever share one (new ids
-        come from the same sequence as fresh orders')."""
+        come from the same sequence as fresh orders'); unless ``restart_reuses_ids``, which
+        numbers the orders from the first id again and leaves trades as they were."""
         self.drop_connections()
         with self.lock:
             if self.behaviour.order_ids_survive_restart:
+                return
+            if self.behaviour.restart_reuses_ids:
+                ids = itertools.count(FIRST_ORDER_ID)
+                for orders in self.orders.values():
+                    for order in reversed(orders):  # reloaded newest first
+                        order.order_id = next(ids)
+                self._order_ids = ids
                 return
             for account_id, orders in self.orders.items():
                 renumbered: dict[int, int] = {}
