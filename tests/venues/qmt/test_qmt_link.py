@@ -272,3 +272,23 @@ async def test_trade_row_under_an_id_another_order_holds_now_goes_to_its_own_ord
     assert mine[0].broker_order_id == str(x1_id)  # the id x1 holds, not the row's
     assert (x1.order_id, x2.order_id, x2.order_sysid) == (x1_id, x2_id, x2_sysid)
     assert book.by_order_id[x2_id] is x2
+
+
+async def test_order_row_replaces_an_id_a_trade_row_gave_its_order_on_this_session(
+    harness: Harness,
+) -> None:
+    # Only trade rows defer to the id an order holds; the order's own rows say which it is.
+    terminal, adapter = harness.terminal, harness.adapter
+    terminal.set_price("600000.SH", "10.00")
+    await adapter.submit(spec("y1", price="9.00"))  # rests
+    book = adapter._books[A1]
+    await eventually(lambda: "y1" in book.by_cid and book.by_cid["y1"].order_id is not None)
+    y1 = book.by_cid["y1"]
+    own_id = y1.order_id
+    assert own_id is not None
+    y1.order_id_generation = None  # its id is from an earlier session now
+    adapter.router.resolve("A1", own_id + 500, y1.order_sysid, y1.remark, trade=True)
+    assert y1.order_id == own_id + 500  # a trade row was all it had on this session
+    await adapter.query_orders(A1)
+    assert y1.order_id == own_id
+    assert book.by_order_id[own_id] is y1

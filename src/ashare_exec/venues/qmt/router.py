@@ -204,12 +204,7 @@ class ReportRouter:
     def on_order_row(self, row: p.XtOrderRow, *, from_query: bool = False) -> OrderRecord | None:
         """Apply an order push (or a query row during reconciliation)."""
         rec = self.resolve(
-            row.account_id,
-            row.order_id,
-            row.order_sysid,
-            row.order_remark,
-            row.stock_code,
-            trade=True,
+            row.account_id, row.order_id, row.order_sysid, row.order_remark, row.stock_code
         )
         if rec is None:
             return None
@@ -353,12 +348,7 @@ class ReportRouter:
         if inst is None or side is None:
             return None
         rec = self.resolve(
-            row.account_id,
-            row.order_id,
-            row.order_sysid,
-            row.order_remark,
-            row.stock_code,
-            trade=True,
+            row.account_id, row.order_id, row.order_sysid, row.order_remark, row.stock_code
         )
         return OrderStatusReport(
             account_id=AccountId(row.account_id),
