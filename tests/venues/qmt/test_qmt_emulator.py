@@ -164,26 +164,38 @@ async def test_sim_terminal_when_cancels_held_the_simulator_cancels_on_release()
         await adapter.close()
 
 
-def test_restart_renumbers_each_order_everywhere_and_no_two_orders_share_an_id() -> None:
+class _Client:
+    """A connected session as the terminal sees it (no delivery)."""
 
+    session, subscribed = 1, {"A1"}
+
+    def deliver(self, name: str, *args: object) -> None: ...
+    def kill(self) -> None: ...
+
+
+def _buy(qmt: MiniQmt, client: _Client, seq: int) -> None:
+    req = s.OrderStockReq()
+    req.m_strAccountID, req.m_strStockCode, req.m_nOrderType = "A1", "600000.SH", 23
+    req.m_nOrderVolume, req.m_nPriceType, req.m_dPrice = 100, 11, 10.5
+    req.m_strOrderRemark = f"o{seq}"
+    qmt.order(client, seq, req)
+
+
+def _three_filled_buys(**behaviour: bool) -> tuple[MiniQmt, _Client]:
     qmt = MiniQmt()
+    for knob, on in behaviour.items():
+        setattr(qmt.behaviour, knob, on)
     qmt.add_account("A1", 1_000_000)
     qmt.set_price("600000.SH", "10.00")
-
-    class Client:
-        session, subscribed = 1, {"A1"}
-
-        def deliver(self, name: str, *args: object) -> None: ...
-        def kill(self) -> None: ...
-
-    client = Client()
+    client = _Client()
     assert qmt.connect(client) == 0
     for seq in range(3):
-        req = s.OrderStockReq()
-        req.m_strAccountID, req.m_strStockCode, req.m_nOrderType = "A1", "600000.SH", 23
-        req.m_nOrderVolume, req.m_nPriceType, req.m_dPrice = 100, 11, 10.5
-        req.m_strOrderRemark = f"o{seq}"
-        qmt.order(client, seq, req)
+        _buy(qmt, client, seq)
+    return qmt, client
+
+
+def test_restart_renumbers_each_order_everywhere_and_no_two_orders_share_an_id() -> None:
+    qmt, client = _three_filled_buys()
     before = {o.remark: o.order_id for o in qmt.orders["A1"]}
     qmt.restart()
     after = {o.remark: o.order_id for o in qmt.orders["A1"]}
@@ -196,38 +208,18 @@ def test_restart_renumbers_each_order_everywhere_and_no_two_orders_share_an_id()
         a for _, args in qmt.history["A1"] for a in args if isinstance(a, s.XtOrder | s.XtTrade)
     ]
     assert {a.order_id for a in pushed} <= set(after.values())
-    req = s.OrderStockReq()
-    req.m_strAccountID, req.m_strStockCode, req.m_nOrderType = "A1", "600000.SH", 23
-    req.m_nOrderVolume, req.m_nPriceType, req.m_dPrice = 100, 11, 10.5
-    qmt.order(client, 9, req)
+    _buy(qmt, client, 9)
     ids = [o.order_id for o in qmt.orders["A1"]]
     assert len(ids) == len(set(ids)) == 4
 
 
 def test_restart_when_ids_are_reused_numbers_orders_again_and_leaves_trades_stale() -> None:
-    qmt = MiniQmt()
-    qmt.behaviour.restart_reuses_ids = True
-    qmt.add_account("A1", 1_000_000)
-    qmt.set_price("600000.SH", "10.00")
-
-    class Client:
-        session, subscribed = 1, {"A1"}
-
-        def deliver(self, name: str, *args: object) -> None: ...
-        def kill(self) -> None: ...
-
-    client = Client()
-    assert qmt.connect(client) == 0
-    for seq in range(3):
-        req = s.OrderStockReq()
-        req.m_strAccountID, req.m_strStockCode, req.m_nOrderType = "A1", "600000.SH", 23
-        req.m_nOrderVolume, req.m_nPriceType, req.m_dPrice = 100, 11, 10.5
-        qmt.order(client, seq, req)
+    qmt, client = _three_filled_buys(restart_reuses_ids=True)
     first, _, last = qmt.orders["A1"]
     assert (first.order_id, last.order_id) == (1001, 1003)
     qmt.restart()
     assert (first.order_id, last.order_id) == (1003, 1001)  # newest first
     stale = {t.order_sysid: t.order_id for t in qmt.trades["A1"]}
     assert stale[first.order_sysid] == 1001  # now the id of another order
-    qmt.order(client, 9, req)
+    _buy(qmt, client, 9)
     assert qmt.orders["A1"][-1].order_id == 1004
