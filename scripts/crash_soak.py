@@ -19,8 +19,9 @@ time.
 It also keeps a long soak's day small (restarts slow down as one day's orders pile up).
 
 ``--venue qmt`` runs the gateway on the QMT adapter (real xtquant) against a MiniQMT
-emulator in a process of its own, which outlives every kill (one trading day; no
-``--day-every``).
+emulator in a process of its own, which outlives every kill; with ``--day-every`` it moves
+to the next day with the gateway (down or up at its close) and then lists only that day's
+orders, as a real terminal does.
 """
 
 from __future__ import annotations
@@ -62,8 +63,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quiet", action="store_true", help="only the summary")
     args = p.parse_args(argv)
     folder = args.dir or Path(tempfile.mkdtemp(prefix="crash-soak-"))
-    if args.venue == "qmt" and args.day_every:
-        p.error("--venue qmt runs on one trading day: leave out --day-every")
     soak = CrashSoak(
         folder,
         seed=args.seed,

@@ -6,7 +6,9 @@ ours by remark). The embedded emulator would die with the gateway, so the soak r
 ``ashare_exec.testing.miniqmt.standalone`` beside it (one for the whole soak, reading the
 same gateway config: the ``qmt`` account, its cash and positions, the ``[venues.sim]``
 market) and reads the venue's state from it for the checks. The gateway reaches it through
-the real ``xtquant`` client (``[venues.qmt] emulator = '<endpoint file>'``).
+the real ``xtquant`` client (``[venues.qmt] emulator = '<endpoint file>'``). Across days the
+emulator's market closes the old day when the soak moves its clock to the next, and the
+terminal then lists only the new day's orders; its snapshot keeps every day's.
 """
 
 from __future__ import annotations
@@ -91,7 +93,7 @@ class QmtVenueState:
             VenueOrder(
                 client_order_id=str(r["client_order_id"]),
                 account_id=AccountId(str(r["account_id"])),
-                status=OrderStatus(r["status"]),
+                status=_as_the_terminal_reports(OrderStatus(r["status"])),
                 filled_qty=int(str(r["filled_qty"])),
                 day=date.fromisoformat(str(r["day"])),
             )
@@ -110,6 +112,14 @@ class QmtVenueState:
             for a in snap["accounts"]
         ]
         return cls(orders, accounts, problems)
+
+
+def _as_the_terminal_reports(status: OrderStatus) -> OrderStatus:
+    """The simulator's status as MiniQMT shows it: it has no "expired" (an order the close
+    ended is listed and pushed cancelled, 54 or 53 with fills), so neither can a gateway
+    that reconciles with it at the end of day. (A gateway down at the close expires its
+    open orders itself the next day, unseen: ``check_day_archive`` allows for that.)"""
+    return OrderStatus.CANCELED if status is OrderStatus.EXPIRED else status
 
 
 class StandaloneQmt:

@@ -99,9 +99,27 @@ def test_gateway_on_qmt_when_sigkilled_under_load_loses_nothing_and_matches_the_
     assert sum(r.terminal_restarted for r in soak.lives) == 3
 
 
-def test_crash_soak_on_qmt_is_one_day_only() -> None:
-    with pytest.raises(ValueError, match="one day"):
-        CrashSoak(Path("unused"), seed=1, venue="qmt", day_every=2)
+@needs_xtquant
+def test_gateway_on_qmt_killed_across_days_closes_each_day_as_the_terminal_ended_it(
+    tmp_path: Path,
+) -> None:
+    # Two lives a day. Day one closes at the next start (the gateway was down at the
+    # close); day two's last life starts after its close and runs the end of day with the
+    # terminal, which lists the orders the close ended as cancelled. Each next morning the
+    # terminal lists only the new day's orders. This seed kills three start-ups.
+    soak = CrashSoak(tmp_path / "gw", seed=20261127, venue="qmt", day_every=2)
+    try:
+        for life in range(5):
+            soak.run_life(life)
+        final = soak.run_life(5, kill=False)
+    finally:
+        soak.close()
+    assert [r.end_of_day for r in soak.lives] == [False, False, False, True, False, False]
+    assert soak.days_closed == {soak.life_start(0).date(), soak.life_start(2).date()}
+    assert final.orders_checked >= 1
+    assert sum(bool(r.start_killed_after_s) for r in soak.lives) >= 3
+    archives = sorted(p.name for p in (tmp_path / "gw" / "data" / "archive").iterdir())
+    assert archives == [d.isoformat() for d in sorted(soak.days_closed)]
 
 
 # ---- the checks themselves must be able to fail ------------------------------------------------
@@ -341,3 +359,20 @@ def test_qmt_venue_state_when_terminal_has_order_twice_or_foreign_reports_proble
     else:
         assert len(state.problems) == 1
         assert expect in state.problems[0]
+
+
+def test_qmt_venue_state_shows_an_order_the_close_expired_as_cancelled_as_the_terminal_does() -> (
+    None
+):
+    row = {"account_id": "paper", "client_order_id": "a", "remark": "a.XY", "filled_qty": 100,
+           "day": "2026-11-25"}  # fmt: skip
+    snap = {"orders": [{**row, "status": "EXPIRED"}, {**row, "client_order_id": "b",
+            "remark": "b.XY", "status": "REJECTED", "filled_qty": 0}], "accounts": []}  # fmt: skip
+    state = QmtVenueState.from_snapshot(snap)  # type: ignore[arg-type]
+    assert [o.status for o in state.orders] == [OrderStatus.CANCELED, OrderStatus.REJECTED]
+    gateway = {"a": {"status": "CANCELED", "filled_qty": 100},
+               "b": {"status": "REJECTED", "filled_qty": 0}}  # fmt: skip
+    check_orders_match_venue(gateway, state, "t")
+    with pytest.raises(Violation, match="EXPIRED filled 100 in the gateway, CANCELED"):
+        check_orders_match_venue({**gateway, "a": {"status": "EXPIRED", "filled_qty": 100}},
+                                 state, "t")  # fmt: skip

@@ -25,8 +25,10 @@ from ashare_exec.model import (
     AccountId,
     ClientOrderId,
     InstrumentId,
+    OrderCanceled,
     OrderFilled,
     OrderSpec,
+    OrderStatus,
     PriceType,
     Side,
 )
@@ -55,6 +57,7 @@ positions = {{ "600000.SH" = 1000 }}
 [venues.sim.walk]
 level_lots_min = 100000
 level_lots_max = 100000
+max_step_ticks = 0  # a flat market: an order off the price rests all day
 """
 
 
@@ -143,6 +146,47 @@ async def test_adapter_on_standalone_emulator_when_order_fills_snapshot_shows_it
     assert account["holdings"]["600000.SH"][:2] == [1100, 1000]
     assert Decimal(account["available"]) < Decimal(1_000_000)
     await eventually(lambda: standalone.sessions() == 0)  # a graceful close leaves the terminal
+
+
+async def test_standalone_next_day_lists_only_the_new_days_orders_and_keeps_the_old_in_snapshot(
+    tmp_path: Path, standalone: Standalone
+) -> None:
+    clock = SimClock(datetime.fromisoformat(START))
+    adapter = build_qmt_venue(_gateway(tmp_path, standalone.endpoint_file), clock, [Q1])
+    reports: list[object] = []
+    adapter.set_report_sink(reports.append)
+    await adapter.connect()
+    try:
+        await adapter.submit(_buy("filled", Decimal("10.08")))
+        await adapter.submit(_buy("resting", Decimal("9.10")))
+        await eventually(lambda: any(isinstance(r, OrderFilled) for r in reports), within=5)
+        assert {o.status for o in await adapter.query_orders(Q1)} == {
+            OrderStatus.FILLED,
+            OrderStatus.NEW,
+        }
+        # The close ends the resting order; MiniQMT has no "expired": it is pushed cancelled.
+        standalone.control.call("set_time", "2026-11-26T09:20:00+08:00")
+        await eventually(
+            lambda: any(
+                isinstance(r, OrderCanceled) and r.client_order_id == "resting" for r in reports
+            ),
+            within=5,
+        )
+        assert await adapter.query_orders(Q1) == []  # a terminal lists only today's orders
+        assert await adapter.query_trades(Q1) == []
+        positions = {p.instrument_id: p for p in await adapter.query_positions(Q1)}
+        assert positions[SYMBOL].sellable_qty == 1100  # yesterday's buy is sellable now
+        await adapter.submit(_buy("today", Decimal("9.10")))
+        [listed] = await adapter.query_orders(Q1)
+        assert listed.client_order_id == "today"
+    finally:
+        await adapter.close()
+    rows = {o["client_order_id"]: o for o in standalone.control.call("snapshot")["orders"]}
+    assert {c: (o["status"], o["day"]) for c, o in rows.items()} == {
+        "filled": ("FILLED", "2026-11-25"),
+        "resting": ("EXPIRED", "2026-11-25"),
+        "today": ("NEW", "2026-11-26"),
+    }
 
 
 def test_standalone_when_client_process_vanishes_terminal_drops_its_session(

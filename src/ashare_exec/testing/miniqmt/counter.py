@@ -32,6 +32,7 @@ from ashare_exec.testing.miniqmt.book import (
 if TYPE_CHECKING:
     from ashare_exec.testing.miniqmt.client import Session
     from ashare_exec.testing.miniqmt.simcounter import SimCounter
+    from ashare_exec.venues.sim.state import SimOrder
 
 Push = tuple[str, tuple[object, ...]]
 FIRST_ORDER_ID = 1001
@@ -71,6 +72,33 @@ class Counter:
         self._deferred: list[Push] = []
         self._cancel_clients: dict[tuple[str, int], Session] = {}
         self._by_key: dict[str, EmuOrder] = {}
+        self._keys = itertools.count(1)
+        self.past_orders: list[tuple[SimOrder, EmuOrder | None]] = []
+        """With ``sim``: the orders of the days before the current one (the simulator's
+        record and the terminal's), kept for snapshots once the day's lists are cleared."""
+
+    def _roll_day(self) -> None:
+        """With ``sim``: once the clock is on a later date than the market's day, run that
+        day to its end (what is still working expires at the close and is pushed cancelled,
+        as MiniQMT has no expired status) and clear the day's lists: like a MiniQMT
+        restarted overnight, the terminal lists only the new day's orders and trades.
+        Called (under :attr:`lock`) before every request and tick."""
+        if self.sim is None:
+            return
+        closing = self.sim.finish_day()
+        if closing is None:
+            return
+        for report in closing:
+            self._apply_report(report, None, 0)
+        self.past_orders += [
+            (o, self._by_key.get(str(key))) for (_, key), o in self.sim.exchange.orders.items()
+        ]
+        for account_id in self.orders:
+            self.orders[account_id] = []
+            self.trades[account_id] = []
+            self.history[account_id] = []
+        self._by_key.clear()
+        self._cancel_clients.clear()
 
     def _subscribers(self, account_id: str) -> list[Session]:
         return [c for c in self.clients if account_id in c.subscribed]
@@ -110,7 +138,7 @@ class Counter:
         order = EmuOrder(
             account_id=account_id,
             order_id=order_id,
-            key=f"Q{order_id}",
+            key=f"Q{next(self._keys)}",
             stock_code=req.m_strStockCode,
             order_type=req.m_nOrderType,
             volume=req.m_nOrderVolume,

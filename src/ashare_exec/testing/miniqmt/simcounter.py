@@ -8,9 +8,10 @@ simulator's reports back into MiniQMT pushes. Cash and positions come from the s
 
 from __future__ import annotations
 
+from datetime import datetime, time
 from decimal import Decimal
 
-from ashare_exec.clock import Clock
+from ashare_exec.clock import CST, Clock
 from ashare_exec.model import (
     AccountId,
     ClientOrderId,
@@ -65,6 +66,15 @@ class SimCounter:
         return self.exchange.cancel(
             AccountId(order.account_id), self.key(order), None, self.clock.now()
         )
+
+    def finish_day(self) -> list[VenueReport] | None:
+        """When the clock is on a later date than the simulator's trading day, run that day
+        to its last instant (closing auction, expiry) and return its reports; else None.
+        The simulator still holds the day's orders then; the next advance rolls it."""
+        day = self.exchange.day
+        if day is None or self.clock.now().astimezone(CST).date() <= day:
+            return None
+        return self.exchange.advance_to(datetime.combine(day, time.max, CST))
 
     def advance(self) -> list[VenueReport]:
         """Move the simulated market to the clock's time."""

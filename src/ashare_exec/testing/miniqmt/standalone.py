@@ -46,8 +46,9 @@ __all__ = ["main", "snapshot"]
 
 
 def snapshot(terminal: MiniQmt) -> dict[str, Any]:
-    """What the venue holds, in plain data: every order the simulator got (keyed back to
-    the gateway's client order id through the remark it carried), cash and positions.
+    """What the venue holds, in plain data: every order the simulator got, on every day
+    (keyed back to the gateway's client order id through the remark it carried; the
+    terminal itself lists only the current day's), cash and positions.
 
     ``orders`` rows: ``account_id``, ``client_order_id`` (``""`` for a remark that is not
     one of ours), ``remark``, ``status`` (the simulator's ``OrderStatus`` value),
@@ -60,13 +61,13 @@ def snapshot(terminal: MiniQmt) -> dict[str, Any]:
     core = sim.exchange
     with terminal.lock:
         by_key = {o.key: o for orders in terminal.orders.values() for o in orders}
+        today = [(o, by_key.get(str(key))) for (_, key), o in core.orders.items()]
         orders = []
-        for (account_id, key), o in core.orders.items():
-            emu = by_key.get(str(key))
+        for o, emu in [*terminal.past_orders, *today]:
             remark = emu.remark if emu is not None else ""
             orders.append(
                 {
-                    "account_id": str(account_id),
+                    "account_id": str(o.account_id),
                     "client_order_id": decode_remark(remark) or "",
                     "remark": remark,
                     "status": o.status.value,

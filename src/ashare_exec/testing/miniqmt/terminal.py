@@ -55,6 +55,7 @@ class MiniQmt(Counter):
     def tick(self) -> None:
         """With ``sim``: move the simulated market to its clock's time and push what happened."""
         with self.lock:
+            self._roll_day()
             if self.sim is not None:
                 for report in self.sim.advance():
                     self._apply_report(report, None, 0)
@@ -233,6 +234,7 @@ class MiniQmt(Counter):
     def order(self, client: Session, seq: int, req: s.OrderStockReq) -> None:
         """Handle ``orderStockWithSeq``."""
         with self.lock:
+            self._roll_day()
             if self._swallow:
                 self._swallow -= 1
                 return
@@ -247,6 +249,7 @@ class MiniQmt(Counter):
     def cancel(self, client: Session, seq: int, req: s.CancelOrderStockReq) -> None:
         """Handle ``cancelOrderStockWithSeq`` (by ``order_id`` or by market + sysid)."""
         with self.lock:
+            self._roll_day()
             account_id: str = req.m_strAccountID
             self.cancel_requests.append((account_id, req.m_nOrderID, req.m_strOrderSysID))
             by_sysid = bool(req.m_strOrderSysID)
@@ -298,6 +301,7 @@ class MiniQmt(Counter):
     def query(self, client: Session, kind: str, seq: int, req: s.NativeStruct) -> None:
         """Handle the query requests; the answer is a list of fresh native structs."""
         with self.lock:
+            self._roll_day()
             rows: list[s.NativeStruct] = []
             account_id: str = getattr(req, "m_strAccountID", "")
             acc = self.accounts.get(account_id)
