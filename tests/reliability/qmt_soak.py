@@ -22,6 +22,7 @@ from ashare_exec.engine.service import ExecutionService
 from ashare_exec.model import ClientOrderId, OrderStatus
 from ashare_exec.testing.miniqmt import MiniQmt, embedded, install
 from ashare_exec.venues.qmt.parsing import decode_remark
+from tests.reliability.qmt_days import QmtDayRolls
 from tests.reliability.venue_soak import (
     ACC,
     ACCOUNTS,
@@ -54,8 +55,9 @@ KNOBS = (
 """Terminal behaviours each seed turns on or off (``MiniQmtBehaviour``)."""
 
 
-class QmtSoak(VenueSoak):
-    """One seeded run on the QMT adapter and the MiniQMT emulator."""
+class QmtSoak(QmtDayRolls, VenueSoak):
+    """One seeded run on the QMT adapter and the MiniQMT emulator, across trading days
+    (``qmt_days``)."""
 
     name = "qmt"
     actions = (
@@ -78,6 +80,7 @@ class QmtSoak(VenueSoak):
         self.knobs = {k: self.rng.random() < 0.3 for k in KNOBS}
         # Knobs added later draw from streams of their own: older seeds keep their schedules.
         self.knobs["restart_reuses_ids"] = random.Random(f"{seed}:reuse-ids").random() < 0.3
+        self.days = random.Random(f"{seed}:days")
         self.heartbeat_s = self.rng.choice((0.0, 0.2))
         """Half the seeds poll the account status (a hung terminal is then declared dead)."""
         self.terminal: MiniQmt | None = None
@@ -138,6 +141,9 @@ class QmtSoak(VenueSoak):
 
     def advance_market(self) -> None:
         self.term.tick()
+
+    async def before_step(self) -> None:
+        await self.maybe_roll_day()
 
     async def faults_off(self) -> None:
         behaviour = self.term.behaviour

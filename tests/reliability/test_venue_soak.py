@@ -81,7 +81,10 @@ QMT = Venue(
      "refused before it exists": "refuse", "hold cancels True": "hold_cancels",
      "pushes muted": "mute", "the terminal hung": "hang", "connections dropped": "drop_link",
      "terminal restart": "terminal_restart", "pushes of the day replayed": "counter_replay",
-     "terminal down": "terminal_down", "for a few orders": "account_down"},
+     "terminal down": "terminal_down", "for a few orders": "account_down",
+     # day rolls (qmt_days): up at the close, QMT closed around it, the gateway down over it
+     "(up)": "day_up", "back at 16:00": "day_terminal_back_that_evening",
+     "until the next day": "day_terminal_back_next_day", "(gateway down)": "day_gateway_down"},
     _lose_terminal_orders, _hold_terminal_cancels, xtquant_available(),
 )  # fmt: skip
 XTP = Venue(

@@ -116,7 +116,8 @@ class VenueSoak:
 
     A subclass wires its venue: :attr:`name`, :attr:`actions` (the common ones and its
     faults, each a ``do_<action>`` method), :meth:`venue_table`, :meth:`build`,
-    :meth:`venue`, :meth:`advance_market` and :meth:`faults_off`.
+    :meth:`venue`, :meth:`advance_market` and :meth:`faults_off`; :meth:`before_step`
+    optionally.
     """
 
     name = "venue"
@@ -140,6 +141,8 @@ class VenueSoak:
         self.trace: list[str] = []
         self.step = -1
         self._seq = 0
+        self.refs = dict(SYMBOLS)
+        """The price each symbol's orders are drawn around (a day roll may move it)."""
 
     # ---- what a venue provides ------------------------------------------------------
 
@@ -163,6 +166,9 @@ class VenueSoak:
     async def faults_off(self) -> None:
         """Lift every standing fault before the final check."""
         raise NotImplementedError
+
+    async def before_step(self) -> None:
+        """What a venue does between steps, outside the seed's schedule (nothing here)."""
 
     # ---- wiring -------------------------------------------------------------------------
 
@@ -229,6 +235,7 @@ class VenueSoak:
         try:
             for step in range(self.steps):
                 self.step = step
+                await self.before_step()
                 action = self.schedule.choices(names, weights)[0]
                 began = asyncio.get_running_loop().time()
                 await getattr(self, f"do_{action}")()
@@ -256,7 +263,8 @@ class VenueSoak:
     # ---- common actions -----------------------------------------------------------------
 
     def _body(self, account: AccountId | None = None) -> OrderIn:
-        symbol, ref = self.rng.choice(SYMBOLS)
+        symbol, _ = self.rng.choice(SYMBOLS)
+        ref = self.refs[symbol]
         side: Literal["BUY", "SELL"] = self.rng.choice(("BUY", "SELL"))
         marketable = self.rng.random() < 0.5
         sign = 1 if (side == "BUY") == marketable else -1

@@ -1,0 +1,188 @@
+"""Day rolls of the QMT venue soak (:class:`~tests.reliability.qmt_soak.QmtSoak`).
+
+Before a step, now and then (from a stream of the seed's own, so the steps stay the seed's)
+the run moves on to the next trading day, one of three ways:
+
+* **gateway up at the close**: the market closes (the terminal pushes what the close ended
+  as cancelled, MiniQMT has no "expired"), the scheduler's end of day reconciles with the
+  terminal at 15:35 and archives the day;
+* **terminal closed around the close** (a user shuts QMT at 14:58 or 15:10, which users
+  do): the end of day cannot reach it and waits (``END_OF_DAY_DEFERRED``); the terminal
+  comes back at 16:00 and the retry closes the day with it, or only the next morning,
+  after the change of date has closed the day without it (``CLOSED_UNSEEN``);
+* **gateway down over the close**: its next start, the next morning, closes the missed day.
+
+The terminal lists only the new day's orders the next morning. Each roll checks the day's
+archive against what the terminal ended each order as (an order closed unseen: ``EXPIRED``
+with at most the terminal's fills), that every answered order that left the book is
+archived, that the new day started, and then the usual venue check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+
+from ashare_exec.clock import CST, SimClock
+from ashare_exec.engine.closing import CLOSED_UNSEEN
+from ashare_exec.engine.service import ExecutionService
+from ashare_exec.journal.archive import read_archive
+from ashare_exec.model import AccountId, ClientOrderId, OrderStatus
+from ashare_exec.testing.miniqmt import MiniQmt
+from ashare_exec.venues.qmt.parsing import decode_remark
+from tests.reliability.dst_checks import DstFailure, archives_gap
+
+__all__ = ["DAY_ROLL_ODDS", "QmtDayRolls"]
+
+DAY_ROLL_ODDS = 0.06
+"""Chance of a day roll before each step (about two in a 30-step run)."""
+WAYS = (("up", 4), ("terminal_closed", 3), ("gateway_down", 3))
+
+
+class QmtDayRolls:
+    """``maybe_roll_day`` and its checks; the rest of the run is :class:`QmtSoak`'s."""
+
+    seed: int
+    folder: Path
+    clock: SimClock
+    service: ExecutionService | None
+    svc: ExecutionService
+    term: MiniQmt
+    answered: dict[str, tuple[AccountId, str, str, int, str]]
+    refs: dict[str, Decimal]
+    days: random.Random
+    advance_market: Callable[[], None]
+    boot: Callable[..., Awaitable[None]]
+    settle: Callable[..., Awaitable[None]]
+    _connected: Callable[[float], Awaitable[bool]]
+    check_venue: Callable[..., Awaitable[None]]
+    note: Callable[[str], None]
+    fail: Callable[[str], DstFailure]
+
+    async def maybe_roll_day(self) -> None:
+        """Before a step: move on to the next trading day, now and then."""
+        if self.days.random() >= DAY_ROLL_ODDS:
+            return
+        day = self.clock.now().date()
+        nxt = self.svc.pretrade.calendar.next_trading_day(day)
+        way = self.days.choices([w for w, _ in WAYS], [n for _, n in WAYS])[0]
+        if way == "gateway_down":
+            await self.svc.stop()
+            self.service = None
+            self.clock.set(datetime.combine(nxt, time(9, 31), CST))
+            await asyncio.to_thread(self.advance_market)  # the terminal's night
+            await self.boot()
+            await self.settle()
+            if self.svc.missed_close() is not None:
+                raise self.fail(f"the start did not close {day}")
+        elif way == "terminal_closed":
+            way = await self._terminal_closed_at_the_close(day, nxt)
+        else:
+            if not await self._connected(5.0):
+                raise self.fail("the adapter was not connected before the close")
+            await self._move_to(datetime.combine(day, time(15, 36), CST))
+            await self._until(lambda: self.svc.is_archived(day), f"{day} was not archived")
+            await self._move_to(datetime.combine(nxt, time(9, 31), CST))
+        await self._until(self._started(nxt), f"{nxt} was not started at the change of date")
+        self._check_archive(day)
+        for symbol, close in self.term.sim.exchange.closes.items():  # type: ignore[union-attr]
+            self.refs[symbol] = Decimal(close)  # the next orders are priced near the close
+        if await self._connected(5.0):
+            await self.check_venue(final=False)
+        self.note(f"day roll to {nxt} ({way.replace('_', ' ')})")
+
+    async def _terminal_closed_at_the_close(self, day: date, nxt: date) -> str:
+        """The terminal goes away before or after the close; the end of day waits for it.
+        Returns how it went, for the trace."""
+        at = self.days.choice((time(14, 58), time(15, 10)))
+        await self._move_to(datetime.combine(day, at, CST))
+        await self.settle()
+        await asyncio.to_thread(self.term.set_online, False)
+        await self._move_to(datetime.combine(day, time(15, 36), CST))
+        await self.settle(0.2)  # the scheduler's end of day: it must wait for the terminal
+        book = self.svc.core.state.book
+        with_orders = any(book.has_orders(a) for a in self.svc.core.accounts)
+        if self.svc.is_archived(day) == with_orders:
+            raise self.fail(f"terminal closed at the close, orders {with_orders}: archived")
+        if with_orders and self.days.random() < 0.5:
+            await self._move_to(datetime.combine(day, time(16, 0), CST))
+            await asyncio.to_thread(self.term.set_online, True)
+            if not await self._connected(5.0):
+                raise self.fail("the adapter did not reconnect at 16:00")
+            await self._move_to(datetime.combine(day, time(16, 1), CST))
+            await self._until(lambda: self.svc.is_archived(day), f"{day} not closed at 16:01")
+            await self._move_to(datetime.combine(nxt, time(9, 31), CST))
+            return f"terminal closed at {at:%H:%M}, back at 16:00"
+        await self._move_to(datetime.combine(nxt, time(9, 31), CST))
+        await self._until(lambda: self.svc.is_archived(day), f"the new date did not close {day}")
+        await asyncio.to_thread(self.term.set_online, True)  # the user starts QMT again
+        return f"terminal closed at {at:%H:%M} until the next day"
+
+    async def _move_to(self, at: datetime) -> None:
+        self.clock.set(at)
+        await asyncio.to_thread(self.advance_market)
+        await self.settle()
+
+    def _started(self, day: date) -> Callable[[], bool]:
+        ledger = self.svc.core.state.ledger
+        return lambda: all(ledger.trading_day(a) == day for a in self.svc.core.accounts)
+
+    async def _until(self, check: Callable[[], bool], failure: str, within: float = 5.0) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while not check():
+            if loop.time() > deadline:
+                raise self.fail(failure)
+            await self.settle(0.05)
+
+    def _check_archive(self, day: date) -> None:
+        """The day's archive holds every order the terminal got that day as the terminal
+        ended it (one closed unseen: ``EXPIRED`` with at most the terminal's fills), and
+        every answered order that left the book."""
+        folder = self.folder / "data" / "archive" / day.isoformat()
+        gap = archives_gap(folder.parent)
+        if gap:
+            raise self.fail(gap)
+        archived = {
+            (str(r["account"]), str(r["client_order_id"])): r
+            for r in read_archive(folder).orders
+            if r["day"] == day.isoformat()
+        }
+        for (account, coid), (status, filled) in self._terminal_orders(day).items():
+            got = archived.get((account, coid))
+            if got is None:
+                raise self.fail(f"{coid}: the terminal got it on {day}, it is not archived")
+            if CLOSED_UNSEEN in str(got.get("message") or ""):
+                if got["status"] != "EXPIRED" or int(got["filled_qty"]) > filled:
+                    raise self.fail(f"{coid}: closed unseen as {got}, terminal {status} {filled}")
+            elif (got["status"], got["filled_qty"]) != (status.value, filled):
+                was = f"{got['status']} filled {got['filled_qty']}"
+                raise self.fail(f"{coid}: archived {was}, the terminal {status.value} {filled}")
+        book = self.svc.core.state.book
+        for coid, (account, *_) in list(self.answered.items()):
+            if book.get(account, ClientOrderId(coid)) is None:
+                if (str(account), coid) not in archived:
+                    raise self.fail(f"order {coid} left the book but is not in the archive")
+                del self.answered[coid]
+
+    def _terminal_orders(self, day: date) -> dict[tuple[str, str], tuple[OrderStatus, int]]:
+        """(account, our client id) -> (status as the terminal shows it, filled) of ``day``."""
+        sim = self.term.sim
+        assert sim is not None
+        with self.term.lock:
+            by_key = {o.key: o for orders in self.term.orders.values() for o in orders}
+            today = [(o, by_key.get(str(key))) for (_, key), o in sim.exchange.orders.items()]
+            out: dict[tuple[str, str], tuple[OrderStatus, int]] = {}
+            for o, emu in [*self.term.past_orders, *today]:
+                if o.day != day or emu is None:
+                    continue
+                status = OrderStatus.CANCELED if o.status is OrderStatus.EXPIRED else o.status
+                out[(str(o.account_id), decode_remark(emu.remark) or emu.remark)] = (
+                    status,
+                    o.filled_qty,
+                )
+        return out
