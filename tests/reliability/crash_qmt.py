@@ -27,7 +27,7 @@ from pathlib import Path
 from ashare_exec.model import AccountId, OrderStatus
 from ashare_exec.testing.miniqmt.remote import ControlClient, Endpoint
 
-__all__ = ["QmtVenueState", "StandaloneQmt", "soak_knobs"]
+__all__ = ["QmtVenueState", "StandaloneQmt", "as_the_terminal_reports", "soak_knobs"]
 
 
 def soak_knobs(seed: int) -> dict[str, bool]:
@@ -36,7 +36,8 @@ def soak_knobs(seed: int) -> dict[str, bool]:
     from tests.reliability.qmt_soak import KNOBS
 
     rng = random.Random(f"{seed}:qmt-knobs")
-    return {knob: rng.random() < 0.3 for knob in (*KNOBS, "restart_reuses_ids")}
+    later = ("restart_reuses_ids", "close_leaves_orders_open")  # drawn last: seeds keep theirs
+    return {knob: rng.random() < 0.3 for knob in (*KNOBS, *later)}
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ class QmtVenueState:
             VenueOrder(
                 client_order_id=str(r["client_order_id"]),
                 account_id=AccountId(str(r["account_id"])),
-                status=_as_the_terminal_reports(OrderStatus(r["status"])),
+                status=as_the_terminal_reports(OrderStatus(r["status"]), r.get("terminal_status")),
                 filled_qty=int(str(r["filled_qty"])),
                 day=date.fromisoformat(str(r["day"])),
             )
@@ -114,12 +115,16 @@ class QmtVenueState:
         return cls(orders, accounts, problems)
 
 
-def _as_the_terminal_reports(status: OrderStatus) -> OrderStatus:
-    """The simulator's status as MiniQMT shows it: it has no "expired" (an order the close
-    ended is listed and pushed cancelled, 54 or 53 with fills), so neither can a gateway
-    that reconciles with it at the end of day. (A gateway down at the close expires its
-    open orders itself the next day, unseen: ``check_day_archive`` allows for that.)"""
-    return OrderStatus.CANCELED if status is OrderStatus.EXPIRED else status
+def as_the_terminal_reports(status: OrderStatus, terminal_status: object) -> OrderStatus:
+    """The simulator's status as MiniQMT shows it. It has no "expired": an order the close
+    ended is listed and pushed cancelled (54, or 53 with fills), so a gateway that
+    reconciles with it at the end of day records it ``CANCELED``; unless the terminal
+    leaves it reported (``close_leaves_orders_open``), and the gateway's end of day expires
+    it itself. (A gateway down at the close expires its open orders itself the next day,
+    unseen: ``check_day_archive`` allows for that.)"""
+    if status is OrderStatus.EXPIRED and terminal_status in (53, 54):
+        return OrderStatus.CANCELED
+    return status
 
 
 class StandaloneQmt:

@@ -34,6 +34,7 @@ from ashare_exec.journal.archive import read_archive
 from ashare_exec.model import AccountId, ClientOrderId, OrderStatus
 from ashare_exec.testing.miniqmt import MiniQmt
 from ashare_exec.venues.qmt.parsing import decode_remark
+from tests.reliability.crash_qmt import as_the_terminal_reports
 from tests.reliability.dst_checks import DstFailure, archives_gap
 
 __all__ = ["DAY_ROLL_ODDS", "QmtDayRolls"]
@@ -180,7 +181,7 @@ class QmtDayRolls:
             for o, emu in [*self.term.past_orders, *today]:
                 if o.day != day or emu is None:
                     continue
-                status = OrderStatus.CANCELED if o.status is OrderStatus.EXPIRED else o.status
+                status = as_the_terminal_reports(o.status, emu.status)
                 out[(str(o.account_id), decode_remark(emu.remark) or emu.remark)] = (
                     status,
                     o.filled_qty,

@@ -80,6 +80,7 @@ class QmtSoak(QmtDayRolls, VenueSoak):
         self.knobs = {k: self.rng.random() < 0.3 for k in KNOBS}
         # Knobs added later draw from streams of their own: older seeds keep their schedules.
         self.knobs["restart_reuses_ids"] = random.Random(f"{seed}:reuse-ids").random() < 0.3
+        self.knobs["close_leaves_orders_open"] = random.Random(f"{seed}:close").random() < 0.3
         self.days = random.Random(f"{seed}:days")
         self.heartbeat_s = self.rng.choice((0.0, 0.2))
         """Half the seeds poll the account status (a hung terminal is then declared dead)."""

@@ -361,17 +361,22 @@ def test_qmt_venue_state_when_terminal_has_order_twice_or_foreign_reports_proble
         assert expect in state.problems[0]
 
 
-def test_qmt_venue_state_shows_an_order_the_close_expired_as_cancelled_as_the_terminal_does() -> (
-    None
-):
-    row = {"account_id": "paper", "client_order_id": "a", "remark": "a.XY", "filled_qty": 100,
-           "day": "2026-11-25"}  # fmt: skip
-    snap = {"orders": [{**row, "status": "EXPIRED"}, {**row, "client_order_id": "b",
-            "remark": "b.XY", "status": "REJECTED", "filled_qty": 0}], "accounts": []}  # fmt: skip
+def test_qmt_venue_state_reads_an_order_the_close_expired_as_the_terminal_shows_it() -> None:
+    # MiniQMT has no "expired": pushed cancelled (54/53), or left reported (50/55) when the
+    # terminal does not end orders at the close (the gateway's end of day expires those).
+    row = {"account_id": "paper", "remark": "", "filled_qty": 100, "day": "2026-11-25"}
+    snap = {"orders": [
+        {**row, "client_order_id": "a", "status": "EXPIRED", "terminal_status": 53},
+        {**row, "client_order_id": "b", "status": "EXPIRED", "terminal_status": 55},
+        {**row, "client_order_id": "c", "status": "REJECTED", "terminal_status": 57},
+    ], "accounts": []}  # fmt: skip
     state = QmtVenueState.from_snapshot(snap)  # type: ignore[arg-type]
-    assert [o.status for o in state.orders] == [OrderStatus.CANCELED, OrderStatus.REJECTED]
+    assert [o.status for o in state.orders] == [
+        OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.REJECTED,
+    ]  # fmt: skip
     gateway = {"a": {"status": "CANCELED", "filled_qty": 100},
-               "b": {"status": "REJECTED", "filled_qty": 0}}  # fmt: skip
+               "b": {"status": "EXPIRED", "filled_qty": 100},
+               "c": {"status": "REJECTED", "filled_qty": 100}}  # fmt: skip
     check_orders_match_venue(gateway, state, "t")
     with pytest.raises(Violation, match="EXPIRED filled 100 in the gateway, CANCELED"):
         check_orders_match_venue({**gateway, "a": {"status": "EXPIRED", "filled_qty": 100}},

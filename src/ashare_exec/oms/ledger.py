@@ -209,6 +209,10 @@ class Ledger(BrokerSnapshotMixin):
         delta = new - old
         if spec.side is Side.SELL:
             pos = self.position(spec.account_id, spec.instrument_id)
+            if delta < 0:
+                # Release no more than is frozen, nor past the shares held: a broker
+                # snapshot may have released them already (broker_snapshot.py).
+                delta = -min(-int(delta), max(0, pos.frozen), max(0, pos.total - pos.sellable))
             self._positions[(spec.account_id, spec.instrument_id)] = Position(
                 pos.account_id,
                 pos.instrument_id,
@@ -222,6 +226,8 @@ class Ledger(BrokerSnapshotMixin):
             )
         else:
             cash = self.cash(spec.account_id)
+            if delta < 0:
+                delta = -min(-delta, max(_ZERO, cash.frozen))  # as above, for cash
             self._cash[spec.account_id] = Cash(
                 cash.account_id, cash.available - delta, cash.frozen + delta, cash.fees_paid
             )
@@ -308,6 +314,13 @@ class Ledger(BrokerSnapshotMixin):
         if event.field not in fields:
             raise ValueError(f"cannot correct position field {event.field!r}")
         fields[event.field] = int(event.after) if event.field in _INT_FIELDS else event.after
+        if event.field == "sellable":
+            # The broker's sellable already counts shares our working sells froze that it
+            # has released (e.g. after the close, its order still listed): they are not
+            # frozen here any more, so those orders' ends release nothing twice. (Not on
+            # "total": a snapshot corrects total first, with our sellable still to come.)
+            room = max(0, int(fields["total"]) - int(fields["sellable"]))
+            fields["frozen"] = min(int(fields["frozen"]), room)
         locked = int(fields["total"]) - int(fields["sellable"]) - int(fields["frozen"])
         if event.field != "bought_today" and not self._is_t0(event.instrument_id):
             # The broker released T+1 shares before our day started (its night switch came

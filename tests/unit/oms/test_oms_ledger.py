@@ -399,3 +399,49 @@ def test_snapshot_dry_run_lists_the_corrections_a_real_run_makes_and_changes_not
     real = state.ledger.apply_broker_snapshot(st.ACC, [report], cash, st.ts(100))
     assert [(c.field, c.after) for c in dry] == [(c.field, c.after) for c in real]
     assert [c.field for c in real] == ["total", "available"]
+
+
+def test_snapshot_when_broker_no_longer_holds_a_working_sells_shares_its_end_releases_none() -> (
+    None
+):
+    # After the close a broker may release a working order's frozen shares while still
+    # listing the order as reported (found by the QMT venue soak). Set to its sellable, our
+    # position must not release them a second time when the order then ends: sellable
+    # would exceed the shares held.
+    state = make_state()
+    _holding(state)  # 1000, all sellable
+    run(state, st.submitted("S1", side=Side.SELL, qty=600), st.accepted("S1"))
+    broker = PositionReport(account_id=st.ACC, instrument_id=st.INST, total_qty=1000,
+                            sellable_qty=1000)  # fmt: skip
+
+    state.ledger.apply_broker_snapshot(st.ACC, [broker], None, st.ts(100))
+    run(state, st.expired("S1", at=101))
+
+    pos = state.ledger.position(st.ACC, st.INST)
+    assert (pos.total, pos.sellable, pos.frozen) == (1000, 1000, 0)
+
+
+def test_snapshot_when_broker_no_longer_freezes_a_working_buys_cash_its_end_releases_none() -> None:
+    state = make_state()
+    run(state, st.submitted(qty=1000, price="10.00"), st.accepted())
+    broker = CashReport(account_id=st.ACC, available=D("100000"), frozen=D(0))
+
+    state.ledger.apply_broker_snapshot(st.ACC, [], broker, st.ts(100))
+    run(state, st.expired(at=101))
+
+    cash = state.ledger.cash(st.ACC)
+    assert (cash.available, cash.frozen) == (D("100000"), 0)
+
+
+def test_snapshot_when_broker_holds_a_working_sells_shares_its_end_still_releases_them() -> None:
+    state = make_state()
+    _holding(state)
+    run(state, st.submitted("S1", side=Side.SELL, qty=600), st.accepted("S1"))
+    broker = PositionReport(account_id=st.ACC, instrument_id=st.INST, total_qty=1000,
+                            sellable_qty=400)  # fmt: skip
+
+    assert state.ledger.apply_broker_snapshot(st.ACC, [broker], None, st.ts(100)) == []
+    run(state, st.canceled("S1", at=101))
+
+    pos = state.ledger.position(st.ACC, st.INST)
+    assert (pos.total, pos.sellable, pos.frozen) == (1000, 1000, 0)

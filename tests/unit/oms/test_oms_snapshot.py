@@ -163,15 +163,21 @@ def test_snapshot_when_sell_in_flight_keeps_freeze_and_matches_broker_after_fill
     assert (pos.total, pos.sellable) == (600, 600)
 
 
-def test_snapshot_when_sell_in_flight_without_adjustment_counts_freeze_twice() -> None:
+def test_snapshot_when_sell_in_flight_without_adjustment_frees_its_shares_until_seen() -> None:
     state = make_state()
     run(state, st.submitted(qty=400, side=SELL))
 
     state.apply_broker_snapshot(st.ACC, [position(1000, 1000)], None, st.ts(10))
-    run(state, st.accepted(), st.filled(qty=400, side=SELL, fee="0"))
 
+    # What the adjustment prevents: until the broker has the order, its 400 shares could be
+    # sold a second time. (The ledger does not release them twice when the order fills: a
+    # correction of sellable unfreezes what the broker no longer holds; before 2026-11-27 it
+    # ended at sellable 1000 of 600 held.)
     pos = state.ledger.position(st.ACC, st.INST)
-    assert (pos.total, pos.sellable) == (600, 1000)  # the bug the adjustment prevents
+    assert (pos.sellable, pos.frozen) == (1000, 0)
+    run(state, st.accepted(), st.filled(qty=400, side=SELL, fee="0"))
+    pos = state.ledger.position(st.ACC, st.INST)
+    assert (pos.total, pos.sellable) == (600, 600)
 
 
 def test_snapshot_when_buy_in_flight_keeps_freeze_and_matches_broker_after_cancel() -> None:

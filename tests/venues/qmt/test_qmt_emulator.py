@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import threading
 import time
+from datetime import datetime, timedelta
+from datetime import time as dt_time
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from ashare_exec.clock import CST
 from ashare_exec.model import ClientOrderId, OrderCanceled, OrderStatus
 from ashare_exec.testing.miniqmt import MiniQmt, XtQuantAsyncClient, install
 from ashare_exec.testing.miniqmt import structs as s
@@ -160,6 +165,50 @@ async def test_sim_terminal_when_cancels_held_the_simulator_cancels_on_release()
         assert emu.status == 54
         assert not emu.cancel_requested
         assert any(isinstance(r, OrderCanceled) for r in reports)
+    finally:
+        await adapter.close()
+
+
+@pytest.mark.parametrize("leaves_open", [False, True])
+async def test_sim_terminal_at_the_close_ends_a_working_order_as_set_then_next_day_forgets_it(
+    leaves_open: bool,
+) -> None:
+    # MiniQMT has no "expired": the close pushes a working order cancelled (54), or, with
+    # close_leaves_orders_open, leaves it reported (50) in the day's list. The next day the
+    # terminal lists only the new day's orders.
+    driver = QmtSimDriver()
+    adapter = await driver.start()
+    reports: list[Any] = []
+    adapter.set_report_sink(reports.append)
+    await adapter.connect()
+    try:
+        terminal = driver.terminal
+        terminal.behaviour.close_leaves_orders_open = leaves_open
+        today = driver.clock.now().date()
+        driver.clock.set(datetime.combine(today, dt_time(14, 59), CST))
+        terminal.tick()
+        near = driver.passive_buy(ClientOrderId("c1"))
+        assert near.price is not None
+        spec = dataclasses.replace(near, price=near.price - Decimal("0.25"))  # rests to the close
+        await adapter.submit(spec)
+        await driver.settle()
+        driver.clock.set(datetime.combine(today, dt_time(15, 30), CST))
+        terminal.tick()
+        await driver.settle()
+        (emu,) = terminal.orders[str(spec.account_id)]
+        assert terminal.sim is not None
+        sim_order = terminal.sim.exchange.orders[(spec.account_id, ClientOrderId(emu.key))]
+        assert sim_order.status is OrderStatus.EXPIRED
+        assert emu.status == (50 if leaves_open else 54)
+        [listed] = await adapter.query_orders(spec.account_id)
+        assert listed.status is (OrderStatus.NEW if leaves_open else OrderStatus.CANCELED)
+        assert any(isinstance(r, OrderCanceled) for r in reports) is not leaves_open
+
+        driver.clock.set(datetime.combine(today + timedelta(days=1), dt_time(9, 20), CST))
+        assert await adapter.query_orders(spec.account_id) == []
+        assert [(o.status, e.remark) for o, e in terminal.past_orders] == [
+            (OrderStatus.EXPIRED, emu.remark)
+        ]
     finally:
         await adapter.close()
 

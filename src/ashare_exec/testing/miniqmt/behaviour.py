@@ -38,6 +38,11 @@ class MiniQmtBehaviour:
     (new orders continue after them), and trade rows keep the ids they were made under: an
     id of an earlier numbering then names another order (else ids are never reused, and
     each order is renumbered everywhere)."""
+    close_leaves_orders_open: bool = False
+    """With ``sim``: an order still working at the close is neither pushed nor listed as
+    ended; it stays reported (50, or 55 with fills) in the day's list until the day's lists
+    are cleared (else the close pushes it cancelled: 54, or 53 with fills — MiniQMT has no
+    "expired" status)."""
     replay_on_counter_reconnect: bool = True
     """:meth:`MiniQmt.counter_reconnect` re-pushes every order and trade push of the day."""
     auto_match: bool = True

@@ -79,8 +79,9 @@ class Counter:
 
     def _roll_day(self) -> None:
         """With ``sim``: once the clock is on a later date than the market's day, run that
-        day to its end (what is still working expires at the close and is pushed cancelled,
-        as MiniQMT has no expired status) and clear the day's lists: like a MiniQMT
+        day to its end (what is still working expires at the close: pushed cancelled, as
+        MiniQMT has no expired status, unless ``close_leaves_orders_open``) and clear the
+        day's lists: like a MiniQMT
         restarted overnight, the terminal lists only the new day's orders and trades.
         Called (under :attr:`lock`) before every request and tick."""
         if self.sim is None:
@@ -223,6 +224,8 @@ class Counter:
                 order, report.last_qty, report.last_px, str(report.trade_id), report.fee,
                 broadcast=order is not current,
             )  # fmt: skip
+        elif isinstance(report, OrderExpired) and self.behaviour.close_leaves_orders_open:
+            return []
         elif isinstance(report, OrderCanceled | OrderExpired):
             order.status = 53 if order.traded_volume else 54
             order.cancel_requested = False

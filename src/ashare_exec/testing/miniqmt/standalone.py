@@ -52,6 +52,7 @@ def snapshot(terminal: MiniQmt) -> dict[str, Any]:
 
     ``orders`` rows: ``account_id``, ``client_order_id`` (``""`` for a remark that is not
     one of ours), ``remark``, ``status`` (the simulator's ``OrderStatus`` value),
+    ``terminal_status`` (the MiniQMT status code the terminal shows, e.g. 54),
     ``filled_qty``, ``day``. ``accounts`` rows: ``account_id``, ``available``, ``frozen``
     (decimal strings) and ``holdings`` (``symbol -> [total, sellable, frozen]``).
     """
@@ -71,6 +72,7 @@ def snapshot(terminal: MiniQmt) -> dict[str, Any]:
                     "client_order_id": decode_remark(remark) or "",
                     "remark": remark,
                     "status": o.status.value,
+                    "terminal_status": emu.status if emu is not None else None,
                     "filled_qty": o.filled_qty,
                     "day": o.day.isoformat(),
                 }
