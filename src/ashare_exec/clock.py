@@ -7,13 +7,13 @@ offset is used instead of ``zoneinfo`` so that Windows hosts need no tz database
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Protocol
 
 CST = timezone(timedelta(hours=8), name="CST")
 """China Standard Time."""
 
-__all__ = ["CST", "Clock", "SimClock", "WallClock", "iso"]
+__all__ = ["CST", "Clock", "SimClock", "WallClock", "cst_date", "iso"]
 
 
 _ISO: dict[datetime, tuple[object, int, str]] = {}
@@ -51,6 +51,11 @@ class WallClock:
     def now(self) -> datetime:
         """Return the current wall-clock time in CST."""
         return datetime.now(CST)
+
+
+def cst_date(clock: Clock) -> date:
+    """Today's date in China Standard Time (the date a trading day is named by)."""
+    return clock.now().astimezone(CST).date()
 
 
 class SimClock:

@@ -128,6 +128,9 @@ class ClosingMixin:
             if rolled is not None:
                 changes.append(rolled)
         await self.core.commit_many(changes)
+        venues = {id(rt.venue): rt.venue for rt in self.core.accounts.values()}
+        for venue in venues.values():
+            venue.start_day(day)  # yesterday's client ids may be sent again from now on
 
     def close_waiting(self) -> date | None:
         """The day whose end of day waits (for a venue out of reach, or to write its

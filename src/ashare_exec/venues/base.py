@@ -81,6 +81,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from ashare_exec.model import (
     AccountId,
@@ -253,3 +254,10 @@ class VenueAdapter(ABC):
     async def query_account_status(self, account_id: AccountId) -> AccountStatus:
         """Return the account's status at the broker."""
         raise NotImplementedError("query_account_status")
+
+    def start_day(self, day: date) -> None:
+        """The engine started trading day ``day`` (at each change of date; at start-up the
+        adapter is built for the day). An adapter that keeps orders of its own forgets
+        those of earlier days here: a venue lists only today's, and the engine lets client
+        order ids be used again on a new day. Nothing by default."""
+        del day  # the simulator rolls its own day

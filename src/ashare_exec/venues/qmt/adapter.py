@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from ashare_exec.clock import Clock
+from ashare_exec.clock import Clock, cst_date
 from ashare_exec.errors import (
     BrokerError,
     BrokerRejected,
@@ -130,8 +131,9 @@ class QmtAdapter(QmtLink):
         except ValueError as e:
             raise BrokerRejected(str(e), code="INVALID_REQUEST") from e
         rec = OrderRecord(
-            spec.account_id, spec.client_order_id, remark, spec.instrument_id, spec.side, spec
-        )
+            spec.account_id, spec.client_order_id, remark, spec.instrument_id, spec.side, spec,
+            day=cst_date(self.clock),
+        )  # fmt: skip
         book.add(rec)
         _, session_id = self.session_ids()
         try:
@@ -379,6 +381,13 @@ class QmtAdapter(QmtLink):
         if book.xt_status is None:
             return AccountStatus.DOWN
         return p.account_status_xt2gw(book.xt_status)
+
+    def start_day(self, day: date) -> None:
+        """Forget the orders of earlier days and key the id store by ``day``: a client id
+        of yesterday's may be sent again today, and a restart loads today's mappings."""
+        self.store.start_day(day.isoformat())
+        for book in self._books.values():
+            book.start_day(day)
 
 
 def _settled(rec: OrderRecord) -> bool:

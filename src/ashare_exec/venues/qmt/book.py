@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import date
 
 from ashare_exec.model import AccountId, ClientOrderId, InstrumentId, OrderSpec, Side
 from ashare_exec.venues.qmt import parsing as p
@@ -55,6 +56,8 @@ class OrderRecord:
     holding: bool = False
     """While ``submit`` runs, reports of this order wait in :attr:`held` (never inside submit)."""
     held: list[object] = field(default_factory=list)
+    day: date | None = None
+    """The trading day the order belongs to (sent, or found listed, that day)."""
 
     def ids(self, stock_code: str, session_id: int | None) -> QmtOrderIds:
         """The persistable id mapping."""
@@ -95,6 +98,19 @@ class AccountBook:
         self.by_remark[record.remark] = record
         if record.order_sysid:
             self.by_sysid[record.order_sysid] = record
+
+    def start_day(self, day: date) -> None:
+        """Forget the orders of earlier days: the terminal lists only today's, their ids
+        may be numbered again, and their client ids may be used again today."""
+        kept = [r for r in self.by_cid.values() if r.day is not None and r.day >= day]
+        keep = {id(r) for r in kept}
+        self.by_cid, self.by_remark, self.by_sysid = {}, {}, {}
+        for rec in kept:
+            self.add(rec)
+        self.by_order_id = {k: r for k, r in self.by_order_id.items() if id(r) in keep}
+        self.by_seq = {k: r for k, r in self.by_seq.items() if id(r) in keep}
+        if not kept:
+            self.seen_trades.clear()  # trade ids are the day's (kept: a rare moment's orders)
 
     def forget_session(self) -> None:
         """Drop per-connection handles (order ids, seqs) after a reconnect."""

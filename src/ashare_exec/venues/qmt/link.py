@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from ashare_exec.clock import Clock
+from ashare_exec.clock import Clock, cst_date
 from ashare_exec.errors import (
     BrokerError,
     BrokerTimeout,
@@ -87,10 +87,11 @@ class QmtLink(VenueAdapter):
         self._order_early: dict[int, p.XtOrderAnswer] = {}
         self._cancel_early: dict[int, p.XtCancelAnswer] = {}
         self._cancel_waiters: dict[int, asyncio.Future[p.XtCancelAnswer]] = {}
+        today = cst_date(clock)  # the store holds the day's mappings
         for account_id in config.accounts:
             for ids in self.store.load(account_id):
                 rec = OrderRecord(ids.account_id, ids.client_order_id, ids.remark,
-                                  instrument_of(ids.stock_code), None)  # fmt: skip
+                                  instrument_of(ids.stock_code), None, day=today)  # fmt: skip
                 rec.order_sysid = ids.order_sysid
                 self._books[account_id].add(rec)
 

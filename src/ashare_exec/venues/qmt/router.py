@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ashare_exec.clock import Clock
+from ashare_exec.clock import Clock, cst_date
 from ashare_exec.model import (
     AccountId,
     ClientOrderId,
@@ -88,8 +88,9 @@ class ReportRouter:
             if cid is None:
                 return None  # not ours (manual order or another program)
             rec = OrderRecord(
-                book.account_id, ClientOrderId(cid), remark, instrument_of(stock_code), None
-            )
+                book.account_id, ClientOrderId(cid), remark, instrument_of(stock_code), None,
+                day=cst_date(self.clock),
+            )  # fmt: skip
             book.add(rec)
         self._check_remark(rec, remark, truncated)
         if trade and rec.order_id is not None and rec.order_id_generation == self.session()[0]:

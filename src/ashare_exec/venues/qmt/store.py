@@ -52,6 +52,11 @@ class QmtIdStore(Protocol):
         """Return every mapping of the trading day for ``account_id``."""
         ...
 
+    def start_day(self, trading_day: str) -> None:
+        """From now on, save and load the mappings of ``trading_day`` (ISO date): the
+        service runs on into a new trading day."""
+        ...
+
 
 class InMemoryIdStore:
     """A :class:`QmtIdStore` in a dict (lost on restart; for tests and demos)."""
@@ -70,6 +75,10 @@ class InMemoryIdStore:
     def load(self, account_id: AccountId) -> list[QmtOrderIds]:
         """Return the mappings of one account."""
         return [v for (acc, _), v in self._rows.items() if acc == account_id]
+
+    def start_day(self, trading_day: str) -> None:
+        """Forget the earlier day's mappings."""
+        self._rows.clear()
 
 
 class KeyValueIdStore:
@@ -91,6 +100,12 @@ class KeyValueIdStore:
         *,
         stage: Stage | None = None,
     ) -> None:
+        self._args = (get, put, stage)
+        self._records = DayRecords(get, put, f"qmt.ids/{trading_day}", stage)
+
+    def start_day(self, trading_day: str) -> None:
+        """Save and load under ``trading_day`` from now on (a restart loads that day's)."""
+        get, put, stage = self._args
         self._records = DayRecords(get, put, f"qmt.ids/{trading_day}", stage)
 
     def _rows(self, ids: QmtOrderIds) -> dict[str, str]:

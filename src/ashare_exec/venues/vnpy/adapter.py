@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import date
 
+from ashare_exec.clock import cst_date
 from ashare_exec.errors import BrokerRejected, BrokerTimeout, BrokerUnavailable, GatewayError
 from ashare_exec.model import (
     AccountId,
@@ -70,7 +72,7 @@ class VnpyAdapter(VnpyLink):
         rec = OrderRecord(
             spec.account_id, spec.client_order_id, sur, spec=spec, instrument_id=inst,
             side=spec.side, qty=spec.qty, price=spec.price, price_type=spec.price_type,
-            holding=True,
+            holding=True, day=cst_date(self.clock),
         )  # fmt: skip
         self.book.add(rec)
         try:
@@ -302,6 +304,13 @@ class VnpyAdapter(VnpyLink):
         """``OK`` while logged in, ``DOWN`` otherwise (vn.py has no account status)."""
         self._check_account(account_id)
         return AccountStatus.OK if self._connected else AccountStatus.DOWN
+
+    def start_day(self, day: date) -> None:
+        """Forget the orders of earlier days and key the id store by ``day``: a client id
+        of yesterday's may be sent again today, and a restart loads today's mappings.
+        (Surrogates keep counting up: one of yesterday's is never taken for today's.)"""
+        self.store.start_day(day.isoformat())
+        self.book.start_day(day)
 
 
 def _settled(rec: OrderRecord) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from ashare_exec.clock import Clock
@@ -78,6 +79,8 @@ class OrderRecord:
     holding: bool = False
     """While ``submit`` runs, this order's reports wait in :attr:`held`."""
     held: list[VenueReport] = field(default_factory=list)
+    day: date | None = None
+    """The trading day of the order (sent that day); ``None`` for another program's."""
 
     @property
     def filled_qty(self) -> int:
@@ -139,6 +142,18 @@ class VnpyBook:
         self.last_log = ""
 
     # ------------------------------------------------------------------ indexes
+    def start_day(self, day: date) -> None:
+        """Forget the orders of earlier days (and other programs' orders, learnt again from
+        today's pushes): their client ids may be used again today."""
+        kept = [r for r in self.by_cid.values() if r.day is not None and r.day >= day]
+        self.by_cid, self.by_vt, self.by_surrogate = {}, {}, {}
+        for rec in kept:
+            self.add(rec)
+        surrogates = {r.surrogate for r in kept}
+        self.raw_client_ids = {k: s for k, s in self.raw_client_ids.items() if s in surrogates}
+        ours = {r.client_order_id for r in kept}
+        self.trades = {k: f for k, f in self.trades.items() if f.client_order_id in ours}
+
     def add(self, rec: OrderRecord) -> None:
         """Index a record by its client id, surrogate and vt_orderid."""
         if rec.client_order_id is not None:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from ashare_exec.clock import Clock
+from ashare_exec.clock import Clock, cst_date
 from ashare_exec.errors import BrokerError, BrokerTimeout, BrokerUnavailable
 from ashare_exec.model import (
     ClientOrderId,
@@ -254,11 +254,12 @@ class VnpyLink(VenueAdapter):
         if self._restored:
             return
         self._restored = True
+        today = cst_date(self.clock)  # the store holds the day's mappings
         for ids in self.store.load(self.config.account):
             if ids.client_order_id not in self.book.by_cid:
                 self.book.add(
                     OrderRecord(ids.account_id, ids.client_order_id, ids.surrogate,
-                                vt_orderid=ids.vt_orderid)
+                                vt_orderid=ids.vt_orderid, day=today)
                 )  # fmt: skip
             self._seq = max(self._seq, ids.surrogate & ((1 << SURROGATE_BITS) - 1))
 

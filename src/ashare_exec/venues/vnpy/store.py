@@ -49,6 +49,11 @@ class VnpyIdStore(Protocol):
         """Return every mapping of the trading day for ``account_id``, in save order."""
         ...
 
+    def start_day(self, trading_day: str) -> None:
+        """From now on, save and load the mappings of ``trading_day`` (ISO date): the
+        service runs on into a new trading day."""
+        ...
+
 
 class InMemoryVnpyIdStore:
     """A :class:`VnpyIdStore` in a dict (lost on restart; for tests and demos)."""
@@ -67,6 +72,10 @@ class InMemoryVnpyIdStore:
     def load(self, account_id: AccountId) -> list[VnpyOrderIds]:
         """Return the mappings of one account."""
         return [v for (acc, _), v in self._rows.items() if acc == account_id]
+
+    def start_day(self, trading_day: str) -> None:
+        """Forget the earlier day's mappings."""
+        self._rows.clear()
 
 
 class KeyValueVnpyIdStore:
@@ -87,6 +96,12 @@ class KeyValueVnpyIdStore:
         *,
         stage: Stage | None = None,
     ) -> None:
+        self._args = (get, put, stage)
+        self._records = DayRecords(get, put, f"vnpy.ids/{trading_day}", stage)
+
+    def start_day(self, trading_day: str) -> None:
+        """Save and load under ``trading_day`` from now on (a restart loads that day's)."""
+        get, put, stage = self._args
         self._records = DayRecords(get, put, f"vnpy.ids/{trading_day}", stage)
 
     def _rows(self, ids: VnpyOrderIds) -> dict[str, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from ashare_exec.errors import BrokerRejected
@@ -116,6 +117,11 @@ class VnpyVenue(VenueAdapter):
     async def close(self) -> None:
         """Close every login. Idempotent."""
         await asyncio.gather(*(a.close() for a in self.logins.values()))
+
+    def start_day(self, day: date) -> None:
+        """Every login forgets the orders of earlier days (:meth:`VnpyAdapter.start_day`)."""
+        for adapter in self.logins.values():
+            adapter.start_day(day)
 
     async def submit(self, spec: OrderSpec) -> None:
         """Submit through the account's login."""
