@@ -1,7 +1,8 @@
 """The venue adapter contract: what every venue (simulator, QMT, vn.py/XTP) implements.
 
 A venue adapter is the seam between the engine and one broker connection. It is small on
-purpose: connect/close, submit, cancel, five queries and a stream of typed reports.
+purpose: connect/close, submit, cancel, the queries, a stream of typed reports and a
+day-start hook.
 
 Threads and the loop
 --------------------
