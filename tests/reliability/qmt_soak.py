@@ -14,6 +14,7 @@ import asyncio
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,9 @@ from ashare_exec.engine.service import ExecutionService
 from ashare_exec.model import ClientOrderId, OrderStatus
 from ashare_exec.testing.miniqmt import MiniQmt, embedded, install
 from ashare_exec.venues.qmt.parsing import decode_remark
-from tests.reliability.qmt_days import QmtDayRolls
+from ashare_exec.venues.sim.exchange import SimExchange
+from tests.reliability.crash_qmt import as_the_terminal_reports
+from tests.reliability.venue_days import VenueDayRolls
 from tests.reliability.venue_soak import (
     ACC,
     ACCOUNTS,
@@ -55,9 +58,11 @@ KNOBS = (
 """Terminal behaviours each seed turns on or off (``MiniQmtBehaviour``)."""
 
 
-class QmtSoak(QmtDayRolls, VenueSoak):
+class QmtSoak(VenueDayRolls, VenueSoak):
     """One seeded run on the QMT adapter and the MiniQMT emulator, across trading days
-    (``qmt_days``)."""
+    (``venue_days``)."""
+
+    venue_word = "terminal"
 
     name = "qmt"
     actions = (
@@ -145,6 +150,28 @@ class QmtSoak(QmtDayRolls, VenueSoak):
 
     async def before_step(self) -> None:
         await self.maybe_roll_day()
+
+    def day_exchange(self) -> SimExchange:
+        assert self.term.sim is not None
+        return self.term.sim.exchange
+
+    def reachable(self, on: bool) -> None:
+        self.term.set_online(on)
+
+    def orders_of_day(self, day: date) -> dict[tuple[str, str], tuple[OrderStatus, int]]:
+        """Of every day the terminal had (its current list and ``past_orders``)."""
+        sim = self.term.sim
+        assert sim is not None
+        out: dict[tuple[str, str], tuple[OrderStatus, int]] = {}
+        with self.term.lock:
+            by_key = {o.key: o for orders in self.term.orders.values() for o in orders}
+            today = [(o, by_key.get(str(key))) for (_, key), o in sim.exchange.orders.items()]
+            for o, emu in [*self.term.past_orders, *today]:
+                if o.day == day and emu is not None:
+                    coid = decode_remark(emu.remark) or emu.remark
+                    status = as_the_terminal_reports(o.status, emu.status)
+                    out[(str(o.account_id), coid)] = (status, o.filled_qty)
+        return out
 
     async def faults_off(self) -> None:
         behaviour = self.term.behaviour

@@ -82,7 +82,7 @@ QMT = Venue(
      "pushes muted": "mute", "the terminal hung": "hang", "connections dropped": "drop_link",
      "terminal restart": "terminal_restart", "pushes of the day replayed": "counter_replay",
      "terminal down": "terminal_down", "for a few orders": "account_down",
-     # day rolls (qmt_days): up at the close, QMT closed around it, the gateway down over it
+     # day rolls (venue_days): up at the close, QMT closed around it, the gateway down over it
      "(up)": "day_up", "back at 16:00": "day_terminal_back_that_evening",
      "until the next day": "day_terminal_back_next_day", "(gateway down)": "day_gateway_down"},
     _lose_terminal_orders, _hold_terminal_cancels, xtquant_available(),
@@ -92,7 +92,10 @@ XTP = Venue(
     {**COMMON,
      "never reaches the server": "swallow", "refused at insert": "refuse",
      "hold cancels True": "hold_cancels", "sessions cut": "drop_link",
-     "logins refused": "refuse_login"},
+     "logins refused": "refuse_login",
+     # day rolls (venue_days): up at the close, the server away around it, the gateway down
+     "(up)": "day_up", "back at 16:00": "day_server_back_that_evening",
+     "(gateway down)": "day_gateway_down"},
     _lose_server_orders, _hold_server_cancels, xtp_available(),
 )  # fmt: skip
 VENUES = [

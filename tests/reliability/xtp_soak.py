@@ -12,8 +12,10 @@ for a while.
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,10 @@ import ashare_exec.venues.vnpy.factory as vnpy_factory
 from ashare_exec.engine.node import build_service
 from ashare_exec.engine.service import ExecutionService
 from ashare_exec.model import ClientOrderId, OrderStatus
+from ashare_exec.venues.sim.exchange import SimExchange
 from ashare_exec.venues.vnpy.emulator import XtpServer
+from ashare_exec.venues.vnpy.store import KeyValueVnpyIdStore
+from tests.reliability.venue_days import VenueDayRolls
 from tests.reliability.venue_soak import (
     COMMON_ACTIONS,
     VenueOrder,
@@ -42,8 +47,11 @@ VNPY: dict[str, Any] = {
 }
 
 
-class XtpSoak(VenueSoak):
-    """One seeded run on the vn.py adapter, vnpy_xtp and the XTP server emulator."""
+class XtpSoak(VenueDayRolls, VenueSoak):
+    """One seeded run on the vn.py adapter, vnpy_xtp and the XTP server emulator, across
+    trading days (``venue_days``)."""
+
+    venue_word = "server"
 
     name = "vnpy"
     actions = (
@@ -60,6 +68,7 @@ class XtpSoak(VenueSoak):
         self.noisy = self.rng.random() < 0.3
         self.jitter_s = self.rng.choice((0.0, 0.0, 0.002, 0.01))
         self.servers: list[XtpServer] = []
+        self.days = random.Random(f"{seed}:days")
         self.note(f"noisy {self.noisy}, jitter {self.jitter_s} s")
 
     def venue_table(self) -> dict[str, Any]:
@@ -120,6 +129,40 @@ class XtpSoak(VenueSoak):
 
     def advance_market(self) -> None:
         self.servers[0].advance()
+
+    async def before_step(self) -> None:
+        await self.maybe_roll_day()
+
+    def day_exchange(self) -> SimExchange:
+        return self.servers[0].exchange
+
+    def reachable(self, on: bool) -> None:
+        for server in self.servers:
+            server.refuse_login = "" if on else "server unreachable"
+            if not on:
+                server.drop_connections()
+
+    def orders_of_day(self, day: date) -> dict[tuple[str, str], tuple[OrderStatus, int]]:
+        """Of every day the servers had, mapped back through that day's id store."""
+        journal = self.svc.core.journal
+        first = self.servers[0]
+        out: dict[tuple[str, str], tuple[OrderStatus, int]] = {}
+        with first.lock:
+            for server in self.servers:
+                acc = server.account
+                store = KeyValueVnpyIdStore(journal.get_state, journal.set_state, day.isoformat())
+                ours = {ids.surrogate: ids.client_order_id for ids in store.load(acc)}
+                today = [(first.exchange.orders.get((acc, ClientOrderId(f"x{xtp_id}"))), row)
+                         for xtp_id, row in server.orders.items()]  # fmt: skip
+                for o, row in [*server.past_orders, *today]:
+                    if o is None or o.day != day:
+                        continue
+                    coid = ours.get(row["order_client_id"], f"?{row['order_xtp_id']}")
+                    status = o.status
+                    if status is OrderStatus.EXPIRED and row["order_status"] in (3, 5):
+                        status = OrderStatus.CANCELED  # XTP has no "expired" either
+                    out[(str(acc), coid)] = (status, o.filled_qty)
+        return out
 
     async def faults_off(self) -> None:
         for server in self.servers:

@@ -8,10 +8,9 @@ simulator's reports back into MiniQMT pushes. Cash and positions come from the s
 
 from __future__ import annotations
 
-from datetime import datetime, time
 from decimal import Decimal
 
-from ashare_exec.clock import CST, Clock
+from ashare_exec.clock import Clock
 from ashare_exec.model import (
     AccountId,
     ClientOrderId,
@@ -68,13 +67,8 @@ class SimCounter:
         )
 
     def finish_day(self) -> list[VenueReport] | None:
-        """When the clock is on a later date than the simulator's trading day, run that day
-        to its last instant (closing auction, expiry) and return its reports; else None.
-        The simulator still holds the day's orders then; the next advance rolls it."""
-        day = self.exchange.day
-        if day is None or self.clock.now().astimezone(CST).date() <= day:
-            return None
-        return self.exchange.advance_to(datetime.combine(day, time.max, CST))
+        """The simulator's :meth:`~SimExchange.finish_day` at the clock's time."""
+        return self.exchange.finish_day(self.clock.now())
 
     def advance(self) -> list[VenueReport]:
         """Move the simulated market to the clock's time."""

@@ -8,10 +8,11 @@ and returns the reports in the order a venue would emit them.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from functools import lru_cache
 
+from ashare_exec.clock import CST
 from ashare_exec.errors import BrokerRejected
 from ashare_exec.model import (
     AccountId,
@@ -61,6 +62,15 @@ class SimExchange(SessionEngine):
         out = self.advance(ts)
         self.commit()
         return out
+
+    def finish_day(self, now: datetime) -> list[VenueReport] | None:
+        """When ``now`` is on a later date than the trading day the market is on, run that
+        day to its last instant (closing auction, expiry) and return its reports; else
+        ``None``. Its orders are still here then (for a venue emulator to keep); the next
+        call that moves the market rolls to the new day and forgets them."""
+        if self.day is None or now.astimezone(CST).date() <= self.day:
+            return None
+        return self.advance_to(datetime.combine(self.day, time.max, CST))
 
     def account(self, account_id: AccountId) -> Account:
         """The account, or raise :class:`BrokerRejected` (``UNKNOWN_ACCOUNT``)."""

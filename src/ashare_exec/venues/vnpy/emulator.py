@@ -6,7 +6,9 @@ callback thread by calling vnpy_xtp's real ``onOrderEvent`` / ``onTradeEvent`` /
 ``onQuery*`` / ``onDisconnected`` with dicts shaped like the pybind wrapper's
 (``vnxtptd.cpp``). Orders match in the built-in simulator (:class:`SimExchange`), so the
 A-share rules apply. The server outlives adapters: a new gateway logging in with
-``subscribePublicTopic(0)`` (RESTART) gets the day's pushes replayed.
+``subscribePublicTopic(0)`` (RESTART) gets the day's pushes replayed. When the clock
+reaches a later date, every server closes the old day and lists only the new day's orders
+(:meth:`XtpServer._roll_day`).
 
 For tests, demos and ``[venues.vnpy] emulator = true``, never production; no vendor import.
 ASSUMPTION (not from a real server): :data:`XTP_ERRORS` and the push order (order, trade, final).
@@ -40,6 +42,7 @@ from ashare_exec.model import (
 from ashare_exec.model.numbers import to_decimal
 from ashare_exec.venues.base import VenueReport
 from ashare_exec.venues.sim.exchange import SimExchange
+from ashare_exec.venues.sim.state import SimOrder
 from ashare_exec.venues.vnpy.emulator_wire import (
     NO_DATA,
     OK,
@@ -92,6 +95,9 @@ class XtpServer:
         self.swallow = 0
         self.noisy, self.jitter_s = False, 0.0
         self.rng = random.Random(11)
+        self.past_orders: list[tuple[SimOrder | None, dict[str, Any]]] = []
+        """The orders of the days before the current one (the simulator's record, if any,
+        and the server's row), kept for tests once the day's lists are cleared."""
         self.last_error: dict[str, Any] = dict(OK)
         self._next_session = 100
         self._next_id = 36_170_981_227_020_288  # XTP ids are large uint64s
@@ -136,6 +142,25 @@ class XtpServer:
                 call()
 
         return job
+
+    def _roll_day(self) -> None:
+        """Under the lock: once the clock is on a later date than the market's day, run that
+        day to its end (what still works expires at the close: pushed cancelled) and clear
+        every server's lists, as a real XTP server is reset each night: it lists, and
+        replays to a RESTART login, only the new day's orders and trades."""
+        closing = self.exchange.finish_day(self.clock.now())
+        if closing is None:
+            return
+        self._dispatch(closing)
+        for server in self.peers:
+            server.past_orders += [
+                (self.exchange.orders.get((server.account, ClientOrderId(f"x{xtp_id}"))), row)
+                for xtp_id, row in server.orders.items()
+            ]
+            server.orders.clear()
+            server.trades.clear()
+            server.history.clear()
+            server.held_cancels.clear()
 
     def _new_id(self) -> int:
         self._next_id += 1
@@ -191,6 +216,7 @@ class XtpServer:
     # ------------------------------------------------------------------ session
     def _login(self, td: Any) -> int:
         with self.lock:
+            self._roll_day()
             self.logins.append(time.monotonic())
             if self.refuse_login:
                 self.last_error = {"error_id": 1, "error_msg": self.refuse_login}
@@ -224,6 +250,7 @@ class XtpServer:
     # ------------------------------------------------------------------ orders
     def _insert(self, req: dict[str, Any], session: int) -> int:
         with self.lock:
+            self._roll_day()
             self.inserts.append(dict(req))
             if session not in self.sessions or self.fail_next_insert:
                 text, self.fail_next_insert = self.fail_next_insert, ""
@@ -253,6 +280,7 @@ class XtpServer:
 
     def _cancel(self, xtp_id: int, session: int) -> int:
         with self.lock:
+            self._roll_day()
             self.cancels.append(xtp_id)
             if session not in self.sessions:
                 self.last_error = {"error_id": 10200001, "error_msg": "session not logged in"}
@@ -290,6 +318,7 @@ class XtpServer:
     def advance(self) -> None:
         """Move the simulated market to the clock; fills are pushed."""
         with self.lock:
+            self._roll_day()
             self._dispatch(self.exchange.advance_to(self.clock.now()))
 
     def _dispatch(self, reports: list[VenueReport]) -> None:
@@ -359,6 +388,7 @@ class XtpServer:
 
     def _query_orders(self, td: Any, session: int, rid: int, xtp_id: int | None) -> int:
         with self.lock:
+            self._roll_day()
             self.order_queries.append(xtp_id)
             datas = [dict(o, order_exch_id="", order_err_t=dict(OK)) for o in self.orders.values()
                      if xtp_id is None or o["order_xtp_id"] == xtp_id]  # fmt: skip
@@ -366,6 +396,7 @@ class XtpServer:
 
     def _query_trades(self, td: Any, session: int, rid: int) -> int:
         with self.lock:
+            self._roll_day()
             datas = [dict(t) for t in self.trades]
         return self._answer(session, lambda: self._rows(td.onQueryTrade, datas, rid, session))
 
