@@ -210,9 +210,11 @@ class Ledger(BrokerSnapshotMixin):
         if spec.side is Side.SELL:
             pos = self.position(spec.account_id, spec.instrument_id)
             if delta < 0:
-                # Release no more than is frozen, nor past the shares held: a broker
-                # snapshot may have released them already (broker_snapshot.py).
-                delta = -min(-int(delta), max(0, pos.frozen), max(0, pos.total - pos.sellable))
+                # Release no more than is frozen, nor past the shares held less today's
+                # buys (T+1): a broker snapshot may have released them already.
+                locked = 0 if self._is_t0(spec.instrument_id) else pos.bought_today
+                cap = max(0, pos.total - pos.sellable - locked)
+                delta = -min(-int(delta), max(0, pos.frozen), cap)
             self._positions[(spec.account_id, spec.instrument_id)] = Position(
                 pos.account_id,
                 pos.instrument_id,
@@ -314,12 +316,15 @@ class Ledger(BrokerSnapshotMixin):
         if event.field not in fields:
             raise ValueError(f"cannot correct position field {event.field!r}")
         fields[event.field] = int(event.after) if event.field in _INT_FIELDS else event.after
+        t1_locked = 0 if self._is_t0(event.instrument_id) else int(fields["bought_today"])
         if event.field == "sellable":
             # The broker's sellable already counts shares our working sells froze that it
             # has released (e.g. after the close, its order still listed): they are not
-            # frozen here any more, so those orders' ends release nothing twice. (Not on
-            # "total": a snapshot corrects total first, with our sellable still to come.)
-            room = max(0, int(fields["total"]) - int(fields["sellable"]))
+            # frozen here any more, so those orders' ends release nothing twice. Today's
+            # buys stay locked unless even that leaves too little room (then the broker
+            # released them too: below). (Not on "total": a snapshot corrects total first,
+            # with our sellable still to come.)
+            room = max(0, int(fields["total"]) - int(fields["sellable"]) - t1_locked)
             fields["frozen"] = min(int(fields["frozen"]), room)
         locked = int(fields["total"]) - int(fields["sellable"]) - int(fields["frozen"])
         if event.field != "bought_today" and not self._is_t0(event.instrument_id):

@@ -445,3 +445,25 @@ def test_snapshot_when_broker_holds_a_working_sells_shares_its_end_still_release
 
     pos = state.ledger.position(st.ACC, st.INST)
     assert (pos.total, pos.sellable, pos.frozen) == (1000, 1000, 0)
+
+
+def test_snapshot_when_broker_released_a_sells_shares_but_not_todays_buys_counts_only_the_sell() -> (
+    None
+):
+    # Today's buys stay locked (T+1) while the broker has released a working sell's shares
+    # after the close (found by the QMT crash soak across days: sellable 1,000 too high).
+    state = make_state()
+    _holding(state)  # 1000, sellable
+    run(state, st.submitted("B1", qty=500, price="10.00"),
+        st.filled("B1", "TB1", qty=500, px="10.00", fee="0"))  # fmt: skip
+    run(state, st.submitted("S1", side=Side.SELL, qty=600), st.accepted("S1"))
+    pos = state.ledger.position(st.ACC, st.INST)
+    assert (pos.total, pos.sellable, pos.frozen, pos.bought_today) == (1500, 400, 600, 500)
+    broker = PositionReport(account_id=st.ACC, instrument_id=st.INST, total_qty=1500,
+                            sellable_qty=1000)  # fmt: skip
+
+    state.ledger.apply_broker_snapshot(st.ACC, [broker], None, st.ts(100), after_close=True)
+    run(state, st.expired("S1", at=101))
+
+    pos = state.ledger.position(st.ACC, st.INST)
+    assert (pos.total, pos.sellable, pos.frozen, pos.bought_today) == (1500, 1000, 0, 500)
