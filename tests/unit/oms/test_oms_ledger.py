@@ -447,7 +447,7 @@ def test_snapshot_when_broker_holds_a_working_sells_shares_its_end_still_release
     assert (pos.total, pos.sellable, pos.frozen) == (1000, 1000, 0)
 
 
-def test_snapshot_when_broker_released_a_sells_shares_but_not_todays_buys_counts_only_the_sell() -> (
+def test_snapshot_when_broker_released_a_sells_shares_not_todays_buys_counts_only_the_sell() -> (
     None
 ):
     # Today's buys stay locked (T+1) while the broker has released a working sell's shares
