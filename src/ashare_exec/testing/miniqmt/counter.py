@@ -81,9 +81,8 @@ class Counter:
         """With ``sim``: once the clock is on a later date than the market's day, run that
         day to its end (what is still working expires at the close: pushed cancelled, as
         MiniQMT has no expired status, unless ``close_leaves_orders_open``) and clear the
-        day's lists: like a MiniQMT
-        restarted overnight, the terminal lists only the new day's orders and trades.
-        Called (under :attr:`lock`) before every request and tick."""
+        day's lists: like a MiniQMT restarted overnight, the terminal lists only the new
+        day's orders and trades. Called (under :attr:`lock`) before every request and tick."""
         if self.sim is None:
             return
         closing = self.sim.finish_day()
