@@ -8,6 +8,8 @@ import itertools
 import os
 import time
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
+from datetime import time as dt_time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from typing import Any
 import pytest
 from xtp_kit import XtpDriver, needs_xtp
 
+from ashare_exec.clock import CST
 from ashare_exec.errors import BrokerRejected, BrokerUnavailable
 from ashare_exec.model import (
     ClientOrderId,
@@ -381,3 +384,30 @@ async def test_order_when_xtp_reports_status_7_then_queried_unknown(rig: Rig) ->
     assert rep.status is OrderStatus.UNKNOWN
     assert len(rig.reports) == count
     assert _gateway(rig).td_api.orders[str(order["order_xtp_id"])].status.name == "SUBMITTING"
+
+
+async def test_server_next_day_lists_only_the_new_days_orders_and_pushes_yesterdays_cancelled(
+    rig: Rig,
+) -> None:
+    """Like a real XTP server reset each night: the close ends a working order (cancelled:
+    XTP has no "expired"), and the next day's queries list only that day's orders."""
+    today = rig.driver.clock.now().date()
+    rig.driver.clock.set(datetime.combine(today, dt_time(14, 59), CST))
+    rig.server.advance()
+    spec = rig.driver.passive_buy(ClientOrderId("Y1"))
+    assert spec.price is not None
+    deep = dataclasses.replace(spec, price=spec.price - Decimal("0.25"))  # rests to the close
+    await rig.adapter.submit(deep)
+    await rig.until(lambda: bool(rig.of(OrderAccepted, "Y1")))
+
+    rig.driver.clock.set(datetime.combine(today + timedelta(days=1), dt_time(9, 20), CST))
+    rig.server.advance()
+
+    await rig.until(lambda: bool(rig.of(OrderCanceled, "Y1")))
+    assert (rig.server.orders, rig.server.trades) == ({}, [])
+    rig.adapter.start_day(today + timedelta(days=1))  # as the engine does at the new date
+    assert await rig.adapter.query_orders(rig.driver.account_id) == []
+    [(sim_order, row)] = rig.server.past_orders
+    assert sim_order is not None
+    assert sim_order.status is OrderStatus.EXPIRED
+    assert row["order_status"] == 5  # XTP_ORDER_STATUS_CANCELED
