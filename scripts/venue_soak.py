@@ -10,7 +10,8 @@ Usage::
 (needs xtquant, ``.ci/install-xtquant.sh``); ``xtp``: the vn.py adapter and vnpy_xtp's
 ``XtpGateway`` against the XTP server emulator (needs vnpy + vnpy_xtp,
 ``.ci/install-vnpy.sh``). Both emulators' counter is the built-in simulator. Each seed has
-a fixed schedule of steps and faults and checks the invariants after each step; the
+a fixed schedule of steps and faults and checks the invariants after each step, and now
+and then moves on to the next trading day (``tests/reliability/venue_days.py``); the
 emulators answer on their own threads, so the timing of what they deliver is not fixed.
 """
 
