@@ -7,10 +7,11 @@ orders, drops a session whose process went away, and shows its state for the che
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -34,7 +35,7 @@ from ashare_exec.model import (
 )
 from ashare_exec.testing.miniqmt import XtQuantAsyncClient, loader
 from ashare_exec.testing.miniqmt.remote import ControlClient, Endpoint
-from ashare_exec.venues.qmt import build_qmt_venue
+from ashare_exec.venues.qmt import QmtAdapter, build_qmt_venue
 
 from .conftest import eventually, needs_xtquant
 
@@ -117,6 +118,21 @@ def _gateway(tmp_path: Path, endpoint: Path | str) -> GatewayConfig:
     )
 
 
+@contextlib.asynccontextmanager
+async def _connected(
+    tmp_path: Path, standalone: Standalone, reports: list[object]
+) -> AsyncIterator[QmtAdapter]:
+    """A QMT adapter of this process connected to the stand-alone emulator; closed after."""
+    clock = SimClock(datetime.fromisoformat(START))
+    adapter = build_qmt_venue(_gateway(tmp_path, standalone.endpoint_file), clock, [Q1])
+    adapter.set_report_sink(reports.append)
+    await adapter.connect()
+    try:
+        yield adapter
+    finally:
+        await adapter.close()
+
+
 def _buy(cid: str, price: Decimal, qty: int = 100) -> OrderSpec:
     return OrderSpec(account_id=Q1, client_order_id=ClientOrderId(cid), instrument_id=SYMBOL,
                      side=Side.BUY, qty=qty, price_type=PriceType.LIMIT, price=price)  # fmt: skip
@@ -125,20 +141,14 @@ def _buy(cid: str, price: Decimal, qty: int = 100) -> OrderSpec:
 async def test_adapter_on_standalone_emulator_when_order_fills_snapshot_shows_it_by_client_id(
     tmp_path: Path, standalone: Standalone
 ) -> None:
-    clock = SimClock(datetime.fromisoformat(START))
-    adapter = build_qmt_venue(_gateway(tmp_path, standalone.endpoint_file), clock, [Q1])
     reports: list[object] = []
-    adapter.set_report_sink(reports.append)
-    await adapter.connect()
-    try:
+    async with _connected(tmp_path, standalone, reports) as adapter:
         assert standalone.sessions() == 1
         await adapter.submit(_buy("r1", Decimal("10.08")))  # marketable, inside the cage
         await eventually(lambda: any(isinstance(r, OrderFilled) for r in reports), within=5)
         positions = {p.instrument_id: p for p in await adapter.query_positions(Q1)}
         assert positions[SYMBOL].total_qty == 1100
         assert positions[SYMBOL].sellable_qty == 1000  # T+1, from the emulator's simulator
-    finally:
-        await adapter.close()
     snap = standalone.control.call("snapshot")
     [order] = snap["orders"]
     assert (order["client_order_id"], order["status"], order["filled_qty"]) == ("r1", "FILLED", 100)
@@ -151,12 +161,8 @@ async def test_adapter_on_standalone_emulator_when_order_fills_snapshot_shows_it
 async def test_standalone_next_day_lists_only_the_new_days_orders_and_keeps_the_old_in_snapshot(
     tmp_path: Path, standalone: Standalone
 ) -> None:
-    clock = SimClock(datetime.fromisoformat(START))
-    adapter = build_qmt_venue(_gateway(tmp_path, standalone.endpoint_file), clock, [Q1])
     reports: list[object] = []
-    adapter.set_report_sink(reports.append)
-    await adapter.connect()
-    try:
+    async with _connected(tmp_path, standalone, reports) as adapter:
         await adapter.submit(_buy("filled", Decimal("10.08")))
         await adapter.submit(_buy("resting", Decimal("9.10")))
         await eventually(lambda: any(isinstance(r, OrderFilled) for r in reports), within=5)
@@ -179,8 +185,6 @@ async def test_standalone_next_day_lists_only_the_new_days_orders_and_keeps_the_
         await adapter.submit(_buy("today", Decimal("9.10")))
         [listed] = await adapter.query_orders(Q1)
         assert listed.client_order_id == "today"
-    finally:
-        await adapter.close()
     rows = {o["client_order_id"]: o for o in standalone.control.call("snapshot")["orders"]}
     assert {c: (o["status"], o["day"]) for c, o in rows.items()} == {
         "filled": ("FILLED", "2026-11-25"),
