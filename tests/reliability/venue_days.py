@@ -123,7 +123,7 @@ class VenueDayRolls:
         await self.settle()
         await asyncio.to_thread(self.reachable, False)
         await self._move_to(datetime.combine(day, time(15, 36), CST))
-        await self.settle(0.2)  # the scheduler's end of day: it must wait for the terminal
+        await self.settle(0.2)  # the scheduler's end of day: it must wait for the venue
         book = self.svc.core.state.book
         with_orders = any(book.has_orders(a) for a in self.svc.core.accounts)
         if self.svc.is_archived(day) == with_orders:
