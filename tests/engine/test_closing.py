@@ -26,8 +26,9 @@ from ashare_exec.engine.closing import CLOSED_UNSEEN
 from ashare_exec.engine.node import build_service
 from ashare_exec.engine.scheduler import ActionDeferred
 from ashare_exec.engine.service import ExecutionService
-from ashare_exec.model import AccountId, ClientOrderId, InstrumentId, OrderStatus
+from ashare_exec.model import AccountId, ClientOrderId, InstrumentId, OrderFilled, OrderStatus
 from ashare_exec.observability.alerts import ReconciliationMismatch
+from ashare_exec.venues.sim.adapter import SimVenue
 
 PAPER = AccountId("paper")
 PF = InstrumentId.parse("600000.SH")
@@ -262,6 +263,60 @@ async def test_end_of_day_when_venue_out_of_reach_until_midnight_the_day_start_c
     assert svc.status()["end_of_day_waiting"] is None
     assert svc.core.state.ledger.trading_day(PAPER) == date(2026, 11, 26)
     assert _status(svc, "rest") is None  # the new day started: the old orders left the book
+
+
+async def test_day_start_when_a_report_dated_the_new_day_came_first_still_closes_the_old_day(
+    start: Start, tmp_path: Path
+) -> None:
+    # The venue comes back just after midnight and tells of a fill of yesterday's resting
+    # order before the day start runs: an event dated today must not hide the day to close.
+    svc, _, alerts = await _link_down_at_the_close(start)
+    svc.clock.set(datetime(2026, 11, 26, 0, 0, 1, tzinfo=CST))  # type: ignore[attr-defined]
+    svc.core.on_report(_late_fill(svc, "rest", datetime(2026, 11, 26, 0, 0, 1, tzinfo=CST)))
+    await svc.core.drain()
+    assert svc.last_active_day() == date(2026, 11, 26)
+
+    await svc.begin_day(date(2026, 11, 26))
+
+    assert ("warning", "MISSED_CLOSE") in alerts
+    assert _archived(tmp_path, WED)["fill"]["status"] == "FILLED"
+    assert svc.core.state.ledger.trading_day(PAPER) == date(2026, 11, 26)
+
+
+async def test_start_when_the_venue_reports_while_connecting_closes_the_missed_day_first(
+    start: Start, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    svc, _ = await start(datetime(2026, 11, 25, 10, 0, tzinfo=CST))
+    await _trade(svc)  # then stopped before the end of day
+    thursday = datetime(2026, 11, 26, 9, 20, tzinfo=CST)
+    connect = SimVenue.connect
+    reports: list[Any] = []
+
+    async def connect_and_report(venue: SimVenue) -> None:
+        # A terminal that replays a push of yesterday's order as the session comes up.
+        await connect(venue)
+        reports.append(_late_fill(svc, "rest", thursday))
+        sink = venue._sink
+        assert sink is not None
+        sink(reports[-1])
+
+    monkeypatch.setattr(SimVenue, "connect", connect_and_report)
+
+    svc, alerts = await start(thursday)
+
+    assert reports
+    assert ("warning", "MISSED_CLOSE") in alerts
+    assert _archived(tmp_path, WED)["rest"]["message"] == CLOSED_UNSEEN
+    assert svc.core.state.ledger.trading_day(PAPER) == date(2026, 11, 26)
+
+
+def _late_fill(svc: ExecutionService, coid: str, at: datetime) -> OrderFilled:
+    order = svc.core.state.book.get(PAPER, ClientOrderId(coid))
+    assert order is not None
+    assert order.spec.price is not None
+    return OrderFilled(account_id=PAPER, client_order_id=ClientOrderId(coid), ts_event=at,
+                       trade_id="LATE1", instrument_id=PF, side=order.spec.side, last_qty=100,
+                       last_px=order.spec.price, fee=Decimal("5"))  # fmt: skip
 
 
 async def test_end_of_day_when_venue_out_of_reach_and_no_orders_today_closes_at_once(

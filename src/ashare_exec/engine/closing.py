@@ -93,6 +93,8 @@ class ClosingMixin:
     _archive_day: Callable[[date], Path | None]
     last_active_day: Callable[[], date | None]
     """The day of the newest journaled event (``None`` when the journal is empty)."""
+    active_day_before: Callable[[date], date | None]
+    """The newest day before the given one with a journaled event (``None``: none)."""
     is_archived: Callable[[date], bool]
     """Whether the day's archive is complete (journal part, and the audit seal)."""
 
@@ -188,13 +190,15 @@ class ClosingMixin:
     def missed_close(self) -> date | None:
         """The day a start must close first, or ``None``.
 
-        That is the day of the newest journaled event (or the trading day before it, when
-        it is not one) when it is before today and its archive is incomplete: the service
-        was down at its end of day, or died before the archive and the audit seal were
-        written.
+        That is the newest day before today with a journaled event (or the trading day
+        before it, when it is not one) when its archive is incomplete: the service was
+        down at its end of day, or died before the archive and the audit seal were
+        written. Events of today do not hide it (before 2026-11-27 only the newest event's
+        day counted: a report dated today that arrived first, a late push of yesterday's
+        order, meant that day was never closed).
         """
-        day = self.last_active_day()
-        if day is None or day >= self.clock.now().date():
+        day = self.active_day_before(self.clock.now().date())
+        if day is None:
             return None
         calendar = self.pretrade.calendar
         if not calendar.is_trading_day(day):  # e.g. a start-up reconcile on a Saturday

@@ -241,6 +241,7 @@ def build_service(config: GatewayConfig, clock: Clock) -> ExecutionService:
     )
     service.hooks.extra_status["recovered_events"] = lambda: recovered.events
     service.last_active_day = journal.last_event_day
+    service.active_day_before = journal.last_event_day_before
     core.note_journal_end(journal.last_event_ts())
 
     def archived(d: date) -> bool:

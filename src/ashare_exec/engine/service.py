@@ -1,11 +1,12 @@
 """The execution service: the facade the API, the CLI and tests drive.
 
 It owns the :class:`~ashare_exec.engine.core.ExecutionCore` and everything around it:
-start-up (replay the journal → connect → reconcile → open for commands), the event stream,
-reconciliation on a timer and after reconnects, the session scheduler (pre-close cleanup,
-end of day), trading-state changes, and graceful shutdown. Its parts live beside it:
-commands in ``engine/commands.py``, queries in ``engine/queries.py``, the day actions
-(and closing a day the service was down for) in ``engine/closing.py``.
+start-up (replay the journal → close a missed day → connect → reconcile → open for
+commands), the event stream, reconciliation on a timer and after reconnects, the session
+scheduler (pre-close cleanup, end of day), trading-state changes, and graceful shutdown.
+Its parts live beside it: commands in ``engine/commands.py``, queries in
+``engine/queries.py``, the day actions (and closing a day the service was down for) in
+``engine/closing.py``.
 """
 
 from __future__ import annotations
@@ -95,6 +96,7 @@ class ExecutionService(QueriesMixin, CommandsMixin, ClosingMixin):
         self._close_resources = close_resources
         self._archive_day = archive_day
         self.last_active_day = lambda: None
+        self.active_day_before = lambda _d: None
         self.is_archived = lambda _d: False
         self._tasks: list[asyncio.Task[Any]] = []
         self.started = False
@@ -115,13 +117,15 @@ class ExecutionService(QueriesMixin, CommandsMixin, ClosingMixin):
         """Connect every venue, reconcile every account, then open for commands."""
         self.core.start()
         self.core.on_venue_connected = self._on_venue_connected
+        # A day missed is closed from the journal alone, before any venue can report
+        # anything dated today (a late push of yesterday's order while connecting).
+        await self.close_missed_day()
+        await self.start_today()
         venues = {id(rt.venue): rt.venue for rt in self.core.accounts.values()}
         for venue in venues.values():
             venue.set_report_sink(self.core.on_report)
             await venue.connect()
         await self.core.drain()
-        await self.close_missed_day()
-        await self.start_today()
         for rt in self.core.accounts.values():
             await self.reconciler.reconcile(rt.account_id, "start")
         self.core.rearm_inflight()

@@ -119,6 +119,11 @@ class JournalQueries:
         rows = self._query("SELECT day FROM events ORDER BY seq DESC LIMIT 1")
         return date.fromisoformat(rows[0][0]) if rows else None
 
+    def last_event_day_before(self, day: date) -> date | None:
+        """The newest day (China time) before ``day`` with an event, or ``None``."""
+        rows = self._query("SELECT MAX(day) FROM events WHERE day < ?", (day.isoformat(),))
+        return date.fromisoformat(rows[0][0]) if rows and rows[0][0] else None
+
     def rows(self, table: str, day: str | None = None) -> list[dict[str, Any]]:
         """Projection rows of ``orders``, ``fills``, ``positions`` or ``cash`` as dicts."""
         if table not in ("orders", "fills", "positions", "cash"):
