@@ -27,12 +27,12 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from ashare_exec.clock import CST, SimClock
-from ashare_exec.engine.closing import CLOSED_UNSEEN
+from ashare_exec.engine.closing import CLOSED_UNSEEN, EOD_RETRY_S
 from ashare_exec.engine.service import ExecutionService
 from ashare_exec.journal.archive import read_archive
 from ashare_exec.model import AccountId, ClientOrderId, OrderStatus
@@ -89,7 +89,7 @@ class VenueDayRolls:
             if not await self._connected(5.0):
                 raise self.fail("the adapter was not connected before the close")
             await self._move_to(datetime.combine(day, time(15, 36), CST))
-            await self._until(lambda: self.svc.is_archived(day), f"{day} was not archived")
+            await self._archived(day, f"{day} was not archived")
             await self._move_to(datetime.combine(nxt, time(9, 31), CST))
         await self._until(self._started(nxt), f"{nxt} was not started at the change of date")
         self._check_archive(day)
@@ -134,13 +134,27 @@ class VenueDayRolls:
             if not await self._connected(5.0):
                 raise self.fail("the adapter did not reconnect at 16:00")
             await self._move_to(datetime.combine(day, time(16, 1), CST))
-            await self._until(lambda: self.svc.is_archived(day), f"{day} not closed at 16:01")
+            await self._archived(day, f"{day} not closed at 16:01")
             await self._move_to(datetime.combine(nxt, time(9, 31), CST))
             return f"{self.venue_word} closed at {at:%H:%M}, back at 16:00"
         await self._move_to(datetime.combine(nxt, time(9, 31), CST))
         await self._until(lambda: self.svc.is_archived(day), f"the new date did not close {day}")
         await asyncio.to_thread(self.reachable, True)  # e.g. the user starts QMT again
         return f"{self.venue_word} closed at {at:%H:%M} until the next day"
+
+    async def _archived(self, day: date, failure: str) -> None:
+        """Wait for the end of day's archive. A venue query that timed out on a busy
+        machine defers it (``END_OF_DAY_DEFERRED``): the scheduler tries again once its
+        clock has moved on by the retry interval, so move it, up to three times."""
+        for attempt in range(4):
+            try:
+                await self._until(lambda: self.svc.is_archived(day), failure)
+                return
+            except DstFailure:
+                if attempt == 3:
+                    raise
+            self.note(f"the end of day {day} was deferred: the clock moves on for its retry")
+            await self._move_to(self.clock.now() + timedelta(seconds=EOD_RETRY_S + 1))
 
     async def _move_to(self, at: datetime) -> None:
         self.clock.set(at)
