@@ -155,7 +155,18 @@ class StandaloneQmt:
         self.control = ControlClient(Endpoint.read(endpoint_file))
 
     def set_time(self, at: datetime) -> None:
-        """Move the emulated market's clock (the gateway's clock starts there next life)."""
+        """Move the emulated market's clock (the gateway's clock starts there next life),
+        once the terminal has dropped the dead gateway's sessions: each session's requests
+        are served in order until its connection ends, so only then has everything that
+        gateway sent been done at the old time. (A real terminal serves a request at once;
+        here a busy machine may still be serving the last orders of a gateway killed a
+        moment ago, and the soak's days are moments apart: an order sent on one day would
+        be placed on the next.)"""
+        deadline = time.monotonic() + 30
+        while self.control.call("sessions"):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the terminal kept a dead gateway's session for 30 s")
+            time.sleep(0.02)
         self.control.call("set_time", at.isoformat())
 
     def restart(self) -> None:
