@@ -7,6 +7,7 @@ emulated markets.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
 from collections.abc import Callable
@@ -109,21 +110,29 @@ def _dataclass_from(cls: Any, raw: Any, where: str) -> Any:
 def external_quotes(
     kind: str, clock: Clock, venue: VenueAdapter
 ) -> list[Callable[[InstrumentId], Quote | None]]:
-    """Quotes of an emulated venue's market (demos and tests); real brokers give none here."""
+    """Quotes of an emulated venue's market (demos and tests); real brokers give none here.
+
+    Read under the emulator's lock: a quote moves the simulated market forward, which the
+    emulator's own threads do too (before 2026-11-27 the two could interleave and break
+    the market's walk: an ``IndexError`` in the XTP emulator's callback thread)."""
     exchange: Any = None
+    emulator: Any = None
     if kind == "qmt":
         from ashare_exec.testing.miniqmt.loader import current_terminal
 
-        terminal = current_terminal()
-        sim = getattr(terminal, "sim", None) if terminal is not None else None
+        emulator = current_terminal()
+        sim = getattr(emulator, "sim", None) if emulator is not None else None
         exchange = getattr(sim, "exchange", None)
     elif kind == "vnpy":
-        exchange = getattr(getattr(venue, "emulator", None), "exchange", None)
+        emulator = getattr(venue, "emulator", None)
+        exchange = getattr(emulator, "exchange", None)
     if exchange is None:
         return []
+    lock: Any = getattr(emulator, "lock", None) or contextlib.nullcontext()
 
     def quote(iid: InstrumentId) -> Quote | None:
-        q: Quote | None = exchange.quote(iid, clock.now())
+        with lock:
+            q: Quote | None = exchange.quote(iid, clock.now())
         return q
 
     return [quote]
