@@ -133,6 +133,14 @@ class XtpSoak(VenueDayRolls, VenueSoak):
     async def before_step(self) -> None:
         await self.maybe_roll_day()
 
+    def check_always(self) -> None:
+        """Also: nothing failed on the server's callback thread (an error there is kept in
+        ``XtpServer.errors``; the answer it was giving is lost, so a query times out)."""
+        super().check_always()
+        errors = [repr(e) for server in self.servers for e in server.errors]
+        if errors:
+            raise self.fail(f"the XTP emulator's callback thread failed: {errors[0]}")
+
     def day_exchange(self) -> SimExchange:
         return self.servers[0].exchange
 
