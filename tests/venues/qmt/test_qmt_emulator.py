@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import sys
 import threading
 import time
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from datetime import time as dt_time
 from decimal import Decimal
@@ -135,15 +137,24 @@ def test_terminal_when_session_id_connected_twice_second_refused() -> None:
     second.stop()
 
 
-async def test_sim_terminal_when_cancels_held_the_simulator_cancels_on_release() -> None:
-    # With the simulator as counter, a held cancel leaves the order working at the exchange
-    # (pending cancel at the terminal); the release cancels it there.
+@contextlib.asynccontextmanager
+async def _sim_terminal(reports: list[Any]) -> AsyncIterator[tuple[QmtSimDriver, Any]]:
+    """A connected QMT adapter on the simulator-backed emulated terminal; closed after."""
     driver = QmtSimDriver()
     adapter = await driver.start()
-    reports: list[Any] = []
     adapter.set_report_sink(reports.append)
     await adapter.connect()
     try:
+        yield driver, adapter
+    finally:
+        await adapter.close()
+
+
+async def test_sim_terminal_when_cancels_held_the_simulator_cancels_on_release() -> None:
+    # With the simulator as counter, a held cancel leaves the order working at the exchange
+    # (pending cancel at the terminal); the release cancels it there.
+    reports: list[Any] = []
+    async with _sim_terminal(reports) as (driver, adapter):
         terminal = driver.terminal
         assert terminal.sim is not None
         spec = driver.passive_buy(ClientOrderId("h1"))
@@ -165,8 +176,6 @@ async def test_sim_terminal_when_cancels_held_the_simulator_cancels_on_release()
         assert emu.status == 54
         assert not emu.cancel_requested
         assert any(isinstance(r, OrderCanceled) for r in reports)
-    finally:
-        await adapter.close()
 
 
 @pytest.mark.parametrize("leaves_open", [False, True])
@@ -176,12 +185,8 @@ async def test_sim_terminal_at_the_close_ends_a_working_order_as_set_then_next_d
     # MiniQMT has no "expired": the close pushes a working order cancelled (54), or, with
     # close_leaves_orders_open, leaves it reported (50) in the day's list. The next day the
     # terminal lists only the new day's orders.
-    driver = QmtSimDriver()
-    adapter = await driver.start()
     reports: list[Any] = []
-    adapter.set_report_sink(reports.append)
-    await adapter.connect()
-    try:
+    async with _sim_terminal(reports) as (driver, adapter):
         terminal = driver.terminal
         terminal.behaviour.close_leaves_orders_open = leaves_open
         today = driver.clock.now().date()
@@ -209,8 +214,6 @@ async def test_sim_terminal_at_the_close_ends_a_working_order_as_set_then_next_d
         assert [(o.status, e.remark) for o, e in terminal.past_orders] == [
             (OrderStatus.EXPIRED, emu.remark)
         ]
-    finally:
-        await adapter.close()
 
 
 class _Client:
