@@ -21,7 +21,7 @@ from ashare_exec.testing.miniqmt.loader import install
 from ashare_exec.testing.miniqmt.simcounter import SimCounter
 from ashare_exec.testing.miniqmt.terminal import MiniQmt
 
-__all__ = ["build_sim_miniqmt", "start_embedded_miniqmt", "start_ticker"]
+__all__ = ["build_sim_miniqmt", "market_settings", "start_embedded_miniqmt", "start_ticker"]
 
 
 def start_embedded_miniqmt(
@@ -78,7 +78,7 @@ def build_sim_miniqmt(
         ),
         instruments=config.instruments,
         state_path=None,
-        **_market_settings(getattr(config, "venues", {}).get("sim", {})),
+        **market_settings(getattr(config, "venues", {}).get("sim", {})),
     )
     exchange = build_sim_exchange(sim_config, instruments=instruments)
     terminal = MiniQmt(sim=SimCounter(exchange, clock))
@@ -99,7 +99,7 @@ def start_ticker(terminal: MiniQmt, tick_s: float) -> None:
     threading.Thread(target=run, name="miniqmt-ticker", daemon=True).start()
 
 
-def _market_settings(raw: Mapping[str, Any]) -> dict[str, Any]:
+def market_settings(raw: Mapping[str, Any]) -> dict[str, Any]:
     """``seed``, ``walk`` and ``t1_release_at`` of ``[venues.sim]`` (faults stay the sim's).
 
     Without them a benchmark's deep books would apply to the ``sim`` venue only, and the

@@ -18,55 +18,22 @@ thread, callbacks from the client's own delivery thread. For tests, never produc
 from __future__ import annotations
 
 import contextlib
-import json
 import secrets
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from multiprocessing import AuthenticationError
-from multiprocessing.connection import Client, Connection, Listener
-from pathlib import Path
+from multiprocessing.connection import Connection, Listener
 from typing import Any
 
 from ashare_exec.testing.miniqmt import structs as s
 from ashare_exec.testing.miniqmt.behaviour import MiniQmtBehaviour
 from ashare_exec.testing.miniqmt.client import Session
 from ashare_exec.testing.miniqmt.terminal import MiniQmt
+from ashare_exec.testing.wire import ControlClient, Endpoint, serve_controls
 
 __all__ = ["ControlClient", "Endpoint", "RemoteTerminal", "TerminalServer", "install_remote"]
 
 _CONNECT_TIMEOUT_S = 5.0
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """Where a :class:`TerminalServer` listens, and its key (``endpoint.json``)."""
-
-    host: str
-    port: int
-    key: str
-
-    def write(self, path: Path) -> None:
-        """Write the endpoint file (atomically: a reader never sees half of it)."""
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"host": self.host, "port": self.port, "key": self.key}))
-        tmp.replace(path)
-
-    @classmethod
-    def read(cls, path: Path) -> Endpoint:
-        """Read an endpoint file.
-
-        Raises:
-            OSError: the file cannot be read. ValueError: it is not an endpoint.
-        """
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(raw, dict) or set(raw) != {"host", "port", "key"}:
-            raise ValueError(f"{path}: not a MiniQMT endpoint file")
-        return cls(str(raw["host"]), int(raw["port"]), str(raw["key"]))
-
-    def dial(self) -> Connection:
-        """Open an authenticated connection (raises ``OSError`` when nobody listens)."""
-        return Client((self.host, self.port), authkey=bytes.fromhex(self.key))
 
 
 # ---------------------------------------------------------------------------- server side
@@ -153,7 +120,7 @@ class TerminalServer:
         try:
             hello = conn.recv()
             if hello == ("control",):
-                self._control(conn)
+                serve_controls(conn, self.controls)
             elif isinstance(hello, tuple) and len(hello) == 2 and hello[0] == "session":
                 self._session(_Peer(conn, int(hello[1]), self.terminal))
         except (EOFError, OSError):
@@ -188,18 +155,6 @@ class TerminalServer:
         finally:
             peer.alive = False
             t.disconnect(peer)
-
-    def _control(self, conn: Connection) -> None:
-        while True:
-            name, args = conn.recv()
-            fn = self.controls.get(name)
-            if fn is None:
-                conn.send(("error", f"unknown control {name!r}"))
-                continue
-            try:
-                conn.send(("ok", fn(*args)))
-            except Exception as e:
-                conn.send(("error", f"{type(e).__name__}: {e}"))
 
 
 # ---------------------------------------------------------------------------- client side
@@ -304,25 +259,3 @@ def install_remote(endpoint: Endpoint) -> Any:
     from ashare_exec.testing.miniqmt.loader import install_factory
 
     return install_factory(lambda: RemoteTerminal(endpoint))
-
-
-class ControlClient:
-    """Calls the controls of a :class:`TerminalServer` (one call at a time)."""
-
-    def __init__(self, endpoint: Endpoint) -> None:
-        self._conn = endpoint.dial()
-        self._conn.send(("control",))
-        self._lock = threading.Lock()
-
-    def call(self, name: str, *args: object) -> Any:
-        """Call control ``name``; raises ``RuntimeError`` with the server's message."""
-        with self._lock:
-            self._conn.send((name, args))
-            status, value = self._conn.recv()
-        if status != "ok":
-            raise RuntimeError(str(value))
-        return value
-
-    def close(self) -> None:
-        """Close the control connection."""
-        self._conn.close()

@@ -27,7 +27,6 @@ import argparse
 import contextlib
 import dataclasses
 import json
-import sys
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -40,9 +39,11 @@ from ashare_exec.testing.miniqmt.behaviour import MiniQmtBehaviour
 from ashare_exec.testing.miniqmt.embedded import build_sim_miniqmt, start_ticker
 from ashare_exec.testing.miniqmt.remote import TerminalServer
 from ashare_exec.testing.miniqmt.terminal import MiniQmt
+from ashare_exec.testing.wire import exit_on_eof
 from ashare_exec.venues.qmt.parsing import decode_remark
+from ashare_exec.venues.sim.exchange import SimExchange
 
-__all__ = ["main", "snapshot"]
+__all__ = ["accounts_snapshot", "main", "snapshot"]
 
 
 def snapshot(terminal: MiniQmt) -> dict[str, Any]:
@@ -77,18 +78,22 @@ def snapshot(terminal: MiniQmt) -> dict[str, Any]:
                     "day": o.day.isoformat(),
                 }
             )
-        accounts = [
-            {
-                "account_id": str(a.account_id),
-                "available": str(a.available),
-                "frozen": str(a.frozen),
-                "holdings": {
-                    str(i): [h.total, h.sellable, h.frozen] for i, h in a.holdings.items()
-                },
-            }
-            for a in core.accounts.values()
-        ]
-    return {"orders": orders, "accounts": accounts}
+        return {"orders": orders, "accounts": accounts_snapshot(core)}
+
+
+def accounts_snapshot(exchange: SimExchange) -> list[dict[str, Any]]:
+    """The simulator's accounts in plain data (the ``accounts`` rows of a snapshot):
+    ``account_id``, ``available``, ``frozen`` (decimal strings) and ``holdings``
+    (``symbol -> [total, sellable, frozen]``). Call it under the emulator's lock."""
+    return [
+        {
+            "account_id": str(a.account_id),
+            "available": str(a.available),
+            "frozen": str(a.frozen),
+            "holdings": {str(i): [h.total, h.sellable, h.frozen] for i, h in a.holdings.items()},
+        }
+        for a in exchange.accounts.values()
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         start_ticker(terminal, args.tick)
     server.endpoint.write(args.endpoint)
     if args.watch_stdin:
-        threading.Thread(target=_exit_on_eof, args=(server,), daemon=True).start()
+        threading.Thread(target=exit_on_eof, args=(server.stopped,), daemon=True).start()
     with contextlib.suppress(KeyboardInterrupt):
         server.stopped.wait()
     terminal.ticker_stop.set()
@@ -163,11 +168,6 @@ def _knobs(text: str) -> dict[str, object]:
         if isinstance(default, bool) and not isinstance(value, bool):
             raise ValueError(f"{knob} must be true or false, was {value!r}")
     return raw
-
-
-def _exit_on_eof(server: TerminalServer) -> None:
-    sys.stdin.read()
-    server.stopped.set()
 
 
 if __name__ == "__main__":

@@ -52,6 +52,7 @@ from ashare_exec.venues.vnpy.emulator_wire import (
     order_dict,
     position_dict,
     stamp,
+    stub_quote_api,
     trade_dict,
 )
 
@@ -189,7 +190,12 @@ class XtpServer:
 
     def attach(self, gateway: Any) -> None:
         """Replace the native request methods of ``gateway``'s trader and quote APIs."""
-        td, md = gateway.td_api, gateway.md_api
+        self.attach_trader(gateway.td_api)
+        stub_quote_api(gateway.md_api)
+
+    def attach_trader(self, td: Any) -> None:
+        """Answer ``td``'s native requests (:data:`TRADER_REQUESTS`) here; pushes and
+        query answers go to its ``on*`` callbacks, on this server's callback thread."""
         td.createTraderApi = lambda client_id, path, log_level: None
         td.setSoftwareKey = lambda key: None
         td.subscribePublicTopic = lambda mode: self.topic_mode.__setitem__(id(td), mode)
@@ -206,12 +212,6 @@ class XtpServer:
         td.queryOrderByXTPIDEx = lambda xid, session, rid: self._query_orders(td, session, rid, xid)
         td.queryTrades = lambda req, session, rid: self._query_trades(td, session, rid)
         td.queryOptionAuctionInfo = lambda req, session, rid: 0
-        md.createQuoteApi = lambda client_id, path, log_level: None
-        md.login = lambda ip, port, user, password, protocol, local_ip: 0
-        md.queryAllTickers = lambda exchange_id: 0
-        md.init = lambda: None
-        md.exit = lambda: 0
-        md.subscribeMarketData = lambda symbol, count, exchange: 0
 
     # ------------------------------------------------------------------ session
     def _login(self, td: Any) -> int:

@@ -13,11 +13,13 @@ __all__ = [
     "NO_DATA",
     "OK",
     "PRICE_TYPE",
+    "TRADER_REQUESTS",
     "XTP_ERRORS",
     "asset_dict",
     "order_dict",
     "position_dict",
     "stamp",
+    "stub_quote_api",
     "trade_dict",
 ]
 
@@ -86,3 +88,22 @@ def position_dict(p: PositionReport) -> dict[str, Any]:
         "unrealized_pnl": 0.0, "yesterday_position": p.sellable_qty,
         "purchase_redeemable_qty": 0, "position_direction": 0,
     }  # fmt: skip
+
+
+TRADER_REQUESTS = (
+    "createTraderApi", "setSoftwareKey", "subscribePublicTopic", "login", "getApiLastError",
+    "init", "exit", "logout", "insertOrder", "cancelOrder", "queryAsset", "queryPosition",
+    "queryOrdersEx", "queryOrderByXTPIDEx", "queryTrades", "queryOptionAuctionInfo",
+)  # fmt: skip
+"""The native request methods of vnpy_xtp's ``XtpTdApi`` the emulator answers."""
+
+
+def stub_quote_api(md: Any) -> None:
+    """Replace the native request methods of vnpy_xtp's ``XtpMdApi`` with no-ops: the
+    emulator serves no quotes (risk's reference prices come from the service's own feed)."""
+    md.createQuoteApi = lambda client_id, path, log_level: None
+    md.login = lambda ip, port, user, password, protocol, local_ip: 0
+    md.queryAllTickers = lambda exchange_id: 0
+    md.init = lambda: None
+    md.exit = lambda: 0
+    md.subscribeMarketData = lambda symbol, count, exchange: 0

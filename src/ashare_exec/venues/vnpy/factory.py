@@ -69,6 +69,8 @@ def build_vnpy_venue(
     real vnpy_xtp gateways talk to in-process
     :class:`~ashare_exec.venues.vnpy.emulator.XtpServer` s over one built-in simulator
     (demos and end-to-end tests; ``.emulator`` is the server, its ``exchange`` the market);
+    with ``emulator = '<endpoint file>'`` to the servers of a stand-alone emulator in
+    another process (:mod:`ashare_exec.testing.xtp.standalone`: crash tests);
     ``seeds`` are the accounts' :class:`~ashare_exec.venues.sim.config.SimAccountConfig`
     (cash, positions).
 
@@ -77,25 +79,45 @@ def build_vnpy_venue(
     """
     raw = dict(raw_config)
     emulator = raw.pop("emulator", False)
-    if not isinstance(emulator, bool):
-        raise ConfigError(f"venues.vnpy.emulator must be true or false, was {emulator!r}")
+    if not isinstance(emulator, bool | str) or emulator == "":
+        raise ConfigError(
+            "venues.vnpy.emulator must be true, false or the path of a stand-alone XTP "
+            f"emulator's endpoint file, was {emulator!r}"
+        )
     if emulator:
         raw.setdefault("gateway", XTP_GATEWAY_CLASS)
         raw["settings"] = {**EMULATOR_SETTINGS, **dict(raw.get("settings", {}))}
     configs = VnpyConfig.per_account(
         raw, tuple(accounts), data_dir / "vnpy", require_logins=not emulator
     )
-    servers = _emulators(configs, clock, seeds, instruments) if emulator else []
+    if isinstance(emulator, str):
+        remotes = _remote_emulators(Path(emulator), configs)
+    servers = _emulators(configs, clock, seeds, instruments) if emulator is True else []
     adapters = []
     for i, config in enumerate(configs):
         server = servers[i] if servers else None
+        prepare = server.attach if server is not None else None
+        if isinstance(emulator, str):
+            prepare = remotes[i].attach
         adapter = VnpyAdapter(
-            config, clock, store=store, on_alert=on_alert,
-            prepare_gateway=server.attach if server is not None else None,
-        )  # fmt: skip
+            config, clock, store=store, on_alert=on_alert, prepare_gateway=prepare
+        )
         adapter.emulator = server
         adapters.append(adapter)
     return adapters[0] if len(adapters) == 1 else VnpyVenue(adapters)
+
+
+def _remote_emulators(endpoint_file: Path, configs: list[VnpyConfig]) -> list[Any]:
+    """Attach the gateways to the XTP server emulator running in another process
+    (``python -m ashare_exec.testing.xtp.standalone``)."""
+    from ashare_exec.testing.wire import Endpoint
+    from ashare_exec.testing.xtp.remote import RemoteXtp
+
+    try:
+        endpoint = Endpoint.read(endpoint_file)
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"venues.vnpy.emulator: cannot read {endpoint_file}: {e}") from e
+    return [RemoteXtp(endpoint, str(c.account)) for c in configs]
 
 
 def _emulators(

@@ -1,0 +1,95 @@
+"""The loopback wire the stand-alone venue emulators share (MiniQMT and the XTP server).
+
+An emulator in a process of its own serves its clients and a control connection on
+``127.0.0.1``. The wire is :mod:`multiprocessing.connection`: pickled tuples,
+HMAC-authenticated with a per-server key that the endpoint file carries. This module has
+the endpoint file, the control protocol (``("control",)``, then ``(name, args)`` →
+``("ok", value)`` or ``("error", text)``) and its client. For tests, never production.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from multiprocessing.connection import Client, Connection
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ControlClient", "Endpoint", "exit_on_eof", "serve_controls"]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where an emulator listens, and its key (the endpoint file)."""
+
+    host: str
+    port: int
+    key: str
+
+    def write(self, path: Path) -> None:
+        """Write the endpoint file (atomically: a reader never sees half of it)."""
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"host": self.host, "port": self.port, "key": self.key}))
+        tmp.replace(path)
+
+    @classmethod
+    def read(cls, path: Path) -> Endpoint:
+        """Read an endpoint file.
+
+        Raises:
+            OSError: the file cannot be read. ValueError: it is not an endpoint.
+        """
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(raw, dict) or set(raw) != {"host", "port", "key"}:
+            raise ValueError(f"{path}: not an emulator endpoint file")
+        return cls(str(raw["host"]), int(raw["port"]), str(raw["key"]))
+
+    def dial(self) -> Connection:
+        """Open an authenticated connection (raises ``OSError`` when nobody listens)."""
+        return Client((self.host, self.port), authkey=bytes.fromhex(self.key))
+
+
+def serve_controls(conn: Connection, controls: Mapping[str, Callable[..., Any]]) -> None:
+    """Answer control calls on ``conn`` until it closes (``EOFError`` / ``OSError``)."""
+    while True:
+        name, args = conn.recv()
+        fn = controls.get(name)
+        if fn is None:
+            conn.send(("error", f"unknown control {name!r}"))
+            continue
+        try:
+            conn.send(("ok", fn(*args)))
+        except Exception as e:
+            conn.send(("error", f"{type(e).__name__}: {e}"))
+
+
+class ControlClient:
+    """Calls an emulator's controls (one call at a time)."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self._conn = endpoint.dial()
+        self._conn.send(("control",))
+        self._lock = threading.Lock()
+
+    def call(self, name: str, *args: object) -> Any:
+        """Call control ``name``; raises ``RuntimeError`` with the server's message."""
+        with self._lock:
+            self._conn.send((name, args))
+            status, value = self._conn.recv()
+        if status != "ok":
+            raise RuntimeError(str(value))
+        return value
+
+    def close(self) -> None:
+        """Close the control connection."""
+        self._conn.close()
+
+
+def exit_on_eof(stopped: threading.Event) -> None:
+    """Set ``stopped`` once stdin closes (``--watch-stdin``: a parent that dies takes the
+    emulator with it). Start it on a daemon thread."""
+    sys.stdin.read()
+    stopped.set()

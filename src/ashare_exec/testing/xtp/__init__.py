@@ -1,0 +1,1 @@
+"""The XTP server emulator in a process of its own (see :mod:`.remote`, :mod:`.standalone`)."""

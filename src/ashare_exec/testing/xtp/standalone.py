@@ -1,0 +1,189 @@
+"""The XTP server emulator in a process of its own.
+
+::
+
+    python -m ashare_exec.testing.xtp.standalone --config gateway.toml \\
+        --endpoint xtp.json [--start 2026-11-25T09:35:00+08:00] [--tick 0.5] \\
+        [--watch-stdin] [--behaviour '{"noisy": true, "jitter_s": 0.002}']
+
+It builds the servers ``[venues.vnpy] emulator = true`` would embed (one per ``vnpy``
+account of the gateway config, over one simulated exchange with the accounts' cash and
+positions and the ``[venues.sim]`` ``seed`` / ``walk``), serves them on a free loopback
+port and writes the endpoint file. A gateway whose ``[venues.vnpy] emulator`` names that
+file logs in to them through the real vnpy_xtp gateway and survives being killed like a
+gateway in front of a real XTP server: the server keeps the day's orders and drops the
+session.
+
+Its market runs on a manual clock (``--start``, default the config's ``[clock] start``),
+moved by the ``set_time`` control. Controls
+(:class:`~ashare_exec.testing.wire.ControlClient`): ``set_time(iso)``, ``tick()``,
+``snapshot()``, ``sessions()`` (logged-in sessions), ``errors()`` (failures on the
+servers' callback threads), ``stop()``. ``--behaviour`` sets the servers' ``noisy``
+(pushes doubled and shuffled) and ``jitter_s`` (a random delay before each push).
+``--watch-stdin`` exits when stdin closes. For tests and demos, never production.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import threading
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from ashare_exec.clock import Clock, SimClock
+from ashare_exec.config import load_config
+from ashare_exec.model import AccountId, ClientOrderId
+from ashare_exec.testing.miniqmt.embedded import market_settings
+from ashare_exec.testing.miniqmt.standalone import accounts_snapshot
+from ashare_exec.testing.wire import exit_on_eof
+from ashare_exec.testing.xtp.remote import XtpServerHost
+from ashare_exec.venues.vnpy.emulator import XtpServer
+
+__all__ = ["build_servers", "main", "snapshot"]
+
+BEHAVIOUR = {"noisy": bool, "jitter_s": float}
+"""The ``--behaviour`` knobs (attributes of :class:`XtpServer`)."""
+
+
+def build_servers(config: Any, clock: Clock, accounts: list[AccountId]) -> list[XtpServer]:
+    """One :class:`XtpServer` per account, over one simulated exchange (the accounts' cash
+    and positions from ``config``), sharing one lock.
+
+    Raises:
+        ConfigError: ``venues.sim.seed``, ``walk`` or ``t1_release_at`` is invalid.
+    """
+    from ashare_exec.venues.sim.config import SimAccountConfig, SimConfig
+    from ashare_exec.venues.sim.factory import build_sim_exchange
+
+    wanted = set(accounts)
+    sim_config = SimConfig(
+        accounts=tuple(
+            SimAccountConfig(a.account_id, a.cash, dict(a.positions))
+            for a in config.accounts
+            if a.account_id in wanted
+        ),
+        instruments=config.instruments,
+        state_path=None,  # in memory: the store is bound to its creating thread
+        **market_settings(getattr(config, "venues", {}).get("sim", {})),
+    )
+    exchange = build_sim_exchange(sim_config)
+    lock = threading.RLock()
+    peers: list[XtpServer] = []
+    return [XtpServer(exchange, clock, a, lock=lock, peers=peers) for a in accounts]
+
+
+def snapshot(servers: list[XtpServer]) -> dict[str, Any]:
+    """What the servers hold, in plain data: every order they took, on every day (a real
+    server lists only the current day's), cash and positions.
+
+    ``orders`` rows: ``account_id``, ``surrogate`` (the ``order_client_id`` the gateway
+    sent: what maps an order back to ours), ``xtp_id``, ``status`` (the simulator's
+    ``OrderStatus`` value; ``None`` for an order the simulator never got),
+    ``terminal_status`` (the XTP ``order_status`` the server shows), ``filled_qty``,
+    ``day``. ``accounts`` rows: see :func:`accounts_snapshot`.
+    """
+    core = servers[0].exchange
+    with servers[0].lock:
+        orders = []
+        for server in servers:
+            today = [
+                (core.orders.get((server.account, ClientOrderId(f"x{xtp_id}"))), row)
+                for xtp_id, row in server.orders.items()
+            ]
+            for sim, row in [*server.past_orders, *today]:
+                day = sim.day if sim is not None else _stamp_day(row["insert_time"])
+                orders.append(
+                    {
+                        "account_id": str(server.account),
+                        "surrogate": int(row["order_client_id"]),
+                        "xtp_id": int(row["order_xtp_id"]),
+                        "status": sim.status.value if sim is not None else None,
+                        "terminal_status": int(row["order_status"]),
+                        "filled_qty": sim.filled_qty if sim is not None else row["qty_traded"],
+                        "day": day.isoformat(),
+                    }
+                )
+        return {"orders": orders, "accounts": accounts_snapshot(core)}
+
+
+def _stamp_day(stamp: int) -> date:
+    text = str(stamp)
+    return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the servers until ``stop``, Ctrl-C, or (``--watch-stdin``) stdin closing."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--config", type=Path, required=True, help="the gateway's config file")
+    p.add_argument("--endpoint", type=Path, required=True, help="endpoint file to write")
+    p.add_argument("--start", default=None, help="market clock start (ISO, with offset)")
+    p.add_argument("--tick", type=float, default=0.5, help="real seconds between market moves")
+    p.add_argument("--watch-stdin", action="store_true", help="exit when stdin closes")
+    p.add_argument("--behaviour", default="{}", help="e.g. '{\"noisy\": true}'")
+    args = p.parse_args(argv)
+    try:
+        knobs = _knobs(args.behaviour)
+    except ValueError as e:
+        p.error(f"--behaviour: {e}")
+    config = load_config(args.config)
+    start = datetime.fromisoformat(args.start) if args.start else config.clock.start
+    if start is None:
+        p.error("--start is required when the config's [clock] has no start")
+    clock = SimClock(start)
+    accounts = [AccountId(a.account_id) for a in config.accounts if a.venue == "vnpy"]
+    if not accounts:
+        p.error(f'{args.config}: no [[accounts]] with venue = "vnpy"')
+    servers = build_servers(config, clock, accounts)
+    for server in servers:
+        for knob, value in knobs.items():
+            setattr(server, knob, value)
+
+    def set_time(iso: str) -> str:
+        clock.set(datetime.fromisoformat(iso))
+        servers[0].advance()  # the market moves (and closes a past day) for every account
+        return clock.now().isoformat()
+
+    host = XtpServerHost(
+        {str(s.account): s for s in servers},
+        {
+            "set_time": set_time,
+            "tick": servers[0].advance,
+            "snapshot": lambda: snapshot(servers),
+            "sessions": lambda: sum(len(s.sessions) for s in servers),
+            "errors": lambda: [repr(e) for s in servers for e in s.errors],
+        },
+    )
+    host.controls["stop"] = host.stopped.set
+    host.start()
+    if args.tick > 0:
+        servers[0].start_ticker(args.tick)
+    host.endpoint.write(args.endpoint)
+    if args.watch_stdin:
+        threading.Thread(target=exit_on_eof, args=(host.stopped,), daemon=True).start()
+    with contextlib.suppress(KeyboardInterrupt):
+        host.stopped.wait()
+    for server in servers:
+        server.stop()
+    host.close()
+    return 0
+
+
+def _knobs(text: str) -> dict[str, object]:
+    """The ``--behaviour`` knobs, checked against :data:`BEHAVIOUR`."""
+    raw = json.loads(text)
+    if not isinstance(raw, dict):
+        raise ValueError("must be a JSON object")
+    for knob, value in raw.items():
+        kind = BEHAVIOUR.get(knob)
+        if kind is None:
+            raise ValueError(f"unknown knob {knob!r} (known: {sorted(BEHAVIOUR)})")
+        if isinstance(value, bool) is not (kind is bool) or not isinstance(value, int | float):
+            raise ValueError(f"{knob} must be a {kind.__name__}, was {value!r}")
+    return {k: float(v) if BEHAVIOUR[k] is float else v for k, v in raw.items()}
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
