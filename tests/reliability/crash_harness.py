@@ -53,6 +53,7 @@ from tests.reliability.crash_checks import (
     ok,
 )
 from tests.reliability.crash_qmt import StandaloneQmt, soak_knobs
+from tests.reliability.crash_xtp import StandaloneXtp, xtp_knobs
 
 __all__ = ["CrashSoak", "LifeReport", "Violation"]
 
@@ -117,11 +118,20 @@ global_max_msgs_per_second = 1000000
 seed = {seed}
 {extra}"""
 QMT_RESTART_ODDS = 0.25  # per life after the first, the terminal restarted meanwhile
-QMT_START_KILL_ODDS = 0.2  # ... and the gateway SIGKILLed once during its start-up
+START_KILL_ODDS = 0.2  # QMT and XTP: the gateway SIGKILLed once during its start-up
 QMT_CONFIG = """
 [venues.qmt]
 emulator = '{endpoint}'
 """
+XTP_CONFIG = """
+[venues.vnpy]
+emulator = '{endpoint}'
+submit_timeout_s = 1.0
+query_timeout_s = 3.0
+connect_timeout_s = 10.0
+"""
+VENUES = {"sim": ("sim", ""), "qmt": ("qmt", QMT_CONFIG), "xtp": ("vnpy", XTP_CONFIG)}
+"""``CrashSoak.venue`` → the accounts' venue in the gateway config, and its table."""
 
 
 def _note_server_error(report: LifeReport, what: str, r: httpx.Response) -> None:
@@ -163,8 +173,10 @@ class CrashSoak:
     day_every: int = 0
     """Lives per trading day (0: every life on the same day)."""
     venue: str = "sim"
-    """``sim`` (the simulator in the gateway, its state in a file) or ``qmt`` (the QMT
-    adapter and real xtquant against a MiniQMT emulator in its own process)."""
+    """``sim`` (the simulator in the gateway, its state in a file), ``qmt`` (the QMT
+    adapter and real xtquant against a MiniQMT emulator in its own process) or ``xtp``
+    (the vn.py adapter and the real vnpy_xtp gateway against an XTP server emulator in its
+    own process)."""
     rng: random.Random = field(init=False)
     answered: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Every order the client got an HTTP answer for: coid → the content it asked for."""
@@ -180,22 +192,25 @@ class CrashSoak:
     _today: date = FIRST_DAY
     _seq: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _qmt: StandaloneQmt | None = None
-    qmt_knobs: dict[str, bool] = field(default_factory=dict)
-    """QMT: the terminal behaviours this seed switched (``crash_qmt.soak_knobs``)."""
+    _venue: StandaloneQmt | None = None
+    venue_knobs: dict[str, object] = field(default_factory=dict)
+    """The venue behaviours this seed switched (QMT: ``crash_qmt.soak_knobs``; XTP:
+    ``crash_xtp.xtp_knobs``)."""
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
-        if self.venue not in ("sim", "qmt"):
-            raise ValueError(f"venue must be sim or qmt, was {self.venue!r}")
+        if self.venue not in VENUES:
+            raise ValueError(f"venue must be one of {sorted(VENUES)}, was {self.venue!r}")
         if self.venue == "qmt":
-            self.qmt_knobs = soak_knobs(self.seed)
+            self.venue_knobs = dict(soak_knobs(self.seed))
+        elif self.venue == "xtp":
+            self.venue_knobs = xtp_knobs(self.seed)
 
     def close(self) -> None:
-        """Stop what the soak started beside the gateway (the stand-alone MiniQMT)."""
-        if self._qmt is not None:
-            self._qmt.close()
-            self._qmt = None
+        """Stop what the soak started beside the gateway (the stand-alone emulator)."""
+        if self._venue is not None:
+            self._venue.close()
+            self._venue = None
 
     # ---- one life -----------------------------------------------------------------------
 
@@ -225,11 +240,11 @@ class CrashSoak:
             self._today = day
             if self.rng.random() < 0.5:
                 report.start_killed_after_s = self._kill_during_start(life)
-        if self._qmt is not None:
-            if self.rng.random() < QMT_RESTART_ODDS:
-                self._qmt.restart()
+        if self._venue is not None:
+            if self.venue == "qmt" and self.rng.random() < QMT_RESTART_ODDS:
+                self._venue.restart()
                 report.terminal_restarted = True
-            if self.rng.random() < QMT_START_KILL_ODDS:
+            if self.rng.random() < START_KILL_ODDS:
                 report.start_killed_after_s = self._kill_during_start(life)
         svc = self._start(life)
         if self.life_start(life).time() == EOD_LIFE_AT:
@@ -289,17 +304,27 @@ class CrashSoak:
         return start_service(self.folder, timeout=60.0)
 
     def _prepare(self, life: int) -> None:
-        """Write the life's config; on QMT, start the emulator once and move its clock."""
+        """Write the life's config; on QMT and XTP, start the emulator once and move its
+        clock."""
         self._write_config(life)
-        if self.venue == "qmt":
-            if self._qmt is None:
+        if self.venue != "sim":
+            if self._venue is None:
                 config = self.folder / "config" / "gateway.toml"
-                self._qmt = StandaloneQmt(config, self._endpoint_file, self.qmt_knobs)
-            self._qmt.set_time(self.life_start(life))
+                self._venue = (
+                    StandaloneQmt(config, self._endpoint_file, self.venue_knobs)
+                    if self.venue == "qmt"
+                    else StandaloneXtp(
+                        config,
+                        self._endpoint_file,
+                        self.venue_knobs,
+                        self.folder / "data" / "journal.sqlite3",
+                    )
+                )
+            self._venue.set_time(self.life_start(life))
 
     @property
     def _endpoint_file(self) -> Path:
-        return self.folder / "miniqmt.json"
+        return self.folder / ("miniqmt.json" if self.venue == "qmt" else "xtp.json")
 
     def _write_config(self, life: int) -> None:
         cfg = self.folder / "config" / "gateway.toml"
@@ -309,10 +334,8 @@ class CrashSoak:
                 start=self.life_start(life).isoformat(),
                 durability=self.durability,
                 seed=self.seed,
-                venue=self.venue,
-                extra=QMT_CONFIG.format(endpoint=self._endpoint_file)
-                if self.venue == "qmt"
-                else "",
+                venue=VENUES[self.venue][0],
+                extra=VENUES[self.venue][1].format(endpoint=self._endpoint_file),
             ),
             encoding="utf-8",
         )
@@ -458,12 +481,13 @@ class CrashSoak:
         return len(orders)
 
     def _venue_state(self, where: str) -> Any:
-        """The venue's own record: the simulator's store, or what the MiniQMT holds."""
-        if self._qmt is None:
+        """The venue's own record: the simulator's store, or what the MiniQMT or XTP server
+        holds."""
+        if self._venue is None:
             return SqliteStore(self.folder / "data" / "sim" / "state.sqlite3").load()
-        state = self._qmt.state()
+        state = self._venue.state()
         if state.problems:
-            raise Violation(f"{where}: at the terminal: {state.problems[0]}")
+            raise Violation(f"{where}: at the venue: {state.problems[0]}")
         return state
 
 

@@ -27,7 +27,13 @@ from pathlib import Path
 from ashare_exec.model import AccountId, OrderStatus
 from ashare_exec.testing.miniqmt.remote import ControlClient, Endpoint
 
-__all__ = ["QmtVenueState", "StandaloneQmt", "as_the_terminal_reports", "soak_knobs"]
+__all__ = [
+    "QmtVenueState",
+    "StandaloneQmt",
+    "as_the_terminal_reports",
+    "soak_knobs",
+    "venue_accounts",
+]
 
 
 def soak_knobs(seed: int) -> dict[str, bool]:
@@ -100,19 +106,23 @@ class QmtVenueState:
             )
             for r in rows
         ]
-        accounts = [
-            VenueAccount(
-                account_id=AccountId(str(a["account_id"])),
-                available=Decimal(str(a["available"])),
-                frozen=Decimal(str(a["frozen"])),
-                holdings={
-                    sym: VenueHolding(*vals)
-                    for sym, vals in a["holdings"].items()  # type: ignore[attr-defined]
-                },
-            )
-            for a in snap["accounts"]
-        ]
-        return cls(orders, accounts, problems)
+        return cls(orders, venue_accounts(snap["accounts"]), problems)
+
+
+def venue_accounts(rows: list[dict[str, object]]) -> list[VenueAccount]:
+    """The ``accounts`` rows of an emulator's snapshot (``accounts_snapshot``)."""
+    return [
+        VenueAccount(
+            account_id=AccountId(str(a["account_id"])),
+            available=Decimal(str(a["available"])),
+            frozen=Decimal(str(a["frozen"])),
+            holdings={
+                sym: VenueHolding(*vals)
+                for sym, vals in a["holdings"].items()  # type: ignore[attr-defined]
+            },
+        )
+        for a in rows
+    ]
 
 
 def as_the_terminal_reports(status: OrderStatus, terminal_status: object) -> OrderStatus:
@@ -128,7 +138,7 @@ def as_the_terminal_reports(status: OrderStatus, terminal_status: object) -> Ord
 
 
 class StandaloneQmt:
-    """The stand-alone emulator process of one soak.
+    """The stand-alone emulator process of one soak (MiniQMT; :attr:`MODULE` names it).
 
     Args:
         config: the gateway config file (read once, at the emulator's start).
@@ -136,12 +146,14 @@ class StandaloneQmt:
         behaviour: terminal knobs (``MiniQmtBehaviour`` fields) to switch.
     """
 
+    MODULE = "ashare_exec.testing.miniqmt.standalone"
+
     def __init__(
-        self, config: Path, endpoint_file: Path, behaviour: dict[str, bool] | None = None
+        self, config: Path, endpoint_file: Path, behaviour: dict[str, object] | None = None
     ) -> None:
         endpoint_file.unlink(missing_ok=True)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ashare_exec.testing.miniqmt.standalone", "--config",
+            [sys.executable, "-m", self.MODULE, "--config",
              str(config), "--endpoint", str(endpoint_file), "--tick", "0", "--watch-stdin",
              "--behaviour", json.dumps(behaviour or {})],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -150,7 +162,7 @@ class StandaloneQmt:
         while not endpoint_file.is_file():
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 self.close()
-                raise RuntimeError("the stand-alone MiniQMT emulator did not start")
+                raise RuntimeError(f"the stand-alone emulator {self.MODULE} did not start")
             time.sleep(0.05)
         self.control = ControlClient(Endpoint.read(endpoint_file))
 

@@ -95,7 +95,7 @@ def test_gateway_on_qmt_when_sigkilled_under_load_loses_nothing_and_matches_the_
     assert final.orders_checked >= len(soak.answered)
     assert any(r.terminal_restarted for r in soak.lives)
     assert any(r.start_killed_after_s for r in soak.lives)
-    assert soak.qmt_knobs["restart_reuses_ids"]
+    assert soak.venue_knobs["restart_reuses_ids"]
     assert sum(r.terminal_restarted for r in soak.lives) == 3
 
 
