@@ -44,13 +44,14 @@ from ashare_exec.venues.base import VenueReport
 from ashare_exec.venues.sim.exchange import SimExchange
 from ashare_exec.venues.sim.state import SimOrder
 from ashare_exec.venues.vnpy.emulator_wire import (
-    NO_DATA,
     OK,
     PRICE_TYPE,
     XTP_ERRORS,
+    answer_rows,
     asset_dict,
     order_dict,
     position_dict,
+    push_call,
     stamp,
     stub_quote_api,
     trade_dict,
@@ -175,18 +176,7 @@ class XtpServer:
             self.rng.shuffle(burst)
         for sid, td in self.sessions.items():
             for kind, data, error in burst:
-                self._queue.put(self._live(sid, self._push_call(td, sid, kind, data, error)))
-
-    @staticmethod
-    def _push_call(
-        td: Any, sid: int, kind: str, data: dict[str, Any], error: dict[str, Any]
-    ) -> Callable[[], None]:
-        data, error = dict(data), dict(error)
-        if kind == "order":
-            return lambda: td.onOrderEvent(data, error, sid)
-        if kind == "trade":
-            return lambda: td.onTradeEvent(data, sid)
-        return lambda: td.onCancelOrderError(data, error, sid)
+                self._queue.put(self._live(sid, push_call(td, sid, kind, data, error)))
 
     def attach(self, gateway: Any) -> None:
         """Replace the native request methods of ``gateway``'s trader and quote APIs."""
@@ -226,7 +216,7 @@ class XtpServer:
             self.sessions[sid] = td
             if self.topic_mode.get(id(td), 0) == 0:  # XTP_TERT_RESTART: the whole day again
                 for kind, data, error in self.history:
-                    self._queue.put(self._live(sid, self._push_call(td, sid, kind, data, error)))
+                    self._queue.put(self._live(sid, push_call(td, sid, kind, data, error)))
             return sid
 
     def _logout(self, td: Any) -> int:
@@ -384,7 +374,7 @@ class XtpServer:
         with self.lock:
             rows = self.exchange.position_reports(self.account, self.clock.now())
         datas = [position_dict(p) for p in rows]
-        return self._answer(session, lambda: self._rows(td.onQueryPosition, datas, rid, session))
+        return self._answer(session, lambda: answer_rows(td.onQueryPosition, datas, rid, session))
 
     def _query_orders(self, td: Any, session: int, rid: int, xtp_id: int | None) -> int:
         with self.lock:
@@ -392,19 +382,10 @@ class XtpServer:
             self.order_queries.append(xtp_id)
             datas = [dict(o, order_exch_id="", order_err_t=dict(OK)) for o in self.orders.values()
                      if xtp_id is None or o["order_xtp_id"] == xtp_id]  # fmt: skip
-        return self._answer(session, lambda: self._rows(td.onQueryOrderEx, datas, rid, session))
+        return self._answer(session, lambda: answer_rows(td.onQueryOrderEx, datas, rid, session))
 
     def _query_trades(self, td: Any, session: int, rid: int) -> int:
         with self.lock:
             self._roll_day()
             datas = [dict(t) for t in self.trades]
-        return self._answer(session, lambda: self._rows(td.onQueryTrade, datas, rid, session))
-
-    @staticmethod
-    def _rows(
-        callback: Callable[..., None], datas: list[dict[str, Any]], rid: int, sid: int
-    ) -> None:
-        if not datas:  # XTP answers "no data" with a zeroed row and an error
-            callback({"market": 0}, dict(NO_DATA), rid, True, sid)
-        for i, data in enumerate(datas):
-            callback(data, dict(OK), rid, i == len(datas) - 1, sid)
+        return self._answer(session, lambda: answer_rows(td.onQueryTrade, datas, rid, session))

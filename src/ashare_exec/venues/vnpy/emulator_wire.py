@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -15,9 +16,11 @@ __all__ = [
     "PRICE_TYPE",
     "TRADER_REQUESTS",
     "XTP_ERRORS",
+    "answer_rows",
     "asset_dict",
     "order_dict",
     "position_dict",
+    "push_call",
     "stamp",
     "stub_quote_api",
     "trade_dict",
@@ -107,3 +110,25 @@ def stub_quote_api(md: Any) -> None:
     md.init = lambda: None
     md.exit = lambda: 0
     md.subscribeMarketData = lambda symbol, count, exchange: 0
+
+
+def push_call(
+    td: Any, sid: int, kind: str, data: dict[str, Any], error: dict[str, Any]
+) -> Callable[[], None]:
+    """The call that delivers one push (``order``, ``trade`` or ``cancel`` error) to ``td``."""
+    data, error = dict(data), dict(error)
+    if kind == "order":
+        return lambda: td.onOrderEvent(data, error, sid)
+    if kind == "trade":
+        return lambda: td.onTradeEvent(data, sid)
+    return lambda: td.onCancelOrderError(data, error, sid)
+
+
+def answer_rows(
+    callback: Callable[..., None], datas: list[dict[str, Any]], rid: int, sid: int
+) -> None:
+    """Answer a query with ``datas``, one callback per row, the last flagged."""
+    if not datas:  # XTP answers "no data" with a zeroed row and an error
+        callback({"market": 0}, dict(NO_DATA), rid, True, sid)
+    for i, data in enumerate(datas):
+        callback(data, dict(OK), rid, i == len(datas) - 1, sid)
