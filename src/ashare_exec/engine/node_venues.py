@@ -193,5 +193,6 @@ def build_external(
             store=vstore,
             seeds=seeds,
             instruments=instruments,
+            market=config.venues.get("sim", {}),
         )
     raise ConfigError(f"{config.source}: venue {kind!r} is not available in this build")

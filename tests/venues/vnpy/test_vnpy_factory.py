@@ -84,6 +84,33 @@ async def test_build_when_emulator_then_real_gateway_trades_on_the_simulator(
         venue.emulator.stop()
 
 
+@needs_xtp
+def test_build_when_emulator_then_the_sim_table_shapes_its_market(tmp_path: Path) -> None:
+    """``[venues.sim]`` ``walk`` (and ``seed``) apply to the emulated XTP market, as to
+    QMT's: a bench's deep books, a test's flat market."""
+    walk = {"level_lots_min": 7_000, "level_lots_max": 7_000}
+    venue = build_vnpy_venue(
+        {"emulator": True}, CLOCK, [AccountId("E1")], tmp_path, market={"walk": walk}
+    )
+    try:
+        book = venue.emulator.exchange.book(InstrumentId.parse("600000.SH"), CLOCK.now())
+        assert {level.size for level in book.asks} == {700_000}  # 7,000 lots at every level
+    finally:
+        venue.emulator.stop()
+
+
+@pytest.mark.parametrize(
+    ("sim", "match"),
+    [({"walk": {"depth": 5}}, "unknown keys"), ({"seed": "x"}, "seed"),
+     ({"t1_release_at": "15:00"}, "after 15:30")],
+)  # fmt: skip
+def test_build_when_emulator_and_sim_table_invalid_then_config_error(
+    tmp_path: Path, sim: dict[str, object], match: str
+) -> None:
+    with pytest.raises(ConfigError, match=match):
+        build_vnpy_venue({"emulator": True}, CLOCK, [AccountId("E1")], tmp_path, market=sim)
+
+
 def test_per_account_when_several_accounts_then_one_login_each(tmp_path: Path) -> None:
     """``logins.<account>`` is merged over the shared settings, one config per account."""
     table = {

@@ -9,19 +9,17 @@ simulated market so resting orders fill. For demos and end-to-end tests, never p
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ashare_exec.clock import Clock
-from ashare_exec.errors import ConfigError
 from ashare_exec.model import AccountId, Instrument, InstrumentId
 from ashare_exec.testing.miniqmt.loader import install
 from ashare_exec.testing.miniqmt.simcounter import SimCounter
 from ashare_exec.testing.miniqmt.terminal import MiniQmt
 
-__all__ = ["build_sim_miniqmt", "market_settings", "start_embedded_miniqmt", "start_ticker"]
+__all__ = ["build_sim_miniqmt", "start_embedded_miniqmt", "start_ticker"]
 
 
 def start_embedded_miniqmt(
@@ -64,7 +62,7 @@ def build_sim_miniqmt(
     Raises:
         ConfigError: ``venues.sim.seed``, ``walk`` or ``t1_release_at`` is invalid.
     """
-    from ashare_exec.venues.sim.config import SimAccountConfig, SimConfig
+    from ashare_exec.venues.sim.config import SimAccountConfig, SimConfig, market_settings
     from ashare_exec.venues.sim.factory import build_sim_exchange
 
     wanted = set(accounts)
@@ -97,29 +95,3 @@ def start_ticker(terminal: MiniQmt, tick_s: float) -> None:
             terminal.tick()
 
     threading.Thread(target=run, name="miniqmt-ticker", daemon=True).start()
-
-
-def market_settings(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """``seed``, ``walk`` and ``t1_release_at`` of ``[venues.sim]`` (faults stay the sim's).
-
-    Without them a benchmark's deep books would apply to the ``sim`` venue only, and the
-    emulated market (default depth, frozen between snapshots under a stopped clock) would
-    run dry so that marketable orders rest.
-    """
-    from ashare_exec.venues.sim.config import WalkConfig, release_time
-
-    out: dict[str, Any] = {}
-    seed = raw.get("seed", 0)
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise ConfigError(f"venues.sim.seed: must be an integer, was {seed!r}")
-    out["seed"] = seed
-    walk = raw.get("walk", {})
-    if not isinstance(walk, Mapping):
-        raise ConfigError(f"venues.sim.walk: must be a table, was {walk!r}")
-    known = {f.name for f in dataclasses.fields(WalkConfig)}
-    unknown = sorted(set(walk) - known)
-    if unknown:
-        raise ConfigError(f"venues.sim.walk: unknown keys {unknown} (allowed: {sorted(known)})")
-    out["walk"] = WalkConfig(**walk)
-    out["t1_release_at"] = release_time(raw.get("t1_release_at"), "venues.sim.t1_release_at")
-    return out

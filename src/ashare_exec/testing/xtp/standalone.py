@@ -36,7 +36,6 @@ from typing import Any
 from ashare_exec.clock import Clock, SimClock
 from ashare_exec.config import load_config
 from ashare_exec.model import AccountId, ClientOrderId
-from ashare_exec.testing.miniqmt.embedded import market_settings
 from ashare_exec.testing.miniqmt.standalone import accounts_snapshot
 from ashare_exec.testing.wire import exit_on_eof
 from ashare_exec.testing.xtp.remote import XtpServerHost
@@ -55,7 +54,7 @@ def build_servers(config: Any, clock: Clock, accounts: list[AccountId]) -> list[
     Raises:
         ConfigError: ``venues.sim.seed``, ``walk`` or ``t1_release_at`` is invalid.
     """
-    from ashare_exec.venues.sim.config import SimAccountConfig, SimConfig
+    from ashare_exec.venues.sim.config import SimAccountConfig, SimConfig, market_settings
     from ashare_exec.venues.sim.factory import build_sim_exchange
 
     wanted = set(accounts)

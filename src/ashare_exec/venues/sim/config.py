@@ -6,12 +6,14 @@ latency, no faults, a random-walk market around each instrument's previous close
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from ashare_exec.errors import ConfigError
 from ashare_exec.model import AccountId
@@ -25,6 +27,7 @@ __all__ = [
     "SimAccountConfig",
     "SimConfig",
     "WalkConfig",
+    "market_settings",
     "release_time",
 ]
 
@@ -151,3 +154,32 @@ def release_time(value: object, where: str) -> time | None:
     if at is None or at <= time(15, 30):
         raise ConfigError(f'{where}: must be a time after 15:30 such as "20:00", was {value!r}')
     return at
+
+
+def market_settings(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """``seed``, ``walk`` and ``t1_release_at`` of ``[venues.sim]`` (faults stay the sim's),
+    as keyword arguments of :class:`SimConfig`: the settings the emulated venues (MiniQMT,
+    the XTP server) give the simulated market behind them.
+
+    Without them a benchmark's deep books would apply to the ``sim`` venue only, and the
+    emulated market (default depth, frozen between snapshots under a stopped clock) would
+    run dry so that marketable orders rest.
+
+    Raises:
+        ConfigError: ``seed``, ``walk`` or ``t1_release_at`` is invalid.
+    """
+    out: dict[str, Any] = {}
+    seed = raw.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise ConfigError(f"venues.sim.seed: must be an integer, was {seed!r}")
+    out["seed"] = seed
+    walk = raw.get("walk", {})
+    if not isinstance(walk, Mapping):
+        raise ConfigError(f"venues.sim.walk: must be a table, was {walk!r}")
+    known = {f.name for f in dataclasses.fields(WalkConfig)}
+    unknown = sorted(set(walk) - known)
+    if unknown:
+        raise ConfigError(f"venues.sim.walk: unknown keys {unknown} (allowed: {sorted(known)})")
+    out["walk"] = WalkConfig(**walk)
+    out["t1_release_at"] = release_time(raw.get("t1_release_at"), "venues.sim.t1_release_at")
+    return out

@@ -61,6 +61,7 @@ def build_vnpy_venue(
     on_alert: Callable[[VnpyAlert], None] | None = None,
     seeds: Sequence[Any] = (),
     instruments: Mapping[InstrumentId, Instrument] | None = None,
+    market: Mapping[str, Any] | None = None,
 ) -> VnpyAdapter | VnpyVenue:
     """The composition root's entry point: the ``[venues.vnpy]`` table as a venue adapter.
 
@@ -72,7 +73,8 @@ def build_vnpy_venue(
     with ``emulator = '<endpoint file>'`` to the servers of a stand-alone emulator in
     another process (:mod:`ashare_exec.testing.xtp.standalone`: crash tests);
     ``seeds`` are the accounts' :class:`~ashare_exec.venues.sim.config.SimAccountConfig`
-    (cash, positions).
+    (cash, positions) and ``market`` the ``[venues.sim]`` table (its ``seed``, ``walk`` and
+    ``t1_release_at`` apply to the emulated market, as with QMT's emulator).
 
     Raises:
         ConfigError: the settings are invalid.
@@ -92,7 +94,7 @@ def build_vnpy_venue(
     )
     if isinstance(emulator, str):
         remotes = _remote_emulators(Path(emulator), configs)
-    servers = _emulators(configs, clock, seeds, instruments) if emulator is True else []
+    servers = _emulators(configs, clock, seeds, instruments, market) if emulator is True else []
     adapters = []
     for i, config in enumerate(configs):
         server = servers[i] if servers else None
@@ -125,8 +127,9 @@ def _emulators(
     clock: Clock,
     seeds: Sequence[Any],
     instruments: Mapping[InstrumentId, Instrument] | None,
+    market: Mapping[str, Any] | None = None,
 ) -> list[Any]:
-    from ashare_exec.venues.sim.config import SimAccountConfig, SimConfig
+    from ashare_exec.venues.sim.config import SimAccountConfig, SimConfig, market_settings
     from ashare_exec.venues.sim.factory import build_sim_exchange
     from ashare_exec.venues.vnpy.emulator import XtpServer
 
@@ -134,7 +137,8 @@ def _emulators(
     accounts = tuple(by_account.get(c.account) or SimAccountConfig(c.account) for c in configs)
     # In memory: the simulator's SQLite store is bound to its creating thread.
     exchange = build_sim_exchange(
-        SimConfig(accounts=accounts, state_path=None), instruments=instruments
+        SimConfig(accounts=accounts, state_path=None, **market_settings(market or {})),
+        instruments=instruments,
     )
     lock = threading.RLock()
     peers: list[Any] = []  # one market: reports are routed to each order's account server
