@@ -61,8 +61,9 @@ RISK = {
 
 def gateway_config(folder: Path, durability: str, *, venue: str = "sim") -> GatewayConfig:
     """A one-account configuration on the simulator (``venue="qmt"``: the QMT adapter
-    against the in-process MiniQMT emulator backed by the simulator), throttles out of
-    the way."""
+    against the in-process MiniQMT emulator backed by the simulator; ``"vnpy"``: the vn.py
+    adapter and the real vnpy_xtp gateway against the in-process XTP server emulator),
+    throttles out of the way."""
     return GatewayConfig(
         data_dir=folder / "data",
         log_dir=folder / "logs",
@@ -81,6 +82,7 @@ def gateway_config(folder: Path, durability: str, *, venue: str = "sim") -> Gate
         venues={
             "sim": {"walk": {"level_lots_min": 1_000_000, "level_lots_max": 1_000_000}},
             "qmt": {"emulator": True},
+            "vnpy": {"emulator": True},
         },
     )
 

@@ -16,11 +16,12 @@ open-loop for ``--seconds`` (latency counted from each order's scheduled time, s
 is included).
 
 Run: ``python bench/bench_order_path.py [--modes durable,fast] [--n 20000] [--rates
-100,1000,5000] [--layer service|core] [--log-level INFO|WARNING] [--venue sim|qmt]
+100,1000,5000] [--layer service|core] [--log-level INFO|WARNING] [--venue sim|qmt|vnpy]
 [--sim-state]``. The audit trail is as the engine ships it (grouped fsync on a thread);
 ``--log-level WARNING`` shows the cost of the per-order log lines; ``--venue qmt`` puts the
 QMT adapter and the MiniQMT emulator in the path (keep ``--concurrency`` ≤ 64: the adapter
-refuses more pending submits).
+refuses more pending submits); ``--venue vnpy`` the vn.py adapter, the real vnpy_xtp
+gateway and the in-process XTP server emulator.
 """
 
 from __future__ import annotations
@@ -255,7 +256,12 @@ def main() -> None:
     ap.add_argument("--rates", default="100,1000,5000")
     ap.add_argument("--seconds", type=float, default=2.0)
     ap.add_argument("--layer", choices=("service", "core"), default="service")
-    ap.add_argument("--venue", choices=("sim", "qmt"), default="sim", help="qmt: MiniQMT emulator")
+    ap.add_argument(
+        "--venue",
+        choices=("sim", "qmt", "vnpy"),
+        default="sim",
+        help="qmt: MiniQMT emulator; vnpy: vnpy_xtp and the XTP server emulator",
+    )
     ap.add_argument("--log-level", default="INFO", help="WARNING: no per-order log lines")
     ap.add_argument("--sim-state", action="store_true", help="simulator state in SQLite")
     ap.add_argument(

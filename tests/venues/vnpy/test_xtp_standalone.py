@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from multiprocessing.connection import Connection, Listener
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -40,7 +41,7 @@ from ashare_exec.model import (
     PriceType,
     Side,
 )
-from ashare_exec.testing.wire import ControlClient, Endpoint
+from ashare_exec.testing.wire import ControlClient, Endpoint, no_delay
 from ashare_exec.testing.xtp.remote import UNREACHABLE, RemoteXtp, XtpServerHost
 from ashare_exec.venues.sim.config import SimAccountConfig, SimConfig
 from ashare_exec.venues.sim.factory import build_sim_exchange
@@ -337,3 +338,28 @@ def test_remote_xtp_when_nobody_listens_requests_fail_as_over_a_dead_link() -> N
     assert td.insertOrder({}, 1) == 0
     assert td.queryAsset(1, 1) == -1
     assert td.calls == []
+
+
+def _nodelay(conn: Connection) -> int:
+    with socket.fromfd(conn.fileno(), socket.AF_INET, socket.SOCK_STREAM) as sock:
+        return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+
+
+def test_wire_sends_each_message_at_once_on_both_ends() -> None:
+    # Without TCP_NODELAY an answer sent right after a push waits for the client's delayed
+    # acknowledgement (40 ms): the crash soak's gateways sent a tenth of their orders.
+    key = "ab" * 16
+    with Listener(("127.0.0.1", 0), authkey=bytes.fromhex(key)) as listener:
+        accepted: list[Connection] = []
+        thread = threading.Thread(target=lambda: accepted.append(listener.accept()))
+        thread.start()
+        host, port = listener.address
+        client_end = Endpoint(host, port, key).dial()
+        thread.join(5)
+        [server_end] = accepted
+        assert _nodelay(client_end) != 0  # dial sets it
+        assert _nodelay(server_end) == 0  # the default a server end gets
+        no_delay(server_end)
+        assert _nodelay(server_end) != 0
+        client_end.close()
+        server_end.close()

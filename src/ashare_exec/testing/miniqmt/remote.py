@@ -29,7 +29,7 @@ from ashare_exec.testing.miniqmt import structs as s
 from ashare_exec.testing.miniqmt.behaviour import MiniQmtBehaviour
 from ashare_exec.testing.miniqmt.client import Session
 from ashare_exec.testing.miniqmt.terminal import MiniQmt
-from ashare_exec.testing.wire import ControlClient, Endpoint, serve_controls
+from ashare_exec.testing.wire import ControlClient, Endpoint, no_delay, serve_controls
 
 __all__ = ["ControlClient", "Endpoint", "RemoteTerminal", "TerminalServer", "install_remote"]
 
@@ -114,6 +114,7 @@ class TerminalServer:
                 if self.stopped.is_set():
                     return
                 continue  # a caller that failed the handshake
+            no_delay(conn)
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: Connection) -> None:

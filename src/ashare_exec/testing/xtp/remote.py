@@ -29,7 +29,7 @@ from multiprocessing import AuthenticationError
 from multiprocessing.connection import Connection, Listener
 from typing import Any
 
-from ashare_exec.testing.wire import Endpoint, serve_controls
+from ashare_exec.testing.wire import Endpoint, no_delay, serve_controls
 from ashare_exec.venues.vnpy.emulator import XtpServer
 from ashare_exec.venues.vnpy.emulator_wire import TRADER_REQUESTS, stub_quote_api
 
@@ -120,6 +120,7 @@ class XtpServerHost:
                 if self.stopped.is_set():
                     return
                 continue  # a caller that failed the handshake
+            no_delay(conn)
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: Connection) -> None:
