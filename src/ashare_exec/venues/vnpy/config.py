@@ -37,7 +37,8 @@ class VnpyConfig:
         instance_no: 1..255, the high byte of XTP's ``order_client_id`` surrogate (keep it
             distinct per process trading the same account).
         submit_timeout_s: how long an order may stay unconfirmed before it is looked up.
-        query_timeout_s: budget of one query (cash, positions, orders).
+        query_timeout_s: budget of one query (cash, positions, orders): how long its answer
+            may keep the gateway silent (it waits on while pushes arrive, up to 10x).
         connect_timeout_s: budget of one login (and the reconciliation after it).
         query_settle_s: generic gateways only: quiet time that ends a position query.
         backoff_initial_s / backoff_max_s: reconnect backoff (doubling).

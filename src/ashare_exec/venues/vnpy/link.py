@@ -8,6 +8,7 @@ timeout. Orders and queries are in :mod:`.adapter`.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,10 @@ from ashare_exec.venues.vnpy.constants import PROFILE_XTP, SURROGATE_BITS, VENUE
 from ashare_exec.venues.vnpy.constants import XTP_GATEWAY_CLASS as XTP
 from ashare_exec.venues.vnpy.shim import GatewayHost
 from ashare_exec.venues.vnpy.store import InMemoryVnpyIdStore, VnpyIdStore, VnpyOrderIds
+
+ANSWER_PATIENCE = 10
+"""A query waits for its answer while the venue keeps delivering (a RESTART login's replay
+of the day runs on the callback thread before the answer), up to this many timeouts."""
 
 __all__ = ["VnpyLink"]
 
@@ -95,6 +100,8 @@ class VnpyLink(VenueAdapter):
         self._positions: dict[tuple[str, str, str], p.VtPositionRow] = {}
         self._fresh: dict[tuple[str, str, str], p.VtPositionRow] | None = None
         self._account: p.VtAccountRow | None = None
+        self._heard_at = 0.0
+        """``time.monotonic()`` when the gateway last delivered anything."""
         self.emulator: Any = None
         """The in-process XTP server when built with ``emulator = true`` (else ``None``)."""
 
@@ -159,6 +166,7 @@ class VnpyLink(VenueAdapter):
         """Every row from the EventEngine, on the loop, in the gateway's order."""
         if self._closing:
             return  # a closed adapter reports nothing
+        self._heard_at = time.monotonic()
         book = self.book
         if isinstance(row, p.XtpOrderRaw):
             book.on_raw(row)
@@ -224,7 +232,12 @@ class VnpyLink(VenueAdapter):
             else:
                 await asyncio.to_thread(host.stop)
             raise BrokerUnavailable(f"{self.name} login failed: {text}")
-        await self._reconcile()
+        try:
+            await self._reconcile()
+        except BrokerError as e:  # logged in but not answering: as good as unreachable
+            self.host = None
+            await asyncio.to_thread(host.stop)
+            raise BrokerUnavailable(f"{self.name} reconciliation after login failed: {e}") from e
         self._connected = True
         self._push(VenueConnected(venue=self.name, ts_event=self.clock.now(), session=text))
         if self._drops != drops:  # it dropped while we logged in: that drop counts now
@@ -332,8 +345,24 @@ class VnpyLink(VenueAdapter):
         timeout = self.config.query_timeout_s
         try:
             await asyncio.wait_for(asyncio.to_thread(call, rid), timeout)
-            return await asyncio.wait_for(fut, timeout)
+            return await self._answer(fut, timeout)
         except TimeoutError as e:
             raise BrokerTimeout(f"{self.name}: no answer to query {rid}") from e
         finally:
             self._waiters.pop(rid, None)
+
+    async def _answer(
+        self, fut: asyncio.Future[p.HostQueryDone], quiet_s: float
+    ) -> p.HostQueryDone:
+        """Wait for ``fut`` until ``quiet_s`` passed without the gateway delivering anything
+        (or :data:`ANSWER_PATIENCE` times ``quiet_s`` in all); raises ``TimeoutError``."""
+        asked = time.monotonic()
+        give_up = asked + quiet_s * ANSWER_PATIENCE
+        while True:
+            wait = min(max(asked, self._heard_at) + quiet_s, give_up) - time.monotonic()
+            if wait <= 0:
+                raise TimeoutError
+            try:
+                return await asyncio.wait_for(asyncio.shield(fut), wait)
+            except TimeoutError:
+                continue  # heard something meanwhile? then the wait goes on
