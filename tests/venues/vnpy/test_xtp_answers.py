@@ -10,6 +10,8 @@ delivering, the query waits on (up to ``ANSWER_PATIENCE`` times its timeout).
 from __future__ import annotations
 
 import dataclasses
+import functools
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -83,3 +85,32 @@ async def test_connect_when_the_server_never_answers_gives_up_after_the_timeout_
     assert took < 0.2 * ANSWER_PATIENCE  # silence ends the wait, not the patience cap
     assert adapter.host is None  # nothing left logged in behind a failed connect
     assert driver.server.sessions == {}
+
+
+def test_emulator_when_a_session_is_dropped_skips_its_queued_pushes_without_their_delay(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A gateway killed during its login's replay leaves that replay queued: a real server
+    # drops it with the session. The emulator used to sleep its jitter before each dead
+    # push, so the next login's replay started seconds late (the XTP crash soak, seed 124).
+    driver = XtpDriver(tmp_path)
+    server = driver.server
+    delays: list[float] = []
+    monkeypatch.setattr("ashare_exec.venues.vnpy.emulator.time.sleep", delays.append)
+    server.jitter_s = 0.01
+    hold = threading.Event()
+    ran: list[int] = []
+
+    def busy() -> None:
+        hold.wait()
+
+    server._queue.put((None, busy))  # keep the callback thread busy meanwhile
+    server.sessions[7] = object()
+    for i in range(50):
+        server._queue.put(server._live(7, functools.partial(ran.append, i)))
+    del server.sessions[7]  # the session is dropped while its pushes wait
+    hold.set()
+    server.drain()
+    server.stop()
+    assert ran == []
+    assert len(delays) <= 2  # the holder's and the drain's own, none for the 50 dead pushes

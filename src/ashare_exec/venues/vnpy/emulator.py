@@ -103,15 +103,21 @@ class XtpServer:
         self.last_error: dict[str, Any] = dict(OK)
         self._next_session = 100
         self._next_id = 36_170_981_227_020_288  # XTP ids are large uint64s
-        self._queue: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[int | None, Callable[[], None]] | None] = queue.Queue()
+        """Callbacks to run, each with the session it is for (``None``: run it anyway)."""
         self._thread = threading.Thread(target=self._run, name="xtp-callbacks", daemon=True)
         self._thread.start()
         self._ticker_stop = threading.Event()
 
     def _run(self) -> None:
-        while (job := self._queue.get()) is not None:
+        while (item := self._queue.get()) is not None:
+            sid, job = item
+            if sid is not None and sid not in self.sessions:
+                continue  # a dropped session's callbacks go with it, at once
             if self.jitter_s:
                 time.sleep(self.rng.uniform(0, self.jitter_s))
+                if sid is not None and sid not in self.sessions:
+                    continue
             try:
                 job()
             except BaseException as e:  # a failing vnpy callback must fail the test
@@ -135,15 +141,13 @@ class XtpServer:
     def drain(self, timeout: float = 2.0) -> None:
         """Block until every queued callback ran."""
         done = threading.Event()
-        self._queue.put(done.set)
+        self._queue.put((None, done.set))
         done.wait(timeout)
 
-    def _live(self, sid: int, call: Callable[[], None]) -> Callable[[], None]:
-        def job() -> None:
-            if sid in self.sessions:
-                call()
-
-        return job
+    @staticmethod
+    def _live(sid: int, call: Callable[[], None]) -> tuple[int, Callable[[], None]]:
+        """``call`` for session ``sid``: skipped (without its delay) once ``sid`` is gone."""
+        return sid, call
 
     def _roll_day(self) -> None:
         """Under the lock: once the clock is on a later date than the market's day, run that
@@ -231,7 +235,7 @@ class XtpServer:
             dropped = list(self.sessions.items())
             self.sessions.clear()
         for sid, td in dropped:
-            self._queue.put(self._disconnect_call(td, sid, reason))
+            self._queue.put((None, self._disconnect_call(td, sid, reason)))
 
     @staticmethod
     def _disconnect_call(td: Any, sid: int, reason: int) -> Callable[[], None]:
