@@ -11,16 +11,25 @@ from __future__ import annotations
 
 import contextlib
 import json
+import secrets
 import socket
 import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from multiprocessing.connection import Client, Connection
+from multiprocessing import AuthenticationError
+from multiprocessing.connection import Client, Connection, Listener
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ControlClient", "Endpoint", "exit_on_eof", "no_delay", "serve_controls"]
+__all__ = [
+    "ControlClient",
+    "Endpoint",
+    "LoopbackServer",
+    "exit_on_eof",
+    "no_delay",
+    "serve_controls",
+]
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,70 @@ def no_delay(conn: Connection) -> None:
     # A duplicate of the descriptor: the option applies to the socket both share.
     with sock, contextlib.suppress(OSError):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class LoopbackServer:
+    """Accepts authenticated connections on ``host`` (loopback) with a fresh key, each
+    served by :meth:`serve` on a thread of its own; ``("control",)`` connections get the
+    ``controls``.
+
+    Args:
+        controls: what a :class:`ControlClient` may call, by name.
+        host: the address to listen on (keep it loopback).
+        port: 0 picks a free port.
+    """
+
+    def __init__(
+        self,
+        controls: Mapping[str, Callable[..., Any]] | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.controls = dict(controls or {})
+        key = secrets.token_bytes(16)
+        self._listener = Listener((host, port), authkey=key)
+        bound_host, bound_port = self._listener.address
+        self.endpoint = Endpoint(str(bound_host), int(bound_port), key.hex())
+        self.stopped = threading.Event()
+
+    def start(self) -> None:
+        """Accept connections on a background thread."""
+        name = f"{type(self).__name__}-accept"
+        threading.Thread(target=self._accept, name=name, daemon=True).start()
+
+    def close(self) -> None:
+        """Stop accepting (connected clients end with their processes)."""
+        self.stopped.set()
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                conn = self._listener.accept()
+            except (OSError, EOFError, AuthenticationError):
+                if self.stopped.is_set():
+                    return
+                continue  # a caller that failed the handshake
+            no_delay(conn)
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: Connection) -> None:
+        try:
+            hello = conn.recv()
+            if hello == ("control",):
+                serve_controls(conn, self.controls)
+            else:
+                self.serve(conn, hello)
+        except (EOFError, OSError):
+            pass
+        finally:
+            conn.close()
+
+    def serve(self, conn: Connection, hello: object) -> None:
+        """Serve a client whose first message was ``hello`` until it goes away (returning
+        or raising ``EOFError`` / ``OSError``); the connection is closed after."""
+        raise NotImplementedError
 
 
 def serve_controls(conn: Connection, controls: Mapping[str, Callable[..., Any]]) -> None:

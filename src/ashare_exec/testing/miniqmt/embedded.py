@@ -62,23 +62,9 @@ def build_sim_miniqmt(
     Raises:
         ConfigError: ``venues.sim.seed``, ``walk`` or ``t1_release_at`` is invalid.
     """
-    from ashare_exec.venues.sim.config import SimAccountConfig, SimConfig, market_settings
-    from ashare_exec.venues.sim.factory import build_sim_exchange
+    from ashare_exec.venues.sim.factory import build_emulated_exchange
 
-    wanted = set(accounts)
-    # In memory: the simulator's SQLite store is bound to its creating thread, and MiniQMT
-    # calls come from session threads. The emulated counter starts afresh with the process.
-    sim_config = SimConfig(
-        accounts=tuple(
-            SimAccountConfig(a.account_id, a.cash, dict(a.positions))
-            for a in config.accounts
-            if a.account_id in wanted
-        ),
-        instruments=config.instruments,
-        state_path=None,
-        **market_settings(getattr(config, "venues", {}).get("sim", {})),
-    )
-    exchange = build_sim_exchange(sim_config, instruments=instruments)
+    exchange = build_emulated_exchange(config, accounts, instruments)
     terminal = MiniQmt(sim=SimCounter(exchange, clock))
     for account_id in accounts:
         terminal.add_account(account_id, 0)

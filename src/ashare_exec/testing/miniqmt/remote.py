@@ -18,18 +18,17 @@ thread, callbacks from the client's own delivery thread. For tests, never produc
 from __future__ import annotations
 
 import contextlib
-import secrets
 import threading
 from collections.abc import Callable, Mapping
 from multiprocessing import AuthenticationError
-from multiprocessing.connection import Connection, Listener
+from multiprocessing.connection import Connection
 from typing import Any
 
 from ashare_exec.testing.miniqmt import structs as s
 from ashare_exec.testing.miniqmt.behaviour import MiniQmtBehaviour
 from ashare_exec.testing.miniqmt.client import Session
 from ashare_exec.testing.miniqmt.terminal import MiniQmt
-from ashare_exec.testing.wire import ControlClient, Endpoint, no_delay, serve_controls
+from ashare_exec.testing.wire import ControlClient, Endpoint, LoopbackServer
 
 __all__ = ["ControlClient", "Endpoint", "RemoteTerminal", "TerminalServer", "install_remote"]
 
@@ -69,7 +68,7 @@ class _Peer:
         self.alive = False
 
 
-class TerminalServer:
+class TerminalServer(LoopbackServer):
     """Serve ``terminal`` on ``host`` (loopback) to fake native clients in other processes.
 
     Args:
@@ -87,47 +86,13 @@ class TerminalServer:
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
+        super().__init__(controls, host=host, port=port)
         self.terminal = terminal
-        self.controls = dict(controls or {})
-        key = secrets.token_hex(16)
-        self._listener = Listener((host, port), authkey=bytes.fromhex(key))
-        bound_host, bound_port = self._listener.address
-        self.endpoint = Endpoint(str(bound_host), int(bound_port), key)
-        self.stopped = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        """Accept connections on a background thread."""
-        self._thread = threading.Thread(target=self._accept, name="miniqmt-server", daemon=True)
-        self._thread.start()
-
-    def close(self) -> None:
-        """Stop accepting (connected sessions end with their processes)."""
-        self.stopped.set()
-        self._listener.close()
-
-    def _accept(self) -> None:
-        while not self.stopped.is_set():
-            try:
-                conn = self._listener.accept()
-            except (OSError, EOFError, AuthenticationError):
-                if self.stopped.is_set():
-                    return
-                continue  # a caller that failed the handshake
-            no_delay(conn)
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: Connection) -> None:
-        try:
-            hello = conn.recv()
-            if hello == ("control",):
-                serve_controls(conn, self.controls)
-            elif isinstance(hello, tuple) and len(hello) == 2 and hello[0] == "session":
-                self._session(_Peer(conn, int(hello[1]), self.terminal))
-        except (EOFError, OSError):
-            pass
-        finally:
-            conn.close()
+    def serve(self, conn: Connection, hello: object) -> None:
+        """A native client's session (``("session", id)``)."""
+        if isinstance(hello, tuple) and len(hello) == 2 and hello[0] == "session":
+            self._session(_Peer(conn, int(hello[1]), self.terminal))
 
     def _session(self, peer: _Peer) -> None:
         t = self.terminal

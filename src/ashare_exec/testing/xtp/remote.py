@@ -22,14 +22,13 @@ from __future__ import annotations
 import itertools
 import logging
 import queue
-import secrets
 import threading
 from collections.abc import Callable, Mapping
 from multiprocessing import AuthenticationError
-from multiprocessing.connection import Connection, Listener
+from multiprocessing.connection import Connection
 from typing import Any
 
-from ashare_exec.testing.wire import Endpoint, no_delay, serve_controls
+from ashare_exec.testing.wire import Endpoint, LoopbackServer
 from ashare_exec.venues.vnpy.emulator import XtpServer
 from ashare_exec.venues.vnpy.emulator_wire import TRADER_REQUESTS, stub_quote_api
 
@@ -77,7 +76,7 @@ class _RemoteTd:
                 self.alive = False
 
 
-class XtpServerHost:
+class XtpServerHost(LoopbackServer):
     """Serve ``servers`` (by account) to :class:`RemoteXtp` clients in other processes.
 
     Args:
@@ -95,47 +94,15 @@ class XtpServerHost:
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
+        super().__init__(controls, host=host, port=port)
         self.servers = dict(servers)
-        self.controls = dict(controls or {})
-        key = secrets.token_bytes(16)
-        self._listener = Listener((host, port), authkey=key)
-        bound_host, bound_port = self._listener.address
-        self.endpoint = Endpoint(str(bound_host), int(bound_port), key.hex())
-        self.stopped = threading.Event()
 
-    def start(self) -> None:
-        """Accept connections on a background thread."""
-        threading.Thread(target=self._accept, name="xtp-host", daemon=True).start()
-
-    def close(self) -> None:
-        """Stop accepting (connected sessions end with their processes)."""
-        self.stopped.set()
-        self._listener.close()
-
-    def _accept(self) -> None:
-        while not self.stopped.is_set():
-            try:
-                conn = self._listener.accept()
-            except (OSError, EOFError, AuthenticationError):
-                if self.stopped.is_set():
-                    return
-                continue  # a caller that failed the handshake
-            no_delay(conn)
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: Connection) -> None:
-        try:
-            hello = conn.recv()
-            if hello == ("control",):
-                serve_controls(conn, self.controls)
-            elif isinstance(hello, tuple) and len(hello) == 2 and hello[0] == "session":
-                server = self.servers.get(str(hello[1]))
-                if server is not None:
-                    self._session(conn, server)
-        except (EOFError, OSError):
-            pass
-        finally:
-            conn.close()
+    def serve(self, conn: Connection, hello: object) -> None:
+        """A trader session (``("session", account)``)."""
+        if isinstance(hello, tuple) and len(hello) == 2 and hello[0] == "session":
+            server = self.servers.get(str(hello[1]))
+            if server is not None:
+                self._session(conn, server)
 
     @staticmethod
     def _session(conn: Connection, server: XtpServer) -> None:

@@ -54,21 +54,9 @@ def build_servers(config: Any, clock: Clock, accounts: list[AccountId]) -> list[
     Raises:
         ConfigError: ``venues.sim.seed``, ``walk`` or ``t1_release_at`` is invalid.
     """
-    from ashare_exec.venues.sim.config import SimAccountConfig, SimConfig, market_settings
-    from ashare_exec.venues.sim.factory import build_sim_exchange
+    from ashare_exec.venues.sim.factory import build_emulated_exchange
 
-    wanted = set(accounts)
-    sim_config = SimConfig(
-        accounts=tuple(
-            SimAccountConfig(a.account_id, a.cash, dict(a.positions))
-            for a in config.accounts
-            if a.account_id in wanted
-        ),
-        instruments=config.instruments,
-        state_path=None,  # in memory: the store is bound to its creating thread
-        **market_settings(getattr(config, "venues", {}).get("sim", {})),
-    )
-    exchange = build_sim_exchange(sim_config)
+    exchange = build_emulated_exchange(config, accounts)
     lock = threading.RLock()
     peers: list[XtpServer] = []
     return [XtpServer(exchange, clock, a, lock=lock, peers=peers) for a in accounts]
