@@ -9,6 +9,7 @@ the endpoint file, the control protocol (``("control",)``, then ``(name, args)``
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import secrets
@@ -17,18 +18,25 @@ import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from multiprocessing import AuthenticationError
 from multiprocessing.connection import Client, Connection, Listener
 from pathlib import Path
 from typing import Any
 
+from ashare_exec.clock import SimClock
+from ashare_exec.model import AccountId
+
 __all__ = [
     "ControlClient",
+    "EmulatorStart",
     "Endpoint",
     "LoopbackServer",
     "exit_on_eof",
     "no_delay",
+    "parse_emulator_args",
     "serve_controls",
+    "serve_until_stopped",
 ]
 
 
@@ -186,3 +194,71 @@ def exit_on_eof(stopped: threading.Event) -> None:
     emulator with it). Start it on a daemon thread."""
     sys.stdin.read()
     stopped.set()
+
+
+@dataclass(frozen=True)
+class EmulatorStart:
+    """What a stand-alone emulator's command line gives it."""
+
+    args: argparse.Namespace
+    config: Any
+    """The gateway's :class:`~ashare_exec.config.GatewayConfig`."""
+    clock: SimClock
+    accounts: list[AccountId]
+    """The config's accounts on the emulated venue."""
+    knobs: dict[str, object]
+
+
+def parse_emulator_args(
+    argv: list[str] | None,
+    description: str,
+    venue: str,
+    knobs: Callable[[str], dict[str, object]],
+    behaviour_help: str,
+) -> EmulatorStart:
+    """Parse ``--config --endpoint [--start] [--tick] [--watch-stdin] [--behaviour]``, load
+    the config and start the market clock; exits with the reason (status 2) on bad input.
+
+    Args:
+        venue: the accounts' venue in the config (``qmt``, ``vnpy``).
+        knobs: checks ``--behaviour`` (raises ``ValueError`` with the reason).
+    """
+    from ashare_exec.config import load_config
+
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--config", type=Path, required=True, help="the gateway's config file")
+    p.add_argument("--endpoint", type=Path, required=True, help="endpoint file to write")
+    p.add_argument("--start", default=None, help="market clock start (ISO, with offset)")
+    p.add_argument("--tick", type=float, default=0.5, help="real seconds between market moves")
+    p.add_argument("--watch-stdin", action="store_true", help="exit when stdin closes")
+    p.add_argument("--behaviour", default="{}", help=behaviour_help)
+    args = p.parse_args(argv)
+    try:
+        checked = knobs(args.behaviour)
+    except ValueError as e:
+        p.error(f"--behaviour: {e}")
+    config = load_config(args.config)
+    start = datetime.fromisoformat(args.start) if args.start else config.clock.start
+    if start is None:
+        p.error("--start is required when the config's [clock] has no start")
+    accounts = [AccountId(a.account_id) for a in config.accounts if a.venue == venue]
+    if not accounts:
+        p.error(f'{args.config}: no [[accounts]] with venue = "{venue}"')
+    return EmulatorStart(args, config, SimClock(start), accounts, checked)
+
+
+def serve_until_stopped(
+    server: LoopbackServer, args: argparse.Namespace, start_ticker: Callable[[float], None]
+) -> None:
+    """Serve (with a ``stop`` control), start the market's ticker, write the endpoint file,
+    and return once stopped: by ``stop``, Ctrl-C, or (``--watch-stdin``) stdin closing."""
+    server.controls["stop"] = server.stopped.set
+    server.start()
+    if args.tick > 0:
+        start_ticker(args.tick)
+    server.endpoint.write(args.endpoint)
+    if args.watch_stdin:
+        threading.Thread(target=exit_on_eof, args=(server.stopped,), daemon=True).start()
+    with contextlib.suppress(KeyboardInterrupt):
+        server.stopped.wait()
+    server.close()

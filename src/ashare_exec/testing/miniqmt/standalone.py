@@ -23,23 +23,16 @@ For tests and demos, never production.
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import dataclasses
 import json
-import threading
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from ashare_exec.clock import SimClock
-from ashare_exec.config import load_config
-from ashare_exec.model import AccountId
 from ashare_exec.testing.miniqmt.behaviour import MiniQmtBehaviour
 from ashare_exec.testing.miniqmt.embedded import build_sim_miniqmt, start_ticker
 from ashare_exec.testing.miniqmt.remote import TerminalServer
 from ashare_exec.testing.miniqmt.terminal import MiniQmt
-from ashare_exec.testing.wire import exit_on_eof
+from ashare_exec.testing.wire import parse_emulator_args, serve_until_stopped
 from ashare_exec.venues.qmt.parsing import decode_remark
 from ashare_exec.venues.sim.exchange import SimExchange
 
@@ -98,32 +91,13 @@ def accounts_snapshot(exchange: SimExchange) -> list[dict[str, Any]]:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the emulator until ``stop``, Ctrl-C, or (``--watch-stdin``) stdin closing."""
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--config", type=Path, required=True, help="the gateway's config file")
-    p.add_argument("--endpoint", type=Path, required=True, help="endpoint file to write")
-    p.add_argument("--start", default=None, help="market clock start (ISO, with offset)")
-    p.add_argument("--tick", type=float, default=0.5, help="real seconds between market moves")
-    p.add_argument("--watch-stdin", action="store_true", help="exit when stdin closes")
-    p.add_argument(
-        "--behaviour",
-        default="{}",
-        help="knobs of MiniQmtBehaviour as JSON, e.g. '{\"push_before_response\": true}'",
-    )
-    args = p.parse_args(argv)
-    try:
-        knobs = _knobs(args.behaviour)
-    except ValueError as e:
-        p.error(f"--behaviour: {e}")
-    config = load_config(args.config)
-    start = datetime.fromisoformat(args.start) if args.start else config.clock.start
-    if start is None:
-        p.error("--start is required when the config's [clock] has no start")
-    clock = SimClock(start)
-    accounts = [AccountId(a.account_id) for a in config.accounts if a.venue == "qmt"]
-    if not accounts:
-        p.error(f'{args.config}: no [[accounts]] with venue = "qmt"')
-    terminal = build_sim_miniqmt(config, clock, accounts)
-    for knob, value in knobs.items():
+    run = parse_emulator_args(
+        argv, __doc__.split("\n\n")[0], "qmt", _knobs,
+        "knobs of MiniQmtBehaviour as JSON, e.g. '{\"push_before_response\": true}'",
+    )  # fmt: skip
+    clock = run.clock
+    terminal = build_sim_miniqmt(run.config, clock, run.accounts)
+    for knob, value in run.knobs.items():
         setattr(terminal.behaviour, knob, value)
 
     def set_time(iso: str) -> str:
@@ -141,17 +115,8 @@ def main(argv: list[str] | None = None) -> int:
             "restart": terminal.restart,
         },
     )
-    server.controls["stop"] = server.stopped.set
-    server.start()
-    if args.tick > 0:
-        start_ticker(terminal, args.tick)
-    server.endpoint.write(args.endpoint)
-    if args.watch_stdin:
-        threading.Thread(target=exit_on_eof, args=(server.stopped,), daemon=True).start()
-    with contextlib.suppress(KeyboardInterrupt):
-        server.stopped.wait()
+    serve_until_stopped(server, run.args, lambda tick_s: start_ticker(terminal, tick_s))
     terminal.ticker_stop.set()
-    server.close()
     return 0
 
 

@@ -25,19 +25,15 @@ servers' callback threads), ``stop()``. ``--behaviour`` sets the servers' ``nois
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import json
 import threading
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
-from ashare_exec.clock import Clock, SimClock
-from ashare_exec.config import load_config
+from ashare_exec.clock import Clock
 from ashare_exec.model import AccountId, ClientOrderId
 from ashare_exec.testing.miniqmt.standalone import accounts_snapshot
-from ashare_exec.testing.wire import exit_on_eof
+from ashare_exec.testing.wire import parse_emulator_args, serve_until_stopped
 from ashare_exec.testing.xtp.remote import XtpServerHost
 from ashare_exec.venues.vnpy.emulator import XtpServer
 
@@ -103,29 +99,13 @@ def _stamp_day(stamp: int) -> date:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the servers until ``stop``, Ctrl-C, or (``--watch-stdin``) stdin closing."""
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--config", type=Path, required=True, help="the gateway's config file")
-    p.add_argument("--endpoint", type=Path, required=True, help="endpoint file to write")
-    p.add_argument("--start", default=None, help="market clock start (ISO, with offset)")
-    p.add_argument("--tick", type=float, default=0.5, help="real seconds between market moves")
-    p.add_argument("--watch-stdin", action="store_true", help="exit when stdin closes")
-    p.add_argument("--behaviour", default="{}", help="e.g. '{\"noisy\": true}'")
-    args = p.parse_args(argv)
-    try:
-        knobs = _knobs(args.behaviour)
-    except ValueError as e:
-        p.error(f"--behaviour: {e}")
-    config = load_config(args.config)
-    start = datetime.fromisoformat(args.start) if args.start else config.clock.start
-    if start is None:
-        p.error("--start is required when the config's [clock] has no start")
-    clock = SimClock(start)
-    accounts = [AccountId(a.account_id) for a in config.accounts if a.venue == "vnpy"]
-    if not accounts:
-        p.error(f'{args.config}: no [[accounts]] with venue = "vnpy"')
-    servers = build_servers(config, clock, accounts)
+    run = parse_emulator_args(
+        argv, __doc__.split("\n\n")[0], "vnpy", _knobs, "e.g. '{\"noisy\": true}'"
+    )
+    clock = run.clock
+    servers = build_servers(run.config, clock, run.accounts)
     for server in servers:
-        for knob, value in knobs.items():
+        for knob, value in run.knobs.items():
             setattr(server, knob, value)
 
     def set_time(iso: str) -> str:
@@ -143,18 +123,9 @@ def main(argv: list[str] | None = None) -> int:
             "errors": lambda: [repr(e) for s in servers for e in s.errors],
         },
     )
-    host.controls["stop"] = host.stopped.set
-    host.start()
-    if args.tick > 0:
-        servers[0].start_ticker(args.tick)
-    host.endpoint.write(args.endpoint)
-    if args.watch_stdin:
-        threading.Thread(target=exit_on_eof, args=(host.stopped,), daemon=True).start()
-    with contextlib.suppress(KeyboardInterrupt):
-        host.stopped.wait()
+    serve_until_stopped(host, run.args, servers[0].start_ticker)
     for server in servers:
         server.stop()
-    host.close()
     return 0
 
 
