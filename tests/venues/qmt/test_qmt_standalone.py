@@ -8,11 +8,8 @@ orders, drops a session whose process went away, and shows its state for the che
 from __future__ import annotations
 
 import contextlib
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -34,8 +31,9 @@ from ashare_exec.model import (
     Side,
 )
 from ashare_exec.testing.miniqmt import XtQuantAsyncClient, loader
-from ashare_exec.testing.miniqmt.remote import ControlClient, Endpoint
+from ashare_exec.testing.miniqmt.remote import Endpoint
 from ashare_exec.venues.qmt import QmtAdapter, build_qmt_venue
+from tests.venues.standalone_kit import START, Standalone, running, spawn
 
 from .conftest import eventually, needs_xtquant
 
@@ -43,71 +41,19 @@ pytestmark = needs_xtquant
 
 Q1 = AccountId("q1")
 SYMBOL = InstrumentId.parse("600000.SH")
-START = "2026-11-25T10:00:00+08:00"
-GATEWAY_TOML = f"""
-[clock]
-mode = "sim"
-start = "{START}"
-
-[[accounts]]
-id = "q1"
-venue = "qmt"
-cash = "1000000"
-positions = {{ "600000.SH" = 1000 }}
-
-[venues.sim.walk]
-level_lots_min = 100000
-level_lots_max = 100000
-max_step_ticks = 0  # a flat market: an order off the price rests all day
-"""
-
-
-@dataclass
-class Standalone:
-    """A running stand-alone emulator."""
-
-    proc: subprocess.Popen[str]
-    endpoint_file: Path
-    control: ControlClient
-
-    def sessions(self) -> int:
-        """Connected clients, as the terminal counts them."""
-        return int(self.control.call("sessions"))
-
-
-def _wait_for(path: Path, proc: subprocess.Popen[str], within: float = 30.0) -> None:
-    deadline = time.monotonic() + within
-    while not path.is_file():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise AssertionError(f"emulator did not start: {proc.communicate()[0]}")
-        time.sleep(0.05)
+QMT_MODULE = "ashare_exec.testing.miniqmt.standalone"
 
 
 @pytest.fixture
 def standalone(tmp_path: Path) -> Iterator[Standalone]:
-    config = tmp_path / "gateway.toml"
-    config.write_text(GATEWAY_TOML, encoding="utf-8")
-    endpoint_file = tmp_path / "miniqmt.json"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ashare_exec.testing.miniqmt.standalone", "--config", str(config),
-         "--endpoint", str(endpoint_file), "--tick", "0", "--watch-stdin"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
     factory = XtQuantAsyncClient.terminal_factory
     current = list(loader._current)
     try:
-        _wait_for(endpoint_file, proc)
-        control = ControlClient(Endpoint.read(endpoint_file))
-        yield Standalone(proc, endpoint_file, control)
-        control.close()
+        with running(QMT_MODULE, tmp_path, "q1", "qmt") as emulator:
+            yield emulator
     finally:
         XtQuantAsyncClient.terminal_factory = factory  # leave the embedded emulator as it was
         loader._current[:] = current
-        assert proc.stdin is not None
-        proc.stdin.close()  # --watch-stdin: the emulator exits
-        proc.wait(10)
-        assert proc.stdout is not None
-        proc.stdout.close()
 
 
 def _gateway(tmp_path: Path, endpoint: Path | str) -> GatewayConfig:
@@ -251,13 +197,8 @@ def test_build_qmt_venue_when_emulator_is_empty_string_config_error(tmp_path: Pa
 def test_standalone_when_behaviour_knobs_invalid_exits_with_the_reason(
     tmp_path: Path, behaviour: str, message: str
 ) -> None:
-    config = tmp_path / "gateway.toml"
-    config.write_text(GATEWAY_TOML, encoding="utf-8")
-    run = subprocess.run(
-        [sys.executable, "-m", "ashare_exec.testing.miniqmt.standalone", "--config", str(config),
-         "--endpoint", str(tmp_path / "e.json"), "--behaviour", behaviour],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    run = spawn(QMT_MODULE, tmp_path, "q1", "qmt", "--behaviour", behaviour)
+    out, _ = run.communicate(timeout=60)
     assert run.returncode == 2
-    assert message in run.stderr
-    assert not (tmp_path / "e.json").exists()
+    assert message in out
+    assert not (tmp_path / "endpoint.json").exists()

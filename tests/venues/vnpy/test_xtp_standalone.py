@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from multiprocessing.connection import Connection, Listener
@@ -41,82 +38,31 @@ from ashare_exec.model import (
     PriceType,
     Side,
 )
-from ashare_exec.testing.wire import ControlClient, Endpoint, no_delay
+from ashare_exec.testing.wire import Endpoint, no_delay
 from ashare_exec.testing.xtp.remote import UNREACHABLE, RemoteXtp, XtpServerHost
 from ashare_exec.venues.sim.config import SimAccountConfig, SimConfig
 from ashare_exec.venues.sim.factory import build_sim_exchange
 from ashare_exec.venues.vnpy import InMemoryVnpyIdStore, VnpyAdapter, build_vnpy_venue
 from ashare_exec.venues.vnpy.emulator import XtpServer
 from tests.venues.qmt.conftest import eventually
+from tests.venues.standalone_kit import START, Standalone, running, spawn
 
 X1 = AccountId("x1")
 SYMBOL = InstrumentId.parse("600000.SH")
-START = "2026-11-25T10:00:00+08:00"
-GATEWAY_TOML = f"""
-[clock]
-mode = "sim"
-start = "{START}"
-
-[[accounts]]
-id = "x1"
-venue = "vnpy"
-cash = "1000000"
-positions = {{ "600000.SH" = 1000 }}
-
-[venues.sim.walk]
-level_lots_min = 100000
-level_lots_max = 100000
-max_step_ticks = 0  # a flat market: an order off the price rests all day
-"""
 VNPY_TIMINGS = {
     "submit_timeout_s": 0.5, "query_timeout_s": 2.0, "connect_timeout_s": 3.0,
     "backoff_initial_s": 0.02, "backoff_max_s": 0.1, "event_interval_s": 0.2,
 }  # fmt: skip
 
 
-@dataclass
-class Standalone:
-    """A running stand-alone XTP emulator."""
-
-    proc: subprocess.Popen[str]
-    endpoint_file: Path
-    control: ControlClient
-
-    def sessions(self) -> int:
-        """Logged-in sessions, as the servers count them."""
-        return int(self.control.call("sessions"))
-
-
-def _spawn(tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
-    config = tmp_path / "gateway.toml"
-    config.write_text(GATEWAY_TOML, encoding="utf-8")
-    return subprocess.Popen(
-        [sys.executable, "-m", "ashare_exec.testing.xtp.standalone", "--config", str(config),
-         "--endpoint", str(tmp_path / "xtp.json"), *extra],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+XTP_MODULE = "ashare_exec.testing.xtp.standalone"
 
 
 @pytest.fixture
 def standalone(tmp_path: Path) -> Iterator[Standalone]:
-    proc = _spawn(tmp_path, "--tick", "0", "--watch-stdin")
-    endpoint_file = tmp_path / "xtp.json"
-    try:
-        deadline = time.monotonic() + 30
-        while not endpoint_file.is_file():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"emulator did not start: {proc.communicate()[0]}")
-            time.sleep(0.05)
-        control = ControlClient(Endpoint.read(endpoint_file))
-        yield Standalone(proc, endpoint_file, control)
-        assert control.call("errors") == []  # no failure on the servers' callback threads
-        control.close()
-    finally:
-        assert proc.stdin is not None
-        proc.stdin.close()  # --watch-stdin: the emulator exits
-        proc.wait(10)
-        assert proc.stdout is not None
-        proc.stdout.close()
+    with running(XTP_MODULE, tmp_path, "x1", "vnpy") as emulator:
+        yield emulator
+        assert emulator.control.call("errors") == []  # nothing failed on its callback threads
 
 
 def _gateway(tmp_path: Path, endpoint: Path | str) -> GatewayConfig:
@@ -239,11 +185,11 @@ def test_standalone_xtp_when_key_is_wrong_connection_is_refused_and_server_stays
 def test_standalone_xtp_when_behaviour_knobs_invalid_exits_with_the_reason(
     tmp_path: Path, behaviour: str, message: str
 ) -> None:
-    run = _spawn(tmp_path, "--behaviour", behaviour)
+    run = spawn(XTP_MODULE, tmp_path, "x1", "vnpy", "--behaviour", behaviour)
     out, _ = run.communicate(timeout=60)
     assert run.returncode == 2
     assert message in out
-    assert not (tmp_path / "xtp.json").exists()
+    assert not (tmp_path / "endpoint.json").exists()
 
 
 @pytest.mark.parametrize("content", [None, "{", "[]", '{"host": "127.0.0.1", "port": 1}'])

@@ -1,0 +1,83 @@
+"""Test kit: a stand-alone venue emulator (MiniQMT or the XTP server) in a process of its
+own, started from a small gateway config on a flat market, stopped by closing its stdin."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ashare_exec.testing.wire import ControlClient, Endpoint
+
+START = "2026-11-25T10:00:00+08:00"
+GATEWAY_TOML = """
+[clock]
+mode = "sim"
+start = "{start}"
+
+[[accounts]]
+id = "{account}"
+venue = "{venue}"
+cash = "1000000"
+positions = {{ "600000.SH" = 1000 }}
+
+[venues.sim.walk]
+level_lots_min = 100000
+level_lots_max = 100000
+max_step_ticks = 0  # a flat market: an order off the price rests all day
+"""
+
+
+@dataclass
+class Standalone:
+    """A running stand-alone emulator."""
+
+    proc: subprocess.Popen[str]
+    endpoint_file: Path
+    control: ControlClient
+
+    def sessions(self) -> int:
+        """Connected sessions, as the emulator counts them."""
+        return int(self.control.call("sessions"))
+
+
+def spawn(
+    module: str, folder: Path, account: str, venue: str, *extra: str
+) -> subprocess.Popen[str]:
+    """Start ``python -m module`` on a one-account config in ``folder`` (endpoint file
+    ``folder / "endpoint.json"``)."""
+    config = folder / "gateway.toml"
+    config.write_text(
+        GATEWAY_TOML.format(start=START, account=account, venue=venue), encoding="utf-8"
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", module, "--config", str(config),
+         "--endpoint", str(folder / "endpoint.json"), *extra],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+
+
+@contextlib.contextmanager
+def running(module: str, folder: Path, account: str, venue: str) -> Iterator[Standalone]:
+    """A stand-alone emulator with a manual market (``--tick 0``), until the block ends."""
+    proc = spawn(module, folder, account, venue, "--tick", "0", "--watch-stdin")
+    endpoint_file = folder / "endpoint.json"
+    try:
+        deadline = time.monotonic() + 30
+        while not endpoint_file.is_file():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"emulator did not start: {proc.communicate()[0]}")
+            time.sleep(0.05)
+        control = ControlClient(Endpoint.read(endpoint_file))
+        yield Standalone(proc, endpoint_file, control)
+        control.close()
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()  # --watch-stdin: the emulator exits
+        proc.wait(10)
+        assert proc.stdout is not None
+        proc.stdout.close()
