@@ -32,7 +32,7 @@ from ashare_exec.testing.wire import Endpoint, LoopbackServer
 from ashare_exec.venues.vnpy.emulator import XtpServer
 from ashare_exec.venues.vnpy.emulator_wire import TRADER_REQUESTS, stub_quote_api
 
-__all__ = ["RemoteXtp", "XtpServerHost"]
+__all__ = ["UNREACHABLE", "RemoteXtp", "XtpServerHost"]
 
 _log = logging.getLogger(__name__)
 _CALL_TIMEOUT_S = 10.0
