@@ -158,6 +158,12 @@ def test_standalone_xtp_when_client_process_vanishes_server_drops_its_session(
     assert sid > 0
     conn.send(("call", 2, "onOrderEvent", ({}, {}, sid)))  # not a request: not served
     assert conn.recv() == ("ret", 2, None)
+    conn.send("garbage")  # ignored
+    conn.send(("call", 3, "insertOrder", ({"ticker": "600000"}, sid)))  # a malformed request
+    assert conn.recv() == ("ret", 3, None)  # answered; the failure is kept, the session lives
+    [error] = standalone.control.call("errors")
+    assert "KeyError" in error
+    standalone.control.call("clear_errors")
     assert standalone.sessions() == 1
     conn.close()
     deadline = time.monotonic() + 5

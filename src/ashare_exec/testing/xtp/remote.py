@@ -110,11 +110,17 @@ class XtpServerHost(LoopbackServer):
         server.attach_trader(td)
         try:
             while True:
-                op, seq, name, args = conn.recv()
-                if op != "call" or name not in TRADER_REQUESTS:
-                    td.send(("ret", seq, None))
-                    continue
-                td.send(("ret", seq, getattr(td, name)(*args)))
+                msg = conn.recv()
+                if not (isinstance(msg, tuple) and len(msg) == 4):
+                    continue  # not a request of ours
+                op, seq, name, args = msg
+                value = None
+                if op == "call" and name in TRADER_REQUESTS:
+                    try:
+                        value = getattr(td, name)(*args)
+                    except Exception as e:  # kept (the `errors` control); the session goes on
+                        server.errors.append(e)
+                td.send(("ret", seq, value))
         except (EOFError, OSError):
             pass  # the gateway's process ended (or was killed): the server drops its session
         finally:

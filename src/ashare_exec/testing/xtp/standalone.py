@@ -18,7 +18,8 @@ Its market runs on a manual clock (``--start``, default the config's ``[clock] s
 moved by the ``set_time`` control. Controls
 (:class:`~ashare_exec.testing.wire.ControlClient`): ``set_time(iso)``, ``tick()``,
 ``snapshot()``, ``sessions()`` (logged-in sessions), ``errors()`` (failures on the
-servers' callback threads), ``stop()``. ``--behaviour`` sets the servers' ``noisy``
+servers' callback threads, and requests they could not take), ``clear_errors()``,
+``stop()``. ``--behaviour`` sets the servers' ``noisy``
 (pushes doubled and shuffled) and ``jitter_s`` (a random delay before each push).
 ``--watch-stdin`` exits when stdin closes. For tests and demos, never production.
 """
@@ -121,12 +122,18 @@ def main(argv: list[str] | None = None) -> int:
             "snapshot": lambda: snapshot(servers),
             "sessions": lambda: sum(len(s.sessions) for s in servers),
             "errors": lambda: [repr(e) for s in servers for e in s.errors],
+            "clear_errors": lambda: _clear_errors(servers),
         },
     )
     serve_until_stopped(host, run.args, servers[0].start_ticker)
     for server in servers:
         server.stop()
     return 0
+
+
+def _clear_errors(servers: list[XtpServer]) -> None:
+    for server in servers:
+        server.errors.clear()
 
 
 def _knobs(text: str) -> dict[str, object]:
