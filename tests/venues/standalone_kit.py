@@ -44,6 +44,13 @@ class Standalone:
         """Connected sessions, as the emulator counts them."""
         return int(self.control.call("sessions"))
 
+    def sessions_after_drops(self, within: float = 5.0) -> int:
+        """The session count once it reaches 0, or after ``within`` seconds."""
+        deadline = time.monotonic() + within
+        while (count := self.sessions()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return count
+
 
 def spawn(
     module: str, folder: Path, account: str, venue: str, *extra: str
