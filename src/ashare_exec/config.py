@@ -80,6 +80,13 @@ class SessionConfig:
     """Reconcile, archive and roll the day at this time."""
     reconcile_interval_s: float = 60.0
     inflight_timeout_s: float = 10.0
+    wait_for_venues: bool = True
+    """A venue out of reach at start: start anyway and keep connecting (its accounts take
+    no orders until it is up and reconciled); ``False``: refuse to start."""
+    venue_retry_s: float = 1.0
+    """First wait before connecting again to a venue down at start (doubling)."""
+    venue_retry_max_s: float = 30.0
+    """Longest wait between those attempts."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,16 +328,36 @@ def _clock(r: TableReader) -> ClockConfig:
 
 
 def _sessions(r: TableReader) -> SessionConfig:
-    r.check_keys({"pre_close_cancel", "end_of_day", "reconcile_interval_s", "inflight_timeout_s"})
+    r.check_keys(
+        {
+            "pre_close_cancel",
+            "end_of_day",
+            "reconcile_interval_s",
+            "inflight_timeout_s",
+            "wait_for_venues",
+            "venue_retry_s",
+            "venue_retry_max_s",
+        }
+    )
     pre_close = r.get_time("pre_close_cancel", time(14, 56))
     if pre_close is not None and time(14, 57) <= pre_close < time(15, 0):
         raise r.fail("pre_close_cancel", "must not fall in 14:57–15:00, when cancels are refused")
     eod = r.get_time("end_of_day", time(15, 35)) or time(15, 35)
+    wait = r.data.get("wait_for_venues", True)
+    if not isinstance(wait, bool):
+        raise r.fail("wait_for_venues", f"must be true or false, was {wait!r}")
+    retry = r.get_float("venue_retry_s", 1.0)
+    retry_max = r.get_float("venue_retry_max_s", 30.0)
+    if retry > retry_max:
+        raise r.fail("venue_retry_s", f"must be at most venue_retry_max_s ({retry_max})")
     return SessionConfig(
         pre_close_cancel=pre_close,
         end_of_day=eod,
         reconcile_interval_s=r.get_float("reconcile_interval_s", 60.0),
         inflight_timeout_s=r.get_float("inflight_timeout_s", 10.0),
+        wait_for_venues=wait,
+        venue_retry_s=retry,
+        venue_retry_max_s=retry_max,
     )
 
 

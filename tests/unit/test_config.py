@@ -28,6 +28,16 @@ def test_no_file_gives_one_paper_account_on_the_simulator() -> None:
     assert [(a.account_id, a.venue) for a in cfg.accounts] == [("paper", "sim")]
     assert (cfg.api.host, cfg.api.port) == ("127.0.0.1", 8000)
     assert cfg.sessions.pre_close_cancel == time(14, 56)
+    # A venue out of reach at start is waited for, retried after 1 s, then at most every 30 s.
+    assert (cfg.sessions.wait_for_venues, cfg.sessions.venue_retry_s) == (True, 1.0)
+    assert cfg.sessions.venue_retry_max_s == 30.0
+
+
+def test_sessions_venue_wait_settings_load(tmp_path: Path) -> None:
+    text = "[sessions]\nwait_for_venues = false\nvenue_retry_s = 2\nvenue_retry_max_s = 10\n"
+    cfg = load_config(write(tmp_path, text))
+    assert (cfg.sessions.wait_for_venues, cfg.sessions.venue_retry_s) == (False, 2.0)
+    assert cfg.sessions.venue_retry_max_s == 10.0
 
 
 @pytest.mark.parametrize(
@@ -57,6 +67,9 @@ def test_relative_paths_resolve_against_the_project_folder(tmp_path: Path) -> No
         ('[clock]\nmode = "fast"\n', "clock.mode", "auto, wall or sim"),
         ('[clock]\nstart = "2026-11-25T09:30:00"\n', "clock.start", "UTC offset"),
         ('[sessions]\npre_close_cancel = "14:58"\n', "sessions.pre_close_cancel", "14:57"),
+        ('[sessions]\nwait_for_venues = "yes"\n', "sessions.wait_for_venues", "true or false"),
+        ("[sessions]\nvenue_retry_s = 0\n", "sessions.venue_retry_s", "> 0"),
+        ("[sessions]\nvenue_retry_s = 60\n", "sessions.venue_retry_s", "venue_retry_max_s"),
         ('[journal]\ndurability = "maybe"\n', "journal.durability", "durable or fast"),
         ('[[accounts]]\nid = "a"\nvenue = "ib"\n', "accounts[0].venue", "sim, qmt or vnpy"),
         ('[[accounts]]\nid = "a"\n[[accounts]]\nid = "a"\n', "accounts[1].id", "duplicate"),

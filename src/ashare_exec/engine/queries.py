@@ -42,6 +42,7 @@ class QueriesMixin:
     hooks: ServiceHooks
     started: bool
     last_archive: Path | None
+    waiting_for: dict[str, str]
     close_waiting: Callable[[], date | None]
 
     # ---- queries ------------------------------------------------------------------------
@@ -193,6 +194,8 @@ class QueriesMixin:
             reasons.append("journal not writable; restart once it is (cancels still work)")
         elif self.core.halt_reason == "clock":
             reasons.append("clock jumped backwards; waiting for an operator to resume")
+        for name, why in self.waiting_for.items():
+            reasons.append(f"venue {name} not reached since start ({why}); still trying")
         for rt in self.core.accounts.values():
             if not rt.venue.is_connected or not self.core.venue_up(rt.venue.name):
                 reasons.append(f"{rt.account_id}: venue {rt.venue.name} disconnected")

@@ -135,6 +135,10 @@ class Reconciler:
                 delay = min(delay * 2, 2.0)
         raise AssertionError("unreachable")
 
+    def has_reconciled(self, account_id: AccountId) -> bool:
+        """Whether a reconcile of the account has succeeded since the service started."""
+        return account_id in self.last_reports
+
     def settled_for(self, account_id: AccountId) -> Mapping[ClientOrderId, SettledKey] | None:
         """The finished orders the last reconcile found settled, if it ran on the ledger's
         current trading day (what the next reconcile skips while unchanged)."""
@@ -168,9 +172,10 @@ class Reconciler:
         await core.drain()
         now = core.clock.now()
         state = core.state
-        # On a brand-new journal the broker's figures are the opening balance, not a drift.
+        # On a brand-new journal the broker's figures are the opening balance, not a drift:
+        # at the first reconcile that succeeds, at start or when a venue down at start is up.
         initial = (
-            why == "start"
+            not self.has_reconciled(account_id)
             and not state.book.has_orders(account_id)
             and not state.ledger.positions(account_id)
             and state.ledger.cash(account_id).total == 0

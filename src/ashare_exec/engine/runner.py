@@ -237,6 +237,11 @@ async def run_service(
                     f"  API:      {url}/v1   (docs: {url}/docs)",
                     f"  token:    {token_where}",
                     f"  accounts: {accounts}",
+                    *(
+                        f"  WAITING:  {name} cannot be reached ({why}); connecting again in "
+                        "the background, its accounts take no orders until it is up"
+                        for name, why in service.waiting_for.items()
+                    ),
                     f"  clock:    {clock_text}",
                     f"  loop:     {loop_name()}",
                     f"  journal:  {Path(config.data_dir).resolve()}",

@@ -2,11 +2,11 @@
 
 It owns the :class:`~ashare_exec.engine.core.ExecutionCore` and everything around it:
 start-up (replay the journal → close a missed day → connect → reconcile → open for
-commands), the event stream, reconciliation on a timer and after reconnects, the session
-scheduler (pre-close cleanup, end of day), trading-state changes, and graceful shutdown.
-Its parts live beside it: commands in ``engine/commands.py``, queries in
-``engine/queries.py``, the day actions (and closing a day the service was down for) in
-``engine/closing.py``.
+commands; a venue out of reach is connected in the background), the event stream,
+reconciliation on a timer and after reconnects, the session scheduler (pre-close cleanup,
+end of day), trading-state changes, and graceful shutdown. Its parts live beside it:
+commands in ``engine/commands.py``, queries in ``engine/queries.py``, the day actions (and
+closing a day the service was down for) in ``engine/closing.py``.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from ashare_exec.engine.queries import QueriesMixin
 from ashare_exec.engine.views import (
     event_view,
 )
-from ashare_exec.errors import GatewayError, JournalError
+from ashare_exec.errors import BrokerError, GatewayError, JournalError
 from ashare_exec.model import (
     AccountId,
     CancelAllOrders,
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from ashare_exec.engine.pretrade import RulesAndRisk
     from ashare_exec.engine.reconciler import Reconciler
     from ashare_exec.engine.scheduler import SessionScheduler
+    from ashare_exec.venues.base import VenueAdapter
 
 __all__ = ["ExecutionService", "ServiceHooks"]
 
@@ -103,6 +104,8 @@ class ExecutionService(QueriesMixin, CommandsMixin, ClosingMixin):
         self.cancel_on_shutdown = False
         self.shutdown_timeout_s = 10.0
         self.last_archive: Path | None = None
+        self.waiting_for: dict[str, str] = {}
+        """Venues down since start, each with the last reason it could not be reached."""
         self.post_start: list[Callable[[], Any]] = []
         self.observer: Any = None
         core._publish = self._publish
@@ -122,12 +125,19 @@ class ExecutionService(QueriesMixin, CommandsMixin, ClosingMixin):
         await self.close_missed_day()
         await self.start_today()
         venues = {id(rt.venue): rt.venue for rt in self.core.accounts.values()}
+        down: dict[str, tuple[VenueAdapter, BrokerError]] = {}
         for venue in venues.values():
             venue.set_report_sink(self.core.on_report)
-            await venue.connect()
+            try:
+                await venue.connect()
+            except BrokerError as e:
+                if not self.config.sessions.wait_for_venues:
+                    raise
+                down[venue.name] = (venue, e)
         await self.core.drain()
         for rt in self.core.accounts.values():
-            await self.reconciler.reconcile(rt.account_id, "start")
+            if rt.venue.name not in down:
+                await self.reconciler.reconcile(rt.account_id, "start")
         self.core.rearm_inflight()
         self.core.accepting = True
         self.core.check_clock(self.clock.now())  # a clock set back while we were down halts
@@ -140,7 +150,37 @@ class ExecutionService(QueriesMixin, CommandsMixin, ClosingMixin):
         for hook in self.post_start:
             hook()
         self.started = True
-        self._alert("info", "SERVICE_STARTED", "service started and reconciled", {})
+        for name, (venue, error) in down.items():
+            self.waiting_for[name] = error.message
+            self._alert(
+                "critical",
+                "VENUE_DOWN_AT_START",
+                f"{name} cannot be reached ({error.message}); started without it, connecting "
+                "again in the background: its accounts take no orders until it is up",
+                {"venue": name},
+            )
+            self._spawn(self._connect_later(venue), f"connect-{name}")
+        waiting = f"; waiting for {', '.join(down)}" if down else " and reconciled"
+        self._alert("info", "SERVICE_STARTED", f"service started{waiting}", {})
+
+    async def _connect_later(self, venue: VenueAdapter) -> None:
+        """Connect a venue that was down at start, with doubling waits, until it is up. Its
+        accounts are then reconciled as at a start (``_on_venue_connected``)."""
+        sessions = self.config.sessions
+        delay, attempts = sessions.venue_retry_s, 1
+        while True:
+            await asyncio.sleep(delay)
+            attempts += 1
+            try:
+                await venue.connect()
+            except BrokerError as e:
+                log.warning("%s still out of reach (attempt %d): %s", venue.name, attempts, e)
+                self.waiting_for[venue.name] = e.message
+                delay = min(delay * 2, sessions.venue_retry_max_s)
+                continue
+            log.info("%s connected after %d attempts", venue.name, attempts)
+            self.waiting_for.pop(venue.name, None)
+            return
 
     def _spawn(self, coro: Any, name: str) -> None:
         task = asyncio.create_task(coro, name=name)
@@ -157,7 +197,8 @@ class ExecutionService(QueriesMixin, CommandsMixin, ClosingMixin):
             return
         for rt in self.core.accounts.values():
             if rt.venue.name == venue:
-                self.reconciler.request(rt.account_id, "reconnect")
+                first = not self.reconciler.has_reconciled(rt.account_id)
+                self.reconciler.request(rt.account_id, "start" if first else "reconnect")
 
     async def stop(self, *, cancel_working: bool = False) -> None:
         """Graceful shutdown: refuse new orders, settle in-flight orders, flush, close."""
