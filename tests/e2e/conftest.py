@@ -146,8 +146,10 @@ def start_service(
     sessions: str = "",
     venue: str = "sim",
     timeout: float = 60.0,
+    wait_ready: bool = True,
 ) -> Service:
-    """Start ``ashare-exec serve`` in ``folder`` and wait for its banner."""
+    """Start ``ashare-exec serve`` in ``folder`` and wait for its banner (and, unless told
+    otherwise, for ``/readyz``)."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "config").mkdir(exist_ok=True)
     cfg = folder / "config" / "gateway.toml"
@@ -200,11 +202,13 @@ def start_service(
         proc.stdout.close()
         raise RuntimeError("service did not start:\n" + "".join(lines))
     svc = Service(proc, url, folder, "".join(lines), drainer, lines)
-    _wait_ready(svc)
+    if wait_ready:
+        wait_until_ready(svc)
     return svc
 
 
-def _wait_ready(svc: Service, timeout: float = 30.0) -> None:
+def wait_until_ready(svc: Service, timeout: float = 30.0) -> None:
+    """Wait for ``/readyz`` to answer 200."""
     deadline = time.monotonic() + timeout
     with svc.client() as c:
         while time.monotonic() < deadline:

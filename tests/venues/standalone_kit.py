@@ -69,17 +69,23 @@ def spawn(
 
 
 @contextlib.contextmanager
-def running(module: str, folder: Path, account: str, venue: str) -> Iterator[Standalone]:
-    """A stand-alone emulator with a manual market (``--tick 0``), until the block ends."""
-    proc = spawn(module, folder, account, venue, "--tick", "0", "--watch-stdin")
+def running(
+    module: str, folder: Path, account: str, venue: str, *extra: str
+) -> Iterator[Standalone]:
+    """A stand-alone emulator with a manual market (``--tick 0``), until the block ends
+    (``extra``: more options, e.g. ``--reuse-endpoint``)."""
+    proc = spawn(module, folder, account, venue, "--tick", "0", "--watch-stdin", *extra)
     endpoint_file = folder / "endpoint.json"
     try:
         deadline = time.monotonic() + 30
-        while not endpoint_file.is_file():
+        control = None
+        while control is None:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"emulator did not start: {proc.communicate()[0]}")
             time.sleep(0.05)
-        control = ControlClient(Endpoint.read(endpoint_file))
+            # A reused endpoint file is there before the emulator listens: dial to know.
+            with contextlib.suppress(OSError, ValueError, EOFError):
+                control = ControlClient(Endpoint.read(endpoint_file))
         yield Standalone(proc, endpoint_file, control)
         control.close()
     finally:

@@ -98,6 +98,7 @@ class LoopbackServer:
         controls: what a :class:`ControlClient` may call, by name.
         host: the address to listen on (keep it loopback).
         port: 0 picks a free port.
+        key: the key (hex) clients must prove; ``None`` makes a fresh one.
     """
 
     def __init__(
@@ -106,9 +107,10 @@ class LoopbackServer:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
+        key: str | None = None,
     ) -> None:
         self.controls = dict(controls or {})
-        key = secrets.token_bytes(16)
+        key = secrets.token_bytes(16) if key is None else bytes.fromhex(key)
         self._listener = Listener((host, port), authkey=key)
         bound_host, bound_port = self._listener.address
         self.endpoint = Endpoint(str(bound_host), int(bound_port), key.hex())
@@ -207,6 +209,9 @@ class EmulatorStart:
     accounts: list[AccountId]
     """The config's accounts on the emulated venue."""
     knobs: dict[str, object]
+    listen: dict[str, Any]
+    """Where to listen: ``{}`` (a free loopback port, a fresh key), or with
+    ``--reuse-endpoint`` the ``host``, ``port`` and ``key`` of the endpoint file."""
 
 
 def parse_emulator_args(
@@ -216,8 +221,9 @@ def parse_emulator_args(
     knobs: Callable[[str], dict[str, object]],
     behaviour_help: str,
 ) -> EmulatorStart:
-    """Parse ``--config --endpoint [--start] [--tick] [--watch-stdin] [--behaviour]``, load
-    the config and start the market clock; exits with the reason (status 2) on bad input.
+    """Parse ``--config --endpoint [--reuse-endpoint] [--start] [--tick] [--watch-stdin]
+    [--behaviour]``, load the config and start the market clock; exits with the reason
+    (status 2) on bad input.
 
     Args:
         venue: the accounts' venue in the config (``qmt``, ``vnpy``).
@@ -228,6 +234,12 @@ def parse_emulator_args(
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--config", type=Path, required=True, help="the gateway's config file")
     p.add_argument("--endpoint", type=Path, required=True, help="endpoint file to write")
+    p.add_argument(
+        "--reuse-endpoint",
+        action="store_true",
+        help="listen where the endpoint file says, with its key (a terminal started again "
+        "where gateways already look for it)",
+    )
     p.add_argument("--start", default=None, help="market clock start (ISO, with offset)")
     p.add_argument("--tick", type=float, default=0.5, help="real seconds between market moves")
     p.add_argument("--watch-stdin", action="store_true", help="exit when stdin closes")
@@ -244,7 +256,14 @@ def parse_emulator_args(
     accounts = [AccountId(a.account_id) for a in config.accounts if a.venue == venue]
     if not accounts:
         p.error(f'{args.config}: no [[accounts]] with venue = "{venue}"')
-    return EmulatorStart(args, config, SimClock(start), accounts, checked)
+    listen: dict[str, Any] = {}
+    if args.reuse_endpoint:
+        try:
+            known = Endpoint.read(args.endpoint)
+        except (OSError, ValueError) as e:
+            p.error(f"--reuse-endpoint: cannot read {args.endpoint}: {e}")
+        listen = {"host": known.host, "port": known.port, "key": known.key}
+    return EmulatorStart(args, config, SimClock(start), accounts, checked, listen)
 
 
 def serve_until_stopped(

@@ -198,3 +198,27 @@ def test_standalone_when_behaviour_knobs_invalid_exits_with_the_reason(
     assert run.returncode == 2
     assert message in out
     assert not (tmp_path / "endpoint.json").exists()
+
+
+def test_standalone_started_again_with_reuse_endpoint_listens_where_gateways_look(
+    tmp_path: Path,
+) -> None:
+    with running(QMT_MODULE, tmp_path, "q1", "qmt") as first:
+        before = Endpoint.read(first.endpoint_file)
+    # The terminal is gone; one started again where the gateway looks takes its place.
+    with running(QMT_MODULE, tmp_path, "q1", "qmt", "--reuse-endpoint") as again:
+        assert Endpoint.read(again.endpoint_file) == before
+        conn = before.dial()  # the old port, the old key
+        conn.send(("session", 7))
+        conn.send(("connect",))
+        assert conn.recv() == ("reply", 0)
+        conn.close()
+
+
+def test_standalone_reuse_endpoint_without_the_file_exits_with_the_reason(
+    tmp_path: Path,
+) -> None:
+    run = spawn(QMT_MODULE, tmp_path, "q1", "qmt", "--reuse-endpoint")
+    out, _ = run.communicate(timeout=60)
+    assert run.returncode == 2
+    assert "--reuse-endpoint: cannot read" in out

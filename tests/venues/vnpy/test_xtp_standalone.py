@@ -312,3 +312,13 @@ def test_wire_sends_each_message_at_once_on_both_ends() -> None:
         assert _nodelay(server_end) != 0
         client_end.close()
         server_end.close()
+
+
+def test_standalone_started_again_with_reuse_endpoint_listens_where_gateways_look(
+    tmp_path: Path,
+) -> None:
+    with running(XTP_MODULE, tmp_path, "x1", "vnpy") as first:
+        before = Endpoint.read(first.endpoint_file)
+    with running(XTP_MODULE, tmp_path, "x1", "vnpy", "--reuse-endpoint") as again:
+        assert Endpoint.read(again.endpoint_file) == before
+        assert again.sessions() == 0  # its controls answer at the old port, to the old key

@@ -76,6 +76,7 @@ class TerminalServer(LoopbackServer):
         controls: what a :class:`ControlClient` may call, by name.
         host: the address to listen on (keep it loopback).
         port: 0 picks a free port.
+        key: the clients' key (hex); ``None`` makes a fresh one.
     """
 
     def __init__(
@@ -85,8 +86,9 @@ class TerminalServer(LoopbackServer):
         *,
         host: str = "127.0.0.1",
         port: int = 0,
+        key: str | None = None,
     ) -> None:
-        super().__init__(controls, host=host, port=port)
+        super().__init__(controls, host=host, port=port, key=key)
         self.terminal = terminal
 
     def serve(self, conn: Connection, hello: object) -> None:

@@ -114,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             "sessions": lambda: len(terminal.clients),
             "restart": terminal.restart,
         },
+        **run.listen,
     )
     serve_until_stopped(server, run.args, lambda tick_s: start_ticker(terminal, tick_s))
     terminal.ticker_stop.set()

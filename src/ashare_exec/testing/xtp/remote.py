@@ -84,6 +84,7 @@ class XtpServerHost(LoopbackServer):
         controls: what a :class:`~ashare_exec.testing.wire.ControlClient` may call.
         host: the address to listen on (keep it loopback).
         port: 0 picks a free port.
+        key: the clients' key (hex); ``None`` makes a fresh one.
     """
 
     def __init__(
@@ -93,8 +94,9 @@ class XtpServerHost(LoopbackServer):
         *,
         host: str = "127.0.0.1",
         port: int = 0,
+        key: str | None = None,
     ) -> None:
-        super().__init__(controls, host=host, port=port)
+        super().__init__(controls, host=host, port=port, key=key)
         self.servers = dict(servers)
 
     def serve(self, conn: Connection, hello: object) -> None:

@@ -124,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
             "errors": lambda: [repr(e) for s in servers for e in s.errors],
             "clear_errors": lambda: _clear_errors(servers),
         },
+        **run.listen,
     )
     serve_until_stopped(host, run.args, servers[0].start_ticker)
     for server in servers:
