@@ -110,10 +110,10 @@ class LoopbackServer:
         key: str | None = None,
     ) -> None:
         self.controls = dict(controls or {})
-        key = secrets.token_bytes(16) if key is None else bytes.fromhex(key)
-        self._listener = Listener((host, port), authkey=key)
+        authkey = secrets.token_bytes(16) if key is None else bytes.fromhex(key)
+        self._listener = Listener((host, port), authkey=authkey)
         bound_host, bound_port = self._listener.address
-        self.endpoint = Endpoint(str(bound_host), int(bound_port), key.hex())
+        self.endpoint = Endpoint(str(bound_host), int(bound_port), authkey.hex())
         self.stopped = threading.Event()
 
     def start(self) -> None:
