@@ -178,9 +178,12 @@ class VenueAdapter(ABC):
     async def connect(self) -> None:
         """Open the session and push ``VenueConnected`` when it is up.
 
+        A failed connect leaves nothing behind and may be called again (the service does,
+        for a venue down at start); the adapter reconnects on its own only after a first
+        successful connect.
+
         Raises:
-            BrokerUnavailable: the venue cannot be reached (the adapter keeps retrying
-                with backoff only after a first successful connect).
+            BrokerUnavailable: the venue cannot be reached.
         """
         raise NotImplementedError("connect")
 
