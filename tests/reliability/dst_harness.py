@@ -40,6 +40,7 @@ from tests.reliability.dst_checks import (
     skipping_differs,
 )
 from tests.reliability.dst_days import DayRolls
+from tests.reliability.dst_start import VenueDownAtStart
 from tests.reliability.fault_kit import ACC, FAULTS
 from tests.reliability.resubmits import resubmit
 from tests.reliability.vloop import InlineExecutor
@@ -75,7 +76,7 @@ ACTIONS = (
 )
 
 
-class DstRun(DayRolls, Bursts):
+class DstRun(DayRolls, Bursts, VenueDownAtStart):
     """One seeded run on a folder (the journal and the venue's store live there)."""
 
     def __init__(self, seed: int, folder: Path, steps: int = 40) -> None:
@@ -93,6 +94,10 @@ class DstRun(DayRolls, Bursts):
         """When a burst of submits and cancels comes, and what is in it."""
         self.rng_journal = random.Random(seed * 32452843 + 13)
         """When the journal stops writing, how, and for how many steps."""
+        self.rng_start = random.Random(seed * 86028121 + 19)
+        """Whether a restarted gateway finds its venue out of reach, and for how long."""
+        self.venue_down_until: int | None = None
+        """The step at which the venue down at start is back (``None``: it is not down)."""
         self.journal_fault: tuple[str, Callable[[], None], int] | None = None
         """``(fault, lift it, the step of the restart that heals it)`` while one is on."""
         self.mismatches: list[tuple[int, str]] = []
@@ -143,7 +148,11 @@ class DstRun(DayRolls, Bursts):
                 ),
             ),
             sessions=SessionConfig(
-                pre_close_cancel=None, reconcile_interval_s=5.0, inflight_timeout_s=GRACE_S
+                pre_close_cancel=None,
+                reconcile_interval_s=5.0,
+                inflight_timeout_s=GRACE_S,
+                venue_retry_s=0.02,
+                venue_retry_max_s=0.1,
             ),
             journal=JournalConfig("fast"),
             risk=RISK,
@@ -219,8 +228,11 @@ class DstRun(DayRolls, Bursts):
             for step in range(self.steps):
                 self.step = step
                 await self._journal_weather()
+                await self.venue_start_weather()
                 await self.burst_weather()
                 action = self._pick()
+                if action in ("disconnect", "venue_restart", "day_roll"):
+                    await self.venue_start_weather(now=True)  # they move the link themselves
                 await getattr(self, f"do_{action}")()
                 await self.settle()
                 self.check_always()
@@ -406,8 +418,10 @@ class DstRun(DayRolls, Bursts):
         if after != before:
             diff = sorted(set(before.items()) ^ set(after.items()))[:4]
             raise self.fail(f"journal replay differs from the live state: {diff}")
+        self.venue_down_at_start(svc)
         await self.boot(svc)
         self.note("gateway restart (replay equal)")
+        self.check_down_at_start()
 
     async def do_reconcile(self) -> None:
         if not self.sim.is_connected:
@@ -462,6 +476,7 @@ class DstRun(DayRolls, Bursts):
         """Link up, let every timer run out, reconcile twice, then check everything."""
         if self.journal_fault is not None:
             await self._heal_journal()
+        await self.venue_start_weather(now=True)
         if not self.sim.is_connected:
             self.sim.reconnect()
         for _ in range(3):

@@ -55,6 +55,29 @@ async def test_reconnect_when_replay_on_reconnect_then_day_reports_pushed_again(
     await venue.close()
 
 
+async def test_connect_when_unreachable_fails_leaves_nothing_and_works_once_reachable(
+    make_exchange: MakeExchange,
+) -> None:
+    venue = SimVenue(make_exchange(), SimClock(at(10, 0)))
+    got: list[VenueReport] = []
+    venue.set_report_sink(got.append)
+    venue.unreachable = True
+
+    with pytest.raises(BrokerUnavailable, match="cannot be reached"):
+        await venue.connect()
+    venue.reconnect()  # no link comes back while it is out of reach
+    await asyncio.sleep(0.01)
+
+    assert not venue.is_connected
+    assert got == []
+    venue.unreachable = False
+    await venue.connect()
+    await asyncio.sleep(0.01)
+    assert venue.is_connected
+    assert [type(r) for r in got] == [VenueConnected]
+    await venue.close()
+
+
 async def test_submit_when_disconnect_rate_one_then_link_drops_and_reports_lost(
     make_exchange: MakeExchange,
 ) -> None:

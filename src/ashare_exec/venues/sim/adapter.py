@@ -65,6 +65,9 @@ class SimVenue(VenueAdapter):
         self._last_at = 0.0
         self._ticker: asyncio.Task[None] | None = None
         self._reconnect: asyncio.TimerHandle | None = None
+        self.unreachable = False
+        """While set, ``connect()`` fails and the link does not come back (a venue down at
+        start, as a broker terminal not running yet: tests and rehearsals)."""
 
     # ---- contract -----------------------------------------------------------------------
     def set_report_sink(self, sink: ReportSink) -> None:
@@ -72,7 +75,13 @@ class SimVenue(VenueAdapter):
         self._sink = sink
 
     async def connect(self) -> None:
-        """Log in (instantly) and push ``VenueConnected``."""
+        """Log in (instantly) and push ``VenueConnected``.
+
+        Raises:
+            BrokerUnavailable: the venue is :attr:`unreachable`.
+        """
+        if self.unreachable:
+            raise BrokerUnavailable(f"{self.name}: the venue cannot be reached")
         self._closed = False
         self._up("connect")
 
@@ -188,7 +197,7 @@ class SimVenue(VenueAdapter):
 
     def reconnect(self) -> None:
         """Bring the link back (push ``VenueConnected``; replay the day if configured)."""
-        if self._connected or self._closed:
+        if self._connected or self._closed or self.unreachable:
             return
         self._up("reconnect")
         if self.exchange.config.faults.replay_on_reconnect:
