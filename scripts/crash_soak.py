@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"killed after {r.killed_after_s:.3f}s, orders checked {r.orders_checked}"
                     + (", after the close (end of day)" if r.end_of_day else "")
                     + (", MiniQMT restarted before it" if r.terminal_restarted else "")
+                    + (f", venue down at start for {r.venue_down_s:.3f}s" if r.venue_down_s else "")
                     + (f", day closed and checked {r.days_checked}" if r.days_checked else "")
                     + (
                         f", killed in start-up after {r.start_killed_after_s:.3f}s"
@@ -113,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         "start_up_kills": sum(1 for r in soak.lives if r.start_killed_after_s > 0),
         "end_of_day_lives": sum(1 for r in soak.lives if r.end_of_day),
         "terminal_restarts": sum(1 for r in soak.lives if r.terminal_restarted),
+        "venue_down_at_start": sum(1 for r in soak.lives if r.venue_down_s),
         "killed_during_end_of_day": sum(
             1 for r in soak.lives if r.end_of_day and r.killed_after_s > 0
         ),

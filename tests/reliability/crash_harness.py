@@ -39,7 +39,7 @@ import httpx
 from ashare_exec.clock import CST
 from ashare_exec.refdata import load_calendar
 from ashare_exec.venues.sim.store import SqliteStore
-from tests.e2e.conftest import TOKEN, Service, spawn_service, start_service
+from tests.e2e.conftest import TOKEN, Service, spawn_service, start_service, wait_until_ready
 from tests.reliability.crash_checks import (
     ACCOUNT,
     Violation,
@@ -119,6 +119,7 @@ seed = {seed}
 {extra}"""
 QMT_RESTART_ODDS = 0.25  # per life after the first, the terminal restarted meanwhile
 START_KILL_ODDS = 0.2  # QMT and XTP: the gateway SIGKILLed once during its start-up
+VENUE_DOWN_ODDS = 0.2  # QMT and XTP: the venue out of reach when the gateway starts
 QMT_CONFIG = """
 [venues.qmt]
 emulator = '{endpoint}'
@@ -159,6 +160,9 @@ class LifeReport:
     ``killed_after_s`` is set)."""
     terminal_restarted: bool = False
     """QMT: the MiniQMT restarted while the gateway was down (order ids renumbered)."""
+    venue_down_s: float = 0.0
+    """QMT, XTP: the venue was out of reach at start and came back this long after the
+    gateway's banner (0: it was up)."""
     server_errors: list[str] = field(default_factory=list)
     """Requests answered with a server error (5xx other than 503): always a violation."""
 
@@ -199,6 +203,8 @@ class CrashSoak:
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
+        # A stream of its own: the seeds' schedules from before it are kept.
+        self.rng_down = random.Random(self.seed * 86028121 + 23)
         if self.venue not in VENUES:
             raise ValueError(f"venue must be one of {sorted(VENUES)}, was {self.venue!r}")
         if self.venue == "qmt":
@@ -246,7 +252,9 @@ class CrashSoak:
                 report.terminal_restarted = True
             if self.rng.random() < START_KILL_ODDS:
                 report.start_killed_after_s = self._kill_during_start(life)
-        svc = self._start(life)
+            if self.rng_down.random() < VENUE_DOWN_ODDS:
+                report.venue_down_s = round(self.rng_down.uniform(0.2, 2.0), 3)
+        svc = self._start(life, venue_down_s=report.venue_down_s)
         if self.life_start(life).time() == EOD_LIFE_AT:
             report.end_of_day = True
             return self._end_of_day_life(svc, report, kill=kill)
@@ -299,9 +307,29 @@ class CrashSoak:
         proc.communicate(timeout=10)
         return after
 
-    def _start(self, life: int) -> Service:
+    def _start(self, life: int, *, venue_down_s: float = 0.0) -> Service:
+        """Start the gateway; with ``venue_down_s``, while its venue is out of reach: it
+        must start anyway, then connect by itself once the venue is back."""
         self._prepare(life)
-        return start_service(self.folder, timeout=60.0)
+        if not venue_down_s or self._venue is None:
+            return start_service(self.folder, timeout=60.0)
+        self._venue.set_online(False)
+        try:
+            svc = start_service(self.folder, timeout=60.0, wait_ready=False)
+            if "WAITING:" not in svc.banner:
+                svc.stop()
+                raise Violation(f"life {life}: started with the venue down, no WAITING line")
+            time.sleep(venue_down_s)
+        finally:
+            self._venue.set_online(True)
+        try:
+            wait_until_ready(svc, timeout=60.0)
+        except RuntimeError as e:
+            svc.stop()
+            raise Violation(
+                f"life {life}: the venue is back but the gateway never got ready"
+            ) from e
+        return svc
 
     def _prepare(self, life: int) -> None:
         """Write the life's config; on QMT and XTP, start the emulator once and move its

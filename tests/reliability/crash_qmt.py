@@ -186,6 +186,11 @@ class StandaloneQmt:
         ``order_id``, so the ids the gateway journaled no longer name them."""
         self.control.call("restart")
 
+    def set_online(self, online: bool) -> None:
+        """Take the venue out of reach (a gateway's connect fails, as with the terminal not
+        running; its sessions drop) or bring it back; the venue keeps its orders."""
+        self.control.call("set_online", online)
+
     def state(self) -> QmtVenueState:
         """What the terminal holds now."""
         return QmtVenueState.from_snapshot(self.control.call("snapshot"))

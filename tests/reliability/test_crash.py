@@ -106,7 +106,9 @@ def test_gateway_on_qmt_killed_across_days_closes_each_day_as_the_terminal_ended
     # Two lives a day. Day one closes at the next start (the gateway was down at the
     # close); day two's last life starts after its close and runs the end of day with the
     # terminal, which lists the orders the close ended as cancelled. Each next morning the
-    # terminal lists only the new day's orders. This seed kills three start-ups.
+    # terminal lists only the new day's orders. This seed kills three start-ups, and the
+    # last two lives start while the terminal is out of reach: the gateway starts anyway
+    # and connects once it is back (0.5 and 1.2 s later).
     soak = CrashSoak(tmp_path / "gw", seed=20261127, venue="qmt", day_every=2)
     try:
         for life in range(5):
@@ -118,6 +120,7 @@ def test_gateway_on_qmt_killed_across_days_closes_each_day_as_the_terminal_ended
     assert soak.days_closed == {soak.life_start(0).date(), soak.life_start(2).date()}
     assert final.orders_checked >= 1
     assert sum(bool(r.start_killed_after_s) for r in soak.lives) >= 3
+    assert [bool(r.venue_down_s) for r in soak.lives] == [False] * 4 + [True] * 2
     archives = sorted(p.name for p in (tmp_path / "gw" / "data" / "archive").iterdir())
     assert archives == [d.isoformat() for d in sorted(soak.days_closed)]
 

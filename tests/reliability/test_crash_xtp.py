@@ -34,7 +34,8 @@ def test_gateway_on_xtp_killed_across_days_loses_nothing_and_matches_the_server(
     # closes at the next start (the gateway was down at the close); day two's last life
     # runs the end of day after the close, when the server shows the orders the close
     # ended as cancelled. This seed doubles and shuffles the server's pushes and delays
-    # each by up to 10 ms, and kills the gateway during start-ups.
+    # each by up to 10 ms, and kills the gateway during start-ups; the last two lives start
+    # while the server refuses logins (back 1.9 and 0.5 s later).
     soak = CrashSoak(tmp_path / "gw", seed=20261131, venue="xtp", day_every=2)
     assert soak.venue_knobs == {"noisy": True, "jitter_s": 0.01}
     try:
@@ -49,6 +50,7 @@ def test_gateway_on_xtp_killed_across_days_loses_nothing_and_matches_the_server(
     assert soak.days_closed == {soak.life_start(0).date(), soak.life_start(2).date()}
     assert final.orders_checked >= 1
     assert any(r.start_killed_after_s for r in soak.lives)
+    assert [bool(r.venue_down_s) for r in soak.lives] == [False] * 4 + [True] * 2
     assert sum(r.answered for r in soak.lives) > 10
     # The server's orders all map back to ours (a risk denial or an order killed before it
     # left never reaches it; the soak's checks match each one that did).

@@ -113,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             "snapshot": lambda: snapshot(terminal),
             "sessions": lambda: len(terminal.clients),
             "restart": terminal.restart,
+            "set_online": terminal.set_online,
         },
         **run.listen,
     )

@@ -43,6 +43,9 @@ __all__ = ["build_servers", "main", "snapshot"]
 BEHAVIOUR = {"noisy": bool, "jitter_s": float}
 """The ``--behaviour`` knobs (attributes of :class:`XtpServer`)."""
 
+OFFLINE_TEXT = "[XTP:1]connect server failed.[OS:111]Connection refused"
+"""The login error of a server that is down (``set_online(False)``)."""
+
 
 def build_servers(config: Any, clock: Clock, accounts: list[AccountId]) -> list[XtpServer]:
     """One :class:`XtpServer` per account, over one simulated exchange (the accounts' cash
@@ -123,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             "sessions": lambda: sum(len(s.sessions) for s in servers),
             "errors": lambda: [repr(e) for s in servers for e in s.errors],
             "clear_errors": lambda: _clear_errors(servers),
+            "set_online": lambda online: _set_online(servers, online),
         },
         **run.listen,
     )
@@ -130,6 +134,15 @@ def main(argv: list[str] | None = None) -> int:
     for server in servers:
         server.stop()
     return 0
+
+
+def _set_online(servers: list[XtpServer], online: bool) -> None:
+    """Take the server down (logins refused, as XTP answers when it cannot be reached;
+    sessions dropped) or bring it back."""
+    for server in servers:
+        server.refuse_login = "" if online else OFFLINE_TEXT
+        if not online:
+            server.drop_connections()
 
 
 def _clear_errors(servers: list[XtpServer]) -> None:
