@@ -248,6 +248,23 @@ async def test_end_of_day_when_venue_out_of_reach_waits_and_closes_with_it_when_
     }
 
 
+async def test_end_of_day_waiting_for_the_venue_runs_as_soon_as_it_is_back(
+    start: Start, tmp_path: Path
+) -> None:
+    svc, venue, _ = await _link_down_at_the_close(start)
+    at = svc.clock.now()
+
+    venue.reconnect()  # the scheduler's retry is 30 s of the clock away; it does not wait
+    for _ in range(100):
+        if svc.is_archived(WED):
+            break
+        await asyncio.sleep(0.02)
+
+    assert svc.clock.now() == at
+    assert svc.is_archived(WED)
+    assert _archived(tmp_path, WED)["rest"]["message"] != CLOSED_UNSEEN
+
+
 async def test_end_of_day_when_venue_out_of_reach_until_midnight_the_day_start_closes_it(
     start: Start, tmp_path: Path
 ) -> None:

@@ -142,3 +142,26 @@ async def test_tick_when_an_action_still_defers_at_midnight_drops_it_for_the_day
 
     assert await sched.tick() == ["day_start"]  # closing what is left is the day start's
     assert days == [date(2026, 11, 26)]
+
+
+async def test_retry_deferred_runs_a_deferred_action_at_the_next_tick() -> None:
+    clock = SimClock(datetime(2026, 11, 25, 15, 35, tzinfo=CST))
+    tries: list[datetime] = []
+
+    async def end_of_day(day: date) -> None:
+        tries.append(clock.now())
+        if len(tries) < 2:
+            raise ActionDeferred(30.0, "venue out of reach")
+
+    sched = SessionScheduler(
+        clock, calendar(), [ScheduledAction("end_of_day", time(15, 35), end_of_day)]
+    )
+    assert await sched.tick() == ["end_of_day:deferred"]
+    clock.advance(timedelta(seconds=1))
+    assert await sched.tick() == []  # its delay is not over
+
+    sched.retry_deferred()  # the venue is back
+
+    assert await sched.tick() == ["end_of_day"]
+    first, second = tries
+    assert (first.second, second.second) == (0, 1)  # the second try did not wait 30 s

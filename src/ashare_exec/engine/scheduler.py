@@ -14,8 +14,9 @@ date while the service runs (the ledger's T+1 roll: brokers and the simulator ro
 positions at night, not at the close).
 
 An action that cannot complete now raises :class:`ActionDeferred`: it runs again once the
-clock has moved on by ``retry_s``, the same day only (the end of day waits for a venue that
-is down; what is left at the change of date is for ``on_day``).
+clock has moved on by ``retry_s`` (or at once after :meth:`SessionScheduler.retry_deferred`:
+the service calls it when a venue connects), the same day only (the end of day waits for a
+venue that is down; what is left at the change of date is for ``on_day``).
 """
 
 from __future__ import annotations
@@ -96,6 +97,11 @@ class SessionScheduler:
             actions.append(ScheduledAction("pre_close", sessions.pre_close_cancel, pre_close))
         actions.append(ScheduledAction("end_of_day", sessions.end_of_day, end_of_day))
         return SessionScheduler(clock, calendar, actions, on_phase, on_day)
+
+    def retry_deferred(self) -> None:
+        """Let deferred actions run again at the next tick, without waiting out their delay
+        (a venue the end of day waits for is back)."""
+        self._retry_at.clear()
 
     @property
     def phase(self) -> TradingPhase | None:

@@ -195,6 +195,8 @@ class ExecutionService(QueriesMixin, CommandsMixin, ClosingMixin):
     def _on_venue_connected(self, venue: str) -> None:
         if not self.started:
             return
+        if self.scheduler is not None:
+            self.scheduler.retry_deferred()  # an end of day waiting for this venue
         for rt in self.core.accounts.values():
             if rt.venue.name == venue:
                 first = not self.reconciler.has_reconciled(rt.account_id)
