@@ -105,7 +105,9 @@ def test_serve_before_the_terminal_waits_for_it_then_trades(tmp_path: Path) -> N
         while not any(o["client_order_id"] == "l1" for o in _orders(control)):
             assert time.monotonic() < deadline, "the order never reached the terminal"
             time.sleep(0.05)
-        assert "VENUE_DOWN_AT_START" in svc.log()
+        log = svc.log()
+        assert "not reached at start" in log  # paged as VENUE_DISCONNECTED ...
+        assert "VENUE_RECONNECTED" in log  # ... and back, with the downtime
         assert svc.stop() == 0
     finally:
         svc.stop()

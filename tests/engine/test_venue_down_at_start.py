@@ -26,7 +26,7 @@ from ashare_exec.config import (
 from ashare_exec.engine.node import build_service
 from ashare_exec.engine.service import ExecutionService
 from ashare_exec.errors import BrokerUnavailable
-from ashare_exec.model import AccountId, InstrumentId, OrderStatus
+from ashare_exec.model import AccountId, InstrumentId, OrderStatus, VenueDisconnected
 from ashare_exec.observability.alerts import ReconciliationMismatch
 from ashare_exec.testing.miniqmt import current_terminal, xtquant_available
 from ashare_exec.venues.vnpy.shim import xtp_available
@@ -118,6 +118,10 @@ def _order(coid: str, price: Decimal = Decimal("9.00")) -> OrderIn:
     return _order_of(PAPER, coid, price)
 
 
+def _metrics(svc: ExecutionService) -> str:
+    return svc.hooks.metrics_exposition()[0].decode()
+
+
 async def _until(check: Callable[[], bool], within: float = 5.0) -> None:
     deadline = asyncio.get_running_loop().time() + within
     while not check():
@@ -135,9 +139,16 @@ async def test_start_when_venue_unreachable_starts_without_it_and_refuses_its_or
     ready, reasons = svc.readiness()
     assert not ready
     assert any("venue sim not reached since start" in r and "returned -1" in r for r in reasons)
-    assert ("critical", "VENUE_DOWN_AT_START") in [(s, c) for s, c, _ in got.alerts]
+    # Paged as a link that dropped (the venue rule, the venue_up gauge at 0).
+    drops = [e for e in got.signals if isinstance(e, VenueDisconnected)]
+    assert [d.reason for d in drops] == [
+        "not reached at start: cannot connect to MiniQMT: connect() returned -1"
+    ]
+    assert any(c == "VENUE_DISCONNECTED" and "not reached at start" in m for _, c, m in got.alerts)
+    assert 'venue_up{venue="sim"} 0.0' in _metrics(svc)
     started = [m for _, c, m in got.alerts if c == "SERVICE_STARTED"]
-    assert started == ["service started; waiting for sim"]
+    assert len(started) == 1
+    assert started[0].startswith("service started; waiting for sim (not reached")
     with pytest.raises(BrokerUnavailable) as refused:
         await svc.submit(_order("early"), actor="test")
     assert refused.value.code == "VENUE_DISCONNECTED"
@@ -159,6 +170,7 @@ async def test_start_when_venue_comes_up_later_reconciles_it_as_a_start_and_open
 
     assert got.attempts == ["refused", "refused", "refused", "connected"]
     assert svc.waiting_for == {}
+    assert 'venue_up{venue="sim"} 1.0' in _metrics(svc)
     assert svc.reconciler.has_reconciled(PAPER)
     # The broker's figures on a brand-new journal are the opening balance, not a drift.
     assert not [e for e in got.signals if isinstance(e, ReconciliationMismatch)]
@@ -188,7 +200,8 @@ async def test_start_when_venue_is_up_at_once_connects_once_and_says_reconciled(
     assert [m for _, c, m in got.alerts if c == "SERVICE_STARTED"] == [
         "service started and reconciled"
     ]
-    assert "VENUE_DOWN_AT_START" not in {c for _, c, _ in got.alerts}
+    assert "VENUE_DISCONNECTED" not in {c for _, c, _ in got.alerts}
+    assert not [e for e in got.signals if isinstance(e, VenueDisconnected)]
 
 
 async def test_start_when_told_not_to_wait_refuses_to_start_without_the_venue(

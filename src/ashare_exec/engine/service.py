@@ -37,6 +37,7 @@ from ashare_exec.model import (
     OrderEvent,
     OrderFilled,
     OrderStatus,
+    VenueDisconnected,
 )
 from ashare_exec.oms.state import StateChange
 from ashare_exec.risk.actions import CancelAllAction, CancelOrderAction, RiskAction
@@ -134,6 +135,12 @@ class ExecutionService(QueriesMixin, CommandsMixin, ClosingMixin):
                 if not self.config.sessions.wait_for_venues:
                     raise
                 down[venue.name] = (venue, e)
+                # As a link that dropped: the venue's gauge reads 0 and the venue alert rule
+                # pages now (and reports it back, with the downtime, once it connects).
+                self.core.on_report(
+                    VenueDisconnected(venue=venue.name, ts_event=self.clock.now(),
+                                      reason=f"not reached at start: {e.message}")
+                )  # fmt: skip
         await self.core.drain()
         for rt in self.core.accounts.values():
             if rt.venue.name not in down:
@@ -152,15 +159,13 @@ class ExecutionService(QueriesMixin, CommandsMixin, ClosingMixin):
         self.started = True
         for name, (venue, error) in down.items():
             self.waiting_for[name] = error.message
-            self._alert(
-                "critical",
-                "VENUE_DOWN_AT_START",
-                f"{name} cannot be reached ({error.message}); started without it, connecting "
-                "again in the background: its accounts take no orders until it is up",
-                {"venue": name},
-            )
             self._spawn(self._connect_later(venue), f"connect-{name}")
-        waiting = f"; waiting for {', '.join(down)}" if down else " and reconciled"
+        waiting = (
+            f"; waiting for {', '.join(down)} (not reached; connecting again in the background, "
+            "its accounts take no orders until it is up)"
+            if down
+            else " and reconciled"
+        )
         self._alert("info", "SERVICE_STARTED", f"service started{waiting}", {})
 
     async def _connect_later(self, venue: VenueAdapter) -> None:
