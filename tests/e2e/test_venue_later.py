@@ -113,8 +113,10 @@ def test_serve_before_the_terminal_waits_for_it_then_trades(tmp_path: Path) -> N
         svc.stop()
         if terminal is not None:
             assert terminal.stdin is not None
-            terminal.stdin.close()
+            assert terminal.stdout is not None
+            terminal.stdin.close()  # --watch-stdin: the terminal exits
             terminal.wait(10)
+            terminal.stdout.close()
 
 
 def _orders(control: ControlClient) -> list[dict[str, object]]:
