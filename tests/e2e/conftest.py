@@ -116,8 +116,8 @@ class Service:
         return self.banner
 
 
-def spawn_service(folder: Path) -> subprocess.Popen[str]:
-    """Run ``ashare-exec serve`` on ``folder``'s config (written already); don't wait."""
+def service_env() -> dict[str, str]:
+    """The environment the config's tokens are read from (and unbuffered output)."""
     env = dict(os.environ)
     env.update(
         ASHARE_EXEC_TOKEN=TOKEN,
@@ -125,6 +125,12 @@ def spawn_service(folder: Path) -> subprocess.Popen[str]:
         E2E_PAPER_TOKEN=PAPER_TOKEN,
         PYTHONUNBUFFERED="1",
     )
+    return env
+
+
+def spawn_service(folder: Path) -> subprocess.Popen[str]:
+    """Run ``ashare-exec serve`` on ``folder``'s config (written already); don't wait."""
+    env = service_env()
     cfg = folder / "config" / "gateway.toml"
     return subprocess.Popen(
         [sys.executable, "-m", "ashare_exec.cli", "serve", "--config", str(cfg)],

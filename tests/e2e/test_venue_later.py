@@ -21,27 +21,11 @@ import pytest
 from ashare_exec.client import UnavailableError
 from ashare_exec.testing.miniqmt import xtquant_available
 from ashare_exec.testing.wire import ControlClient, Endpoint
-from tests.e2e.conftest import BASE_CONFIG, start_service, wait_until_ready
+from tests.e2e.conftest import BASE_CONFIG, service_env, start_service, wait_until_ready
 
 pytestmark = pytest.mark.skipif(not xtquant_available(), reason="xtquant is not installed")
 
 START = "2026-11-25T10:00:00+08:00"
-TERMINAL_TOML = f"""
-[clock]
-mode = "sim"
-start = "{START}"
-
-[[accounts]]
-id = "paper"
-venue = "qmt"
-cash = "1000000"
-positions = {{ "600000.SH" = 10000 }}
-
-[[accounts]]
-id = "other"
-venue = "qmt"
-cash = "500000"
-"""
 
 
 def _unused_endpoint(path: Path) -> Endpoint:
@@ -85,12 +69,14 @@ def test_serve_before_the_terminal_waits_for_it_then_trades(tmp_path: Path) -> N
             assert refused.value.code == "VENUE_DISCONNECTED"
         assert svc.proc.poll() is None
 
-        (tmp_path / "terminal.toml").write_text(TERMINAL_TOML, encoding="utf-8")
+        # The terminal holds the accounts of the gateway's own config (as the crash soak's).
         terminal = subprocess.Popen(
             [sys.executable, "-m", "ashare_exec.testing.miniqmt.standalone",
-             "--config", str(tmp_path / "terminal.toml"), "--endpoint", str(endpoint_file),
-             "--reuse-endpoint", "--tick", "0", "--watch-stdin"],
+             "--config", str(folder / "config" / "gateway.toml"),
+             "--endpoint", str(endpoint_file), "--reuse-endpoint", "--tick", "0",
+             "--watch-stdin"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env=service_env(),
         )  # fmt: skip
         wait_until_ready(svc)
 
