@@ -283,3 +283,39 @@ def test_dst_when_the_link_drops_during_a_reconcile_the_end_of_day_is_not_held_u
     # after the link came back. A reconcile now gives up at once when the link is down.
     trace = run_virtual(run_seed(41582, fast_dir, steps=40))
     assert "final check passed" in trace[-1]
+
+
+def test_in_flight_order_when_the_venue_is_back_during_the_last_wait_is_settled_not_doubted(
+    fast_dir: Path,
+) -> None:
+    # Found by the XTP crash soak (seed 139, life 34): an order in flight at a start with
+    # the venue out of reach was queried five times over ~6 s while the venue was down;
+    # the venue came back during the last wait, and its reconnect's reconcile restated
+    # the order; then the in-flight check, with no look at the venue again, marked it
+    # UNKNOWN (a false ORDER_IN_DOUBT), and nothing settled it until the next timed
+    # reconcile. Now it queries once more when the venue is back.
+    async def scenario() -> None:
+        run = await DstRun.quiet(1, fast_dir)
+        try:
+            await run.settle()
+            body = OrderIn(account_id=ACC, symbol="600000.SH", side="BUY", qty=100,
+                           price=Decimal("9.50"), client_order_id="g1")  # fmt: skip
+            await run.svc.submit(body, actor="t")
+            run.sim.disconnect("cut before the ack", auto_reconnect=False)
+            order = run.svc.core.state.book.get(ACC, ClientOrderId("g1"))
+            assert order is not None
+            assert order.status is _S.PENDING_NEW  # at the venue, its ack lost
+            # The in-flight check starts at 1 s and queries at 1.0, 1.2, 1.6, 2.4 and 4.0 s,
+            # then waits 3.2 s; the venue is back at 5 s, in that last wait.
+            await run.settle(5.0)
+            assert order.status is _S.PENDING_NEW
+            run.sim.reconnect()
+            await run.settle(5.0)
+
+            assert order.status is _S.NEW
+            assert ("ORDER_IN_DOUBT", "g1") not in run.alerts
+            assert check_legal_paths([order]) is None
+        finally:
+            await run.svc.stop()
+
+    run_virtual(scenario())

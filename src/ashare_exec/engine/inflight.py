@@ -71,16 +71,10 @@ class InflightMixin:
         order = self.state.book.get(rt.account_id, coid)
         if order is None or order.status not in _IN_FLIGHT:
             return
-        delay = 0.2
-        report: OrderStatusReport | None = None
-        for _attempt in range(5):
-            try:
-                report = await rt.venue.query_order(rt.account_id, coid)
-                break
-            except (BrokerUnavailable, BrokerTimeout):
-                await asyncio.sleep(delay)
-                delay *= 2
-        else:
+        answered, report = await self._query_inflight(rt, coid)
+        if order.status not in _IN_FLIGHT:
+            return  # settled meanwhile (a reconcile, a late report)
+        if not answered:
             await self._mark_unknown(order, "no answer and the venue cannot be queried")
             return
         if report is None:
@@ -92,6 +86,26 @@ class InflightMixin:
         self.on_report(report)
         if order.status is OrderStatus.PENDING_CANCEL and report.status in _WORKING:
             await self._retry_cancel(rt, order, report)
+
+    async def _query_inflight(
+        self, rt: AccountRuntime, coid: ClientOrderId
+    ) -> tuple[bool, OrderStatusReport | None]:
+        """Query by client id while the venue cannot answer, with doubling waits:
+        ``(answered, report)``. A venue back during the last wait is asked once more: its
+        reconnect's reconcile may be over already, and nothing else would look again."""
+        delay = 0.2
+        for _attempt in range(5):
+            try:
+                return True, await rt.venue.query_order(rt.account_id, coid)
+            except (BrokerUnavailable, BrokerTimeout):
+                await asyncio.sleep(delay)
+                delay *= 2
+        if rt.venue.is_connected:
+            try:
+                return True, await rt.venue.query_order(rt.account_id, coid)
+            except (BrokerUnavailable, BrokerTimeout):
+                pass
+        return False, None
 
     async def _retry_cancel(
         self, rt: AccountRuntime, order: Order, report: OrderStatusReport
