@@ -319,3 +319,48 @@ def test_in_flight_order_when_the_venue_is_back_during_the_last_wait_is_settled_
             await run.svc.stop()
 
     run_virtual(scenario())
+
+
+def test_restart_with_the_venue_down_settles_a_never_sent_order_by_its_first_reconcile(
+    fast_dir: Path,
+) -> None:
+    # Found by the XTP crash soak (seed 139, life 44): an order journaled by a killed life
+    # never reached the venue. The next start found the venue out of reach and put the
+    # order under the in-flight timer at once; when the venue came back the timer raced the
+    # start's reconcile, asked the venue, which did not know the order, and marked it
+    # UNKNOWN (critical ORDER_IN_DOUBT) — fresh, so the reconcile then left it alone as an
+    # order still in flight. With the venue up at start the reconcile ends it first
+    # (REJECTED: it never arrived). Now the timer waits for the account's first reconcile.
+    async def scenario() -> None:
+        run = await DstRun.quiet(1, fast_dir)
+        try:
+            await run.settle()
+            run.sim.faults.drop_next_submits += 1  # "sent", lost: the venue never gets it
+            body = OrderIn(account_id=ACC, symbol="600000.SH", side="BUY", qty=100,
+                           price=Decimal("9.50"), client_order_id="h1")  # fmt: skip
+            await run.svc.submit(body, actor="t")
+            run.svc.shutdown_timeout_s = 0.0  # a hasty stop: h1 stays PENDING_NEW
+            await run.svc.stop()
+            await run.sim.advance_to(run.clock.now() + timedelta(seconds=30))
+            svc = build_service(run.config(), run.clock)
+            svc.core.accounts[ACC].venue.unreachable = True  # type: ignore[attr-defined]
+            await run.boot(svc)
+            # Long past the in-flight timeout and its queries (~7 s), the venue still down:
+            # nothing can be learned of h1 before the venue answers; the start's reconcile
+            # is the one to settle it, as when the venue is up at start.
+            await run.settle(8.0)
+            order = svc.core.state.book.get(ACC, ClientOrderId("h1"))
+            assert order is not None
+            assert order.status is _S.PENDING_NEW
+
+            run.sim.unreachable = False
+            await run.settle(10.0)
+
+            assert order.status is _S.REJECTED
+            assert ("ORDER_IN_DOUBT", "h1") not in run.alerts
+            assert check_legal_paths([order]) is None
+        finally:
+            if run.service is not None:
+                await run.service.stop()
+
+    run_virtual(scenario())

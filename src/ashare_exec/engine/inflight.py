@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ashare_exec.clock import Clock
@@ -143,10 +143,14 @@ class InflightMixin:
             )
         )
 
-    def rearm_inflight(self) -> int:
-        """After a restart: put every order still in flight back under the in-flight timer."""
+    def rearm_inflight(self, accounts: Iterable[AccountId] | None = None) -> int:
+        """After a restart: put every order still in flight (of ``accounts``, default all)
+        back under the in-flight timer."""
         n = 0
-        for rt in self.accounts.values():
+        chosen = self.accounts.values() if accounts is None else map(self.accounts.get, accounts)
+        for rt in chosen:
+            if rt is None:
+                continue
             for order in self.state.book.open_orders(rt.account_id):
                 if order.status in _IN_FLIGHT:
                     self._arm_inflight(rt, order.spec.client_order_id)

@@ -84,6 +84,8 @@ class Reconciler:
         self._locks: dict[AccountId, asyncio.Lock] = {}
         self._pending: set[AccountId] = set()
         self.last_reports: dict[AccountId, ReconcileReport] = {}
+        self.on_first_reconcile: Callable[[AccountId], None] = lambda _a: None
+        """Called once per account, after its first reconcile that succeeds."""
         self.runs = 0
         self._deferrals: dict[AccountId, int] = {}
         # Per account, the finished orders the last reconcile found settled, and its day.
@@ -226,7 +228,10 @@ class Reconciler:
         rt.status = status
         rt.reconciled = True
         self.runs += 1
+        first = account_id not in self.last_reports
         self.last_reports[account_id] = rep
+        if first:
+            self.on_first_reconcile(account_id)
         self._keep(rep, why, len(changes), corrections)
         counts = {} if initial else mismatch_counts(rep, drifts)
         for kind, (count, exceeds) in counts.items():

@@ -112,6 +112,7 @@ class ExecutionService(QueriesMixin, CommandsMixin, ClosingMixin):
         core._publish = self._publish
         core._alert = self._alert
         core._request_reconcile = reconciler.request
+        reconciler.on_first_reconcile = self._first_reconciled
         pretrade.alert = self._alert
         pretrade.execute = self._execute_risk_action
 
@@ -142,10 +143,13 @@ class ExecutionService(QueriesMixin, CommandsMixin, ClosingMixin):
                                       reason=f"not reached at start: {e.message}")
                 )  # fmt: skip
         await self.core.drain()
-        for rt in self.core.accounts.values():
-            if rt.venue.name not in down:
-                await self.reconciler.reconcile(rt.account_id, "start")
-        self.core.rearm_inflight()
+        up = [a for a, rt in self.core.accounts.items() if rt.venue.name not in down]
+        for account_id in up:
+            await self.reconciler.reconcile(account_id, "start")
+        # The accounts of a venue down wait for their first reconcile (_first_reconciled):
+        # nothing can be learned of their orders in flight before it, and a timer that asked
+        # first would race it.
+        self.core.rearm_inflight(up)
         self.core.accepting = True
         self.core.check_clock(self.clock.now())  # a clock set back while we were down halts
         self._spawn(self.reconciler.run_timer(self.config.sessions.reconcile_interval_s), "recon")
@@ -196,6 +200,10 @@ class ExecutionService(QueriesMixin, CommandsMixin, ClosingMixin):
         if not task.cancelled() and task.exception() is not None:
             log.error("background task %s failed", task.get_name(), exc_info=task.exception())
             self._alert("critical", "TASK_FAILED", f"background task {task.get_name()} failed", {})
+
+    def _first_reconciled(self, account_id: AccountId) -> None:
+        if self.started:  # an account of a venue down at start: see start()
+            self.core.rearm_inflight([account_id])
 
     def _on_venue_connected(self, venue: str) -> None:
         if not self.started:
