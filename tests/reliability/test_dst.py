@@ -285,6 +285,13 @@ def test_dst_when_the_link_drops_during_a_reconcile_the_end_of_day_is_not_held_u
     assert "final check passed" in trace[-1]
 
 
+async def _buy_off_the_market(run: DstRun, coid: str) -> None:
+    """Submit a buy that rests (below the market) through the service."""
+    body = OrderIn(account_id=ACC, symbol="600000.SH", side="BUY", qty=100,
+                   price=Decimal("9.50"), client_order_id=coid)  # fmt: skip
+    await run.svc.submit(body, actor="t")
+
+
 def test_in_flight_order_when_the_venue_is_back_during_the_last_wait_is_settled_not_doubted(
     fast_dir: Path,
 ) -> None:
@@ -298,9 +305,7 @@ def test_in_flight_order_when_the_venue_is_back_during_the_last_wait_is_settled_
         run = await DstRun.quiet(1, fast_dir)
         try:
             await run.settle()
-            body = OrderIn(account_id=ACC, symbol="600000.SH", side="BUY", qty=100,
-                           price=Decimal("9.50"), client_order_id="g1")  # fmt: skip
-            await run.svc.submit(body, actor="t")
+            await _buy_off_the_market(run, "g1")
             run.sim.disconnect("cut before the ack", auto_reconnect=False)
             order = run.svc.core.state.book.get(ACC, ClientOrderId("g1"))
             assert order is not None
@@ -336,9 +341,7 @@ def test_restart_with_the_venue_down_settles_a_never_sent_order_by_its_first_rec
         try:
             await run.settle()
             run.sim.faults.drop_next_submits += 1  # "sent", lost: the venue never gets it
-            body = OrderIn(account_id=ACC, symbol="600000.SH", side="BUY", qty=100,
-                           price=Decimal("9.50"), client_order_id="h1")  # fmt: skip
-            await run.svc.submit(body, actor="t")
+            await _buy_off_the_market(run, "h1")
             run.svc.shutdown_timeout_s = 0.0  # a hasty stop: h1 stays PENDING_NEW
             await run.svc.stop()
             await run.sim.advance_to(run.clock.now() + timedelta(seconds=30))
