@@ -51,7 +51,8 @@ class ScriptedVenue(VenueAdapter):
     Args:
         auto_ack: push ``OrderAccepted`` after each submit.
         silent: accept the submit but never answer (a silent drop).
-        submit_error: raise this from ``submit`` (the venue never keeps the order).
+        submit_error: raise this from ``submit`` (the venue never keeps the order, unless
+            ``keep_on_error``: a timeout the order got through all the same).
     """
 
     def __init__(self, clock: Clock, accounts: tuple[AccountId, ...] = (AccountId("acc"),)) -> None:
@@ -66,6 +67,7 @@ class ScriptedVenue(VenueAdapter):
         self.silent = False
         self.ignore_cancels = False
         self.submit_error: Exception | None = None
+        self.keep_on_error = False
         self.submits: list[OrderSpec] = []
         self.on_submit: Callable[[OrderSpec], None] | None = None
         self.cancels: list[ClientOrderId] = []
@@ -99,11 +101,13 @@ class ScriptedVenue(VenueAdapter):
         self.submits.append(spec)
         if self.on_submit is not None:
             self.on_submit(spec)
-        if self.submit_error is not None:
+        if self.submit_error is not None and not self.keep_on_error:
             raise self.submit_error
         self._seq += 1
         order = _Order(spec, BrokerOrderId(f"B{self._seq}"))
         self.orders[spec.client_order_id] = order
+        if self.submit_error is not None:
+            raise self.submit_error
         if self.silent:
             return
         if self.auto_ack:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from ashare_exec.errors import (
+    BrokerTimeout,
     BrokerUnavailable,
     DuplicateClientOrderId,
     InvalidRequest,
@@ -152,6 +153,36 @@ async def test_cancel_of_an_unanswered_order_the_venue_does_not_know_leaves_it_i
     await settle(rig)
     assert order.status is OrderStatus.UNKNOWN
     assert any(a[1] == "ORDER_IN_DOUBT" for a in rig.alerts)
+    assert len(rig.venue.submits) == 1
+
+
+async def test_order_in_doubt_the_venue_still_does_not_know_asks_for_a_reconcile(
+    rig: Rig,
+) -> None:
+    # Not the next timed reconcile, a minute of ORDER_IN_DOUBT later: the reconcile is the
+    # one to end it (it never arrived), once the venue has had a second timeout to list it.
+    rig.venue.silent = True
+    order, _ = await rig.core.submit(buy())
+    rig.venue.orders.clear()
+    await asyncio.sleep(0.07)
+    await settle(rig)
+    assert order.status is OrderStatus.UNKNOWN
+    assert rig.reconciles == []
+    await asyncio.sleep(0.07)
+    await settle(rig)
+    assert rig.reconciles == [(ACC, "order c1 in doubt, not at the venue")]
+    assert len(rig.venue.submits) == 1
+
+
+async def test_submit_that_timed_out_is_asked_after_the_timeout_and_resolved(rig: Rig) -> None:
+    rig.venue.silent = True  # it kept the order all the same, and never answered
+    rig.venue.submit_error = BrokerTimeout("no answer in 5 s")
+    rig.venue.keep_on_error = True
+    order, _ = await rig.core.submit(buy())
+    assert order.status is OrderStatus.UNKNOWN
+    await asyncio.sleep(0.07)
+    await settle(rig)
+    assert order.status is OrderStatus.NEW
     assert len(rig.venue.submits) == 1
 
 

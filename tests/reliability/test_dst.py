@@ -5,6 +5,7 @@ CI runs :data:`CI_SEEDS` seeds; ``scripts/dst.py --seeds N`` runs any number.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -365,5 +366,42 @@ def test_restart_with_the_venue_down_settles_a_never_sent_order_by_its_first_rec
         finally:
             if run.service is not None:
                 await run.service.stop()
+
+    run_virtual(scenario())
+
+
+def test_lost_submit_is_settled_by_a_reconcile_two_timeouts_later_not_the_next_timed_one(
+    fast_dir: Path,
+) -> None:
+    # The in-flight check marks an unanswered order the venue does not know UNKNOWN
+    # (critical ORDER_IN_DOUBT). The reconcile took that mark for news of the order and
+    # left it as one still in flight, so only the next timed reconcile ended it: up to a
+    # minute in doubt. Now the check asks again a timeout later, and a reconcile ends it.
+    async def scenario() -> None:
+        run = DstRun(1, fast_dir)
+        run.faults = {}
+        config = run.config()
+        sessions = replace(config.sessions, reconcile_interval_s=600.0)
+        await run.boot(build_service(replace(config, sessions=sessions), run.clock))
+        try:
+            await run.settle()
+            run.sim.faults.drop_next_submits += 1  # "sent", lost: the venue never gets it
+            await _buy_off_the_market(run, "k1")
+            order = run.svc.core.state.book.get(ACC, ClientOrderId("k1"))
+            assert order is not None
+            await run.sim.advance_to(run.clock.now() + timedelta(seconds=1))
+            await run.settle(1.1)  # one timeout (GRACE_S): asked, not known, in doubt
+            assert order.status is _S.UNKNOWN
+            assert ("ORDER_IN_DOUBT", "k1") in run.alerts
+
+            # A second timeout: still not known, and a reconcile ends it.
+            await run.sim.advance_to(run.clock.now() + timedelta(seconds=1))
+            await run.settle(1.0)
+
+            assert order.status is _S.REJECTED
+            assert check_legal_paths([order]) is None
+            assert run.sim.exchange.orders.get((ACC, ClientOrderId("k1"))) is None
+        finally:
+            await run.svc.stop()
 
     run_virtual(scenario())

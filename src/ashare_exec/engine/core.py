@@ -297,6 +297,8 @@ class ExecutionCore(HaltsMixin, ReportPathMixin, InflightMixin):
             await self._mark_unknown(order, f"submit timed out: {e.message}")
         except BrokerError as e:
             await self._mark_unknown(order, f"venue error: {e.message}")
+        # The venue may have it all the same: asked after the timeout, as an unanswered one.
+        self._arm_inflight(self.accounts[spec.account_id], spec.client_order_id)
 
     async def cancel(self, account_id: str, client_order_id: str) -> Order:
         """Request a cancel (never blocked by risk limits; only by exchange windows)."""

@@ -2,7 +2,9 @@
 
 An order with no acknowledgement within the timeout is queried by its client id and
 resolved, or marked ``UNKNOWN`` with an alert — never resent; so is an order with a cancel
-pending that the venue does not know (its submit was never answered either). A cancel the
+pending that the venue does not know (its submit was never answered either). An order in
+doubt is asked again a timeout later; if the venue still does not know it, a reconcile
+settles it (it never arrived). A cancel the
 venue never acted on is re-sent (a cancel is safe to repeat) a few times, then given up
 with an alert.
 After a restart every order still in flight is put back under the timer.
@@ -47,6 +49,7 @@ class InflightMixin:
     accounts: dict[AccountId, AccountRuntime]
     inflight_timeout_s: float
     on_sent: Callable[[str, OrderSpec, float, str | None], None]
+    _request_reconcile: Callable[[AccountId, str], None]
     _alert: Callable[[str, str, str, dict[str, Any]], None]
 
     def on_report(self, report: VenueReport) -> None:  # pragma: no cover - see core
@@ -82,6 +85,12 @@ class InflightMixin:
             # order may never have reached the venue (in doubt, as the submit alone).
             if order.status in (OrderStatus.PENDING_NEW, OrderStatus.PENDING_CANCEL):
                 await self._mark_unknown(order, "no answer and the venue does not know the order")
+                # Asked once more a timeout later: a venue slow to list it has had its time.
+                self._arm_inflight(rt, coid)
+            else:
+                # Still unknown there: a reconcile now settles it (it never arrived), not
+                # the next timed one, a minute of ORDER_IN_DOUBT later.
+                self._request_reconcile(rt.account_id, f"order {coid} in doubt, not at the venue")
             return
         self.on_report(report)
         if order.status is OrderStatus.PENDING_CANCEL and report.status in _WORKING:
