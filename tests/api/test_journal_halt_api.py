@@ -2,11 +2,14 @@
 
 New orders answer 503 ``TRADING_HALTED`` (and the one that hit the failure reads
 ``REJECTED``, not sent); cancels and the kill switch still work; ``/readyz`` says why and
-what to do (``engine/halts.py``, ``tests/reliability/test_journal_halt.py``)."""
+what to do; a resume is refused while the journal still cannot write, and lifts the halt
+once it can (``engine/halts.py``, ``tests/reliability/test_journal_halt.py``)."""
 
 from __future__ import annotations
 
 import asyncio
+
+import httpx
 
 from tests.api.conftest import Api
 from tests.reliability.fault_kit import FAULTS
@@ -56,3 +59,35 @@ def test_journal_halt_over_http_refuses_orders_but_cancels_and_says_why(fresh_ap
     assert any("journal not writable" in r for r in ready.json()["reasons"])
     assert halt.status_code == 200
     assert halt.json()["persisted"] is False
+
+
+def test_journal_halt_over_http_a_resume_lifts_it_once_the_journal_writes_again(
+    fresh_api: Api,
+) -> None:
+    api = fresh_api
+    assert _submit(api, "h1")[0] == 201
+    api.run(_break_journal(api))
+    assert _submit(api, "h2")[0] == 503
+
+    def resume() -> httpx.Response:
+        return api.request(
+            method="POST",
+            url="/v1/risk/trading-state",
+            json={"state": "ACTIVE", "reason": "disk freed"},
+            headers=api.auth(),
+        )
+
+    early = resume()
+    api.service.core.journal._conn.execute("PRAGMA query_only = OFF")  # type: ignore[attr-defined]
+    late = resume()
+    ready = api.request(method="GET", url="/readyz")
+    after = _submit(api, "h3")
+
+    assert early.status_code == 503
+    assert early.json()["error"]["code"] == "JOURNAL_ERROR"
+    assert "still cannot write" in early.json()["error"]["message"]
+    assert late.status_code == 200
+    assert late.json()["resumed_engine"] is True
+    assert late.json()["persisted"] is True
+    assert not any("journal" in r for r in ready.json().get("reasons", []))
+    assert after[0] == 201

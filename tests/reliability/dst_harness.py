@@ -40,8 +40,9 @@ from tests.reliability.dst_checks import (
     skipping_differs,
 )
 from tests.reliability.dst_days import DayRolls
+from tests.reliability.dst_journal import JournalWeather
 from tests.reliability.dst_start import VenueDownAtStart
-from tests.reliability.fault_kit import ACC, FAULTS
+from tests.reliability.fault_kit import ACC
 from tests.reliability.resubmits import resubmit
 from tests.reliability.vloop import InlineExecutor
 
@@ -55,8 +56,6 @@ SYMBOLS = (
 )
 RATES = (0.0, 0.0, 0.02, 0.1, 0.3)
 GRACE_S = 1.0
-JOURNAL_FAULT_RATE = 0.01
-"""Per step, the chance that the journal stops writing (``engine/halts.py``)."""
 RISK: dict[str, Any] = {
     "disabled_checks": ["duplicate", "rate_limit", "daily_count", "cancel_ratio",
                         "chase_guard", "open_orders", "price_deviation", "self_trade"],
@@ -76,7 +75,7 @@ ACTIONS = (
 )
 
 
-class DstRun(DayRolls, Bursts, VenueDownAtStart):
+class DstRun(DayRolls, Bursts, VenueDownAtStart, JournalWeather):
     """One seeded run on a folder (the journal and the venue's store live there)."""
 
     def __init__(self, seed: int, folder: Path, steps: int = 40) -> None:
@@ -94,11 +93,14 @@ class DstRun(DayRolls, Bursts, VenueDownAtStart):
         """When a burst of submits and cancels comes, and what is in it."""
         self.rng_journal = random.Random(seed * 32452843 + 13)
         """When the journal stops writing, how, and for how many steps."""
+        self.rng_heal = random.Random(seed * 67867967 + 23)
+        """Whether a journal halt is healed by an operator's resume or a gateway restart."""
         self.rng_start = random.Random(seed * 86028121 + 19)
         """Whether a restarted gateway finds its venue out of reach, and for how long."""
         self.venue_down_until: int | None = None
         """The step at which the venue down at start is back (``None``: it is not down)."""
         self.journal_fault: tuple[str, Callable[[], None], int] | None = None
+        self.resumed = False
         """``(fault, lift it, the step of the restart that heals it)`` while one is on."""
         self.mismatches: list[tuple[int, str]] = []
         """``(step, kind)`` of every ``ReconciliationMismatch`` signalled."""
@@ -242,37 +244,6 @@ class DstRun(DayRolls, Bursts, VenueDownAtStart):
             if self.service is not None:
                 await self.service.stop()
         return self.trace
-
-    async def _journal_weather(self) -> None:
-        """Now and then the journal stops writing (its own stream, so a seed without a
-        fault runs as before); a gateway restart heals it a few steps later."""
-        if self.journal_fault is not None:
-            if self.step >= self.journal_fault[2]:
-                await self._heal_journal()
-            return
-        if self.rng_journal.random() >= JOURNAL_FAULT_RATE:
-            return
-        kind = self.rng_journal.choice(sorted(FAULTS))
-        heal_at = self.step + self.rng_journal.randint(2, 8)
-        self.journal_fault = (kind, FAULTS[kind](self.svc), heal_at)
-        self.note(f"journal fault: {kind} until step {heal_at}")
-
-    async def _heal_journal(self) -> None:
-        """Stop, lift the fault, start: no replay check (the journal lacks what the halt
-        followed of the venue); the start-up reconcile brings it back, which the next
-        venue check verifies."""
-        assert self.journal_fault is not None
-        kind, lift, _ = self.journal_fault
-        self.journal_fault = None
-        await self.svc.stop()
-        lift()
-        self.service = None
-        self.lossless = False  # the journal lost reports, as a link can
-        await self.boot()
-        await self.settle()
-        if self.sim.is_connected and self.svc.core.accounts[ACC].reconciled:
-            self.check_venue(final=False)
-        self.note(f"journal healed ({kind}) by a gateway restart")
 
     def _pick(self) -> str:
         names = [a for a, _ in ACTIONS]
@@ -490,6 +461,7 @@ class DstRun(DayRolls, Bursts, VenueDownAtStart):
         rep = await self.svc.reconciler.reconcile(ACC, "dst-fixpoint")
         if rep is None or not rep.clean:
             raise self.fail(f"a reconcile at rest still changed things: {rep}")
+        await self.check_replay_after_resume()
         statuses = Counter(o.status.value for o in self.svc.core.state.book.orders(ACC))
         fills = len(self.sim.exchange.fills)
         self.note(f"final check passed: {sorted(statuses.items())}, venue fills today {fills}")

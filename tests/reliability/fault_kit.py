@@ -4,12 +4,14 @@ connection.
 The suite may run as root, for whom file permissions do not apply, so the faults are
 SQLite's: ``PRAGMA max_page_count`` for a full disk, ``PRAGMA query_only`` for a read-only
 journal, and a second connection holding ``BEGIN EXCLUSIVE`` for a locked database. Each
-injector returns how to lift its fault; all three are local to the running service's
-connection, so a new service on the same folder can write again once the lock is lifted.
+injector returns how to lift its fault from the running service (the disk has room again,
+is writable again, the other process let go); the first two are local to the service's
+connection, so a new service on the same folder can write again anyway.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Callable
 from decimal import Decimal
@@ -38,16 +40,27 @@ def _journal_conn(svc: ExecutionService) -> sqlite3.Connection:
     return conn
 
 
+def _on(conn: sqlite3.Connection, sql: str) -> Callable[[], None]:
+    """Run ``sql`` on the connection, unless the service closed it (the fault went with it)."""
+
+    def release() -> None:
+        with contextlib.suppress(sqlite3.ProgrammingError):
+            conn.execute(sql)
+
+    return release
+
+
 def _fill_disk(svc: ExecutionService) -> Callable[[], None]:
     conn = _journal_conn(svc)
     pages = conn.execute("PRAGMA page_count").fetchone()[0]
     conn.execute(f"PRAGMA max_page_count = {pages}")
-    return lambda: None
+    return _on(conn, "PRAGMA max_page_count = 1073741823")
 
 
 def _read_only(svc: ExecutionService) -> Callable[[], None]:
-    _journal_conn(svc).execute("PRAGMA query_only = ON")
-    return lambda: None
+    conn = _journal_conn(svc)
+    conn.execute("PRAGMA query_only = ON")
+    return _on(conn, "PRAGMA query_only = OFF")
 
 
 def _locked(svc: ExecutionService) -> Callable[[], None]:

@@ -44,13 +44,24 @@ def test_dst_when_many_seeds_run_every_invariant_holds(fast_dir: Path) -> None:
         assert "final check passed" in trace[-1], (seed, trace[-3:])
 
 
-@pytest.mark.parametrize("seed", [3, 11, 12])  # read-only, disk-full, locked
+@pytest.mark.parametrize("seed", [3, 11, 38])  # read-only, disk-full, locked
 def test_dst_when_the_journal_fails_mid_run_the_restart_brings_it_back_to_the_venue(
     fast_dir: Path, seed: int
 ) -> None:
     trace = run_virtual(run_seed(seed, fast_dir, steps=CI_STEPS))
     assert any("journal fault" in line for line in trace)
-    assert any("journal healed" in line for line in trace)
+    assert any("journal healed" in line and "restart" in line for line in trace)
+    assert "final check passed" in trace[-1]
+
+
+@pytest.mark.parametrize("seed", [32, 63, 12])  # read-only, disk-full, locked
+def test_dst_when_the_journal_fails_mid_run_a_resume_heals_it_and_the_replay_is_whole(
+    fast_dir: Path, seed: int
+) -> None:
+    trace = run_virtual(run_seed(seed, fast_dir, steps=CI_STEPS))
+    assert any("journal fault" in line for line in trace)
+    assert any("journal healed" in line and "by a resume" in line for line in trace)
+    assert any("after the resume (replay equal)" in line for line in trace)
     assert "final check passed" in trace[-1]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,7 +23,7 @@ from ashare_exec.engine.scheduler import ActionDeferred
 from ashare_exec.errors import GatewayError
 from ashare_exec.journal.archive import read_archive
 from ashare_exec.model import ClientOrderId, InstrumentId, OrderStatus
-from tests.reliability.dst_checks import check_ledger, check_orders_vs_venue
+from tests.reliability.dst_checks import check_ledger, check_orders_vs_venue, order_snapshot
 from tests.reliability.dst_harness import ACC, DstRun
 from tests.reliability.fault_kit import FAULTS, order_in
 from tests.reliability.vloop import run_virtual
@@ -253,5 +253,49 @@ def test_halt_at_the_end_of_day_the_archive_waits_for_the_restart(fast_dir: Path
         # The unsent order is in no archive: for the journal it never existed.
         assert refused not in {str(r["client_order_id"]) for r in archived}
         await run.svc.stop()
+
+    run_virtual(scenario())
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_halt_when_the_disk_takes_writes_again_a_resume_lifts_it_with_nothing_missing(
+    fast_dir: Path, fault: str
+) -> None:
+    async def scenario() -> None:
+        run = await _boot_with_resting_orders(fast_dir)
+        refused, release = await _halt(run, fault)
+        await run.svc.cancel(ACC, "r0", actor="t")  # the venue's answers: not journaled yet
+        await run.sim.advance_to(run.clock.now() + timedelta(minutes=20))
+        await run.settle()
+        with pytest.raises(GatewayError) as still:  # the journal still cannot write
+            await run.svc.set_trading_state(None, "ACTIVE", actor="ops")
+        assert still.value.code == "JOURNAL_ERROR"
+        assert not run.svc.core.accepting
+        release()
+
+        record = await run.svc.set_trading_state(None, "ACTIVE", actor="ops")
+
+        assert record["resumed_engine"] is True
+        assert run.svc.core.accepting
+        codes = [code for code, _ in run.alerts]
+        assert (codes.count("JOURNAL_ERROR"), codes.count("JOURNAL_RECOVERED")) == (1, 1)
+        assert not any("journal" in r for r in run.svc.readiness()[1])
+        view = await run.svc.submit(order_in(70, marketable=True), actor="t")
+        assert view["created"] is True
+        await run.settle()
+        assert _agrees_with_venue(run) is None
+        refused_order = run.svc.core.state.book.get(ACC, refused)
+        assert refused_order is not None
+        assert refused_order.status is OrderStatus.REJECTED  # not sent; its id stays used
+        live = order_snapshot(run.svc)
+        await run.svc.stop()
+        # The journal holds the halt's events too: a replay, with no venue, is the same.
+        replayed = build_service(run.config(), run.clock)
+        try:
+            assert order_snapshot(replayed) == live
+            state = replayed.core.state
+            assert check_ledger(state.ledger, run.sim.exchange, ACC, state.book) is None
+        finally:
+            replayed.core.journal.close()  # type: ignore[attr-defined]
 
     run_virtual(scenario())

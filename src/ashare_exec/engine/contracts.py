@@ -34,6 +34,11 @@ class Journal(Protocol):
         """
         ...
 
+    def recover(self) -> int:
+        """After a failure: write what was refused since, and take writes again; return
+        how many events that was. Raise JournalError if it still cannot write."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class PreTradeDecision:

@@ -8,8 +8,11 @@ service was down).
 
 **Journal.** When a write fails (disk full, read-only, locked; the journal then refuses
 every later write), new orders are refused with ``TRADING_HALTED`` and one critical
-``JOURNAL_ERROR`` alert is raised; the halt lasts until a restart. What the engine does
-not do is stop following the venue, which is the source of truth:
+``JOURNAL_ERROR`` alert is raised. The halt lasts until an operator resumes trading once
+the disk takes writes again: the journal then writes what it refused meanwhile (it held
+the rows, ``journal/hold.py``) and new orders are taken (``JOURNAL_RECOVERED``); if it still
+cannot write, the resume is refused and the halt goes on. A restart lifts it too. What the
+engine does not do during the halt is stop following the venue, the source of truth:
 
 * an order whose ``OrderSubmitted`` could not be journaled was **not sent**; the caller gets
   ``TRADING_HALTED`` and the order is ``REJECTED`` (reason ``TRADING_HALTED``, see
@@ -19,10 +22,11 @@ not do is stop following the venue, which is the source of truth:
 * **cancels still go to the venue**: they only reduce what is at risk, and a lost record of
   one costs nothing (after a restart the reconcile finds the order as the venue has it);
 * venue reports are still applied and published, so positions, cash and the stream follow
-  the venue; the journal lacks them, and the start-up reconcile after the restart restores
-  them from the broker;
+  the venue; the journal has them once it recovers (or, after a restart, the start-up
+  reconcile restores them from the broker);
 * the end of day writes no archive (``engine/closing.py``): the journal lacks the day's end,
-  and an archive is never rewritten; the restart closes the day.
+  and an archive is never rewritten; its retry after the resume, or the restart, closes
+  the day.
 """
 
 from __future__ import annotations
@@ -105,8 +109,9 @@ class HaltsMixin:
         self._alert(
             "critical",
             "JOURNAL_ERROR",
-            f"journal failed; trading halted: {e}. New orders are refused until a restart; "
-            "cancels still go to the venue and its reports are still followed (not journaled)",
+            f"journal failed; trading halted: {e}. New orders are refused until an operator "
+            "resumes trading once the disk takes writes again (or a restart); cancels still "
+            "go to the venue and its reports are still followed (journaled on the resume)",
             {},
         )
 
@@ -146,10 +151,27 @@ class HaltsMixin:
             self._clock_high = max(self._clock_high, last_event - JOURNAL_AHEAD_LIMIT)
 
     def resume_after_halt(self) -> bool:
-        """Clear a clock halt (an operator resumed); a journal halt needs a restart."""
-        if self.halt_reason != "clock":
+        """Lift a halt (an operator resumed trading); ``False`` if there was none.
+
+        A clock halt lifts at once. A journal halt lifts once the journal has written what
+        it refused since the failure.
+
+        Raises:
+            JournalError: the journal still cannot write; the halt goes on.
+        """
+        if self.halt_reason == "journal":
+            written = self.journal.recover()
+            self._alert(
+                "info",
+                "JOURNAL_RECOVERED",
+                f"the journal writes again ({written} events held during the halt written); "
+                "trading resumed",
+                {"events": written},
+            )
+        elif self.halt_reason == "clock":
+            self._clock_high = self.clock.now()  # the guard re-armed at the new time
+        else:
             return False
         self.halt_reason = None
-        self._clock_high = self.clock.now()
         self.accepting = True
         return True

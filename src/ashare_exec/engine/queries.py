@@ -191,7 +191,9 @@ class QueriesMixin:
         if not self.core.accepting:
             reasons.append(f"not accepting orders ({self.core.refusal_code})")
         if self.core.halt_reason == "journal":
-            reasons.append("journal not writable; restart once it is (cancels still work)")
+            reasons.append(
+                "journal not writable; once it is, resume trading or restart (cancels still work)"
+            )
         elif self.core.halt_reason == "clock":
             reasons.append("clock jumped backwards; waiting for an operator to resume")
         for name, why in self.waiting_for.items():

@@ -262,10 +262,24 @@ class ExecutionService(QueriesMixin, CommandsMixin, ClosingMixin):
             self.core.runtime(account_id)
         record = self.pretrade.set_state(account_id, state, actor, reason, self.clock.now())
         record["persisted"] = self._persist_risk()
-        if state == "ACTIVE" and account_id is None and self.core.resume_after_halt():
-            record["resumed_engine"] = True
+        still_failing: JournalError | None = None
+        if state == "ACTIVE" and account_id is None:
+            try:
+                if self.core.resume_after_halt():
+                    record["resumed_engine"] = True
+                    record["persisted"] = self._persist_risk()  # held while halted: now written
+                    if self.scheduler is not None:
+                        self.scheduler.retry_deferred()  # an end of day waiting for the journal
+            except JournalError as e:
+                record["resumed_engine"], still_failing = False, e
         self.hooks.on_audit("trading_state", actor, record)
         self._publish_plain("risk", record, account_id)
+        if still_failing is not None:
+            raise JournalError(
+                f"trading state set to {state}, but the journal still cannot write "
+                f"({still_failing.message}): new orders stay refused until it can",
+                context=still_failing.context,
+            )
         canceled: list[str] = []
         if cancel_working:
             targets = [account_id] if account_id else list(self.core.accounts)

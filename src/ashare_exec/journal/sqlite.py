@@ -12,7 +12,10 @@ Durability modes:
   fsync to wait for, group commits are written on the event loop itself (no thread hop).
 
 Any SQLite failure becomes a :class:`~ashare_exec.errors.JournalError` and the journal
-refuses every later write: the engine must halt trading rather than trade blind.
+refuses every later write: the engine must halt trading rather than trade blind. What it
+refuses is not lost: the rows are built and held, in order (up to :data:`HOLD_LIMIT`
+events), and :meth:`Journal.recover` writes them in one transaction once the disk takes
+writes again, so the halt can lift without a restart.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import Any
 
 from ashare_exec.errors import JournalError
 from ashare_exec.journal.checkpoint import WalCheckpointer
+from ashare_exec.journal.hold import HOLD_LIMIT, HoldMixin
 from ashare_exec.journal.integrity import mark_clean_close, take_clean_close_mark, wal_has_content
 from ashare_exec.journal.multirow import insert_rows
 from ashare_exec.journal.queries import JournalQueries
@@ -47,10 +51,10 @@ from ashare_exec.journal.rows import (
 )
 from ashare_exec.journal.schema import MIGRATIONS, Durability, Migration, migrate
 
-__all__ = ["Durability", "Journal"]
+__all__ = ["HOLD_LIMIT", "Durability", "Journal"]
 
 
-class Journal(JournalQueries):
+class Journal(HoldMixin, JournalQueries):
     """An open journal file. Create it with :meth:`open`.
 
     Writes happen on one connection guarded by a lock; in durable mode, async appends are
@@ -76,6 +80,10 @@ class Journal(JournalQueries):
         self._group_window = group_window
         self._lock = threading.Lock()
         self._failed: JournalError | None = None
+        self._held: list[Batch] = []
+        """What could not be written since the failure, in journal order (sealed rows)."""
+        self._held_events = 0
+        self._held_over = False
         row = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
         self._seq = int(row[0])
         self._ids_written: dict[tuple[str, str], tuple[Any, ...]] = {}
@@ -191,8 +199,7 @@ class Journal(JournalQueries):
     # --- appending ------------------------------------------------------------------
 
     def _prepare(self, items: Iterable[JournalItem]) -> tuple[Batch, int, int]:
-        if self._failed is not None:
-            raise self._failed
+        failed = self._failed
         first = self._seq + 1
         batch = Batch()
         for item in items:
@@ -205,12 +212,23 @@ class Journal(JournalQueries):
             fresh = {k: row for k, row in batch.ids.items() if known.get(k) != row}
             known.update(fresh)
             batch.ids = fresh
+        if failed is not None:
+            self._refuse(batch)
+            raise failed
         return batch, first, self._seq
 
     def _write(self, batch: Batch) -> None:
         with self._lock:
             self._stage(batch)
             self._commit()
+
+    def _write_now(self, batch: Batch) -> None:
+        """A synchronous append's write: refused and held, as every write, if it fails."""
+        try:
+            self._write(batch)
+        except JournalError:
+            self._refuse(batch)
+            raise
 
     def _begin(self, batch: Batch) -> None:
         """Open a transaction holding ``batch``, on the caller's thread; :meth:`_end` (on
@@ -276,7 +294,7 @@ class Journal(JournalQueries):
             JournalError: the write failed; the journal is now stopped.
         """
         batch, first, _last = self._prepare((item,))
-        self._write(batch)
+        self._write_now(batch)
         return first
 
     def append_many(self, items: Sequence[JournalItem]) -> list[int]:
@@ -284,7 +302,7 @@ class Journal(JournalQueries):
         if not items:
             return []
         batch, first, last = self._prepare(items)
-        self._write(batch)
+        self._write_now(batch)
         return list(range(first, last + 1))
 
     async def append_async(self, item: JournalItem) -> int:
@@ -317,10 +335,11 @@ class Journal(JournalQueries):
         Raises:
             JournalError: the journal has failed.
         """
-        if self._failed is not None:
-            raise self._failed
         batch = Batch()
         batch.state.update(items)
+        if self._failed is not None:
+            self._refuse(batch)
+            raise self._failed
         loop = asyncio.get_running_loop()
         future: asyncio.Future[list[int]] = loop.create_future()
         # Read the outcome even when nobody awaits it (no "never retrieved" warnings).
@@ -358,6 +377,8 @@ class Journal(JournalQueries):
                         await done
             except Exception as e:
                 error = e if isinstance(e, JournalError) else JournalError(str(e))
+                if self._failed is not None:
+                    self._hold(merged)  # (the writes after it were queued later: held later)
                 for _b, fut, _f, _l in pending:
                     if not fut.done():
                         fut.set_exception(error)
