@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -121,6 +122,28 @@ async def test_connect_when_session_id_taken_fails_then_uses_fresh_id(
     finally:
         await adapter.close()
         squatter.stop()
+
+
+@pytest.mark.parametrize(
+    ("folder", "says"),
+    [("userdata_mini", "is MiniQMT running and logged in"),
+     ("no-such-folder", "does not exist (check venues.qmt.userdata_path")],
+)  # fmt: skip
+async def test_connect_when_refused_says_whether_the_userdata_folder_is_there(
+    terminal: MiniQmt, clock: SimClock, tmp_path: Path, folder: str, says: str
+) -> None:
+    # A typo in userdata_path looks to xtquant as MiniQMT not running (connect() is -1):
+    # the gateway, which keeps trying either way, tells the two apart where it can.
+    (tmp_path / "userdata_mini").mkdir()
+    terminal.set_online(False)
+    adapter = QmtAdapter(make_config(userdata_path=str(tmp_path / folder)), clock)
+
+    with pytest.raises(BrokerUnavailable) as refused:
+        await adapter.connect()
+
+    assert "connect() returned -1" in refused.value.message
+    assert says in refused.value.message
+    assert not adapter.is_connected
 
 
 async def test_connect_when_terminal_answers_after_the_timeout_no_session_is_left_behind(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
 from ashare_exec.errors import ConfigError
@@ -46,6 +47,18 @@ class QmtConfig:
     backoff_initial_s: float = 1.0
     backoff_max_s: float = 30.0
     max_pending_submits: int = 100
+
+    def connect_failed(self, rc: int, session_id: int) -> str:
+        """Why ``connect()`` returned ``rc``, as far as the gateway can tell: a
+        ``userdata_path`` that is no folder here is a configuration mistake, not a terminal
+        that is not up yet (the service keeps trying either way: a drive may mount later)."""
+        text = f"connect() returned {rc} (session {session_id})"
+        if "://" not in self.userdata_path and not Path(self.userdata_path).is_dir():
+            return (
+                f"{text}: the folder {self.userdata_path} does not exist "
+                "(check venues.qmt.userdata_path: the terminal's userdata_mini folder)"
+            )
+        return f"{text}: is MiniQMT running and logged in on {self.userdata_path}?"
 
     def __post_init__(self) -> None:
         if not self.userdata_path:

@@ -163,7 +163,7 @@ class QmtLink(VenueAdapter):
                     self._session.build_and_connect, budget=self.config.connect_timeout_s
                 )
                 if rc != 0:
-                    raise BrokerUnavailable(f"connect() returned {rc} (session {session_id})")
+                    raise BrokerUnavailable(self.config.connect_failed(rc, session_id))
                 for account_id in self.config.accounts:
                     result = await self._request(self._session.subscribe_async, account_id,
                                                  copy=_copy_int)  # fmt: skip
