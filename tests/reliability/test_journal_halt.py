@@ -299,3 +299,59 @@ def test_halt_when_the_disk_takes_writes_again_a_resume_lifts_it_with_nothing_mi
             replayed.core.journal.close()  # type: ignore[attr-defined]
 
     run_virtual(scenario())
+
+
+def test_halt_when_the_disk_is_back_by_the_stop_the_stop_writes_what_was_held(
+    fast_dir: Path,
+) -> None:
+    async def scenario() -> None:
+        run = await _boot_with_resting_orders(fast_dir)
+        refused, release = await _halt(run, "read-only")
+        await run.svc.cancel(ACC, "r1", actor="t")
+        await run.settle()
+        release()  # the disk is back, and the operator restarts rather than resumes
+        live = order_snapshot(run.svc)
+        await run.svc.stop()
+
+        replayed = build_service(run.config(), run.clock)
+        try:
+            assert order_snapshot(replayed) == live
+            r1 = replayed.core.state.book.get(ACC, ClientOrderId("r1"))
+            assert r1 is not None
+            assert r1.status is OrderStatus.CANCELED
+            unsent = replayed.core.state.book.get(ACC, refused)
+            assert unsent is not None
+            assert unsent.status is OrderStatus.REJECTED  # journaled now: not sent, id used
+        finally:
+            replayed.core.journal.close()  # type: ignore[attr-defined]
+
+    run_virtual(scenario())
+
+
+def test_halt_at_the_end_of_day_a_resume_lets_the_deferred_close_archive_the_day(
+    fast_dir: Path,
+) -> None:
+    async def scenario() -> None:
+        run = await _boot_with_resting_orders(fast_dir)
+        day = run.clock.now().date()
+        refused, release = await _halt(run, "disk-full")
+        await run.sim.advance_to(datetime.combine(day, time(15, 0, 10), CST))
+        await run.settle()
+        with pytest.raises(ActionDeferred):
+            await run.svc.end_of_day(day)
+        venue = _venue(run)
+        release()
+        await run.svc.set_trading_state(None, "ACTIVE", actor="ops")
+
+        await run.svc.end_of_day(day)  # the deferred close, as the scheduler retries it
+
+        assert run.svc.is_archived(day)
+        archived = read_archive(run.folder / "data" / "archive" / day.isoformat()).orders
+        statuses = {str(r["client_order_id"]): r["status"] for r in archived}
+        assert {c: statuses[c] for c in (f"r{n}" for n in range(RESTING))} == {
+            c: venue[ClientOrderId(c)].value for c in (f"r{n}" for n in range(RESTING))
+        }
+        assert statuses[refused] == "REJECTED"  # journaled on the resume: not sent
+        await run.svc.stop()
+
+    run_virtual(scenario())

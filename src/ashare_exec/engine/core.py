@@ -137,6 +137,7 @@ class ExecutionCore(HaltsMixin, ReportPathMixin, InflightMixin):
                 handle.cancel()
             rt.inflight.clear()
         await self.drain()
+        self.recover_at_stop()
         if self._consumer is not None:
             self._consumer.cancel()
             with contextlib.suppress(asyncio.CancelledError):

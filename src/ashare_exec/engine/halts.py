@@ -11,8 +11,9 @@ every later write), new orders are refused with ``TRADING_HALTED`` and one criti
 ``JOURNAL_ERROR`` alert is raised. The halt lasts until an operator resumes trading once
 the disk takes writes again: the journal then writes what it refused meanwhile (it held
 the rows, ``journal/hold.py``) and new orders are taken (``JOURNAL_RECOVERED``); if it still
-cannot write, the resume is refused and the halt goes on. A restart lifts it too. What the
-engine does not do during the halt is stop following the venue, the source of truth:
+cannot write, the resume is refused and the halt goes on. A restart lifts it too (the stop
+first tries once more to write what was held). What the engine does not do during the halt
+is stop following the venue, the source of truth:
 
 * an order whose ``OrderSubmitted`` could not be journaled was **not sent**; the caller gets
   ``TRADING_HALTED`` and the order is ``REJECTED`` (reason ``TRADING_HALTED``, see
@@ -114,6 +115,19 @@ class HaltsMixin:
             "go to the venue and its reports are still followed (journaled on the resume)",
             {},
         )
+
+    def recover_at_stop(self) -> None:
+        """At a stop during a journal halt: write what the journal held, if the disk takes
+        writes again by now, so the journal keeps what the halt followed (else the next
+        start's reconcile takes it back from the venue)."""
+        if self.halt_reason != "journal":
+            return
+        try:
+            written = self.journal.recover()
+        except JournalError as e:
+            log.warning("journal halt: still cannot write at the stop (%s)", e)
+            return
+        log.info("journal halt: %d held events written at the stop", written)
 
     def check_clock(self, now: datetime) -> None:
         """Halt new orders when the clock runs backwards (events would be out of order).
