@@ -381,6 +381,15 @@ class DstRun(DayRolls, Bursts, VenueDownAtStart, JournalWeather):
         if self.journal_fault is not None:
             await self._heal_journal()
             return
+        svc = await self.stop_and_replay()
+        self.venue_down_at_start(svc)
+        await self.boot(svc)
+        self.note("gateway restart (replay equal)")
+        self.check_down_at_start()
+
+    async def stop_and_replay(self, when: str = "") -> ExecutionService:
+        """Graceful stop, then a new service (returned, not started) replays the journal:
+        its state must equal the live one."""
         await self.svc.stop()  # in-flight orders may settle while it stops
         before = order_snapshot(self.svc)
         self.service = None
@@ -388,11 +397,8 @@ class DstRun(DayRolls, Bursts, VenueDownAtStart, JournalWeather):
         after = order_snapshot(svc)
         if after != before:
             diff = sorted(set(before.items()) ^ set(after.items()))[:4]
-            raise self.fail(f"journal replay differs from the live state: {diff}")
-        self.venue_down_at_start(svc)
-        await self.boot(svc)
-        self.note("gateway restart (replay equal)")
-        self.check_down_at_start()
+            raise self.fail(f"journal replay {when}differs from the live state: {diff}")
+        return svc
 
     async def do_reconcile(self) -> None:
         if not self.sim.is_connected:

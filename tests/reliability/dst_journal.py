@@ -17,11 +17,8 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ashare_exec.config import GatewayConfig
-from ashare_exec.engine.node import build_service
 from ashare_exec.engine.service import ExecutionService
 from ashare_exec.errors import JournalError
-from tests.reliability.dst_checks import order_snapshot
 from tests.reliability.fault_kit import ACC, FAULTS
 
 __all__ = ["JOURNAL_FAULT_RATE", "RESUME_RATE", "JournalWeather"]
@@ -51,7 +48,7 @@ class JournalWeather:
     note: Callable[[str], None]
     fail: Callable[[str], Exception]
     check_venue: Callable[..., None]
-    config: Callable[[], GatewayConfig]
+    stop_and_replay: Callable[[str], Awaitable[ExecutionService]]
 
     async def _journal_weather(self) -> None:
         """Now and then the journal stops writing; it is healed a few steps later."""
@@ -104,13 +101,5 @@ class JournalWeather:
         replay must equal the live state (the journal lacks nothing the halt followed)."""
         if not self.resumed:
             return
-        await self.svc.stop()
-        before = order_snapshot(self.svc)
-        self.service = None
-        svc = build_service(self.config(), self.clock)
-        after = order_snapshot(svc)
-        if after != before:
-            diff = sorted(set(before.items()) ^ set(after.items()))[:4]
-            raise self.fail(f"journal replay after a resume differs from the live state: {diff}")
-        await self.boot(svc)
+        await self.boot(await self.stop_and_replay("after a resume "))
         self.note("gateway restart after the resume (replay equal)")
