@@ -1,8 +1,10 @@
 """What the journal refuses after a failure is held, and written once it can write again.
 
 After a write fails the journal refuses every later write (the engine halts new orders),
-but the rows it refuses are built as usual and held here, in journal order, behind any
-batch that was queued before the failure. :meth:`HoldMixin.recover` writes them all in one
+but the rows it refuses are built as usual and held here with their sequence numbers; the
+batch that failed, and any queued with it, may reach the hold after writes refused later
+(its failure surfaces on the loop a moment after the stop), so the hold is put back in
+sequence order before it is written. :meth:`HoldMixin.recover` writes them all in one
 transaction when the disk takes writes again (an operator resumes trading), so the journal
 then holds exactly what it would have without the failure and the halt lifts without a
 restart. Past :data:`HOLD_LIMIT` events nothing more is kept and only a restart, which
@@ -34,9 +36,10 @@ class HoldMixin(JournalQueries):
     _lock: threading.Lock
     _failed: JournalError | None
     _pending: list[tuple[Batch, asyncio.Future[list[int]], int, int]]
-    _held: list[Batch]
+    _held: list[tuple[int, Batch]]
     _held_events: int
     _held_over: bool
+    _seq: int
 
     def _stage(self, batch: Batch) -> None:  # pragma: no cover - see sqlite
         raise NotImplementedError
@@ -44,20 +47,20 @@ class HoldMixin(JournalQueries):
     def _commit(self) -> None:  # pragma: no cover - see sqlite
         raise NotImplementedError
 
-    def _refuse(self, batch: Batch) -> None:
-        """Hold a batch refused after the failure, behind every batch prepared before it
-        (those still queued are held first; their appends fail as they would have)."""
+    def _refuse(self, batch: Batch, first: int) -> None:
+        """Hold a batch refused after the failure (``first``: its first sequence number),
+        and the batches still queued, whose appends fail as they would have."""
         pending, self._pending = self._pending, []
-        for queued, future, _first, _last in pending:
-            self._hold(queued)
+        for queued, future, queued_first, _last in pending:
+            self._hold(queued, queued_first)
             if not future.done():
                 future.set_exception(self._failed or JournalError("journal stopped"))
-        self._hold(batch)
+        self._hold(batch, first)
 
-    def _hold(self, batch: Batch) -> None:
+    def _hold(self, batch: Batch, first: int) -> None:
         if self._held_over:
             return
-        self._held.append(batch)
+        self._held.append((first, batch))
         self._held_events += len(batch.events)
         if self._held_events > HOLD_LIMIT:
             self._held_over = True
@@ -69,7 +72,7 @@ class HoldMixin(JournalQueries):
             super().set_state(key, value)
         except JournalError:
             if self._failed is not None:
-                self._refuse(Batch(state={key: value}))
+                self._refuse(Batch(state={key: value}), self._seq + 1)
             raise
 
     @property
@@ -95,7 +98,10 @@ class HoldMixin(JournalQueries):
             )
         with self._lock:
             failed, self._failed = self._failed, None
-            batch = Batch.merge(self._held) if self._held else Batch()
+            # In sequence order, which is the order the rows were built in (a stable sort:
+            # a state row keeps its place among those held at the same sequence number).
+            in_order = [b for _first, b in sorted(self._held, key=lambda held: held[0])]
+            batch = Batch.merge(in_order) if in_order else Batch()
             # Always a row to write: an empty transaction would pass on a disk still full.
             batch.state[RECOVERED_KEY] = str(len(self._held))
             try:

@@ -80,8 +80,8 @@ class Journal(HoldMixin, JournalQueries):
         self._group_window = group_window
         self._lock = threading.Lock()
         self._failed: JournalError | None = None
-        self._held: list[Batch] = []
-        """What could not be written since the failure, in journal order (sealed rows)."""
+        self._held: list[tuple[int, Batch]] = []
+        """What could not be written since the failure: ``(first seq, sealed rows)``."""
         self._held_events = 0
         self._held_over = False
         row = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
@@ -213,7 +213,7 @@ class Journal(HoldMixin, JournalQueries):
             known.update(fresh)
             batch.ids = fresh
         if failed is not None:
-            self._refuse(batch)
+            self._refuse(batch, first)
             raise failed
         return batch, first, self._seq
 
@@ -222,12 +222,12 @@ class Journal(HoldMixin, JournalQueries):
             self._stage(batch)
             self._commit()
 
-    def _write_now(self, batch: Batch) -> None:
+    def _write_now(self, batch: Batch, first: int) -> None:
         """A synchronous append's write: refused and held, as every write, if it fails."""
         try:
             self._write(batch)
         except JournalError:
-            self._refuse(batch)
+            self._refuse(batch, first)
             raise
 
     def _begin(self, batch: Batch) -> None:
@@ -294,7 +294,7 @@ class Journal(HoldMixin, JournalQueries):
             JournalError: the write failed; the journal is now stopped.
         """
         batch, first, _last = self._prepare((item,))
-        self._write_now(batch)
+        self._write_now(batch, first)
         return first
 
     def append_many(self, items: Sequence[JournalItem]) -> list[int]:
@@ -302,7 +302,7 @@ class Journal(HoldMixin, JournalQueries):
         if not items:
             return []
         batch, first, last = self._prepare(items)
-        self._write_now(batch)
+        self._write_now(batch, first)
         return list(range(first, last + 1))
 
     async def append_async(self, item: JournalItem) -> int:
@@ -338,7 +338,7 @@ class Journal(HoldMixin, JournalQueries):
         batch = Batch()
         batch.state.update(items)
         if self._failed is not None:
-            self._refuse(batch)
+            self._refuse(batch, self._seq + 1)
             raise self._failed
         loop = asyncio.get_running_loop()
         future: asyncio.Future[list[int]] = loop.create_future()
@@ -378,7 +378,7 @@ class Journal(HoldMixin, JournalQueries):
             except Exception as e:
                 error = e if isinstance(e, JournalError) else JournalError(str(e))
                 if self._failed is not None:
-                    self._hold(merged)  # (the writes after it were queued later: held later)
+                    self._hold(merged, min(first for _b, _fut, first, _l in pending))
                 for _b, fut, _f, _l in pending:
                     if not fut.done():
                         fut.set_exception(error)

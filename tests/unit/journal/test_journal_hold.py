@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
+import time
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import oms_stubs as st
 import pytest
@@ -120,6 +124,55 @@ async def test_recover_when_an_append_was_queued_at_the_failure_keeps_it_before_
     [order] = journal.rows("orders")
     assert order["status"] == "NEW"
     assert [seq for seq, _e in journal.iter_events()] == [1, 2]
+    await journal.aclose()
+
+
+class _CommitAtTheGate:
+    """The journal's connection, with ``COMMIT`` waiting for ``gate`` and then failing."""
+
+    def __init__(self, conn: sqlite3.Connection, gate: threading.Event) -> None:
+        self._conn, self._gate = conn, gate
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        if sql == "COMMIT":
+            self._gate.wait()
+            raise sqlite3.OperationalError("disk I/O error")
+        return self._conn.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+
+async def test_recover_when_the_failed_commit_reaches_the_hold_after_a_later_write_keeps_order(
+    tmp_path: Path,
+) -> None:
+    # Durable: the commit fails on the writer thread, and the loop learns of it a moment
+    # later. A write refused in that moment is held before the failed batch; written in
+    # the order held, the older row of the order would overwrite its newer one.
+    journal = Journal.open(tmp_path / "j.db", durability="durable")
+    state = new_state()
+    real, gate = journal._conn, threading.Event()
+    journal._conn = _CommitAtTheGate(real, gate)  # type: ignore[assignment]
+    queued = asyncio.ensure_future(journal.append_many_async([state.apply(st.submitted("C1"))]))
+    await asyncio.sleep(0.05)  # its commit waits at the gate, on the writer thread
+    gate.set()
+    deadline = time.monotonic() + 5
+    while journal.failed is None and time.monotonic() < deadline:
+        gate.wait(0.001)  # it fails there; the loop, held here on purpose, has not heard yet
+    with pytest.raises(JournalError):
+        journal.append_many([state.apply(st.accepted("C1", broker="B1"))])
+    with pytest.raises(JournalError):
+        await queued
+    journal._conn = real
+
+    assert journal.recover() == 2
+
+    [order] = journal.rows("orders")
+    assert (order["status"], order["broker_order_id"]) == ("NEW", "B1")
+    assert [type(e).__name__ for _s, e in journal.iter_events()] == [
+        "OrderSubmitted",
+        "OrderAccepted",
+    ]
     await journal.aclose()
 
 
