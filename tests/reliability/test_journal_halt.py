@@ -271,6 +271,10 @@ def test_halt_when_the_disk_takes_writes_again_a_resume_lifts_it_with_nothing_mi
             await run.svc.set_trading_state(None, "ACTIVE", actor="ops")
         assert still.value.code == "JOURNAL_ERROR"
         assert not run.svc.core.accepting
+        held = run.svc.core.journal.held_events
+        assert held > 0
+        says = f"journal not writable ({held} events held for it)"
+        assert any(says in r for r in run.svc.readiness()[1])
         release()
 
         record = await run.svc.set_trading_state(None, "ACTIVE", actor="ops")

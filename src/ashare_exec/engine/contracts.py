@@ -39,6 +39,16 @@ class Journal(Protocol):
         how many events that was. Raise JournalError if it still cannot write."""
         ...
 
+    @property
+    def held_events(self) -> int:
+        """Events refused since a failure, held for :meth:`recover`."""
+        ...
+
+    @property
+    def recoverable(self) -> bool:
+        """Whether :meth:`recover` can lift the failure (too much refused: restart)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class PreTradeDecision:

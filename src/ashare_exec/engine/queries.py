@@ -191,8 +191,13 @@ class QueriesMixin:
         if not self.core.accepting:
             reasons.append(f"not accepting orders ({self.core.refusal_code})")
         if self.core.halt_reason == "journal":
+            journal = self.core.journal
             reasons.append(
-                "journal not writable; once it is, resume trading or restart (cancels still work)"
+                f"journal not writable ({journal.held_events} events held for it); once it is, "
+                "resume trading or restart (cancels still work)"
+                if journal.recoverable
+                else "journal not writable, and too much refused to hold: restart once it is "
+                "(cancels still work)"
             )
         elif self.core.halt_reason == "clock":
             reasons.append("clock jumped backwards; waiting for an operator to resume")

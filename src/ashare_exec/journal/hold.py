@@ -80,6 +80,11 @@ class HoldMixin(JournalQueries):
         """Events refused since the failure and held for :meth:`recover` (0 if none)."""
         return 0 if self._held_over else self._held_events
 
+    @property
+    def recoverable(self) -> bool:
+        """Whether :meth:`recover` can lift a failure (not past :data:`HOLD_LIMIT`)."""
+        return not self._held_over
+
     def recover(self) -> int:
         """Write what was held since the failure, in order, in one transaction, and take
         writes again; return the number of events written (0 when nothing failed).

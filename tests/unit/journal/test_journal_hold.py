@@ -47,7 +47,7 @@ def test_recover_when_the_disk_takes_writes_again_writes_what_was_refused_in_ord
         )
     with pytest.raises(JournalError):
         journal.set_state("risk", "ACTIVE")
-    assert journal.held_events == 3
+    assert (journal.held_events, journal.recoverable) == (3, True)
     read_only(journal, False)
 
     written = journal.recover()
@@ -186,6 +186,7 @@ def test_recover_when_more_than_the_limit_was_refused_asks_for_a_restart(
             journal.append(st.submitted(f"C{n}"))
     read_only(journal, False)
 
+    assert not journal.recoverable
     with pytest.raises(JournalError, match="restart"):
         journal.recover()
     assert journal.failed is not None
