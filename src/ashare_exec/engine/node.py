@@ -37,7 +37,15 @@ from ashare_exec.journal.archive import MANIFEST, archive_day
 from ashare_exec.journal.queries import JOURNAL_FILE
 from ashare_exec.journal.recovery import replay
 from ashare_exec.journal.sqlite import Journal
-from ashare_exec.model import AccountId, Instrument, InstrumentId, OrderSpec, Quote, Side
+from ashare_exec.model import (
+    AccountId,
+    Instrument,
+    InstrumentId,
+    OrderSpec,
+    Quote,
+    Side,
+    TradingState,
+)
 from ashare_exec.observability.alerts import Alert
 from ashare_exec.observability.audit import day_path, seal_path_for
 from ashare_exec.oms.idempotency import ClientOrderIdMinter
@@ -201,7 +209,7 @@ def build_service(config: GatewayConfig, clock: Clock) -> ExecutionService:
         on_alert=observer.on_alert,
         on_audit=observer.audit,
         on_api_latency=observer.on_api,
-        metrics_exposition=lambda: (observer.metrics.render(), CONTENT_TYPE_LATEST),
+        metrics_exposition=lambda: _exposition(observer, core, pretrade),
         alerts_to_stream=False,
         periodic=observer.run,
         aclose=observer.aclose,
@@ -258,6 +266,20 @@ def build_service(config: GatewayConfig, clock: Clock) -> ExecutionService:
     service.is_archived = archived
     service.observer = observer
     return service
+
+
+def _exposition(
+    observer: Observer, core: ExecutionCore, pretrade: RulesAndRisk
+) -> tuple[bytes, str]:
+    """The metrics, with ``trading_halted`` read at the scrape: an account is halted when
+    its kill switch or the global one is ``HALTED``; ``*`` when the global one is, or the
+    engine halted new orders itself (the journal cannot write, the clock went back)."""
+    metrics = observer.metrics
+    every = pretrade.risk.trading_state(None) is TradingState.HALTED
+    metrics.set_trading_halted("*", every or core.halt_reason is not None)
+    for account in core.accounts:
+        metrics.set_trading_halted(account, pretrade.trading_state(account) == "HALTED")
+    return metrics.render(), CONTENT_TYPE_LATEST
 
 
 def _publish_alert(bus: EventBus, alert: Alert) -> None:

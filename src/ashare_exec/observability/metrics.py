@@ -72,7 +72,8 @@ METRIC_HELP: dict[str, str] = {
     f"{_P}reconciliation_runs_total": "Reconciliation runs, per account and trigger.",
     f"{_P}reconciliation_corrections_total": "Corrections made by reconciliation, per kind.",
     f"{_P}risk_breaker_trips_total": "Risk circuit breakers fired, per account and breaker.",
-    f"{_P}trading_halted": "1 when new orders are refused (kill switch), per account.",
+    f"{_P}trading_halted": "1 when new orders are refused (kill switch), per account; "
+    "* for all (the global kill switch, or the engine's own halt: journal, clock).",
     f"{_P}clock_drift_seconds": "Local clock minus reference time.",
     f"{_P}alerts_total": "Alerts raised (after de-duplication), per severity and code.",
     f"{_P}alerts_suppressed_total": "Alerts dropped by de-duplication or rate limiting.",
