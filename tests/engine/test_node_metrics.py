@@ -3,11 +3,13 @@ each scrape (the Prometheus rule ``AshareTradingHalted`` pages on it)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from ashare_exec.api.schemas import OrderIn
 from ashare_exec.clock import CST, SimClock
 from ashare_exec.config import AccountConfig, GatewayConfig
 from ashare_exec.engine.node import build_service
@@ -47,3 +49,40 @@ async def test_trading_halted_follows_the_kill_switches_and_the_engines_own_halt
         assert _halted(svc) == {"*": 1.0, "paper": 0.0}
     finally:
         svc.core.journal.close()  # type: ignore[attr-defined]
+
+
+def _samples(svc: ExecutionService, name: str) -> dict[str, float]:
+    text = svc.metrics_exposition()[0].decode()
+    rows = re.findall(rf"^ashare_exec_{name}\{{([^}}]*)\}} (\S+)$", text, re.M)
+    return {labels: float(value) for labels, value in rows}
+
+
+async def test_a_tripped_breaker_and_each_reconcile_are_counted(tmp_path: Path) -> None:
+    config = GatewayConfig(
+        data_dir=tmp_path / "data",
+        log_dir=tmp_path / "logs",
+        accounts=(AccountConfig(ACC, "sim", Decimal(1_000_000), {}),),
+        risk={"max_consecutive_rejections": 2},
+        venues={"sim": {"faults": {"reject_rate": 1.0}}},  # the counter refuses everything
+    )
+    svc = build_service(config, SimClock(datetime(2026, 11, 25, 10, 0, tzinfo=CST)))
+    await svc.start()
+    try:
+        assert _samples(svc, "reconciliation_runs_total") == {
+            'account="paper",trigger="start"': 1.0
+        }
+        for n in range(2):
+            body = OrderIn(account_id=ACC, symbol="600000.SH", side="BUY", qty=100,
+                           price=Decimal("9.90"), client_order_id=f"b{n}")  # fmt: skip
+            await svc.submit(body, actor="t")
+            for _ in range(3):
+                await asyncio.sleep(0)
+                await svc.core.drain()
+
+        assert svc.pretrade.trading_state(ACC) == "HALTED"
+        assert _samples(svc, "risk_breaker_trips_total") == {
+            'account="paper",breaker="rejection_breaker"': 1.0
+        }
+        assert _halted(svc)["paper"] == 1.0
+    finally:
+        await svc.stop()

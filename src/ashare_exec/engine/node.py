@@ -204,6 +204,10 @@ def build_service(config: GatewayConfig, clock: Clock) -> ExecutionService:
     observer.venue_of = lambda a: runtimes[AccountId(a)].venue.name if a in runtimes else "?"
     core.on_sent = observer.on_sent
     core.on_signal = observer.on_signal
+    pretrade.on_breaker = observer.metrics.risk_breaker_tripped
+    reconciler.on_run = lambda account, why: observer.metrics.reconciliation_run(
+        str(account), why if why in RECONCILE_TRIGGERS else "request"
+    )
     hooks = ServiceHooks(
         on_change=observer.on_change,
         on_alert=observer.on_alert,
@@ -266,6 +270,11 @@ def build_service(config: GatewayConfig, clock: Clock) -> ExecutionService:
     service.is_archived = archived
     service.observer = observer
     return service
+
+
+RECONCILE_TRIGGERS = frozenset({"start", "reconnect", "timer", "end_of_day"})
+"""``reconciliation_runs_total`` triggers; any other reason (a fills gap, an order in doubt,
+an operator) counts as ``request``, so the label stays a short list."""
 
 
 def _exposition(

@@ -34,16 +34,19 @@ from ashare_exec.model import (
 )
 from ashare_exec.model.order import Order
 from ashare_exec.oms.state import StateChange
+from ashare_exec.risk import codes
 from ashare_exec.risk.actions import RiskAction, RiskAlert, RiskOutcome
 from ashare_exec.risk.engine import GLOBAL, RiskEngine
 from ashare_exec.risk.view import WorkingOrderView
 from ashare_exec.rules import TradingCalendar, lot_rule, tick_size, validate_order
 
-__all__ = ["STATE_KEY", "RulesAndRisk"]
+__all__ = ["BREAKERS", "STATE_KEY", "RulesAndRisk"]
 
 log = logging.getLogger(__name__)
 
 STATE_KEY = "risk.state"
+BREAKERS = frozenset({codes.CONTROL_REJECTION_BREAKER, codes.CONTROL_DAILY_LOSS})
+"""The controls that trip (halt or restrict an account by themselves)."""
 
 
 class RulesAndRisk:
@@ -74,6 +77,8 @@ class RulesAndRisk:
         self.execute: Callable[[RiskAction], None] = lambda _a: None
         """Carries out an action the risk engine asks for (set by the service)."""
         self.alert: Callable[[str, str, str, dict[str, Any]], None] = lambda *_: None
+        self.on_breaker: Callable[[str, str], None] = lambda *_: None
+        """Called with ``(account or "*", control)`` when a breaker of :data:`BREAKERS` fires."""
         self._dirty = False
         raw = load_state(STATE_KEY)
         if raw:
@@ -285,6 +290,8 @@ class RulesAndRisk:
 
     def _alerts(self, alerts: Iterable[RiskAlert]) -> None:
         for a in alerts:
+            if a.control in BREAKERS:
+                self.on_breaker(a.account_id or "*", a.control)
             self.alert(
                 a.severity.lower(),
                 a.code,

@@ -44,7 +44,6 @@ from ashare_exec.model import (
     CashReport,
     ClientOrderId,
     InstrumentId,
-    Order,
     OrderEvent,
     OrderRestated,
     OrderStatus,
@@ -53,7 +52,7 @@ from ashare_exec.model import (
 )
 from ashare_exec.model.portfolio import T1_RELEASE
 from ashare_exec.observability.alerts import ReconciliationMismatch
-from ashare_exec.oms.reconcile import ReconcileReport, SettledKey, reconcile
+from ashare_exec.oms.reconcile import ReconcileReport, SettledKey, never_acknowledged, reconcile
 from ashare_exec.oms.snapshot import moved_instruments, unseen_freezes
 from ashare_exec.oms.state import StateChange
 from ashare_exec.venues.base import VenueAdapter
@@ -86,6 +85,8 @@ class Reconciler:
         self.last_reports: dict[AccountId, ReconcileReport] = {}
         self.on_first_reconcile: Callable[[AccountId], None] = lambda _a: None
         """Called once per account, after its first reconcile that succeeds."""
+        self.on_run: Callable[[AccountId, str], None] = lambda _a, _why: None
+        """Called as each reconcile starts on a connected venue, with why it runs."""
         self.runs = 0
         self._deferrals: dict[AccountId, int] = {}
         # Per account, the finished orders the last reconcile found settled, and its day.
@@ -159,6 +160,7 @@ class Reconciler:
         venue = rt.venue
         if not venue.is_connected:
             return None
+        self.on_run(account_id, why)
         await core.drain()
         try:
             orders = await self._query(venue, lambda: venue.query_orders(account_id))
@@ -359,7 +361,7 @@ class Reconciler:
                 # are in the balances this reconcile takes from the broker.
                 status = OrderStatus.EXPIRED
                 text = "an order of an earlier day the venue no longer lists: it ended then"
-            elif _never_acknowledged(order):
+            elif never_acknowledged(order):
                 status = OrderStatus.REJECTED
                 text = "the venue has no such order: it never arrived (never resent)"
             else:
@@ -386,14 +388,3 @@ class Reconciler:
         if self.report_dir is None or (rep.clean and not corrections and why == "timer"):
             return
         write_report(self.report_dir, rep, why, applied, corrections)
-
-
-_UNACKNOWLEDGED = frozenset({OrderStatus.PENDING_NEW, OrderStatus.UNKNOWN})
-
-
-def _never_acknowledged(order: Order) -> bool:
-    """The venue never confirmed the order: pending or in doubt, or a cancel asked from
-    there (so an order the venue lacks never arrived, rather than being canceled)."""
-    if order.status is OrderStatus.PENDING_CANCEL:
-        return order.previous_status in _UNACKNOWLEDGED and order.broker_order_id is None
-    return order.status in _UNACKNOWLEDGED

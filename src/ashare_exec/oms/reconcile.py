@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from ashare_exec.model.enums import OrderStatus
 from ashare_exec.model.events import OrderEvent, OrderFilled, OrderRestated, OrderSubmitted
 from ashare_exec.model.identifiers import (
     AccountId,
@@ -24,12 +25,20 @@ from ashare_exec.model.identifiers import (
     ExchangeOrderId,
     InstrumentId,
 )
+from ashare_exec.model.order import Order
 from ashare_exec.model.reports import CashReport, OrderStatusReport, PositionReport
 from ashare_exec.oms.book import OrderBook
 from ashare_exec.oms.ledger import Ledger
 from ashare_exec.oms.reports import ReportPlan, plan_cold_report, plan_status_report
 
-__all__ = ["BalanceMismatch", "ReconcileReport", "SettledKey", "reconcile", "settled_key"]
+__all__ = [
+    "BalanceMismatch",
+    "ReconcileReport",
+    "SettledKey",
+    "never_acknowledged",
+    "reconcile",
+    "settled_key",
+]
 
 SettledKey = tuple[object, ...]
 """What a settled order's row must still say for a later reconcile to skip it."""
@@ -337,3 +346,14 @@ def _diff_positions(
 
 def _with_client_id(fill: OrderFilled, coid: ClientOrderId) -> OrderFilled:
     return dataclasses.replace(fill, client_order_id=coid)
+
+
+_UNACKNOWLEDGED = frozenset({OrderStatus.PENDING_NEW, OrderStatus.UNKNOWN})
+
+
+def never_acknowledged(order: Order) -> bool:
+    """The venue never confirmed the order: pending or in doubt, or a cancel asked from
+    there (so an order the venue lacks never arrived, rather than being canceled)."""
+    if order.status is OrderStatus.PENDING_CANCEL:
+        return order.previous_status in _UNACKNOWLEDGED and order.broker_order_id is None
+    return order.status in _UNACKNOWLEDGED
