@@ -474,12 +474,45 @@ class CrashSoak:
         ``closed_today``: the end of day has run, so today's archive is checked too (the
         day's orders stay listed until the next day starts)."""
         where = f"seed {self.seed} life {life}"
+        today = self._today
+        # Orders still in flight after the restart (a cancel journaled but never sent) are
+        # settled by the re-armed in-flight timer: give it a few timeouts. And the gateway
+        # and the venue are read one after the other, so the venue may be a push ahead (a
+        # resubmitted order filled in between): compare again until they agree, or the
+        # time is up (the timed reconcile is an hour away: it cannot hide a lost report).
+        deadline = time.monotonic() + SETTLE_S
+        while True:
+            orders, positions, account = self._gateway_state(svc, deadline)
+            venue = self._venue_state(where)
+            try:
+                check_orders_match_venue(orders, venue, where, today)
+                check_ledger_matches_venue(positions, account, venue, where)
+                break
+            except Violation:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        mine = {c: b for c, b in self.answered.items() if self.answered_on[c] == today}
+        check_sent_at_most_once(self.folder / "logs", orders, where)
+        check_no_order_lost(mine, orders, where)
+        for day in sorted({*self.answered_on.values(), *(o.day for o in venue.orders)}):
+            if day > today or (day == today and not closed_today) or day in self.days_closed:
+                continue
+            earlier = {c: b for c, b in self.answered.items() if self.answered_on[c] == day}
+            archive = self.folder / "data" / "archive" / day.isoformat()
+            check_day_archive(archive, earlier, venue, day, f"{where} (day {day})")
+            self.days_closed.add(day)
+        check_archives_cover(self.folder / "data" / "archive", where)
+        return len(orders)
+
+    def _gateway_state(
+        self, svc: Service, deadline: float
+    ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], dict[str, Any]]:
+        """The gateway's orders (once none is in flight, or at ``deadline``), positions and
+        account, over its API."""
         with httpx.Client(
             base_url=svc.url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10.0
         ) as http:
-            # Orders still in flight after the restart (a cancel journaled but never sent)
-            # are settled by the re-armed in-flight timer: give it a few timeouts.
-            deadline = time.monotonic() + SETTLE_S
             while True:
                 orders = {o["client_order_id"]: o for o in every_order(http)}
                 pending = [c for c, o in orders.items() if o["status"] in IN_FLIGHT]
@@ -491,22 +524,7 @@ class CrashSoak:
                 for p in ok(http.get("/v1/positions", params={"account_id": ACCOUNT}))
             }
             account = ok(http.get(f"/v1/accounts/{ACCOUNT}"))
-        venue = self._venue_state(where)
-        today = self._today
-        mine = {c: b for c, b in self.answered.items() if self.answered_on[c] == today}
-        check_sent_at_most_once(self.folder / "logs", orders, where)
-        check_no_order_lost(mine, orders, where)
-        check_orders_match_venue(orders, venue, where, today)
-        check_ledger_matches_venue(positions, account, venue, where)
-        for day in sorted({*self.answered_on.values(), *(o.day for o in venue.orders)}):
-            if day > today or (day == today and not closed_today) or day in self.days_closed:
-                continue
-            earlier = {c: b for c, b in self.answered.items() if self.answered_on[c] == day}
-            archive = self.folder / "data" / "archive" / day.isoformat()
-            check_day_archive(archive, earlier, venue, day, f"{where} (day {day})")
-            self.days_closed.add(day)
-        check_archives_cover(self.folder / "data" / "archive", where)
-        return len(orders)
+        return orders, positions, account
 
     def _venue_state(self, where: str) -> Any:
         """The venue's own record: the simulator's store, or what the MiniQMT or XTP server
