@@ -8,6 +8,7 @@ import re
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from ashare_exec.api.schemas import OrderIn
 from ashare_exec.clock import CST, SimClock
@@ -57,7 +58,9 @@ def _samples(svc: ExecutionService, name: str) -> dict[str, float]:
     return {labels: float(value) for labels, value in rows}
 
 
-async def test_a_tripped_breaker_and_each_reconcile_are_counted(tmp_path: Path) -> None:
+async def test_a_tripped_breaker_each_reconcile_and_the_journals_pace_are_measured(
+    tmp_path: Path,
+) -> None:
     config = GatewayConfig(
         data_dir=tmp_path / "data",
         log_dir=tmp_path / "logs",
@@ -84,5 +87,25 @@ async def test_a_tripped_breaker_and_each_reconcile_are_counted(tmp_path: Path) 
             'account="paper",breaker="rejection_breaker"': 1.0
         }
         assert _halted(svc)["paper"] == 1.0
+        # The journal's pace: each group commit timed; the lag read once a second.
+        text = svc.metrics_exposition()[0].decode()
+        commits = re.search(
+            r"^ashare_exec_journal_commit_duration_seconds_count (\S+)$", text, re.M
+        )
+        assert commits is not None
+        assert float(commits.group(1)) >= 2  # at least the two orders' submits
+        assert svc.observer is not None
+        svc.observer.tick()
+        lag = re.search(
+            r"^ashare_exec_journal_lag_seconds (\S+)$", svc.metrics_exposition()[0].decode(), re.M
+        )
+        assert lag is not None
+        assert float(lag.group(1)) == 0.0  # nothing waits for the disk now
+        raised: list[Any] = []
+        svc.observer.alerts.subscribe(raised.append)
+        svc.observer.journal_lag = lambda: 7.0  # a disk that stalls (the rule's limit: 5 s)
+        svc.observer.tick()
+        assert "ashare_exec_journal_lag_seconds 7.0" in svc.metrics_exposition()[0].decode()
+        assert "JOURNAL_LAG" in [a.code for a in raised]
     finally:
         await svc.stop()

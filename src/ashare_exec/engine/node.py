@@ -205,6 +205,8 @@ def build_service(config: GatewayConfig, clock: Clock) -> ExecutionService:
     core.on_sent = observer.on_sent
     core.on_signal = observer.on_signal
     pretrade.on_breaker = observer.metrics.risk_breaker_tripped
+    observer.journal_lag = journal.lag_seconds
+    journal.on_commit = observer.metrics.observe_journal_commit
     reconciler.on_run = lambda account, why: observer.metrics.reconciliation_run(
         str(account), why if why in RECONCILE_TRIGGERS else "request"
     )

@@ -112,6 +112,8 @@ class Observer:
         self.trail = AuditTrail(self.audit_dir, clock, self.on_alert)
         self._submitted_at: dict[tuple[str, str], datetime] = {}
         self.inflight: Callable[[], list[InflightOrder]] = list
+        self.journal_lag: Callable[[], float] = lambda: 0.0
+        """Age of the oldest write the journal has not committed yet (seconds)."""
         self.venue_of: Callable[[str], str] = lambda _a: "venue"
 
     def secrets(self) -> tuple[str, ...]:
@@ -264,9 +266,12 @@ class Observer:
         for account, n in per_account.items():
             self.metrics.set_inflight(account, n)
         rates = self.metrics.rate_snapshot()
+        lag = self.journal_lag()
+        self.metrics.set_journal_lag(lag)
         self.alerts.on_tick(
             Snapshot(
                 inflight=inflight,
+                journal_lag_seconds=lag,
                 orders_cancels_peak_per_second={a: r[0] for a, r in rates.items()},
                 orders_cancels_today={a: r[1] for a, r in rates.items()},
             ),

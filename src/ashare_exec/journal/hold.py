@@ -40,6 +40,7 @@ class HoldMixin(JournalQueries):
     _held_events: int
     _held_over: bool
     _seq: int
+    _queued_since: float | None
 
     def _stage(self, batch: Batch) -> None:  # pragma: no cover - see sqlite
         raise NotImplementedError
@@ -51,6 +52,7 @@ class HoldMixin(JournalQueries):
         """Hold a batch refused after the failure (``first``: its first sequence number),
         and the batches still queued, whose appends fail as they would have."""
         pending, self._pending = self._pending, []
+        self._queued_since = None  # nothing waits for a commit now: all of it is held
         for queued, future, queued_first, _last in pending:
             self._hold(queued, queued_first)
             if not future.done():

@@ -34,6 +34,7 @@ from ashare_exec.journal.checkpoint import WalCheckpointer
 from ashare_exec.journal.hold import HOLD_LIMIT, HoldMixin
 from ashare_exec.journal.integrity import mark_clean_close, take_clean_close_mark, wal_has_content
 from ashare_exec.journal.multirow import insert_rows
+from ashare_exec.journal.pace import PaceMixin
 from ashare_exec.journal.queries import JournalQueries
 from ashare_exec.journal.rows import (
     SQL_BARE,
@@ -54,7 +55,7 @@ from ashare_exec.journal.schema import MIGRATIONS, Durability, Migration, migrat
 __all__ = ["HOLD_LIMIT", "Durability", "Journal"]
 
 
-class Journal(HoldMixin, JournalQueries):
+class Journal(HoldMixin, PaceMixin, JournalQueries):
     """An open journal file. Create it with :meth:`open`.
 
     Writes happen on one connection guarded by a lock; in durable mode, async appends are
@@ -320,6 +321,7 @@ class Journal(HoldMixin, JournalQueries):
         loop = asyncio.get_running_loop()
         future: asyncio.Future[list[int]] = loop.create_future()
         self._pending.append((batch, future, first, last))
+        self._note_queued()
         if self._flusher is None or self._flusher.done():
             self._flusher = loop.create_task(self._flush_loop(), name="journal-group-commit")
         return await future
@@ -345,6 +347,7 @@ class Journal(HoldMixin, JournalQueries):
         # Read the outcome even when nobody awaits it (no "never retrieved" warnings).
         future.add_done_callback(lambda f: f.cancelled() or f.exception())
         self._pending.append((batch, future, self._seq + 1, self._seq))
+        self._note_queued()
         if self._flusher is None or self._flusher.done():
             self._flusher = loop.create_task(self._flush_loop(), name="journal-group-commit")
         return future
@@ -358,6 +361,7 @@ class Journal(HoldMixin, JournalQueries):
             await asyncio.sleep(self._group_window)
             pending, self._pending = self._pending, []
             merged = Batch.merge([p[0] for p in pending])
+            started = self._note_taken()
             try:
                 if inline:
                     # No disk flush to wait for: a commit costs less than the two thread
@@ -376,6 +380,7 @@ class Journal(HoldMixin, JournalQueries):
                     else:
                         await done
             except Exception as e:
+                self._note_done(started, committed=False)
                 error = e if isinstance(e, JournalError) else JournalError(str(e))
                 if self._failed is not None:
                     self._hold(merged, min(first for _b, _fut, first, _l in pending))
@@ -383,6 +388,7 @@ class Journal(HoldMixin, JournalQueries):
                     if not fut.done():
                         fut.set_exception(error)
                 continue
+            self._note_done(started, committed=True)
             for _b, fut, first, last in pending:
                 if not fut.done():
                     fut.set_result(list(range(first, last + 1)))
