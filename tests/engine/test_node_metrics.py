@@ -109,3 +109,31 @@ async def test_a_tripped_breaker_each_reconcile_and_the_journals_pace_are_measur
         assert "JOURNAL_LAG" in [a.code for a in raised]
     finally:
         await svc.stop()
+
+
+async def test_a_restart_in_the_day_goes_on_counting_orders_and_cancels_from_where_it_was(
+    tmp_path: Path,
+) -> None:
+    config = GatewayConfig(
+        data_dir=tmp_path / "data",
+        log_dir=tmp_path / "logs",
+        accounts=(AccountConfig(ACC, "sim", Decimal(1_000_000), {}),),
+    )
+    clock = SimClock(datetime(2026, 11, 25, 10, 0, tzinfo=CST))
+    first = build_service(config, clock)
+    await first.start()
+    for n in range(2):
+        body = OrderIn(account_id=ACC, symbol="600000.SH", side="BUY", qty=100,
+                       price=Decimal("9.50"), client_order_id=f"r{n}")  # fmt: skip
+        await first.submit(body, actor="t")
+    await first.cancel(ACC, "r0", actor="t")
+    before = _samples(first, "orders_cancels_today")
+    await first.stop()
+
+    again = build_service(config, clock)
+    await again.start()
+    try:
+        assert before == {'account="paper"': 3.0}
+        assert _samples(again, "orders_cancels_today") == before
+    finally:
+        await again.stop()

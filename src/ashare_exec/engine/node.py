@@ -9,14 +9,14 @@ temporary data folder).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from ashare_exec.clock import Clock
+from ashare_exec.clock import CST, Clock
 from ashare_exec.config import GatewayConfig
 from ashare_exec.engine.account_view import OmsAccountView
 from ashare_exec.engine.bus import EventBus, stream_start
@@ -246,6 +246,7 @@ def build_service(config: GatewayConfig, clock: Clock) -> ExecutionService:
     # Opening the day's audit file verifies its whole chain (~0.7 s at 50,000 records):
     # at start-up, not inside the first command after a restart.
     service.post_start.append(observer.trail.open_today)
+    service.post_start.append(lambda: _seed_daily_counts(observer, pretrade, clock, runtimes))
     for venue in {id(v): v for v in venues.values()}.values():
         ticker = getattr(venue, "start_ticker", None)
         if ticker is not None:
@@ -272,6 +273,17 @@ def build_service(config: GatewayConfig, clock: Clock) -> ExecutionService:
     service.is_archived = archived
     service.observer = observer
     return service
+
+
+def _seed_daily_counts(
+    observer: Observer, pretrade: RulesAndRisk, clock: Clock, accounts: Iterable[AccountId]
+) -> None:
+    """After a restart in the middle of a day, today's orders and cancels so far (the risk
+    engine's persisted counts): the HFT daily metrics go on from there, not from 0."""
+    day = clock.now().astimezone(CST).date().isoformat()
+    for account in accounts:
+        pack = pretrade.risk.evidence(account, day)
+        observer.metrics.seed_daily_counts(account, orders=pack.orders, cancels=pack.cancels)
 
 
 RECONCILE_TRIGGERS = frozenset({"start", "reconnect", "timer", "end_of_day"})

@@ -235,6 +235,8 @@ class ExecutionService(QueriesMixin, CommandsMixin, ClosingMixin):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
+        with contextlib.suppress(JournalError):  # the risk counters of the last second
+            self.pretrade.persist_if_dirty()
         await self.core.stop()
         venues = {id(rt.venue): rt.venue for rt in self.core.accounts.values()}
         for venue in venues.values():
