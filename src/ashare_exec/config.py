@@ -107,6 +107,8 @@ class ChecksConfig:
     ntp_servers: tuple[str, ...] = DEFAULT_NTP_SERVERS
     """Servers for the clock-drift check; empty skips it. Not used on a simulated clock."""
     max_drift_ms: float = 100.0
+    ntp_interval_s: float = 600.0
+    """While running, the drift is measured again this often (0: only at start)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,17 +364,21 @@ def _sessions(r: TableReader) -> SessionConfig:
 
 
 def _checks(r: TableReader) -> ChecksConfig:
-    r.check_keys({"at_start", "ntp_servers", "max_drift_ms"})
+    r.check_keys({"at_start", "ntp_servers", "max_drift_ms", "ntp_interval_s"})
     at_start = r.data.get("at_start", True)
     if not isinstance(at_start, bool):
         raise r.fail("at_start", f"must be true or false, was {at_start!r}")
     servers = r.data.get("ntp_servers", list(DEFAULT_NTP_SERVERS))
     if not isinstance(servers, list) or not all(isinstance(x, str) and x for x in servers):
         raise r.fail("ntp_servers", "must be a list of host names (host or host:port)")
+    interval = r.data.get("ntp_interval_s", 600.0)
+    if not isinstance(interval, int | float) or isinstance(interval, bool) or interval < 0:
+        raise r.fail("ntp_interval_s", f"must be seconds >= 0 (0: at start only), was {interval!r}")
     return ChecksConfig(
         at_start=at_start,
         ntp_servers=tuple(servers),
         max_drift_ms=r.get_float("max_drift_ms", 100.0),
+        ntp_interval_s=float(interval),
     )
 
 

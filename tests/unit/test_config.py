@@ -71,6 +71,7 @@ def test_relative_paths_resolve_against_the_project_folder(tmp_path: Path) -> No
         ("[sessions]\nvenue_retry_s = 0\n", "sessions.venue_retry_s", "> 0"),
         ("[sessions]\nvenue_retry_s = 60\n", "sessions.venue_retry_s", "venue_retry_max_s"),
         ('[journal]\ndurability = "maybe"\n', "journal.durability", "durable or fast"),
+        ("[checks]\nntp_interval_s = -1\n", "checks.ntp_interval_s", ">= 0"),
         ('[[accounts]]\nid = "a"\nvenue = "ib"\n', "accounts[0].venue", "sim, qmt or vnpy"),
         ('[[accounts]]\nid = "a"\n[[accounts]]\nid = "a"\n', "accounts[1].id", "duplicate"),
         ('[[accounts]]\nid = "a"\ncash = "lots"\n', "accounts[0].cash", "decimal"),
@@ -87,6 +88,12 @@ def test_invalid_value_names_file_key_and_problem(
     assert str(path) in e.value.message
     assert key in e.value.message
     assert problem in e.value.message
+
+
+def test_checks_ntp_interval_when_zero_measures_the_clock_at_start_only(tmp_path: Path) -> None:
+    assert default_config().checks.ntp_interval_s == 600.0
+    cfg = load_config(write(tmp_path, "[checks]\nntp_interval_s = 0\n"))
+    assert cfg.checks.ntp_interval_s == 0.0
 
 
 def test_not_toml_and_missing_file_are_config_errors(tmp_path: Path) -> None:

@@ -196,6 +196,7 @@ async def run_service(
         if service.observer is not None:
             logs.redactor.add_secrets(service.observer.secrets())
         await service.start()
+        _watch_clock(config, clock, service)
         _tune_heap(service)
         app = create_app(service, Authenticator(tokens), max_body=config.api.max_body_bytes)
         host = host or config.api.host
@@ -263,6 +264,30 @@ async def run_service(
         return 0
     finally:
         logs.close()  # the logging thread writes out what is still queued
+
+
+def _watch_clock(config: GatewayConfig, clock: Clock, service: ExecutionService) -> None:
+    """While running, the clock's drift against NTP, every ``[checks] ntp_interval_s``
+    (``engine/clock_watch.py``): the ``clock_drift_seconds`` gauge and ``CLOCK_DRIFT``."""
+    checks = config.checks
+    observer = service.observer
+    if isinstance(clock, SimClock) or not checks.ntp_servers or checks.ntp_interval_s <= 0:
+        return
+    if observer is None:
+        return
+    from ashare_exec.check_items import CheckSettings
+    from ashare_exec.engine.clock_watch import watch_drift
+    from ashare_exec.observability.alerts import ClockDriftMeasured
+
+    def on_drift(seconds: float) -> None:
+        observer.metrics.set_clock_drift(seconds)
+        service.core.on_signal(
+            ClockDriftMeasured(drift_seconds=seconds, source="ntp", ts_event=clock.now())
+        )
+
+    settings = CheckSettings(max_drift_ms=checks.max_drift_ms)
+    watch = watch_drift(checks.ntp_servers, settings, checks.ntp_interval_s, on_drift)
+    service._spawn(watch, "clock-drift")
 
 
 def _tune_heap(service: ExecutionService) -> None:
