@@ -20,6 +20,19 @@ from ashare_exec.model import AccountId
 ACC = AccountId("paper")
 
 
+def _config(tmp_path: Path, **extra: Any) -> GatewayConfig:
+    return GatewayConfig(
+        data_dir=tmp_path / "data",
+        log_dir=tmp_path / "logs",
+        accounts=(AccountConfig(ACC, "sim", Decimal(1_000_000), {}),),
+        **extra,
+    )
+
+
+def _clock() -> SimClock:
+    return SimClock(datetime(2026, 11, 25, 10, 0, tzinfo=CST))
+
+
 def _halted(svc: ExecutionService) -> dict[str, float]:
     text = svc.metrics_exposition()[0].decode()
     rows = re.findall(r'^ashare_exec_trading_halted\{account="([^"]*)"\} (\S+)$', text, re.M)
@@ -29,13 +42,8 @@ def _halted(svc: ExecutionService) -> dict[str, float]:
 async def test_trading_halted_follows_the_kill_switches_and_the_engines_own_halt(
     tmp_path: Path,
 ) -> None:
-    config = GatewayConfig(
-        data_dir=tmp_path / "data",
-        log_dir=tmp_path / "logs",
-        accounts=(AccountConfig(ACC, "sim", Decimal(1_000_000), {}),),
-    )
-    clock = SimClock(datetime(2026, 11, 25, 10, 0, tzinfo=CST))
-    svc = build_service(config, clock)
+    clock = _clock()
+    svc = build_service(_config(tmp_path), clock)
     try:
         assert _halted(svc) == {"*": 0.0, "paper": 0.0}
         await svc.set_trading_state(ACC, "HALTED", actor="ops")
@@ -61,14 +69,12 @@ def _samples(svc: ExecutionService, name: str) -> dict[str, float]:
 async def test_a_tripped_breaker_each_reconcile_and_the_journals_pace_are_measured(
     tmp_path: Path,
 ) -> None:
-    config = GatewayConfig(
-        data_dir=tmp_path / "data",
-        log_dir=tmp_path / "logs",
-        accounts=(AccountConfig(ACC, "sim", Decimal(1_000_000), {}),),
+    config = _config(
+        tmp_path,
         risk={"max_consecutive_rejections": 2},
         venues={"sim": {"faults": {"reject_rate": 1.0}}},  # the counter refuses everything
     )
-    svc = build_service(config, SimClock(datetime(2026, 11, 25, 10, 0, tzinfo=CST)))
+    svc = build_service(config, _clock())
     await svc.start()
     try:
         assert _samples(svc, "reconciliation_runs_total") == {
@@ -114,12 +120,7 @@ async def test_a_tripped_breaker_each_reconcile_and_the_journals_pace_are_measur
 async def test_a_restart_in_the_day_goes_on_counting_orders_and_cancels_from_where_it_was(
     tmp_path: Path,
 ) -> None:
-    config = GatewayConfig(
-        data_dir=tmp_path / "data",
-        log_dir=tmp_path / "logs",
-        accounts=(AccountConfig(ACC, "sim", Decimal(1_000_000), {}),),
-    )
-    clock = SimClock(datetime(2026, 11, 25, 10, 0, tzinfo=CST))
+    config, clock = _config(tmp_path), _clock()
     first = build_service(config, clock)
     await first.start()
     for n in range(2):
