@@ -284,7 +284,10 @@ async def test_trade_row_under_an_id_another_order_holds_now_goes_to_its_own_ord
     )
     book = adapter._books[A1]
     x1, x2 = book.by_cid["x1"], book.by_cid["x2"]
-    await eventually(lambda: x1.order_id is not None and x2.order_id is not None)
+    # x2 reported (50, with its sysid): what the renumbered trade must not take from it.
+    await eventually(
+        lambda: x1.order_id is not None and x2.order_id is not None and bool(x2.order_sysid)
+    )
     x1_id, x2_id, x2_sysid = x1.order_id, x2.order_id, x2.order_sysid
     [trade] = terminal.trades["A1"]
     trade.order_id = x2_id  # the trade of x1, reported under the id x2 holds now
