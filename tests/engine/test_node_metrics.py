@@ -75,6 +75,9 @@ async def test_a_tripped_breaker_each_reconcile_and_the_journals_pace_are_measur
         venues={"sim": {"faults": {"reject_rate": 1.0}}},  # the counter refuses everything
     )
     svc = build_service(config, _clock())
+    assert svc.observer is not None
+    raised: list[Any] = []
+    svc.observer.alerts.subscribe(raised.append)
     await svc.start()
     try:
         assert _samples(svc, "reconciliation_runs_total") == {
@@ -93,6 +96,11 @@ async def test_a_tripped_breaker_each_reconcile_and_the_journals_pace_are_measur
             'account="paper",breaker="rejection_breaker"': 1.0
         }
         assert _halted(svc)["paper"] == 1.0
+        # Paged once, by the risk_breaker rule, with the risk engine's reason.
+        fired = [a for a in raised if a.code == "RISK_BREAKER_FIRED"]
+        assert [(a.account, a.labels["breaker"]) for a in fired] == [("paper", "rejection_breaker")]
+        assert "consecutive rejections" in fired[0].message
+        assert "TRADING_HALTED" not in [a.code for a in raised]  # not a second page for it
         # The journal's pace: each group commit timed; the lag read once a second.
         text = svc.metrics_exposition()[0].decode()
         commits = re.search(
@@ -107,8 +115,6 @@ async def test_a_tripped_breaker_each_reconcile_and_the_journals_pace_are_measur
         )
         assert lag is not None
         assert float(lag.group(1)) == 0.0  # nothing waits for the disk now
-        raised: list[Any] = []
-        svc.observer.alerts.subscribe(raised.append)
         svc.observer.journal_lag = lambda: 7.0  # a disk that stalls (the rule's limit: 5 s)
         svc.observer.tick()
         assert "ashare_exec_journal_lag_seconds 7.0" in svc.metrics_exposition()[0].decode()

@@ -46,10 +46,11 @@ from ashare_exec.model import (
     Side,
     TradingState,
 )
-from ashare_exec.observability.alerts import Alert
+from ashare_exec.observability.alerts import Alert, RiskBreakerTripped
 from ashare_exec.observability.audit import day_path, seal_path_for
 from ashare_exec.oms.idempotency import ClientOrderIdMinter
 from ashare_exec.refdata import load_calendar, load_instruments, sample_instruments_path
+from ashare_exec.risk.actions import RiskAlert
 from ashare_exec.risk.config import RiskConfig
 from ashare_exec.risk.engine import RiskEngine
 from ashare_exec.rules import FeeSchedule, estimate_fees, price_limits, sellable_same_day
@@ -204,7 +205,7 @@ def build_service(config: GatewayConfig, clock: Clock) -> ExecutionService:
     observer.venue_of = lambda a: runtimes[AccountId(a)].venue.name if a in runtimes else "?"
     core.on_sent = observer.on_sent
     core.on_signal = observer.on_signal
-    pretrade.on_breaker = observer.metrics.risk_breaker_tripped
+    pretrade.on_breaker = lambda alert: _breaker_tripped(observer, core, alert)
     observer.journal_lag = journal.lag_seconds
     journal.on_commit = observer.metrics.observe_journal_commit
     reconciler.on_run = lambda account, why: observer.metrics.reconciliation_run(
@@ -284,6 +285,18 @@ def _seed_daily_counts(
     for account in accounts:
         pack = pretrade.risk.evidence(account, day)
         observer.metrics.seed_daily_counts(account, orders=pack.orders, cancels=pack.cancels)
+
+
+def _breaker_tripped(observer: Observer, core: ExecutionCore, alert: RiskAlert) -> None:
+    """A risk breaker fired: counted (``risk_breaker_trips_total``) and paged once, as the
+    ``risk_breaker`` rule's ``RISK_BREAKER_FIRED`` (with the risk engine's reason)."""
+    account = alert.account_id or "*"
+    observer.metrics.risk_breaker_tripped(account, alert.control)
+    core.on_signal(
+        RiskBreakerTripped(
+            account_id=account, breaker=alert.control, reason=alert.message, ts_event=alert.ts
+        )
+    )
 
 
 RECONCILE_TRIGGERS = frozenset({"start", "reconnect", "timer", "end_of_day"})

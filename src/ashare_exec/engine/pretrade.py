@@ -77,8 +77,9 @@ class RulesAndRisk:
         self.execute: Callable[[RiskAction], None] = lambda _a: None
         """Carries out an action the risk engine asks for (set by the service)."""
         self.alert: Callable[[str, str, str, dict[str, Any]], None] = lambda *_: None
-        self.on_breaker: Callable[[str, str], None] = lambda *_: None
-        """Called with ``(account or "*", control)`` when a breaker of :data:`BREAKERS` fires."""
+        self.on_breaker: Callable[[RiskAlert], None] | None = None
+        """Takes the alert of a breaker of :data:`BREAKERS` that fired (counted, and paged
+        as ``RISK_BREAKER_FIRED`` by the alert rules); unset, it is raised as any other."""
         self._dirty = False
         raw = load_state(STATE_KEY)
         if raw:
@@ -290,8 +291,9 @@ class RulesAndRisk:
 
     def _alerts(self, alerts: Iterable[RiskAlert]) -> None:
         for a in alerts:
-            if a.control in BREAKERS:
-                self.on_breaker(a.account_id or "*", a.control)
+            if a.control in BREAKERS and self.on_breaker is not None:
+                self.on_breaker(a)
+                continue
             self.alert(
                 a.severity.lower(),
                 a.code,
