@@ -33,10 +33,17 @@ def _clock() -> SimClock:
     return SimClock(datetime(2026, 11, 25, 10, 0, tzinfo=CST))
 
 
-def _halted(svc: ExecutionService) -> dict[str, float]:
+def _samples(svc: ExecutionService, name: str) -> dict[str, float]:
+    """``labels -> value`` of one labelled metric, as scraped."""
     text = svc.metrics_exposition()[0].decode()
-    rows = re.findall(r'^ashare_exec_trading_halted\{account="([^"]*)"\} (\S+)$', text, re.M)
-    return {account: float(value) for account, value in rows}
+    rows = re.findall(rf"^ashare_exec_{name}\{{([^}}]*)\}} (\S+)$", text, re.M)
+    return {labels: float(value) for labels, value in rows}
+
+
+def _halted(svc: ExecutionService) -> dict[str, float]:
+    """``trading_halted`` by account."""
+    samples = _samples(svc, "trading_halted").items()
+    return {labels.removeprefix('account="').removesuffix('"'): v for labels, v in samples}
 
 
 async def test_trading_halted_follows_the_kill_switches_and_the_engines_own_halt(
@@ -58,12 +65,6 @@ async def test_trading_halted_follows_the_kill_switches_and_the_engines_own_halt
         assert _halted(svc) == {"*": 1.0, "paper": 0.0}
     finally:
         svc.core.journal.close()  # type: ignore[attr-defined]
-
-
-def _samples(svc: ExecutionService, name: str) -> dict[str, float]:
-    text = svc.metrics_exposition()[0].decode()
-    rows = re.findall(rf"^ashare_exec_{name}\{{([^}}]*)\}} (\S+)$", text, re.M)
-    return {labels: float(value) for labels, value in rows}
 
 
 async def test_a_tripped_breaker_each_reconcile_and_the_journals_pace_are_measured(
