@@ -304,6 +304,12 @@ async def _buy_off_the_market(run: DstRun, coid: str) -> None:
     await run.svc.submit(body, actor="t")
 
 
+async def _lost_buy(run: DstRun, coid: str) -> None:
+    """A resting buy whose submit is "sent" and lost: the venue never gets it."""
+    run.sim.faults.drop_next_submits += 1
+    await _buy_off_the_market(run, coid)
+
+
 def test_in_flight_order_when_the_venue_is_back_during_the_last_wait_is_settled_not_doubted(
     fast_dir: Path,
 ) -> None:
@@ -352,8 +358,7 @@ def test_restart_with_the_venue_down_settles_a_never_sent_order_by_its_first_rec
         run = await DstRun.quiet(1, fast_dir)
         try:
             await run.settle()
-            run.sim.faults.drop_next_submits += 1  # "sent", lost: the venue never gets it
-            await _buy_off_the_market(run, "h1")
+            await _lost_buy(run, "h1")
             run.svc.shutdown_timeout_s = 0.0  # a hasty stop: h1 stays PENDING_NEW
             await run.svc.stop()
             await run.sim.advance_to(run.clock.now() + timedelta(seconds=30))
@@ -396,8 +401,7 @@ def test_lost_submit_is_settled_by_a_reconcile_two_timeouts_later_not_the_next_t
         await run.boot(build_service(replace(config, sessions=sessions), run.clock))
         try:
             await run.settle()
-            run.sim.faults.drop_next_submits += 1  # "sent", lost: the venue never gets it
-            await _buy_off_the_market(run, "k1")
+            await _lost_buy(run, "k1")
             order = run.svc.core.state.book.get(ACC, ClientOrderId("k1"))
             assert order is not None
             await run.sim.advance_to(run.clock.now() + timedelta(seconds=1))
