@@ -29,6 +29,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO
 
+import msgspec
+
 from ashare_exec.clock import iso
 from ashare_exec.errors import GatewayError
 from ashare_exec.observability.audit_chain import (
@@ -186,7 +188,7 @@ class AuditLog:
             "kind": kind,
             "actor": actor,
             # Parsed back so the returned payload is exactly what was hashed.
-            "payload": json.loads(payload_json),
+            "payload": msgspec.json.decode(payload_json),
             "prev_hash": self._last_hash,
         }
         if self._file is None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from prometheus_client import (
@@ -260,31 +261,33 @@ class Metrics:
         t.orders, t.cancels, t.today = orders, cancels, orders + cancels
         self._publish_rates(account, t)
 
-    def _tracker(self, account: str) -> _RateTracker:
-        now = self._clock.now()
-        day = now.date().isoformat()
+    def _tracker(self, account: str, now: datetime | None = None) -> _RateTracker:
+        day = (self._clock.now() if now is None else now).date().isoformat()
         t = self._rates.get(account)
         if t is None or t.day != day:
             t = self._rates[account] = _RateTracker(day=day)
         return t
 
     def _count_action(self, account: str, *, cancel: bool) -> None:
-        t = self._tracker(account)
+        now = self._clock.now()
+        t = self._tracker(account, now)
         if cancel:
             t.cancels += 1
         else:
             t.orders += 1
-        t.hit(int(self._clock.now().timestamp()))
-        self._publish_rates(account, t)
+        now_s = int(now.timestamp())
+        t.hit(now_s)
+        self._publish_rates(account, t, now_s)
 
-    def _publish_rates(self, account: str, t: _RateTracker) -> None:
+    def _publish_rates(self, account: str, t: _RateTracker, now_s: int | None = None) -> None:
         self._child(self._today, account).set(t.today)
         self._child(self._peak, account).set(t.peak)
         self._child(self._cancel_ratio, account).set(t.cancels / t.orders if t.orders else 0.0)
-        self._child(self._per_second, account).set(self._last_second_count(t))
+        self._child(self._per_second, account).set(self._last_second_count(t, now_s))
 
-    def _last_second_count(self, t: _RateTracker) -> int:
-        now_s = int(self._clock.now().timestamp())
+    def _last_second_count(self, t: _RateTracker, now_s: int | None = None) -> int:
+        if now_s is None:
+            now_s = int(self._clock.now().timestamp())
         if t.second is None:
             return 0
         if t.second == now_s:

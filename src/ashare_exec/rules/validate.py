@@ -127,6 +127,12 @@ def _check_qty(
         out.add("QTY_NOT_LOT_MULTIPLE", f"step {rule.step}")
 
 
+def _on_tick(price: Decimal, tick: Decimal) -> Decimal:
+    """``price`` written with the tick's exponent (the same object when it already is)."""
+    # Keeping the object lets validate_order return the order itself instead of a copy.
+    return price if price.same_quantum(tick) else price.quantize(tick)
+
+
 def _check_price(
     out: _Collector,
     name: str,
@@ -220,7 +226,7 @@ def validate_order(
             if pt is PriceType.LIMIT:
                 out.add("PRICE_REQUIRED")
         elif _check_price(out, "price", price, tick, limits) and pt is PriceType.LIMIT:
-            price = price.quantize(tick)
+            price = _on_tick(price, tick)
             if phase is TradingPhase.CONTINUOUS:
                 bound = cage_bounds(inst, cmd.side, quote, limits, day, config=config)
                 if explain:
@@ -235,7 +241,7 @@ def validate_order(
                 ):
                     out.add("PRICE_OUTSIDE_CAGE", f"{cmd.side} bound {bound}")
         elif price.is_finite() and price > 0 and is_on_tick(price, tick):
-            price = price.quantize(tick)
+            price = _on_tick(price, tick)
     else:
         if protection is None:
             if inst.board in config.protection_required_boards:
@@ -247,7 +253,7 @@ def validate_order(
                 out.add("PRICE_BELOW_LIMIT_DOWN", f"protection {protection} < {limits.down}")
             if cmd.side is Side.SELL and limits.up is not None and protection > limits.up:
                 out.add("PRICE_ABOVE_LIMIT_UP", f"protection {protection} > {limits.up}")
-            protection = protection.quantize(tick)
+            protection = _on_tick(protection, tick)
         elif not protection.is_finite() or protection <= 0:
             out.add("PRICE_NOT_POSITIVE", f"protection={protection}")
         else:
@@ -257,5 +263,8 @@ def validate_order(
     messages = [*out.messages, *([warning] if warning else [])]
     reasons = tuple(out.reasons)
     ok = not reasons
-    order = replace(cmd, price=price, protection_price=protection) if ok else None
+    order: SubmitOrder | None = None
+    if ok:
+        unchanged = price is cmd.price and protection is cmd.protection_price
+        order = cmd if unchanged else replace(cmd, price=price, protection_price=protection)
     return ValidationResult(ok, reasons, order, limits, cage, phase, tuple(messages))

@@ -153,6 +153,17 @@ def test_validate_order_when_price_has_fewer_decimals_normalises_to_tick_exponen
     assert str(fund.order.price) == "4.600"
 
 
+def test_validate_order_when_price_already_on_tick_exponent_returns_the_order_itself() -> None:
+    cmd = order("600000.SH", price="10.01")
+    result = validate_order(cmd, inst("600000.SH"), None, at(CONT), CAL)
+    assert result.order is cmd
+    more_decimals = order("600000.SH", price="10.010")
+    normalised = validate_order(more_decimals, inst("600000.SH"), None, at(CONT), CAL).order
+    assert normalised is not None
+    assert normalised is not more_decimals
+    assert str(normalised.price) == "10.01"
+
+
 def test_validate_order_when_quote_given_uses_it_as_cage_base() -> None:
     q = Quote(instrument_id=InstrumentId.parse("600000.SH"), ask_prices=(D("10.50"),))
     cmd = order("600000.SH", price="10.70")
