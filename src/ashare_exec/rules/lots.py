@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from ashare_exec.model import Board, Exchange, Instrument, PriceType, ProductType, Side
 from ashare_exec.rules.config import DEFAULT_RULES, RulesConfig
@@ -50,6 +51,12 @@ def _max_qty(inst: Instrument, price_type: PriceType) -> int:
     return _MILLION
 
 
+@lru_cache(maxsize=256)
+def _rule(*, lot: int, min_qty: int, step: int, max_qty: int) -> LotRule:
+    # One shared object per distinct rule: every order asks twice (our checks, the venue's).
+    return LotRule(lot=lot, min_qty=min_qty, step=step, max_qty=max_qty)
+
+
 def lot_rule(
     inst: Instrument,
     side: Side,
@@ -68,19 +75,19 @@ def lot_rule(
     max_qty = _max_qty(inst, price_type)
     board, product = inst.board, inst.product
     if board is Board.STAR:
-        return LotRule(lot=200, min_qty=200, step=1, max_qty=max_qty)
+        return _rule(lot=200, min_qty=200, step=1, max_qty=max_qty)
     if board is Board.BSE:
-        return LotRule(lot=100, min_qty=100, step=1, max_qty=max_qty)
+        return _rule(lot=100, min_qty=100, step=1, max_qty=max_qty)
     if product is ProductType.B_SHARE and inst.instrument_id.exchange is Exchange.SH:
         n = config.sse_b_share_lot
-        return LotRule(lot=n, min_qty=n, step=n, max_qty=max_qty)
+        return _rule(lot=n, min_qty=n, step=n, max_qty=max_qty)
     if product in (ProductType.CONVERTIBLE, ProductType.EXCHANGEABLE):
         n = config.convertible_lot
-        return LotRule(lot=n, min_qty=n, step=n, max_qty=max_qty)
+        return _rule(lot=n, min_qty=n, step=n, max_qty=max_qty)
     if product is ProductType.REPO:
         # [U] quantity in 张 (CNY 100 face), minimum CNY 1,000.
-        return LotRule(lot=10, min_qty=10, step=10, max_qty=max_qty)
-    return LotRule(lot=100, min_qty=100, step=100, max_qty=max_qty)
+        return _rule(lot=10, min_qty=10, step=10, max_qty=max_qty)
+    return _rule(lot=100, min_qty=100, step=100, max_qty=max_qty)
 
 
 def odd_lot_sell_ok(rule: LotRule, qty: int, holding: int | None) -> bool:

@@ -263,6 +263,8 @@ def price_limits(
         if len(_LIMITS_CACHE) >= _LIMITS_CACHE_MAX:
             _LIMITS_CACHE.clear()
         _LIMITS_CACHE[key] = (inst, calendar, config, computed)
+    if inst.limit_up is None and inst.limit_down is None:
+        return computed
     up = inst.limit_up if inst.limit_up is not None else computed.up
     down = inst.limit_down if inst.limit_down is not None else computed.down
     return PriceLimits(up, down)
