@@ -57,6 +57,8 @@ class ApiConfig:
     port: int = 8000
     max_body_bytes: int = 1_048_576
     tokens: tuple[TokenConfig, ...] = ()
+    stream_replay: int = 100_000
+    """Stream messages kept in memory for ``/v1/stream?from_seq=`` (≈ 0.7 kB each)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,7 +271,7 @@ def _accounts(r: TableReader) -> tuple[AccountConfig, ...]:
 
 
 def _api(r: TableReader) -> ApiConfig:
-    r.check_keys({"host", "port", "max_body_bytes", "tokens"})
+    r.check_keys({"host", "port", "max_body_bytes", "tokens", "stream_replay"})
     tokens = []
     raw = r.data.get("tokens", [])
     if not isinstance(raw, list):
@@ -304,6 +306,7 @@ def _api(r: TableReader) -> ApiConfig:
         port=r.get_int("port", 8000, lo=0, hi=65535),
         max_body_bytes=r.get_int("max_body_bytes", 1_048_576, lo=1024),
         tokens=tuple(tokens),
+        stream_replay=r.get_int("stream_replay", 100_000, lo=0),
     )
 
 

@@ -83,6 +83,10 @@ class TableReader:
         if not isinstance(value, int) or isinstance(value, bool):
             raise self.fail(key, f"must be an integer, was {value!r}")
         if (lo is not None and value < lo) or (hi is not None and value > hi):
+            if hi is None:
+                raise self.fail(key, f"must be >= {lo}, was {value}")
+            if lo is None:
+                raise self.fail(key, f"must be <= {hi}, was {value}")
             raise self.fail(key, f"must be between {lo} and {hi}, was {value}")
         return value
 

@@ -64,6 +64,8 @@ def test_relative_paths_resolve_against_the_project_folder(tmp_path: Path) -> No
     [
         ("[api]\nport = 70000\n", "api.port", "between"),
         ("[api]\nhots = 1\n", "api.hots", "unknown key"),
+        ("[api]\nstream_replay = -1\n", "api.stream_replay", ">= 0, was -1"),
+        ("[api]\nmax_body_bytes = 10\n", "api.max_body_bytes", ">= 1024, was 10"),
         ('[clock]\nmode = "fast"\n', "clock.mode", "auto, wall or sim"),
         ('[clock]\nstart = "2026-11-25T09:30:00"\n', "clock.start", "UTC offset"),
         ('[sessions]\npre_close_cancel = "14:58"\n', "sessions.pre_close_cancel", "14:57"),
@@ -88,6 +90,14 @@ def test_invalid_value_names_file_key_and_problem(
     assert str(path) in e.value.message
     assert key in e.value.message
     assert problem in e.value.message
+
+
+def test_api_stream_replay_sets_how_many_stream_messages_are_kept_for_resumes(
+    tmp_path: Path,
+) -> None:
+    assert default_config().api.stream_replay == 100_000
+    cfg = load_config(write(tmp_path, "[api]\nstream_replay = 5000\n"))
+    assert cfg.api.stream_replay == 5000
 
 
 def test_checks_ntp_interval_when_zero_measures_the_clock_at_start_only(tmp_path: Path) -> None:

@@ -164,7 +164,10 @@ def build_service(config: GatewayConfig, clock: Clock) -> ExecutionService:
         load_state=journal.get_state,
         save_state=journal.set_state,
     )
-    bus = EventBus(after_seq=stream_start(journal.get_state, journal.set_state))
+    bus = EventBus(
+        replay_size=config.api.stream_replay,
+        after_seq=stream_start(journal.get_state, journal.set_state),
+    )
     core = ExecutionCore(
         clock=clock,
         state=state,

@@ -70,21 +70,11 @@ class ReportPathMixin:
 
     async def _consume(self) -> None:
         while True:
-            first = await self._reports.get()
-            batch = [first]
+            batch = [await self._reports.get()]
             while not self._reports.empty() and len(batch) < 512:
                 batch.append(self._reports.get_nowait())
             try:
-                changes: list[StateChange] = []
-                for report in batch:
-                    changes.extend(self._handle(report))
-                if changes:
-                    try:
-                        await self.journal.append_many_async(changes)
-                    except JournalError as e:
-                        self.journal_failed(e)  # halts new orders; the venue is still followed
-                    for change in changes:
-                        self._after(change)
+                await self._apply_reports(batch)
             except GatewayError as e:
                 self._alert("critical", e.code, f"report processing failed: {e}", {})
                 log.exception("report processing failed")
@@ -94,6 +84,21 @@ class ReportPathMixin:
             finally:
                 for _ in batch:
                     self._reports.task_done()
+            # Waiting for the next report, hold nothing of this batch: the last one of the
+            # day (the close's expiries) kept its orders alive overnight, past the roll.
+            del batch
+
+    async def _apply_reports(self, batch: list[VenueReport]) -> None:
+        changes: list[StateChange] = []
+        for report in batch:
+            changes.extend(self._handle(report))
+        if changes:
+            try:
+                await self.journal.append_many_async(changes)
+            except JournalError as e:
+                self.journal_failed(e)  # halts new orders; the venue is still followed
+            for change in changes:
+                self._after(change)
 
     def _handle(self, report: VenueReport) -> list[StateChange]:
         if isinstance(report, VenueConnected | VenueDisconnected | AccountStatusChanged):

@@ -54,6 +54,11 @@ from ashare_exec.journal.schema import MIGRATIONS, Durability, Migration, migrat
 
 __all__ = ["HOLD_LIMIT", "Durability", "Journal"]
 
+IDS_MEMO_MAX = 50_000
+"""Id-map rows remembered as written, to skip writing one again unchanged. A finished
+order's row is forgotten (a service that runs for weeks must not keep one per order), and
+past this many working orders the memo starts over."""
+
 
 class Journal(HoldMixin, PaceMixin, JournalQueries):
     """An open journal file. Create it with :meth:`open`.
@@ -206,13 +211,18 @@ class Journal(HoldMixin, PaceMixin, JournalQueries):
         for item in items:
             self._seq += 1
             prepare(batch, item, self._seq)
+        finished = list(batch.done)  # (sealing clears it)
         batch.seal()
+        known = self._ids_written
         if batch.ids:
             # The id map changes once or twice per order: skip rows already written.
-            known = self._ids_written
             fresh = {k: row for k, row in batch.ids.items() if known.get(k) != row}
+            if len(known) > IDS_MEMO_MAX:  # only a memo: forgetting rewrites a row or two
+                known.clear()
             known.update(fresh)
             batch.ids = fresh
+        for key in finished:  # a finished order's ids change no more: forget them
+            known.pop(key, None)
         if failed is not None:
             self._refuse(batch, first)
             raise failed

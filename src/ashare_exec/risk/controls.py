@@ -15,6 +15,8 @@ __all__ = ["KEEP_DAYS", "AccountControls", "DayStats", "SlidingCounter"]
 
 KEEP_DAYS = 30
 """Days of evidence statistics kept in memory (and in the persisted state)."""
+SWEEP_AT = 4096
+"""Keys of a duplicate window table past which recording an order sweeps out stale keys."""
 
 
 class SlidingCounter:
@@ -112,6 +114,9 @@ class AccountControls:
             self.today = day
             self.warned.clear()
             self.rejection_streak = 0
+            # Seconds-long windows: a key not seen again would otherwise stay for good.
+            self.duplicates.clear()
+            self.chase.clear()
         got = self.stats.get(day)
         if got is None:
             got = self.stats[day] = DayStats(day)
@@ -126,6 +131,21 @@ class AccountControls:
             stats.max_msgs_per_second = n
             stats.max_msgs_at = now
         return n
+
+    @staticmethod
+    def remember(
+        table: dict[tuple[object, ...], deque[float]],
+        key: tuple[object, ...],
+        now: float,
+        window: float,
+    ) -> None:
+        """Record ``now`` under ``key``; past :data:`SWEEP_AT` keys, drop those whose
+        window has passed (only a key asked about again is pruned otherwise)."""
+        table.setdefault(key, deque()).append(now)
+        if len(table) > SWEEP_AT:
+            edge = now - window
+            for old in [k for k, times in table.items() if times[-1] <= edge]:
+                del table[old]
 
     @staticmethod
     def window_times(

@@ -6,7 +6,6 @@ raise: :meth:`RiskEngine.check_order` returns a :class:`RiskDecision` with every
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -158,7 +157,7 @@ class RiskEngine(OrderCheckCore):
         ctl.record_msg(ts, stats)
         gctl.record_msg(ts, gstats)
         if order is not None:
-            ctl.chase.setdefault((order.instrument_id, order.side), deque()).append(ts)
+            ctl.remember(ctl.chase, (order.instrument_id, order.side), ts, limits.chase_window_s)
         alerts = self._daily_warnings(account_id, ctl, stats, limits, now)
         ctl.ratio_cancels.window = ctl.ratio_orders.window = limits.cancel_ratio_window_s
         ctl.ratio_cancels.add(ts)

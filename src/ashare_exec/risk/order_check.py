@@ -7,7 +7,6 @@ allowed order. The public API lives in ``engine.py``.
 
 from __future__ import annotations
 
-from collections import deque
 from datetime import datetime
 from decimal import Decimal
 
@@ -129,7 +128,7 @@ class OrderCheckCore(EngineCore):
             return RiskDecision(False, tuple(reasons), tuple(messages), tuple(alerts))
         if record:
             alerts.extend(self._record_order(account, ctl, gctl, stats, limits, ts, now))
-            ctl.duplicates.setdefault(dup_key, deque()).append(ts)
+            ctl.remember(ctl.duplicates, dup_key, ts, limits.duplicate_window_s)
         return RiskDecision(True, (), (), tuple(alerts))
 
     @staticmethod

@@ -10,6 +10,7 @@ from risk_helpers import IID, T0, StubView, engine, inst, order, quote, wo
 
 from ashare_exec.model import Side, TradingState
 from ashare_exec.risk import GLOBAL, CancelAllAction, InMemoryAccount
+from ashare_exec.risk.controls import SWEEP_AT, AccountControls
 
 MS = timedelta(milliseconds=1)
 
@@ -214,3 +215,32 @@ def test_day_stats_when_many_days_pass_keeps_only_recent_days() -> None:
 
     assert len(ctl.stats) == KEEP_DAYS
     assert "2026-01-01" not in ctl.stats
+
+
+def test_duplicate_and_chase_windows_when_a_new_day_starts_are_emptied() -> None:
+    # A key not seen again was only ever pruned when asked about: one per distinct order,
+    # kept for good by a service that runs for weeks.
+    ctl = AccountControls()
+    ctl.day("2026-11-25")
+    for i in range(50):
+        ctl.remember(ctl.duplicates, ("600000.SH", "BUY", 100, i), 1000.0 + i, 10.0)
+    ctl.remember(ctl.chase, ("600000.SH", "BUY"), 1000.0, 10.0)
+
+    ctl.day("2026-11-25")
+    same_day = (len(ctl.duplicates), len(ctl.chase))
+    ctl.day("2026-11-26")
+
+    assert same_day == (50, 1)
+    assert (ctl.duplicates, ctl.chase) == ({}, {})
+
+
+def test_remember_when_the_table_is_large_sweeps_out_keys_whose_window_passed() -> None:
+    ctl = AccountControls()
+    for i in range(SWEEP_AT):
+        ctl.remember(ctl.duplicates, ("old", i), 1000.0, 10.0)
+    ctl.remember(ctl.duplicates, ("recent",), 1005.0, 10.0)
+
+    ctl.remember(ctl.duplicates, ("new",), 1012.0, 10.0)  # the old ones left the window
+
+    assert set(ctl.duplicates) == {("recent",), ("new",)}
+    assert list(ctl.duplicates[("new",)]) == [1012.0]

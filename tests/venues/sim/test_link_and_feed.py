@@ -184,3 +184,39 @@ async def test_ticker_when_clock_runs_then_market_follows_the_clock(
     await venue.close()
     assert venue.exchange.now is not None
     assert venue.exchange.now > at(10, 0, 10)
+
+
+def test_random_walk_over_many_days_keeps_one_days_grid_and_stays_deterministic(
+    make_exchange: MakeExchange,
+) -> None:
+    # Every day's grid of snapshot times (≈ 4,800 instants) was kept: 230 kB a day for a
+    # simulator running for weeks.
+    ex = make_exchange()
+    feed = RandomWalkFeed(5, ex.band)
+    first = datetime(2026, 11, 23, 10, 0, tzinfo=CST)
+    before = feed.latest(PF, first)
+    for d in range(24, 28):
+        feed.latest(PF, datetime(2026, 11, d, 10, 0, tzinfo=CST))
+
+    again = RandomWalkFeed(5, ex.band).latest(PF, first)
+
+    assert len(feed._grids) == 1
+    assert again == before
+
+
+def test_instrument_after_a_close_is_one_record_while_that_close_holds(
+    make_exchange: MakeExchange,
+) -> None:
+    # A new record per call made every order miss the price-limit cache, which is keyed by
+    # the record's identity.
+    ex = make_exchange()
+    ex.closes[str(PF)] = "10.50"
+    a, b = ex.instrument(PF), ex.instrument(PF)
+    ex.closes[str(PF)] = "10.60"
+    c = ex.instrument(PF)
+
+    assert a is b
+    assert a is not None
+    assert a.prev_close == D("10.50")
+    assert c is not None
+    assert c.prev_close == D("10.60")

@@ -69,6 +69,7 @@ class ExchangeCore:
         self.rules = rules
         self._master = dict(instruments)
         self._bands: dict[tuple[InstrumentId, date], tuple[Decimal, Decimal, Decimal, Decimal]] = {}
+        self._rolled: dict[InstrumentId, tuple[str, Instrument, Instrument]] = {}
         self.feed: Feed = feed or self._default_feed()
         self.store = store or open_store(config.state_path)
         self.fault_rng = random.Random(f"{config.seed}:faults")
@@ -133,7 +134,12 @@ class ExchangeCore:
             return None
         close = self.closes.get(str(iid))
         if close is not None and inst.limit_up is None:
-            return replace(inst, prev_close=Decimal(close))
+            # The same object while the close is the same: a new one per call made every
+            # order miss the price-limit cache (keyed by identity) and fill it up.
+            hit = self._rolled.get(iid)
+            if hit is None or hit[0] != close or hit[1] is not inst:
+                hit = self._rolled[iid] = (close, inst, replace(inst, prev_close=Decimal(close)))
+            return hit[2]
         return inst
 
     def band(self, iid: InstrumentId, day: date) -> tuple[Decimal, Decimal, Decimal, Decimal]:

@@ -102,7 +102,8 @@ class RandomWalkFeed:
     def _grid(self, day: date) -> list[datetime]:
         g = self._grids.get(day)
         if g is None:
-            g = self._grids[day] = day_grid(day, self._cfg.interval_s)
+            g = day_grid(day, self._cfg.interval_s)
+            self._grids = {day: g}  # one day's: a simulator that runs for weeks kept every day's
         return g
 
     def _walk(self, iid: InstrumentId, day: date) -> _Walk:

@@ -1,0 +1,56 @@
+"""A service running for days: the memory it holds must not grow with the days.
+
+CI runs a short soak (eight days of 150 orders); ``scripts/day_soak.py --days N --orders K``
+runs a long one. The second test checks that the measure sees a leak: the same soak,
+with every day's orders kept somewhere, must fail it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ashare_exec.engine.service import ExecutionService
+from tests.reliability.day_soak import ACCOUNT, GROWTH_PER_DAY_BYTES, DaySoak, growth_problem
+
+
+async def test_a_service_running_day_after_day_holds_no_more_memory_each_day(
+    tmp_path: Path,
+) -> None:
+    soak = DaySoak(tmp_path, days=8, orders=150, warmup=2)
+
+    result = await soak.run()
+
+    assert growth_problem(result) is None
+    assert len(result.traced) == 5  # the mornings from the second after the warm-up
+    assert result.orders == 8 * 150
+    assert result.filled > 0
+    assert result.canceled > 0
+    for day in result.days:  # each day was closed by the scheduler: archived and sealed
+        archived = tmp_path / "data" / "archive" / day.isoformat() / "orders.jsonl"
+        lines = archived.read_text(encoding="utf-8").splitlines()
+        assert len(lines) == 150
+        assert {json.loads(line)["status"] for line in lines} >= {"FILLED", "CANCELED"}
+
+
+class _Hoarding(DaySoak):
+    """The soak, with a leak: every day's orders are kept for good."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.hoard: list[Any] = []
+
+    async def _one_day(self, svc: ExecutionService, day: Any) -> None:
+        await super()._one_day(svc, day)
+        self.hoard.extend(svc.core.state.book.orders(ACCOUNT))
+
+
+async def test_the_measure_sees_a_service_that_keeps_every_days_orders(tmp_path: Path) -> None:
+    soak = _Hoarding(tmp_path, days=5, orders=80, warmup=1)
+
+    result = await soak.run()
+
+    problem = growth_problem(result)
+    assert problem is not None
+    assert f"a day (bound {GROWTH_PER_DAY_BYTES // 1024} KiB)" in problem
