@@ -19,6 +19,7 @@ from ashare_exec.model.portfolio import Cash, DayRolled, Position
 from ashare_exec.oms.state import StateChange
 
 __all__ = [
+    "IDS_MEMO_MAX",
     "SQL_BARE",
     "SQL_CASH",
     "SQL_DAY",
@@ -30,6 +31,7 @@ __all__ = [
     "Batch",
     "JournalItem",
     "prepare",
+    "skip_written_ids",
 ]
 
 _CST_OFFSET = timedelta(hours=8)
@@ -208,6 +210,27 @@ def _position_row(pos: Position, seq: int) -> tuple[Any, ...]:
 
 def _cash_row(cash: Cash, seq: int) -> tuple[Any, ...]:
     return (cash.account_id, str(cash.available), str(cash.frozen), str(cash.fees_paid), seq)
+
+
+IDS_MEMO_MAX = 50_000
+"""Working orders whose id-map row the journal remembers as written (past this many the
+memo starts over: it only saves rewriting a row or two)."""
+
+
+def skip_written_ids(
+    batch: Batch, written: dict[tuple[str, str], tuple[Any, ...]], finished: list[tuple[str, str]]
+) -> None:
+    """Drop from ``batch`` the id-map rows ``written`` holds unchanged (the id map changes
+    once or twice per order), remember the rest, and forget the ``finished`` orders: their
+    ids change no more, and a service that runs for weeks must not keep one per order."""
+    if batch.ids:
+        fresh = {k: row for k, row in batch.ids.items() if written.get(k) != row}
+        if len(written) > IDS_MEMO_MAX:
+            written.clear()
+        written.update(fresh)
+        batch.ids = fresh
+    for key in finished:
+        written.pop(key, None)
 
 
 def prepare(batch: Batch, item: JournalItem, seq: int) -> None:

@@ -49,15 +49,11 @@ from ashare_exec.journal.rows import (
     Batch,
     JournalItem,
     prepare,
+    skip_written_ids,
 )
 from ashare_exec.journal.schema import MIGRATIONS, Durability, Migration, migrate
 
 __all__ = ["HOLD_LIMIT", "Durability", "Journal"]
-
-IDS_MEMO_MAX = 50_000
-"""Id-map rows remembered as written, to skip writing one again unchanged. A finished
-order's row is forgotten (a service that runs for weeks must not keep one per order), and
-past this many working orders the memo starts over."""
 
 
 class Journal(HoldMixin, PaceMixin, JournalQueries):
@@ -213,16 +209,7 @@ class Journal(HoldMixin, PaceMixin, JournalQueries):
             prepare(batch, item, self._seq)
         finished = list(batch.done)  # (sealing clears it)
         batch.seal()
-        known = self._ids_written
-        if batch.ids:
-            # The id map changes once or twice per order: skip rows already written.
-            fresh = {k: row for k, row in batch.ids.items() if known.get(k) != row}
-            if len(known) > IDS_MEMO_MAX:  # only a memo: forgetting rewrites a row or two
-                known.clear()
-            known.update(fresh)
-            batch.ids = fresh
-        for key in finished:  # a finished order's ids change no more: forget them
-            known.pop(key, None)
+        skip_written_ids(batch, self._ids_written, finished)
         if failed is not None:
             self._refuse(batch, first)
             raise failed
