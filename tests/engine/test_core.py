@@ -16,11 +16,14 @@ from ashare_exec.errors import (
     ServiceUnavailable,
 )
 from ashare_exec.model import (
+    BrokerOrderId,
     ClientOrderId,
     InstrumentId,
     OrderFilled,
     OrderPendingCancel,
     OrderStatus,
+    OrderStatusReport,
+    PriceType,
     Side,
     SubmitOrder,
     TradeId,
@@ -219,6 +222,35 @@ async def test_report_for_unknown_order_is_quarantined_and_triggers_reconcile(ri
     assert rig.reconciles
     assert rig.reconciles[0][0] == ACC
     assert any(a[1] == "REPORT_QUARANTINED" for a in rig.alerts)
+
+
+async def test_pushed_status_report_of_an_order_we_never_sent_adopts_it_as_external(
+    rig: Rig,
+) -> None:
+    rig.venue.push(
+        OrderStatusReport(
+            account_id=ACC,
+            client_order_id=None,
+            broker_order_id=BrokerOrderId("B77"),
+            exchange_order_id=None,
+            instrument_id=PF,
+            side=Side.BUY,
+            price_type=PriceType.LIMIT,
+            price=Decimal("10.00"),
+            qty=100,
+            filled_qty=0,
+            avg_px=None,
+            status=OrderStatus.NEW,
+            ts_event=rig.clock.now(),
+        )
+    )
+    await settle(rig)
+
+    adopted = rig.core.state.book.by_broker_id(ACC, BrokerOrderId("B77"))
+    assert adopted is not None
+    assert (adopted.status, adopted.spec.external) == (OrderStatus.NEW, True)
+    assert rig.core.quarantine == []
+    assert rig.core.state.ledger.cash(ACC).frozen > 0  # its cash is held as the venue's is
 
 
 async def test_cancel_moves_to_pending_then_canceled_and_releases_cash(rig: Rig) -> None:

@@ -19,8 +19,10 @@ from ashare_exec.model import (
     BrokerOrderId,
     ClientOrderId,
     InstrumentId,
+    OrderSpec,
     OrderStatus,
     PositionReport,
+    PriceType,
     Side,
     SubmitOrder,
 )
@@ -404,3 +406,45 @@ async def test_reconcile_when_a_query_fails_retries_only_while_the_link_is_up(
 
     assert rep is None
     assert calls == (1 if link_down else 6)
+
+
+def test_orders_another_program_placed_on_the_account_are_adopted_once_and_balances_agree(
+    fast_dir: Path,
+) -> None:
+    # A user also trading by hand in the broker's terminal: its pushes are for orders we do
+    # not know (quarantined, a reconcile asked for), and the reconcile adopts them as
+    # external orders. The adoption's OrderSubmitted was itself refused as "an order we do
+    # not know", so nothing was ever adopted and every reconcile quarantined them again.
+    async def scenario() -> None:
+        run = await DstRun.quiet(1, fast_dir)
+        try:
+            await run.settle()
+            sim = run.sim
+            for coid, side, price in (("hand1", Side.BUY, "11.40"), ("hand2", Side.BUY, "11.65")):
+                spec = OrderSpec(
+                    account_id=ACC, client_order_id=ClientOrderId(coid),
+                    instrument_id=InstrumentId.parse("000001.SZ"), side=side, qty=200,
+                    price_type=PriceType.LIMIT, price=Decimal(price),
+                )  # fmt: skip
+                sim._emit(sim.exchange.submit(spec, run.clock.now()))  # pushed to us too
+            await run.settle(3.0)  # (before the fix this never settled: each reconcile's
+            # quarantines asked for the next reconcile)
+
+            book = run.svc.core.state.book
+            adopted = {c: book.get(ACC, ClientOrderId(c)) for c in ("hand1", "hand2")}
+            quarantined = len(run.svc.core.quarantine)
+            again = await run.svc.reconciler.reconcile(ACC, "timer")
+
+            assert {c: (o.status, o.spec.external) for c, o in adopted.items() if o} == {
+                "hand1": (OrderStatus.NEW, True),
+                "hand2": (OrderStatus.FILLED, True),
+            }
+            assert check_ledger(run.svc.core.state.ledger, sim.exchange, ACC, book) is None
+            assert again is not None
+            assert again.adopted_events == []
+            assert again.clean
+            assert len(run.svc.core.quarantine) == quarantined  # nothing new
+        finally:
+            await run.svc.stop()
+
+    run_virtual(scenario())

@@ -33,6 +33,7 @@ from typing import Any
 
 import ashare_exec.clock as clock_module
 import ashare_exec.rules.prices as prices_module
+import ashare_exec.venues.qmt.parsing as qmt_parsing
 from ashare_exec.api.schemas import OrderIn
 from ashare_exec.clock import CST, SimClock
 from ashare_exec.config import AccountConfig, SessionConfig, default_config
@@ -42,6 +43,7 @@ from ashare_exec.errors import GatewayError
 from ashare_exec.model import AccountId, InstrumentId, OrderStatus, TradingPhase
 from ashare_exec.observability.audit import day_path, seal_path_for
 from ashare_exec.observability.logging import configure_logging
+from ashare_exec.testing.miniqmt import current_terminal
 from ashare_exec.venues.sim.adapter import SimVenue
 
 __all__ = ["DaySoak", "DaySoakResult", "growth_problem"]
@@ -53,12 +55,14 @@ CASH = Decimal("10000000000")
 FIRST_DAY = date(2026, 11, 23)
 WAIT_S = 20.0
 STREAM_REPLAY = 100
+WATCH_S = 0.2
 RISK: dict[str, Any] = {
     "disabled_checks": ["duplicate", "rate_limit", "daily_count", "cancel_ratio",
                         "chase_guard", "open_orders", "price_deviation", "self_trade"],
     "max_consecutive_rejections": False,
     "global_max_msgs_per_second": 1_000_000,
 }  # fmt: skip
+_BROKER_SIDE = ("testing", "venues/sim")
 _AFTER_THE_CLOSE = (TradingPhase.AFTER_HOURS, TradingPhase.POST_CLOSE)
 GROWTH_PER_DAY_BYTES = 24 * 1024
 """Allowed growth per day of what is held each morning. What a day legitimately adds is
@@ -88,8 +92,11 @@ class DaySoakResult:
 class DaySoak:
     """Drive one service through ``days`` trading days of ``orders`` orders each."""
 
-    def __init__(self, folder: Path, *, days: int, orders: int, warmup: int = 3) -> None:
+    def __init__(
+        self, folder: Path, *, days: int, orders: int, warmup: int = 3, venue: str = "sim"
+    ) -> None:
         self.folder = folder
+        self.venue = venue
         self.days = days
         self.orders = orders
         self.warmup = min(warmup, days - 1)
@@ -108,12 +115,18 @@ class DaySoak:
             api=dataclasses.replace(base.api, stream_replay=STREAM_REPLAY),
             data_dir=self.folder / "data",
             log_dir=self.folder / "logs",
-            accounts=(AccountConfig(ACCOUNT, cash=CASH, positions=dict(POSITIONS)),),
+            accounts=(AccountConfig(ACCOUNT, self.venue, CASH, dict(POSITIONS)),),
             sessions=SessionConfig(pre_close_cancel=None, reconcile_interval_s=3600.0),
             risk=dict(RISK),
             # A snapshot a minute, not every 3 s: the day's market data is not what is
             # measured, and walking 24,000 snapshots a day was most of the run's time.
-            venues={"sim": {"walk": {"interval_s": 60}}},
+            venues={
+                "sim": {"walk": {"interval_s": 60}},
+                "qmt": {"emulator": True},
+                # An order's watcher sleeps this long in real time: days pass here in about
+                # a second each, and a day's watchers would still hold its orders days later.
+                "vnpy": {"emulator": True, "submit_timeout_s": WATCH_S},
+            },
         )
         return build_service(cfg, self.clock)
 
@@ -147,7 +160,7 @@ class DaySoak:
                 _empty_bounded_memos()
                 gc.collect()
                 if tracing:
-                    snap = _without_bounded_caches(tracemalloc.take_snapshot())
+                    snap = _without_bounded_caches(tracemalloc.take_snapshot(), self.venue)
                     self.result.traced.append(sum(s.size for s in snap.statistics("filename")))
                     first = first or snap
                     if n == self.days:
@@ -174,8 +187,12 @@ class DaySoak:
         await _until(lambda: svc.core.state.ledger.trading_day(ACCOUNT) == day, f"{day} started")
         # The simulator rolls its own day when it next moves: now, not at the first order,
         # so that a morning's measure never holds the day before's venue orders.
-        venue: SimVenue = svc.core.accounts[ACCOUNT].venue  # type: ignore[assignment]
-        await venue.sync()
+        venue = svc.core.accounts[ACCOUNT].venue
+        if isinstance(venue, SimVenue):
+            await venue.sync()
+        else:
+            await asyncio.sleep(2 * WATCH_S)  # yesterday's last watchers end
+        _forget_broker_past(venue)
 
     async def _one_day(self, svc: ExecutionService, day: date) -> None:
         self._resting = []
@@ -226,6 +243,18 @@ class DaySoak:
         self.result.orders += 1
 
 
+def _forget_broker_past(venue: object) -> None:
+    # The emulators keep every earlier day's orders (objects the gateway built: remarks,
+    # prices) for the crash harness's checks. A real terminal or XTP server is another
+    # process and keeps nothing in the gateway's memory.
+    terminal = current_terminal()
+    if terminal is not None:
+        terminal.past_orders.clear()
+    server = getattr(venue, "emulator", None)
+    for peer in getattr(server, "peers", ()):
+        peer.past_orders.clear()
+
+
 def _closed_phase(svc: ExecutionService) -> bool:
     assert svc.scheduler is not None
     return svc.scheduler.phase in _AFTER_THE_CLOSE
@@ -249,15 +278,22 @@ def _empty_bounded_memos() -> None:
     # leak would; emptied before each measure, what they keep is not counted.
     clock_module._ISO.clear()
     prices_module._LIMITS_CACHE.clear()
+    qmt_parsing._px_float.cache_clear()
     re.purge()
 
 
-def _without_bounded_caches(snap: tracemalloc.Snapshot) -> tracemalloc.Snapshot:
+def _without_bounded_caches(snap: tracemalloc.Snapshot, venue: str) -> tracemalloc.Snapshot:
     # pydantic-core keeps the last 16,384 strings it built (a stripped ``client_order_id``
     # per order), out of reach: its allocations are not counted.
-    return snap.filter_traces(
-        [tracemalloc.Filter(False, "*/pydantic/*"), tracemalloc.Filter(False, tracemalloc.__file__)]
-    )
+    drop = [
+        tracemalloc.Filter(False, "*/pydantic/*"),
+        tracemalloc.Filter(False, tracemalloc.__file__),
+    ]
+    if venue != "sim":
+        # The broker's side (the emulator and the simulator behind it) is another process
+        # in a deployment, and keeps the orders a broker keeps: not the gateway's memory.
+        drop += [tracemalloc.Filter(False, f"*/ashare_exec/{part}/*") for part in _BROKER_SIDE]
+    return snap.filter_traces(drop)
 
 
 def growth_problem(result: DaySoakResult) -> str | None:

@@ -26,6 +26,7 @@ from ashare_exec.model import (
     OrderEvent,
     OrderStatus,
     OrderStatusReport,
+    OrderSubmitted,
     VenueConnected,
     VenueDisconnected,
 )
@@ -132,7 +133,13 @@ class ReportPathMixin:
 
     def _apply_order_event(self, event: OrderEvent) -> list[StateChange]:
         book = self.state.book
-        if book.get(event.account_id, event.client_order_id) is None:
+        # An ``OrderSubmitted`` here adopts an order we did not send (a status report's or a
+        # reconcile's plan): it is what makes the order known, so it is not refused as one
+        # we do not know (it was, so adoption never happened: quarantined at every reconcile).
+        if (
+            type(event) is not OrderSubmitted
+            and book.get(event.account_id, event.client_order_id) is None
+        ):
             broker_id = getattr(event, "broker_order_id", None)
             found = book.by_broker_id(event.account_id, broker_id) if broker_id else None
             if found is None:
