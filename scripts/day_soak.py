@@ -2,7 +2,7 @@
 
 Usage::
 
-    python scripts/day_soak.py --days 60 --orders 2000 [--warmup 3] [--dir D]
+    python scripts/day_soak.py --days 60 --orders 2000 [--warmup 3] [--venue sim|qmt|vnpy]
 
 One service (the composition root, the simulator, a simulated clock) lives through
 ``--days`` trading days without a restart, ``--orders`` orders a day, each day closed,
@@ -40,6 +40,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--orders", type=int, default=500, help="orders a day (default 500)")
     p.add_argument("--warmup", type=int, default=3, help="days before tracing starts")
     p.add_argument("--dir", type=Path, help="data folder (default: a temporary one)")
+    p.add_argument(
+        "--venue",
+        choices=("sim", "qmt", "vnpy"),
+        default="sim",
+        help="qmt: the QMT adapter and xtquant against the MiniQMT emulator; vnpy: the vn.py "
+        "adapter and vnpy_xtp against the XTP emulator (the emulators are not measured)",
+    )
     args = p.parse_args(argv)
     if args.days < args.warmup + 3:
         p.error("--days must be at least --warmup + 3 (two measured days and a change)")
@@ -47,7 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.dir or Path(tmp)
         t0 = time.monotonic()
-        soak = DaySoak(folder, days=args.days, orders=args.orders, warmup=args.warmup)
+        soak = DaySoak(
+            folder, days=args.days, orders=args.orders, warmup=args.warmup, venue=args.venue
+        )
         result = asyncio.run(soak.run())
         seconds = time.monotonic() - t0
     measured = result.days[len(result.days) - len(result.traced) :]
@@ -57,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     print(problem or "no growth beyond the bound")
     report = {
         "script": "day_soak",
+        "venue": args.venue,
         "days": args.days,
         "orders_per_day": args.orders,
         "warmup": args.warmup,

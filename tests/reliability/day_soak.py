@@ -62,7 +62,7 @@ RISK: dict[str, Any] = {
     "max_consecutive_rejections": False,
     "global_max_msgs_per_second": 1_000_000,
 }  # fmt: skip
-_BROKER_SIDE = ("testing", "venues/sim")
+_BROKER_SIDE = ("testing", "venues/sim", "venues/vnpy/emulator.py")
 _AFTER_THE_CLOSE = (TradingPhase.AFTER_HOURS, TradingPhase.POST_CLOSE)
 GROWTH_PER_DAY_BYTES = 24 * 1024
 """Allowed growth per day of what is held each morning. What a day legitimately adds is
@@ -292,7 +292,7 @@ def _without_bounded_caches(snap: tracemalloc.Snapshot, venue: str) -> tracemall
     if venue != "sim":
         # The broker's side (the emulator and the simulator behind it) is another process
         # in a deployment, and keeps the orders a broker keeps: not the gateway's memory.
-        drop += [tracemalloc.Filter(False, f"*/ashare_exec/{part}/*") for part in _BROKER_SIDE]
+        drop += [tracemalloc.Filter(False, f"*/ashare_exec/{part}*") for part in _BROKER_SIDE]
     return snap.filter_traces(drop)
 
 

@@ -8,6 +8,8 @@ with every day's orders kept somewhere, must fail it.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -54,3 +56,16 @@ async def test_the_measure_sees_a_service_that_keeps_every_days_orders(tmp_path:
     problem = growth_problem(result)
     assert problem is not None
     assert f"a day (bound {GROWTH_PER_DAY_BYTES // 1024} KiB)" in problem
+
+
+def test_the_script_runs_a_short_soak_and_reports_it_as_json(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, str(root / "scripts" / "day_soak.py"), "--days", "4", "--orders",
+         "30", "--warmup", "1", "--dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (report["orders"], report["ok"], len(report["traced_kib"])) == (120, True, 2)

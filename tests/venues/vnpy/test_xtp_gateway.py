@@ -411,3 +411,18 @@ async def test_server_next_day_lists_only_the_new_days_orders_and_pushes_yesterd
     assert sim_order is not None
     assert sim_order.status is OrderStatus.EXPIRED
     assert row["order_status"] == 5  # XTP_ORDER_STATUS_CANCELED
+
+
+async def test_start_day_drops_the_finished_orders_vnpy_xtp_keeps_for_good(rig: Rig) -> None:
+    """vnpy_xtp's ``td_api.orders`` gains one order per order and never loses one: a
+    gateway running for weeks kept them all. A new day drops the finished ones."""
+    await rig.adapter.submit(rig.driver.marketable_buy(ClientOrderId("F1")))
+    await rig.adapter.submit(rig.driver.passive_buy(ClientOrderId("W1")))
+    await rig.until(lambda: bool(rig.of(OrderFilled, "F1")) and bool(rig.of(OrderAccepted, "W1")))
+    kept = _gateway(rig).td_api.orders
+    before = len(kept)
+
+    rig.adapter.start_day(rig.driver.clock.now().date() + timedelta(days=1))
+
+    assert before == 2
+    assert [o.is_active() for o in kept.values()] == [True]  # the working one stays

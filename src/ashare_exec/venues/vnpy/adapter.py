@@ -311,6 +311,8 @@ class VnpyAdapter(VnpyLink):
         (Surrogates keep counting up: one of yesterday's is never taken for today's.)"""
         self.store.start_day(day.isoformat())
         self.book.start_day(day)
+        if self.host is not None:
+            self.host.forget_finished_orders()
 
 
 def _settled(rec: OrderRecord) -> bool:

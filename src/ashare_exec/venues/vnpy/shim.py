@@ -205,6 +205,18 @@ class GatewayHost:
             self.engine.put(Event("eAshareWake"))
             self.engine.stop()
 
+    def forget_finished_orders(self) -> int:
+        """Drop the finished orders the gateway's ``td_api.orders`` keeps for good (vnpy_xtp
+        adds one per order sent or pushed and never removes it: a gateway running for weeks
+        kept all of them); return how many. A later push recreates an order it needs."""
+        orders = getattr(getattr(self.gateway, "td_api", None), "orders", None)
+        if not isinstance(orders, dict):
+            return 0
+        done = [k for k, o in list(orders.items()) if not o.is_active()]  # (a snapshot:
+        for key in done:  # the gateway's threads add orders meanwhile)
+            orders.pop(key, None)
+        return len(done)
+
     def next_request_id(self) -> int:
         """A request id for one of our queries (the gateway counts its own from 1)."""
         with self._rid_lock:
