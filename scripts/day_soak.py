@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 from tests.reliability.day_soak import (  # noqa: E402
     GROWTH_PER_DAY_BYTES,
     DaySoak,
+    growth_per_day,
     growth_problem,
 )
 
@@ -74,9 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         "filled": result.filled,
         "canceled": result.canceled,
         "traced_kib": [round(t / 1024, 1) for t in result.traced],
-        "growth_per_day_kib": round(
-            (result.traced[-1] - result.traced[0]) / max(1, len(result.traced) - 1) / 1024, 1
-        ),
+        "growth_per_day_kib": round(growth_per_day(result) / 1024, 1),
         "bound_kib": GROWTH_PER_DAY_BYTES // 1024,
         "seconds": round(seconds, 1),
         "ok": problem is None,

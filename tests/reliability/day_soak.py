@@ -49,7 +49,7 @@ from ashare_exec.testing.miniqmt import current_terminal
 from ashare_exec.venues.sim.adapter import SimVenue
 from tests.reliability.dst_harness import RISK  # the throttles a test flow trips, off
 
-__all__ = ["DaySoak", "DaySoakResult", "growth_problem"]
+__all__ = ["DaySoak", "DaySoakResult", "growth_per_day", "growth_problem"]
 
 ACCOUNT = AccountId("soak")
 SYMBOLS = ("600000.SH", "000001.SZ", "601318.SH", "300750.SZ", "510300.SH")
@@ -294,23 +294,27 @@ def _without_bounded_caches(snap: tracemalloc.Snapshot, venue: str) -> tracemall
     return snap.filter_traces(drop)
 
 
-def growth_problem(result: DaySoakResult) -> str | None:
-    """Why the traced memory grew with the days (``None`` when it did not).
-
-    The growth per day is the slope of a least-squares line through the mornings' sums,
-    so that one morning that happens to hold a little more does not decide it.
-    """
+def growth_per_day(result: DaySoakResult) -> float:
+    """Bytes a day: the slope of a least-squares line through the mornings' sums, so that
+    one morning that happens to hold a little more does not decide it (0 with fewer than
+    two mornings)."""
     traced = result.traced
-    if len(traced) < 2:
-        return None
     n = len(traced)
+    if n < 2:
+        return 0.0
     mean_x, mean_y = (n - 1) / 2, sum(traced) / n
-    per_day = sum((x - mean_x) * (y - mean_y) for x, y in enumerate(traced)) / sum(
+    return sum((x - mean_x) * (y - mean_y) for x, y in enumerate(traced)) / sum(
         (x - mean_x) ** 2 for x in range(n)
     )
+
+
+def growth_problem(result: DaySoakResult) -> str | None:
+    """Why the traced memory grew with the days (``None`` when it did not)."""
+    per_day = growth_per_day(result)
     if per_day <= GROWTH_PER_DAY_BYTES:
         return None
-    measured = result.days[len(result.days) - n :]
+    traced = result.traced
+    measured = result.days[len(result.days) - len(traced) :]
     sizes = ", ".join(f"after {d}: {t / 1e6:.2f} MB" for d, t in zip(measured, traced, strict=True))
     top = "\n  ".join(result.top_growth)
     return (
