@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         choices=("sim", "qmt", "vnpy"),
         default="sim",
         help="qmt: the QMT adapter and xtquant against the MiniQMT emulator; vnpy: the vn.py "
-        "adapter and vnpy_xtp against the XTP emulator (the emulators are not measured)",
+        "adapter and vnpy_xtp against the XTP emulator (each in a process of its own)",
     )
     args = p.parse_args(argv)
     if args.days < args.warmup + 3:
@@ -64,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     for day, size in zip(measured, result.traced, strict=True):
         print(f"{day}  {size / 1024:10.1f} KiB held of what was allocated since the warm-up")
     problem = growth_problem(result)
+    if result.broker_errors:
+        problem = (problem or "") + f"\nthe emulator failed: {result.broker_errors[:5]}"
     print(problem or "no growth beyond the bound")
     report = {
         "script": "day_soak",
@@ -74,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         "orders": result.orders,
         "filled": result.filled,
         "canceled": result.canceled,
+        "broker_errors": len(result.broker_errors),
         "traced_kib": [round(t / 1024, 1) for t in result.traced],
         "growth_per_day_kib": round(growth_per_day(result) / 1024, 1),
         "bound_kib": GROWTH_PER_DAY_BYTES // 1024,

@@ -15,7 +15,8 @@ behind. Every day does the same work, so that sum must stop growing:
 allocation sites that grew most when it is exceeded. Tracing only after the warm-up keeps
 the run fast (``tracemalloc`` slows allocation several times over). With ``venue="qmt"`` or
 ``"vnpy"`` the service trades through that adapter and its real vendor client against the
-in-process emulator, whose own allocations are not counted (the broker's side).
+emulator in a process of its own (:mod:`tests.reliability.day_broker`), as against a real
+terminal or XTP server: everything traced is the gateway's.
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ from ashare_exec.errors import GatewayError
 from ashare_exec.model import AccountId, InstrumentId, OrderStatus, TradingPhase
 from ashare_exec.observability.audit import day_path, seal_path_for
 from ashare_exec.observability.logging import configure_logging
-from ashare_exec.testing.miniqmt import current_terminal
 from ashare_exec.venues.sim.adapter import SimVenue
+from tests.reliability.day_broker import RemoteBroker
 from tests.reliability.dst_harness import RISK  # the throttles a test flow trips, off
 
 __all__ = ["DaySoak", "DaySoakResult", "growth_per_day", "growth_problem"]
@@ -59,7 +60,7 @@ FIRST_DAY = date(2026, 11, 23)
 WAIT_S = 20.0
 STREAM_REPLAY = 100
 WATCH_S = 0.2
-_BROKER_SIDE = ("testing", "venues/sim", "venues/vnpy/emulator.py")
+WALK_S = 60
 _AFTER_THE_CLOSE = (TradingPhase.AFTER_HOURS, TradingPhase.POST_CLOSE)
 GROWTH_PER_DAY_BYTES = 24 * 1024
 """Allowed growth per day of what is held each morning. What a day legitimately adds is
@@ -82,6 +83,8 @@ class DaySoakResult:
     orders: int = 0
     filled: int = 0
     canceled: int = 0
+    broker_errors: list[str] = field(default_factory=list)
+    """QMT, XTP: failures on the emulator's own threads (none in a sound run)."""
     top_growth: list[str] = field(default_factory=list)
     """The allocation sites that grew most from the first measured morning to the last."""
 
@@ -101,10 +104,19 @@ class DaySoak:
         self.result = DaySoakResult()
         self._seq = 0
         self._resting: list[str] = []
+        self._broker: RemoteBroker | None = None
 
     def build(self) -> ExecutionService:
         """The service as ``serve`` builds it, on ``venue`` (``sim``, or ``qmt`` / ``vnpy``
-        against their emulators), the timer reconcile hourly."""
+        against their emulators, started here in a process of their own), the timer
+        reconcile hourly."""
+        venue: dict[str, Any] = {}
+        if self.venue != "sim":
+            self._broker = RemoteBroker(
+                self.venue, self.folder, self.clock.now(), account=ACCOUNT, cash=CASH,
+                positions=POSITIONS, walk_s=WALK_S,
+            )  # fmt: skip
+            venue = self._broker.venue_table()
         base = default_config()
         cfg = dataclasses.replace(
             base,
@@ -119,11 +131,11 @@ class DaySoak:
             # A snapshot a minute, not every 3 s: the day's market data is not what is
             # measured, and walking 24,000 snapshots a day was most of the run's time.
             venues={
-                "sim": {"walk": {"interval_s": 60}},
-                "qmt": {"emulator": True},
+                "sim": {"walk": {"interval_s": WALK_S}},
+                "qmt": venue,
                 # An order's watcher sleeps this long in real time: days pass here in about
                 # a second each, and a day's watchers would still hold its orders days later.
-                "vnpy": {"emulator": True, "submit_timeout_s": WATCH_S},
+                "vnpy": {**venue, "submit_timeout_s": WATCH_S},
             },
         )
         return build_service(cfg, self.clock)
@@ -143,6 +155,8 @@ class DaySoak:
         finally:
             logs.close()
             root.handlers = others
+            if self._broker is not None:
+                self._broker.close()
 
     async def _run(self) -> DaySoakResult:
         svc = self.build()
@@ -158,7 +172,7 @@ class DaySoak:
                 _empty_bounded_memos()
                 gc.collect()
                 if tracing:
-                    snap = _without_bounded_caches(tracemalloc.take_snapshot(), self.venue)
+                    snap = _without_bounded_caches(tracemalloc.take_snapshot())
                     self.result.traced.append(sum(s.size for s in snap.statistics("filename")))
                     first = first or snap
                     if n == self.days:
@@ -178,10 +192,19 @@ class DaySoak:
             if tracing:
                 tracemalloc.stop()
             await svc.stop()
+            if self._broker is not None:
+                self.result.broker_errors = self._broker.errors()
         return self.result
 
+    def _set_time(self, day: date, at: time) -> None:
+        # The broker first: the gateway's orders of the new moment find its market there.
+        moment = datetime.combine(day, at, CST)
+        if self._broker is not None:
+            self._broker.set_time(moment)
+        self.clock.set(moment)
+
     async def _morning(self, svc: ExecutionService, day: date) -> None:
-        self.clock.set(datetime.combine(day, time(9, 31), CST))
+        self._set_time(day, time(9, 31))
         await _until(lambda: svc.core.state.ledger.trading_day(ACCOUNT) == day, f"{day} started")
         # The simulator rolls its own day when it next moves: now, not at the first order,
         # so that a morning's measure never holds the day before's venue orders.
@@ -190,7 +213,6 @@ class DaySoak:
             await venue.sync()
         else:
             await asyncio.sleep(2 * WATCH_S)  # yesterday's last watchers end
-        _forget_broker_past(venue)
 
     async def _one_day(self, svc: ExecutionService, day: date) -> None:
         self._resting = []
@@ -202,9 +224,9 @@ class DaySoak:
             with contextlib.suppress(GatewayError):  # already filled or ended: nothing to cancel
                 await svc.cancel(str(ACCOUNT), coid, actor="soak")
         await svc.core.drain()
-        self.clock.set(datetime.combine(day, time(15, 1), CST))
+        self._set_time(day, time(15, 1))
         await _until(lambda: svc.scheduler is None or _closed_phase(svc), f"{day} closed")
-        self.clock.set(datetime.combine(day, time(15, 36), CST))
+        self._set_time(day, time(15, 36))
         archive = self.folder / "data" / "archive" / day.isoformat()
         await _until(lambda: (archive / "orders.jsonl").is_file(), f"{day} archived")
         await _until(lambda: _sealed(archive, day), f"{day} audit sealed")
@@ -214,21 +236,30 @@ class DaySoak:
             elif order.status is OrderStatus.CANCELED:
                 self.result.canceled += 1
 
+    def _quote(self, svc: ExecutionService, symbol: str) -> tuple[Decimal, Decimal]:
+        if self._broker is not None:
+            quote = self._broker.quote(symbol)
+            if quote is not None:
+                return quote
+        else:
+            q = svc.core.quotes(InstrumentId.parse(symbol))
+            if q is not None and q.best_bid is not None and q.best_ask is not None:
+                return q.best_bid, q.best_ask
+        raise AssertionError(f"no quote for {symbol}")
+
     async def _order(self, svc: ExecutionService, i: int) -> None:
         symbol = SYMBOLS[i % len(SYMBOLS)]
-        quote = svc.core.quotes(InstrumentId.parse(symbol))
-        if quote is None or quote.best_bid is None or quote.best_ask is None:
-            raise AssertionError(f"no quote for {symbol}")
+        bid, ask = self._quote(svc, symbol)
         kind = i % 3
         self._seq += 1
         coid = f"d{self._seq}"
         if kind == 0:
-            side, price = "BUY", quote.best_ask  # fills
+            side, price = "BUY", ask  # fills
         elif kind == 1:  # rests, a few ticks under the bid
-            side, price = "BUY", quote.best_bid - Decimal("0.01") * (5 + self._seq % 11)
+            side, price = "BUY", bid - Decimal("0.01") * (5 + self._seq % 11)
             self._resting.append(coid)
         else:
-            side, price = "SELL", quote.best_bid  # sells shares held since before today
+            side, price = "SELL", bid  # sells shares held since before today
         body = OrderIn(
             account_id=str(ACCOUNT),
             symbol=symbol,
@@ -239,18 +270,6 @@ class DaySoak:
         )
         await svc.submit(body, actor="soak")
         self.result.orders += 1
-
-
-def _forget_broker_past(venue: object) -> None:
-    # The emulators keep every earlier day's orders (objects the gateway built: remarks,
-    # prices) for the crash harness's checks. A real terminal or XTP server is another
-    # process and keeps nothing in the gateway's memory.
-    terminal = current_terminal()
-    if terminal is not None:
-        terminal.past_orders.clear()
-    server = getattr(venue, "emulator", None)
-    for peer in getattr(server, "peers", ()):
-        peer.past_orders.clear()
 
 
 def _closed_phase(svc: ExecutionService) -> bool:
@@ -280,18 +299,15 @@ def _empty_bounded_memos() -> None:
     re.purge()
 
 
-def _without_bounded_caches(snap: tracemalloc.Snapshot, venue: str) -> tracemalloc.Snapshot:
+def _without_bounded_caches(snap: tracemalloc.Snapshot) -> tracemalloc.Snapshot:
     # pydantic-core keeps the last 16,384 strings it built (a stripped ``client_order_id``
     # per order), out of reach: its allocations are not counted.
-    drop = [
-        tracemalloc.Filter(False, "*/pydantic/*"),
-        tracemalloc.Filter(False, tracemalloc.__file__),
-    ]
-    if venue != "sim":
-        # The broker's side (the emulator and the simulator behind it) is another process
-        # in a deployment, and keeps the orders a broker keeps: not the gateway's memory.
-        drop += [tracemalloc.Filter(False, f"*/ashare_exec/{part}*") for part in _BROKER_SIDE]
-    return snap.filter_traces(drop)
+    return snap.filter_traces(
+        [
+            tracemalloc.Filter(False, "*/pydantic/*"),
+            tracemalloc.Filter(False, tracemalloc.__file__),
+        ]
+    )
 
 
 def growth_per_day(result: DaySoakResult) -> float:

@@ -1,8 +1,10 @@
 """A service running for days: the memory it holds must not grow with the days.
 
-CI runs a short soak (eight days of 150 orders); ``scripts/day_soak.py --days N --orders K``
-runs a long one. The second test checks that the measure sees a leak: the same soak,
-with every day's orders kept somewhere, must fail it.
+CI runs short soaks (eight days of 150 orders on the simulator; eight of 120 through the
+QMT adapter and through the vn.py adapter, each against its emulator in a process of its
+own); ``scripts/day_soak.py --days N --orders K [--venue qmt|vnpy]`` runs a long one. One
+test checks that the measure sees a leak: the same soak, with every day's orders kept
+somewhere, must fail it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from ashare_exec.engine.service import ExecutionService
+from ashare_exec.testing.miniqmt import xtquant_available
+from ashare_exec.venues.vnpy.shim import xtp_available
 from tests.reliability.day_soak import ACCOUNT, GROWTH_PER_DAY_BYTES, DaySoak, growth_problem
 
 
@@ -34,6 +40,26 @@ async def test_a_service_running_day_after_day_holds_no_more_memory_each_day(
         lines = archived.read_text(encoding="utf-8").splitlines()
         assert len(lines) == 150
         assert {json.loads(line)["status"] for line in lines} >= {"FILLED", "CANCELED"}
+
+
+@pytest.mark.parametrize("venue", ["qmt", "vnpy"])
+async def test_through_a_broker_in_another_process_the_gateway_holds_no_more_each_day(
+    tmp_path: Path, venue: str
+) -> None:
+    if not (xtquant_available() if venue == "qmt" else xtp_available()):
+        pytest.skip(f"the {venue} vendor package is not installed")
+    soak = DaySoak(tmp_path, days=8, orders=120, warmup=2, venue=venue)
+
+    result = await soak.run()
+
+    assert growth_problem(result) is None
+    assert result.broker_errors == []
+    assert len(result.traced) == 5
+    assert result.orders == 8 * 120
+    assert result.filled > 0
+    assert result.canceled > 0
+    last = tmp_path / "data" / "archive" / result.days[-1].isoformat() / "orders.jsonl"
+    assert len(last.read_text(encoding="utf-8").splitlines()) == 120
 
 
 class _Hoarding(DaySoak):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from ashare_exec.model import (
     OrderAccepted,
     OrderCanceled,
     OrderFilled,
+    OrderRejected,
     VenueConnected,
     VenueDisconnected,
 )
@@ -318,3 +320,42 @@ async def test_order_row_replaces_an_id_a_trade_row_gave_its_order_on_this_sessi
     await adapter.query_orders(A1)
     assert y1.order_id == own_id
     assert book.by_order_id[own_id] is y1
+
+
+async def test_new_day_xttrader_forgets_answered_requests_and_still_answers_new_ones(
+    harness: Harness,
+) -> None:
+    # xttrader keeps the order_id of every async order and cancel it got a response for, and
+    # never lets go of them (found by the day soak); a new day empties what it kept.
+    adapter = harness.adapter
+    await adapter.submit(spec("d1", price="9.00"))
+    await adapter.submit(spec("d2", price="9.00"))
+    await eventually(lambda: len(harness.of(OrderAccepted)) == 2)
+    await adapter.cancel(A1, ClientOrderId("d2"), None)
+    await eventually(lambda: bool(harness.of(OrderCanceled, "d2")))
+    assert adapter._session is not None
+    trader = adapter._session.trader
+    assert len(trader.handled_async_order_stock_order_id) == 2
+    assert len(trader.handled_async_cancel_order_stock_order_id) == 1
+    # An order error that came before its order's response waits for it: it stays.
+    xttype = pytest.importorskip("xtquant.xttype")
+    waiting = xttype.XtOrderError("A1", 77, 1, "no", "", "")
+    waiting.seq = 9_999
+    trader.queuing_order_seq.add(9_999)
+    trader.queuing_order_errors_byseq[9_999] = trader.queuing_order_errors_byid[77] = waiting
+
+    adapter.start_day(date(2026, 11, 26))
+    await eventually(lambda: not trader.handled_async_order_stock_order_id)
+
+    assert not trader.handled_async_cancel_order_stock_order_id
+    assert trader.queuing_order_errors_byseq == {9_999: waiting}
+    assert trader.queuing_order_errors_byid == {77: waiting}
+    trader.queuing_order_seq.discard(9_999)
+    trader.queuing_order_errors_byseq.clear()
+    trader.queuing_order_errors_byid.clear()
+    # The trader still answers, and passes on a rejection that comes after its response.
+    await adapter.submit(spec("d3", price="9.00"))
+    await adapter.submit(spec("d4", account=A2, qty=10_000))
+    await eventually(lambda: bool(harness.of(OrderAccepted, "d3")))
+    await eventually(lambda: bool(harness.of(OrderRejected, "d4")))
+    assert len(trader.handled_async_order_stock_order_id) == 1  # d3's; d4's error took its own

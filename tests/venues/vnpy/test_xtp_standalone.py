@@ -106,6 +106,8 @@ async def test_adapter_on_standalone_xtp_when_order_fills_snapshot_shows_it_by_s
     reports: list[object] = []
     async with _connected(tmp_path, standalone, reports) as adapter:
         assert standalone.sessions() == 1
+        bid, ask = map(Decimal, standalone.control.call("quote", "600000.SH"))
+        assert Decimal("9") < bid < ask <= Decimal("10.08")  # the market it fills in
         await adapter.submit(_buy("r1", Decimal("10.08")))  # marketable, inside the cage
         await eventually(lambda: any(isinstance(r, OrderFilled) for r in reports), within=5)
         positions = {p.instrument_id: p for p in await adapter.query_positions(X1)}

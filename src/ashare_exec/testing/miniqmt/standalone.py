@@ -15,7 +15,8 @@ gateway in front of a real MiniQMT: the terminal keeps the orders and drops the 
 Its market runs on a manual clock (``--start``, default the config's ``[clock] start``),
 moved by the ``set_time`` control. Controls (:class:`~.remote.ControlClient`):
 ``set_time(iso)``, ``tick()``, ``snapshot()`` (orders by client order id, cash and
-positions, as the simulator holds them), ``sessions()`` (connected clients), ``restart()``
+positions, as the simulator holds them), ``quote(symbol)`` (see :func:`quote_row`),
+``sessions()`` (connected clients), ``restart()``
 (drop every session and renumber the orders' ids, as a MiniQMT restart does), ``stop()``.
 ``--watch-stdin`` exits when stdin closes (a parent that dies takes the emulator with it).
 For tests and demos, never production.
@@ -28,6 +29,8 @@ import json
 from datetime import datetime
 from typing import Any
 
+from ashare_exec.clock import Clock
+from ashare_exec.model import InstrumentId
 from ashare_exec.testing.miniqmt.behaviour import MiniQmtBehaviour
 from ashare_exec.testing.miniqmt.embedded import build_sim_miniqmt, start_ticker
 from ashare_exec.testing.miniqmt.remote import TerminalServer
@@ -36,7 +39,7 @@ from ashare_exec.testing.wire import parse_emulator_args, serve_until_stopped
 from ashare_exec.venues.qmt.parsing import decode_remark
 from ashare_exec.venues.sim.exchange import SimExchange
 
-__all__ = ["accounts_snapshot", "main", "snapshot"]
+__all__ = ["accounts_snapshot", "main", "quote_row", "snapshot"]
 
 
 def snapshot(terminal: MiniQmt) -> dict[str, Any]:
@@ -89,6 +92,16 @@ def accounts_snapshot(exchange: SimExchange) -> list[dict[str, Any]]:
     ]
 
 
+def quote_row(exchange: SimExchange, clock: Clock, symbol: str) -> list[str] | None:
+    """The emulated market's best bid and ask of ``symbol`` now, as decimal strings
+    (``None`` without both): what a test prices its orders by when the gateway's own quotes
+    come from a broker in another process. Call it under the emulator's lock."""
+    q = exchange.quote(InstrumentId.parse(symbol), clock.now())
+    if q is None or q.best_bid is None or q.best_ask is None:
+        return None
+    return [str(q.best_bid), str(q.best_ask)]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the emulator until ``stop``, Ctrl-C, or (``--watch-stdin``) stdin closing."""
     run = parse_emulator_args(
@@ -111,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
             "set_time": set_time,
             "tick": terminal.tick,
             "snapshot": lambda: snapshot(terminal),
+            "quote": lambda symbol: _quote(terminal, clock, symbol),
             "sessions": lambda: len(terminal.clients),
             "restart": terminal.restart,
             "set_online": terminal.set_online,
@@ -120,6 +134,13 @@ def main(argv: list[str] | None = None) -> int:
     serve_until_stopped(server, run.args, lambda tick_s: start_ticker(terminal, tick_s))
     terminal.ticker_stop.set()
     return 0
+
+
+def _quote(terminal: MiniQmt, clock: Clock, symbol: str) -> list[str] | None:
+    if terminal.sim is None:
+        raise RuntimeError("quote needs the simulator as counter")
+    with terminal.lock:
+        return quote_row(terminal.sim.exchange, clock, symbol)
 
 
 def _knobs(text: str) -> dict[str, object]:

@@ -17,7 +17,8 @@ session.
 Its market runs on a manual clock (``--start``, default the config's ``[clock] start``),
 moved by the ``set_time`` control. Controls
 (:class:`~ashare_exec.testing.wire.ControlClient`): ``set_time(iso)``, ``tick()``,
-``snapshot()``, ``sessions()`` (logged-in sessions), ``errors()`` (failures on the
+``snapshot()``, ``quote(symbol)`` (best bid and ask, as with MiniQMT's), ``sessions()``
+(logged-in sessions), ``errors()`` (failures on the
 servers' callback threads, and requests they could not take), ``clear_errors()``,
 ``stop()``. ``--behaviour`` sets the servers' ``noisy``
 (pushes doubled and shuffled) and ``jitter_s`` (a random delay before each push).
@@ -33,7 +34,7 @@ from typing import Any
 
 from ashare_exec.clock import Clock
 from ashare_exec.model import AccountId, ClientOrderId
-from ashare_exec.testing.miniqmt.standalone import accounts_snapshot
+from ashare_exec.testing.miniqmt.standalone import accounts_snapshot, quote_row
 from ashare_exec.testing.wire import parse_emulator_args, serve_until_stopped
 from ashare_exec.testing.xtp.remote import XtpServerHost
 from ashare_exec.venues.vnpy.emulator import XtpServer
@@ -123,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
             "set_time": set_time,
             "tick": servers[0].advance,
             "snapshot": lambda: snapshot(servers),
+            "quote": lambda symbol: _quote(servers, clock, symbol),
             "sessions": lambda: sum(len(s.sessions) for s in servers),
             "errors": lambda: [repr(e) for s in servers for e in s.errors],
             "clear_errors": lambda: _clear_errors(servers),
@@ -143,6 +145,11 @@ def _set_online(servers: list[XtpServer], online: bool) -> None:
         server.refuse_login = "" if online else OFFLINE_TEXT
         if not online:
             server.drop_connections()
+
+
+def _quote(servers: list[XtpServer], clock: Clock, symbol: str) -> list[str] | None:
+    with servers[0].lock:
+        return quote_row(servers[0].exchange, clock, symbol)
 
 
 def _clear_errors(servers: list[XtpServer]) -> None:

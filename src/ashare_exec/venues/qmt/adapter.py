@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -381,13 +380,6 @@ class QmtAdapter(QmtLink):
         if book.xt_status is None:
             return AccountStatus.DOWN
         return p.account_status_xt2gw(book.xt_status)
-
-    def start_day(self, day: date) -> None:
-        """Forget the orders of earlier days and key the id store by ``day``: a client id
-        of yesterday's may be sent again today, and a restart loads today's mappings."""
-        self.store.start_day(day.isoformat())
-        for book in self._books.values():
-            book.start_day(day)
 
 
 def _settled(rec: OrderRecord) -> bool:

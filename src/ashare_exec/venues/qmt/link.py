@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from datetime import date
 from typing import Any, TypeVar
 
 from ashare_exec.clock import Clock, cst_date
@@ -96,6 +97,17 @@ class QmtLink(LinkTraffic, VenueAdapter):
                 self._books[account_id].add(rec)
 
     # ------------------------------------------------------------------ contract
+    def start_day(self, day: date) -> None:
+        """Forget the orders of earlier days and key the id store by ``day``: a client id
+        of yesterday's may be sent again today, and a restart loads today's mappings.
+        xttrader forgets what it kept of yesterday's answered requests (on the session
+        thread, which its other calls use; nothing waits for it)."""
+        self.store.start_day(day.isoformat())
+        for book in self._books.values():
+            book.start_day(day)
+        if self._session is not None:
+            self._session.run(self._session.forget_answered)
+
     def set_report_sink(self, sink: ReportSink) -> None:
         """Set the receiver of every report (called on the loop thread only)."""
         self._sink = sink

@@ -28,6 +28,7 @@ from ashare_exec.errors import BrokerError, BrokerRejected, BrokerUnavailable
 __all__ = [
     "XtSession",
     "fetch_instrument_details",
+    "forget_answered_requests",
     "load_xttrader",
     "map_vendor_errors",
     "xtquant_installed",
@@ -221,6 +222,12 @@ class XtSession:
                 method = getattr(self.trader, f"query_stock_{what}_async")
                 method(self._account(account_id), callback)
 
+    def forget_answered(self) -> None:
+        """Drop what the trader keeps of requests long answered (see
+        :func:`forget_answered_requests`); for the start of a day."""
+        if self.trader is not None:
+            forget_answered_requests(self.trader)
+
     def stop(self) -> None:
         """Stop the trader (never from an xtquant callback: it joins the callback thread);
         one still being built and connected stops itself when that is done."""
@@ -245,8 +252,45 @@ class XtSession:
         return done
 
 
+_ANSWERED = (
+    "handled_async_order_stock_order_id",
+    "handled_async_cancel_order_stock_order_id",
+    "handled_async_cancel_order_stock_order_sys_id",
+    "queuing_cancel_errors_by_order_id",
+    "queuing_cancel_errors_by_order_sys_id",
+)
+_ORDER_ERRORS = ("queuing_order_errors_byseq", "queuing_order_errors_byid")
+
+
+def forget_answered_requests(trader: Any) -> None:
+    """Empty what ``XtQuantTrader`` keeps for good of answered requests.
+
+    xttrader adds the ``order_id`` of every async order, and the id of every async cancel,
+    it got a response for to sets it only shrinks when an error for that order comes later,
+    and keeps an order error found before its response under two keys, popping one
+    (≈ 60 bytes an order, for the life of the process: found by the day soak). They decide
+    whether an error that arrives *after* its response is passed on at once, so only what
+    belongs to requests of an earlier day may go: call this when a day starts (or when the
+    trader is retired), with none of yesterday's requests still in flight. An order error
+    whose request is still waiting for its response (its ``seq`` still queued) is kept.
+    """
+    for name in _ANSWERED:
+        kept = getattr(trader, name, None)
+        if kept is not None:
+            kept.clear()
+    queued = getattr(trader, "queuing_order_seq", None) or set()
+    for name in _ORDER_ERRORS:
+        errors = getattr(trader, name, None)
+        if errors:
+            for key in [k for k, e in errors.items() if getattr(e, "seq", None) not in queued]:
+                errors.pop(key, None)
+
+
 def _stop_trader(trader: Any) -> None:
     with contextlib.suppress(Exception):
         trader.stop()
     with contextlib.suppress(Exception):
         trader.loop.close()  # xttrader never closes the loop it creates
+    # Retired traders are kept (_RETIRED): not with the ids of every order they answered.
+    with contextlib.suppress(Exception):
+        forget_answered_requests(trader)
