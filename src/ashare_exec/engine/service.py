@@ -6,7 +6,8 @@ commands; a venue out of reach is connected in the background), the event stream
 reconciliation on a timer and after reconnects, the session scheduler (pre-close cleanup,
 end of day), trading-state changes, and graceful shutdown. Its parts live beside it:
 commands in ``engine/commands.py``, queries in ``engine/queries.py``, the day actions (and
-closing a day the service was down for) in ``engine/closing.py``.
+closing a day the service was down for) in ``engine/closing.py``, run-time risk limits and
+the risk controls' own actions in ``engine/risk_ops.py``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ashare_exec.engine.closing import ClosingMixin
 from ashare_exec.engine.commands import CommandsMixin
 from ashare_exec.engine.core import ExecutionCore
 from ashare_exec.engine.queries import QueriesMixin
+from ashare_exec.engine.risk_ops import RiskMixin
 from ashare_exec.engine.views import (
     event_view,
 )
@@ -40,7 +42,6 @@ from ashare_exec.model import (
     VenueDisconnected,
 )
 from ashare_exec.oms.state import StateChange
-from ashare_exec.risk.actions import CancelAllAction, CancelOrderAction, RiskAction
 
 if TYPE_CHECKING:
     from ashare_exec.engine.pretrade import RulesAndRisk
@@ -70,7 +71,7 @@ class ServiceHooks:
     on_end_of_day: Callable[[date], None] = lambda _d: None
 
 
-class ExecutionService(QueriesMixin, CommandsMixin, ClosingMixin):
+class ExecutionService(QueriesMixin, CommandsMixin, ClosingMixin, RiskMixin):
     """Everything a running gateway does, behind one object (one asyncio loop)."""
 
     def __init__(
@@ -291,28 +292,6 @@ class ExecutionService(QueriesMixin, CommandsMixin, ClosingMixin):
                 )
         return {**record, "canceled": canceled}
 
-    def update_limits(
-        self, account_id: str | None, changes: dict[str, object], *, actor: str
-    ) -> dict[str, Any]:
-        """Change risk limits at run time (audited)."""
-        if account_id is not None:
-            self.core.runtime(account_id)
-        record = self.pretrade.update_limits(account_id, changes, actor, self.clock.now())
-        record["persisted"] = self._persist_risk()
-        self.hooks.on_audit("limits", actor, record)
-        return record
-
-    def _persist_risk(self) -> bool:
-        """Save the risk state now; when the journal fails, trading halts (``JOURNAL_ERROR``)
-        and the change holds in memory until the restart: an operator's halt and its cancels
-        must not depend on the disk."""
-        try:
-            self.pretrade.persist()
-        except JournalError as e:
-            self.core.journal_failed(e)
-            return False
-        return True
-
     def metrics_exposition(self) -> tuple[bytes, str]:
         """Prometheus text exposition."""
         return self.hooks.metrics_exposition()
@@ -320,52 +299,6 @@ class ExecutionService(QueriesMixin, CommandsMixin, ClosingMixin):
     def observe_api(self, route: str, seconds: float) -> None:
         """Record one API call's latency."""
         self.hooks.on_api_latency(route, seconds)
-
-    # ---- risk actions -------------------------------------------------------------------
-
-    async def _risk_loop(self, interval_s: float = 1.0) -> None:
-        while True:
-            await asyncio.sleep(interval_s)
-            try:
-                self.core.check_clock(self.clock.now())
-                self.pretrade.on_tick(self.clock.now(), self.core.quotes)
-                self.pretrade.persist_if_dirty()
-            except JournalError as e:
-                self.core.journal_failed(e)  # once; later ticks fail the same way, quietly
-            except Exception:
-                log.exception("risk tick failed")
-
-    def _execute_risk_action(self, action: RiskAction) -> None:
-        """Carry out what a risk control asked for (on the loop, in the background)."""
-        if isinstance(action, CancelOrderAction):
-            coro: Any = self.core.cancel(action.account_id, action.client_order_id)
-        elif isinstance(action, CancelAllAction):
-            accounts = (
-                [action.account_id] if action.account_id else [str(a) for a in self.core.accounts]
-            )
-            coro = self._cancel_accounts(accounts, f"risk:{action.reason}")
-        else:
-            coro = self.core.submit(action.cmd)
-        self.hooks.on_audit(
-            "risk_action", "risk", {"action": type(action).__name__, "detail": repr(action)}
-        )
-
-        async def run() -> None:
-            try:
-                await coro
-            except GatewayError as e:
-                log.warning("risk action %s failed: %s", type(action).__name__, e)
-
-        asyncio.get_running_loop().create_task(run(), name="risk-action")
-
-    async def _cancel_accounts(self, accounts: list[str], actor: str) -> None:
-        for acct in accounts:
-            await self.cancel_all_orders(CancelAllOrders(AccountId(acct)), actor=actor)
-
-    def evidence(self, account_id: str, day: str | None) -> Any:
-        """The programmatic-trading evidence pack (``day`` ISO, default today)."""
-        self.core.runtime(account_id)
-        return self.pretrade.evidence(account_id, day or self.clock.now().date().isoformat())
 
     # ---- publishing ---------------------------------------------------------------------
 
