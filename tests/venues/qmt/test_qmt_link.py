@@ -359,3 +359,6 @@ async def test_new_day_xttrader_forgets_answered_requests_and_still_answers_new_
     await eventually(lambda: bool(harness.of(OrderAccepted, "d3")))
     await eventually(lambda: bool(harness.of(OrderRejected, "d4")))
     assert len(trader.handled_async_order_stock_order_id) == 1  # d3's; d4's error took its own
+    # A trader retired (a close, a reconnect) is kept for good: not with what it answered.
+    await adapter.close()
+    assert not trader.handled_async_order_stock_order_id
