@@ -26,25 +26,9 @@ from typing import Any
 from ashare_exec.model import AccountId
 from tests.reliability.crash_qmt import StandaloneQmt
 from tests.reliability.crash_xtp import StandaloneXtp
+from tests.venues.standalone_kit import emulator_config
 
 __all__ = ["RemoteBroker"]
-
-CONFIG = """
-[clock]
-mode = "sim"
-start = "{start}"
-
-[[accounts]]
-id = "{account}"
-venue = "{venue}"
-cash = "{cash}"
-
-[accounts.positions]
-{positions}
-
-[venues.sim]
-walk = {{ interval_s = {walk_s} }}
-"""
 
 
 class RemoteBroker:
@@ -75,16 +59,12 @@ class RemoteBroker:
         config = folder / "emulator.toml"
         config.parent.mkdir(parents=True, exist_ok=True)
         config.write_text(
-            CONFIG.format(
-                start=start.isoformat(),
-                account=account,
-                venue=venue,
-                cash=cash,
-                positions="\n".join(f'"{s}" = {n}' for s, n in positions.items()),
-                walk_s=walk_s,
+            emulator_config(
+                start=start.isoformat(), account=str(account), venue=venue, cash=str(cash),
+                positions=dict(positions), walk=f"interval_s = {walk_s}",
             ),
             encoding="utf-8",
-        )
+        )  # fmt: skip
         self.endpoint = folder / f"{venue}-emulator.json"
         self._process = (
             StandaloneQmt(config, self.endpoint)

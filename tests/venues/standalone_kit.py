@@ -14,22 +14,29 @@ from pathlib import Path
 from ashare_exec.testing.wire import ControlClient, Endpoint
 
 START = "2026-11-25T10:00:00+08:00"
-GATEWAY_TOML = """
-[clock]
-mode = "sim"
-start = "{start}"
+FLAT_WALK = "level_lots_min = 100000\nlevel_lots_max = 100000\nmax_step_ticks = 0"
+"""A flat market: an order off the price rests all day."""
 
-[[accounts]]
-id = "{account}"
-venue = "{venue}"
-cash = "1000000"
-positions = {{ "600000.SH" = 1000 }}
 
-[venues.sim.walk]
-level_lots_min = 100000
-level_lots_max = 100000
-max_step_ticks = 0  # a flat market: an order off the price rests all day
-"""
+def emulator_config(
+    *,
+    start: str,
+    account: str,
+    venue: str,
+    cash: str = "1000000",
+    positions: dict[str, int] | None = None,
+    walk: str = FLAT_WALK,
+) -> str:
+    """The gateway config a stand-alone emulator reads: one account on ``venue`` with its
+    cash and positions (default 1,000 shares of 600000.SH), ``walk`` the TOML body of
+    ``[venues.sim.walk]``."""
+    held = positions if positions is not None else {"600000.SH": 1000}
+    return "\n".join([
+        "[clock]", 'mode = "sim"', f'start = "{start}"', "",
+        "[[accounts]]", f'id = "{account}"', f'venue = "{venue}"', f'cash = "{cash}"', "",
+        "[accounts.positions]", *(f'"{s}" = {n}' for s, n in held.items()), "",
+        "[venues.sim.walk]", walk, "",
+    ])  # fmt: skip
 
 
 @dataclass
@@ -58,9 +65,7 @@ def spawn(
     """Start ``python -m module`` on a one-account config in ``folder`` (endpoint file
     ``folder / "endpoint.json"``)."""
     config = folder / "gateway.toml"
-    config.write_text(
-        GATEWAY_TOML.format(start=START, account=account, venue=venue), encoding="utf-8"
-    )
+    config.write_text(emulator_config(start=START, account=account, venue=venue), encoding="utf-8")
     return subprocess.Popen(
         [sys.executable, "-m", module, "--config", str(config),
          "--endpoint", str(folder / "endpoint.json"), *extra],
