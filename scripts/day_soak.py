@@ -80,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
         "traced_kib": [round(t / 1024, 1) for t in result.traced],
         "growth_per_day_kib": round(growth_per_day(result) / 1024, 1),
         "bound_kib": GROWTH_PER_DAY_BYTES // 1024,
+        # Wall time per day (traced days run several times slower): a service whose days
+        # slow down as the journal grows shows it here, not in the memory measure.
+        "day_s": [round(t, 2) for t in result.day_s],
+        "end_of_day_s": [round(t, 2) for t in result.end_of_day_s],
         "seconds": round(seconds, 1),
         "ok": problem is None,
     }

@@ -27,6 +27,7 @@ import dataclasses
 import gc
 import logging
 import re
+import time as time_module
 import tracemalloc
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -83,6 +84,10 @@ class DaySoakResult:
     orders: int = 0
     filled: int = 0
     canceled: int = 0
+    day_s: list[float] = field(default_factory=list)
+    """Each day, the seconds its orders took (submitted, cancels sent, drained)."""
+    end_of_day_s: list[float] = field(default_factory=list)
+    """Each day, the seconds from 15:36 until the day was archived and its audit sealed."""
     broker_errors: list[str] = field(default_factory=list)
     """QMT, XTP: failures on the emulator's own threads (none in a sound run)."""
     top_growth: list[str] = field(default_factory=list)
@@ -216,6 +221,7 @@ class DaySoak:
 
     async def _one_day(self, svc: ExecutionService, day: date) -> None:
         self._resting = []
+        began = time_module.perf_counter()
         for i in range(self.orders):
             await self._order(svc, i)
             if i % 20 == 19:
@@ -224,12 +230,15 @@ class DaySoak:
             with contextlib.suppress(GatewayError):  # already filled or ended: nothing to cancel
                 await svc.cancel(str(ACCOUNT), coid, actor="soak")
         await svc.core.drain()
+        self.result.day_s.append(time_module.perf_counter() - began)
         self._set_time(day, time(15, 1))
         await _until(lambda: svc.scheduler is None or _closed_phase(svc), f"{day} closed")
         self._set_time(day, time(15, 36))
+        closing = time_module.perf_counter()
         archive = self.folder / "data" / "archive" / day.isoformat()
         await _until(lambda: (archive / "orders.jsonl").is_file(), f"{day} archived")
         await _until(lambda: _sealed(archive, day), f"{day} audit sealed")
+        self.result.end_of_day_s.append(time_module.perf_counter() - closing)
         for order in svc.core.state.book.orders(ACCOUNT):
             if order.status is OrderStatus.FILLED:
                 self.result.filled += 1

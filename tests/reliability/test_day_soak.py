@@ -33,6 +33,7 @@ async def test_a_service_running_day_after_day_holds_no_more_memory_each_day(
     assert growth_problem(result) is None
     assert len(result.traced) == 5  # the mornings from the second after the warm-up
     assert result.orders == 8 * 150
+    assert len(result.day_s) == len(result.end_of_day_s) == 8  # timed, for the script
     assert result.filled > 0
     assert result.canceled > 0
     for day in result.days:  # each day was closed by the scheduler: archived and sealed
