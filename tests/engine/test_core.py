@@ -328,3 +328,38 @@ async def test_rearm_after_restart_resolves_a_cancel_that_never_left(rig: Rig) -
         if order.status is OrderStatus.CANCELED:
             break
     assert order.status is OrderStatus.CANCELED
+
+
+async def test_an_answer_that_overtakes_the_call_that_sent_it_leaves_no_in_flight_timer(
+    rig: Rig,
+) -> None:
+    # QMT and XTP answer on their own threads: the venue's report can be applied on the
+    # loop before its submit (or cancel) call has returned. The order is answered then, and
+    # a timer armed after it would only hold the order for a timeout, to find nothing to do.
+    send, cancel = rig.venue.submit, rig.venue.cancel
+
+    async def answered_before_return(spec: Any) -> None:
+        await send(spec)
+        await asyncio.sleep(0.02)
+
+    async def cancel_answered_before_return(*args: Any) -> None:
+        await cancel(*args)
+        await asyncio.sleep(0.02)
+
+    rig.venue.submit = answered_before_return  # type: ignore[method-assign]
+    rig.venue.cancel = cancel_answered_before_return  # type: ignore[method-assign]
+    inflight = rig.core.accounts[ACC].inflight
+
+    order, _ = await rig.core.submit(buy())
+    assert order.status is OrderStatus.NEW
+    assert inflight == {}
+    canceled = await rig.core.cancel(ACC, "c1")
+    assert (
+        rig.core.state.book.get(ACC, canceled.spec.client_order_id).status is OrderStatus.CANCELED
+    )
+    assert inflight == {}
+    # An order still waiting for its answer is timed as before.
+    rig.venue.silent = True
+    silent, _ = await rig.core.submit(buy(coid="c2"))
+    assert silent.status is OrderStatus.PENDING_NEW
+    assert set(inflight) == {"c2"}

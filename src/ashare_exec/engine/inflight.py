@@ -63,6 +63,12 @@ class InflightMixin:
         old = rt.inflight.pop(coid, None)
         if old is not None:
             old.cancel()
+        order = self.state.book.get(rt.account_id, coid)
+        if order is None or order.status not in _IN_FLIGHT:
+            # Answered already: QMT and XTP answer on their own threads, and the answer can
+            # reach the loop before the call that sent the order (or the cancel) returns.
+            # A timer then would only hold the order for a timeout and find nothing to do.
+            return
         rt.inflight[coid] = loop.call_later(
             self.inflight_timeout_s,
             lambda: asyncio.ensure_future(self.resolve_inflight(rt, coid)),

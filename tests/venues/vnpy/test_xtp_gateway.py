@@ -426,3 +426,22 @@ async def test_start_day_drops_the_finished_orders_vnpy_xtp_keeps_for_good(rig: 
 
     assert before == 2
     assert [o.is_active() for o in kept.values()] == [True]  # the working one stays
+
+
+async def test_start_day_drops_an_order_vnpy_xtp_recorded_after_its_pushes(rig: Rig) -> None:
+    """vnpy_xtp's ``send_order`` records the order after ``insertOrder`` returns; when the
+    server's pushes come first (on the API's thread), the fresh ``SUBMITTING`` record
+    replaces the pushed one and no later push corrects it. A new day drops it too."""
+    await rig.adapter.submit(rig.driver.marketable_buy(ClientOrderId("R1")))
+    await rig.until(lambda: bool(rig.of(OrderFilled, "R1")))
+    kept = _gateway(rig).td_api.orders
+    [(orderid, pushed)] = kept.items()
+    assert pushed.status.name == "ALLTRADED"
+    # The race, as vnpy_xtp's own send_order would lose it:
+    stale = dataclasses.replace(pushed, status=type(pushed.status).SUBMITTING, datetime=None)
+    kept[orderid] = stale
+    assert stale.is_active()
+
+    rig.adapter.start_day(rig.driver.clock.now().date() + timedelta(days=1))
+
+    assert kept == {}

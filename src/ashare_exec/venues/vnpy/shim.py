@@ -209,12 +209,22 @@ class GatewayHost:
     def forget_finished_orders(self) -> int:
         """Drop the finished orders the gateway's ``td_api.orders`` keeps for good (vnpy_xtp
         adds one per order sent or pushed and never removes it: a gateway running for weeks
-        kept all of them); return how many. A later push recreates an order it needs."""
+        kept all of them); return how many. A later push recreates an order it needs.
+
+        For the start of a day, with nothing in flight: it also drops the orders no push
+        ever updated (no ``datetime``, which vnpy_xtp sets from the first push). Those are
+        dead by then, and most are a vnpy_xtp race: ``send_order`` records the order
+        *after* ``insertOrder`` returns, and when the server's pushes win the race (they
+        come on the API's thread) the fresh ``SUBMITTING`` record replaces the pushed one,
+        and stays ``SUBMITTING`` for good.
+        """
         orders = getattr(getattr(self.gateway, "td_api", None), "orders", None)
         if not isinstance(orders, dict):
             return 0
-        done = [k for k, o in list(orders.items()) if not o.is_active()]  # (a snapshot:
-        for key in done:  # the gateway's threads add orders meanwhile)
+        done = [  # (a snapshot: the gateway's threads add orders meanwhile)
+            k for k, o in list(orders.items()) if not o.is_active() or o.datetime is None
+        ]
+        for key in done:
             orders.pop(key, None)
         return len(done)
 
