@@ -17,9 +17,10 @@ def test_close_expires_working_orders_and_end_of_day_archives_the_day(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     folder = tmp_path / "svc"
-    # The closing auction runs 14:57-15:00; the day is archived at 15:01 here.
+    # The closing auction runs 14:57-15:00; the day is archived at 15:01 here. At 20x the
+    # service has 7.5 s to start and take the order before the close.
     svc = start_service(
-        folder, start="2026-11-25T14:58:00+08:00", speed=10.0, sessions='end_of_day = "15:01"'
+        folder, start="2026-11-25T14:57:30+08:00", speed=20.0, sessions='end_of_day = "15:01"'
     )
     try:
         with svc.client() as c:
