@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from datetime import date
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from ashare_exec.clock import SimClock
-from ashare_exec.errors import BrokerUnavailable
+from ashare_exec.errors import BrokerError, BrokerUnavailable
 from ashare_exec.model import (
     AccountStatus,
     AccountStatusChanged,
@@ -362,3 +363,39 @@ async def test_new_day_xttrader_forgets_answered_requests_and_still_answers_new_
     # A trader retired (a close, a reconnect) is kept for good: not with what it answered.
     await adapter.close()
     assert not trader.handled_async_order_stock_order_id
+
+
+async def test_a_request_never_answered_is_forgotten_by_xttrader_a_day_later(
+    harness: Harness,
+) -> None:
+    # xttrader keeps the callback of every request until its answer comes: one that never
+    # comes (a hung terminal; our side timed it out) stays for good unless dropped.
+    adapter = harness.adapter
+    harness.terminal.behaviour.mute_pushes = True
+    with contextlib.suppress(BrokerError):
+        await adapter.submit(spec("lost", price="9.00"))
+    harness.terminal.behaviour.mute_pushes = False
+    assert adapter._session is not None
+    trader = adapter._session.trader
+    [lost] = trader.queuing_order_seq
+    assert lost in trader.cbs
+
+    adapter.start_day(date(2026, 11, 26))  # still waiting at this day's start: kept
+    await adapter.submit(spec("d1", price="9.00"))
+    await eventually(lambda: bool(harness.of(OrderAccepted, "d1")))
+    assert lost in trader.cbs
+    assert lost in trader.queuing_order_seq
+
+    adapter.start_day(date(2026, 11, 27))  # unanswered for a day: dropped
+    await eventually(lambda: lost not in trader.cbs)
+    assert trader.queuing_order_seq == set()
+    await adapter.submit(spec("d2", price="9.00"))  # the trader answers on
+    await eventually(lambda: bool(harness.of(OrderAccepted, "d2")))
+    # A retired trader (kept for good) drops every request it still waited for.
+    harness.terminal.behaviour.mute_pushes = True
+    with contextlib.suppress(BrokerError):
+        await adapter.submit(spec("lost2", price="9.00"))
+    assert trader.cbs
+    await adapter.close()
+    assert trader.cbs == {}
+    assert trader.queuing_order_seq == set()

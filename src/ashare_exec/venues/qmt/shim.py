@@ -119,6 +119,8 @@ class XtSession:
         self._accounts: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._stopped = False
+        self._day_seq: int | None = None
+        """The newest request seq the trader held at the last day's start."""
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix=f"qmt-session-{session_id}"
         )
@@ -224,9 +226,10 @@ class XtSession:
 
     def forget_answered(self) -> None:
         """Drop what the trader keeps of requests long answered (see
-        :func:`forget_answered_requests`); for the start of a day."""
+        :func:`forget_answered_requests`), and of requests that were already waiting at the
+        previous call and never got an answer; for the start of a day."""
         if self.trader is not None:
-            forget_answered_requests(self.trader)
+            self._day_seq = forget_answered_requests(self.trader, unanswered_up_to=self._day_seq)
 
     def stop(self) -> None:
         """Stop the trader (never from an xtquant callback: it joins the callback thread);
@@ -262,8 +265,9 @@ _ANSWERED = (
 _ORDER_ERRORS = ("queuing_order_errors_byseq", "queuing_order_errors_byid")
 
 
-def forget_answered_requests(trader: Any) -> None:
-    """Empty what ``XtQuantTrader`` keeps for good of answered requests.
+def forget_answered_requests(trader: Any, *, unanswered_up_to: int | None = None) -> int | None:
+    """Empty what ``XtQuantTrader`` keeps for good of answered requests; return the newest
+    request seq it still holds (``None``: none), for the next day's call.
 
     xttrader adds the ``order_id`` of every async order, and the id of every async cancel,
     it got a response for to sets it only shrinks when an error for that order comes later,
@@ -273,17 +277,34 @@ def forget_answered_requests(trader: Any) -> None:
     belongs to requests of an earlier day may go: call this when a day starts (or when the
     trader is retired), with none of yesterday's requests still in flight. An order error
     whose request is still waiting for its response (its ``seq`` still queued) is kept.
+
+    A request never answered (a hung terminal, a lost answer: our side timed it out) keeps
+    its callback in ``cbs``, and an order its seq in ``queuing_order_seq``, for good too.
+    Those with a seq up to ``unanswered_up_to`` (what was held at the previous day's start:
+    unanswered for a day now) are dropped; ``-1`` drops them all (a retired trader).
     """
+    cbs = getattr(trader, "cbs", None)
+    queued = getattr(trader, "queuing_order_seq", None)
+    if unanswered_up_to is not None:
+        if isinstance(cbs, dict):
+            for seq in [s for s in list(cbs) if unanswered_up_to < 0 or s <= unanswered_up_to]:
+                cbs.pop(seq, None)
+        if isinstance(queued, set):
+            queued.difference_update(
+                [s for s in list(queued) if unanswered_up_to < 0 or s <= unanswered_up_to]
+            )
     for name in _ANSWERED:
         kept = getattr(trader, name, None)
         if kept is not None:
             kept.clear()
-    queued = getattr(trader, "queuing_order_seq", None) or set()
+    waiting = queued if isinstance(queued, set) else set()
     for name in _ORDER_ERRORS:
         errors = getattr(trader, name, None)
         if errors:
-            for key in [k for k, e in errors.items() if getattr(e, "seq", None) not in queued]:
+            for key in [k for k, e in errors.items() if getattr(e, "seq", None) not in waiting]:
                 errors.pop(key, None)
+    held = [*(cbs or ()), *waiting]
+    return max(held) if held else None
 
 
 def _stop_trader(trader: Any) -> None:
@@ -293,4 +314,4 @@ def _stop_trader(trader: Any) -> None:
         trader.loop.close()  # xttrader never closes the loop it creates
     # Retired traders are kept (_RETIRED): not with the ids of every order they answered.
     with contextlib.suppress(Exception):
-        forget_answered_requests(trader)
+        forget_answered_requests(trader, unanswered_up_to=-1)
